@@ -1,0 +1,45 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make dev` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install dev test lint format protos protos-check bench-setup bench clean
+
+# Bootstrap uv into the project venv, then install exactly what uv.lock pins.
+$(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml protos/pyproject.toml codeserver/pyproject.toml controlplane/pyproject.toml
+	test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet uv==0.13.9)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: install
+	$(VENV)/bin/weir dev -f examples/quickstart/defs.py
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+protos: install
+	$(VENV)/bin/python protos/generate.py
+
+protos-check: install
+	$(VENV)/bin/python protos/generate.py --check
+
+bench-setup: install
+	test -x .venv-dagster/bin/python || $(PYTHON) -m venv .venv-dagster
+	.venv-dagster/bin/pip install --quiet -r bench/requirements-dagster.txt
+
+bench: install
+	$(VENV)/bin/python bench/run.py $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) .venv-dagster .pytest_cache

@@ -1,0 +1,45 @@
+"""A fixed list of partition keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from weir._errors import DefinitionError
+from weir._partitions.base import PartitionsDefinition
+
+
+class StaticPartitionsDefinition(PartitionsDefinition):
+    """Partitions from a fixed list of keys.
+
+    >>> regions = StaticPartitionsDefinition(["eu", "us"])
+    >>> regions.get_partition_keys()
+    ['eu', 'us']
+    """
+
+    def __init__(self, partition_keys: Sequence[str]):
+        keys = list(partition_keys)
+        seen: set[str] = set()
+        dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+        if dupes:
+            raise DefinitionError(f"StaticPartitionsDefinition has duplicate keys: {dupes}")
+        bad = [k for k in keys if not isinstance(k, str) or not k]
+        if bad:
+            raise DefinitionError(f"Partition keys must be non-empty strings, got {bad!r}")
+        self._keys = keys
+        self._key_set = frozenset(keys)
+
+    def get_partition_keys(self, current_time: datetime | None = None) -> list[str]:
+        return list(self._keys)
+
+    def has_partition_key(self, key: str, current_time: datetime | None = None) -> bool:
+        return key in self._key_set
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StaticPartitionsDefinition) and other._keys == self._keys
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._keys))
+
+    def __repr__(self) -> str:
+        return f"StaticPartitionsDefinition({self._keys!r})"

@@ -1,0 +1,82 @@
+"""Reads an asset or check function's parameters once, at decoration time.
+
+Each parameter is one of: the context (first, named ``context`` or annotated with
+AssetExecutionContext), a Config model, a resource (annotated with a ConfigurableResource or
+IOManager class; the parameter name is the resource key), or an upstream asset.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from weir._config import Config, ConfigurableResource
+from weir._context import AssetExecutionContext
+from weir._errors import DefinitionError
+from weir._io import IOManager
+
+_EMPTY = inspect.Parameter.empty
+
+
+@dataclass
+class FunctionParams:
+    context_param: str | None = None
+    config_param: str | None = None
+    config_type: type[Config] | None = None
+    resource_params: dict[str, str] = field(default_factory=dict)  # param -> resource key
+    input_params: dict[str, Any] = field(default_factory=dict)  # param -> type hint (or None)
+    return_hint: Any = None
+    is_generator: bool = False
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    annotations = getattr(fn, "__annotations__", None)
+    if not annotations:
+        return {}
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:
+        # An unresolvable forward reference: keep what resolves, skip checks on the rest.
+        return {k: v for k, v in annotations.items() if not isinstance(v, str)}
+
+
+def _is_subclass(hint: Any, base: type) -> bool:
+    return isinstance(hint, type) and issubclass(hint, base)
+
+
+def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
+    hints = _type_hints(fn)
+    out = FunctionParams(
+        return_hint=hints.get("return"),
+        is_generator=inspect.isgeneratorfunction(fn),
+    )
+    params = list(inspect.signature(fn).parameters.values())
+    for i, p in enumerate(params):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        hint = hints.get(p.name)
+        if (i == 0 and p.name == "context") or _is_subclass(hint, AssetExecutionContext):
+            if i != 0:
+                raise DefinitionError(f"The context parameter of {where} must come first")
+            out.context_param = p.name
+        elif _is_subclass(hint, Config):
+            if out.config_param:
+                raise DefinitionError(f"{where} takes two Config parameters; merge them into one")
+            out.config_param, out.config_type = p.name, hint
+        elif _is_subclass(hint, ConfigurableResource) or _is_subclass(hint, IOManager):
+            out.resource_params[p.name] = p.name
+        else:
+            out.input_params[p.name] = hint
+    return out
+
+
+def check_ins_match(ins: Mapping[str, Any], params: FunctionParams, where: str) -> None:
+    unknown = sorted(set(ins) - set(params.input_params))
+    if unknown:
+        raise DefinitionError(
+            f"{where} has ins={unknown} but no parameters with those names; "
+            f"its inputs are {sorted(params.input_params)}"
+        )

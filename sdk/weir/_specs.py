@@ -1,0 +1,201 @@
+"""Declarative descriptions of assets and their edges: AssetSpec, AssetDep, AssetIn, AssetOut."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from weir._errors import DefinitionError
+from weir._key import AssetKey, CoercibleToAssetKey
+from weir._metadata import MetadataValue, normalize_metadata
+
+if TYPE_CHECKING:
+    from weir._automation.conditions import AutomationCondition
+    from weir._automation.freshness import FreshnessPolicy
+    from weir._partitions import PartitionsDefinition
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-\.]*$")
+
+
+def validate_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise DefinitionError(
+            f"{what} {name!r} is not a valid name: use letters, digits, '_', '-' and '.'"
+        )
+    return name
+
+
+def _validate_tags(tags: Mapping[str, str] | None, where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in (tags or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise DefinitionError(f"Tags of {where} must map str to str, got {k!r}: {v!r}")
+        out[k] = v
+    return out
+
+
+def _validate_owners(owners: Sequence[str] | None, where: str) -> tuple[str, ...]:
+    for owner in owners or ():
+        if not isinstance(owner, str) or not ("@" in owner or owner.startswith("team:")):
+            raise DefinitionError(
+                f"Owner {owner!r} of {where} must be an email address or 'team:<name>'"
+            )
+    return tuple(owners or ())
+
+
+@dataclass(frozen=True)
+class AssetDep:
+    """An upstream asset this asset depends on, optionally with a partition mapping.
+
+    >>> AssetDep("raw/orders")
+    AssetDep(asset_key=AssetKey(['raw', 'orders']), partition_mapping=None)
+    """
+
+    asset_key: AssetKey
+    partition_mapping: Any = None
+
+    def __init__(self, asset: CoercibleToAssetKey | Any, *, partition_mapping: Any = None):
+        object.__setattr__(self, "asset_key", AssetKey.from_coercible(asset))
+        object.__setattr__(self, "partition_mapping", partition_mapping)
+
+    @staticmethod
+    def coerce(value: AssetDep | CoercibleToAssetKey | Any) -> AssetDep:
+        return value if isinstance(value, AssetDep) else AssetDep(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetSpec:
+    """Everything known about one asset except how to compute it.
+
+    In ``Definitions(assets=[AssetSpec("raw/events")])`` it declares an external asset that
+    other assets can depend on but Weir does not materialize.
+    """
+
+    key: AssetKey
+    deps: tuple[AssetDep, ...] = ()
+    description: str | None = None
+    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    skippable: bool = False
+    group_name: str | None = None
+    code_version: str | None = None
+    automation_condition: AutomationCondition | None = None
+    freshness_policy: FreshnessPolicy | None = None
+    owners: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    kinds: frozenset[str] = frozenset()
+    partitions_def: PartitionsDefinition | None = None
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey,
+        *,
+        deps: Iterable[AssetDep | CoercibleToAssetKey | Any] | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        skippable: bool = False,
+        group_name: str | None = None,
+        code_version: str | None = None,
+        automation_condition: AutomationCondition | None = None,
+        freshness_policy: FreshnessPolicy | None = None,
+        owners: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        kinds: Iterable[str] | None = None,
+        partitions_def: PartitionsDefinition | None = None,
+    ):
+        key = AssetKey.from_coercible(key)
+        where = f"asset '{key.to_user_string()}'"
+        set_ = object.__setattr__
+        set_(self, "key", key)
+        set_(self, "deps", tuple(AssetDep.coerce(d) for d in deps or ()))
+        set_(self, "description", description)
+        set_(self, "metadata", normalize_metadata(metadata))
+        set_(self, "skippable", skippable)
+        set_(self, "group_name", validate_name(group_name, "Group") if group_name else None)
+        set_(self, "code_version", code_version)
+        set_(self, "automation_condition", automation_condition)
+        set_(self, "freshness_policy", freshness_policy)
+        set_(self, "owners", _validate_owners(owners, where))
+        set_(self, "tags", _validate_tags(tags, where))
+        set_(self, "kinds", frozenset(kinds or ()))
+        set_(self, "partitions_def", partitions_def)
+
+    def replace(self, **changes: Any) -> AssetSpec:
+        """A copy with the given attributes replaced."""
+        current = {
+            name: getattr(self, name)
+            for name in (
+                "key", "deps", "description", "metadata", "skippable", "group_name",
+                "code_version", "automation_condition", "freshness_policy", "owners", "tags",
+                "kinds", "partitions_def",
+            )
+        }  # fmt: skip
+        current.update(changes)
+        return AssetSpec(**current)
+
+    @property
+    def dep_keys(self) -> tuple[AssetKey, ...]:
+        return tuple(d.asset_key for d in self.deps)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetIn:
+    """How a function parameter maps to an upstream asset (key, partition mapping, metadata)."""
+
+    key: AssetKey | None = None
+    metadata: Mapping[str, Any] | None = None
+    key_prefix: Sequence[str] | None = None
+    partition_mapping: Any = None
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        key_prefix: str | Sequence[str] | None = None,
+        partition_mapping: Any = None,
+    ):
+        if key is not None and key_prefix is not None:
+            raise DefinitionError("AssetIn takes either key or key_prefix, not both")
+        object.__setattr__(self, "key", AssetKey.from_coercible(key) if key else None)
+        object.__setattr__(self, "metadata", metadata)
+        prefix = [key_prefix] if isinstance(key_prefix, str) else key_prefix
+        object.__setattr__(self, "key_prefix", tuple(prefix) if prefix else None)
+        object.__setattr__(self, "partition_mapping", partition_mapping)
+
+    def resolve_key(self, param_name: str) -> AssetKey:
+        if self.key is not None:
+            return self.key
+        return AssetKey((*(self.key_prefix or ()), param_name))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetOut:
+    """One output of a `@multi_asset`: the asset it produces and how it is stored."""
+
+    key: AssetKey | None = None
+    key_prefix: Sequence[str] | None = None
+    description: str | None = None
+    io_manager_key: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    group_name: str | None = None
+    code_version: str | None = None
+    tags: Mapping[str, str] | None = None
+    owners: Sequence[str] | None = None
+    kinds: Iterable[str] | None = None
+    is_required: bool = True
+    automation_condition: Any = None
+    freshness_policy: Any = None
+
+    def __init__(self, key: CoercibleToAssetKey | None = None, **kwargs: Any):
+        object.__setattr__(self, "key", AssetKey.from_coercible(key) if key else None)
+        for name, value in kwargs.items():
+            if name not in self.__dataclass_fields__:
+                raise DefinitionError(f"AssetOut got an unexpected argument {name!r}")
+            if name == "key_prefix" and isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, value)
+        for name, f in self.__dataclass_fields__.items():
+            if name not in kwargs and name != "key":
+                object.__setattr__(self, name, f.default)
