@@ -6,7 +6,6 @@ Names mirror Dagster's where the concept is the same, so ``import weir as dg`` p
 
 from weir._assets import AssetsDefinition, RetryPolicy, asset, multi_asset
 from weir._checks import AssetChecksDefinition, AssetCheckSpec, asset_check
-from weir._config import Config, ConfigurableResource
 from weir._context import AssetExecutionContext, build_asset_context
 from weir._definitions import Definitions
 from weir._errors import (
@@ -23,14 +22,7 @@ from weir._errors import (
     WeirError,
 )
 from weir._graph import AssetGraph
-from weir._io import (
-    ConfigurableIOManager,
-    FilesystemIOManager,
-    InMemoryIOManager,
-    InputContext,
-    IOManager,
-    OutputContext,
-)
+from weir._io import InMemoryIOManager, InputContext, IOManager, OutputContext
 from weir._key import AssetKey
 from weir._metadata import MetadataValue, TableColumn, TableSchema
 from weir._partitions import PartitionsDefinition, StaticPartitionsDefinition
@@ -44,6 +36,30 @@ from weir._results import (
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec
 
 __version__ = "0.1.0"
+
+# Names whose modules import pydantic load on first use, so `import weir` stays light.
+_LAZY = {
+    "Config": "weir._config",
+    "ConfigurableResource": "weir._config",
+    "ConfigurableIOManager": "weir._config",
+    "FilesystemIOManager": "weir._fs_io",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'weir' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AssetCheckKey",

@@ -1,4 +1,8 @@
-"""Config and ConfigurableResource: pydantic models users declare their settings with."""
+"""Config and ConfigurableResource: pydantic models users declare their settings with.
+
+This module imports pydantic, so `weir/__init__.py` loads it lazily: `import weir` stays fast
+for code that never touches config.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from weir._io import IOManager
 
 
 class Config(BaseModel):
@@ -18,6 +24,7 @@ class Config(BaseModel):
     >>> # materialize([scaled], run_config={"ops": {"scaled": {"config": {"factor": 3}}}})
     """
 
+    __weir_param_kind__ = "config"
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -29,6 +36,7 @@ class ConfigurableResource(BaseModel):
     connections that live for the length of a run.
     """
 
+    __weir_param_kind__ = "resource"
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     def setup_for_execution(self, context: Any) -> None:
@@ -44,3 +52,7 @@ class ConfigurableResource(BaseModel):
             yield self
         finally:
             self.teardown_after_execution(context)
+
+
+class ConfigurableIOManager(ConfigurableResource, IOManager):
+    """An I/O manager configured by pydantic fields, like a ConfigurableResource."""

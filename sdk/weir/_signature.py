@@ -13,10 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from weir._config import Config, ConfigurableResource
 from weir._context import AssetExecutionContext
 from weir._errors import DefinitionError
-from weir._io import IOManager
 
 _EMPTY = inspect.Parameter.empty
 
@@ -25,7 +23,7 @@ _EMPTY = inspect.Parameter.empty
 class FunctionParams:
     context_param: str | None = None
     config_param: str | None = None
-    config_type: type[Config] | None = None
+    config_type: type | None = None  # a weir.Config subclass
     resource_params: dict[str, str] = field(default_factory=dict)  # param -> resource key
     input_params: dict[str, Any] = field(default_factory=dict)  # param -> type hint (or None)
     return_hint: Any = None
@@ -47,6 +45,12 @@ def _is_subclass(hint: Any, base: type) -> bool:
     return isinstance(hint, type) and issubclass(hint, base)
 
 
+def _param_kind(hint: Any) -> str | None:
+    """'config' or 'resource' for Config / resource / IOManager classes, read off a class
+    attribute so that classifying parameters never imports pydantic."""
+    return getattr(hint, "__weir_param_kind__", None) if isinstance(hint, type) else None
+
+
 def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
     hints = _type_hints(fn)
     out = FunctionParams(
@@ -62,11 +66,11 @@ def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
             if i != 0:
                 raise DefinitionError(f"The context parameter of {where} must come first")
             out.context_param = p.name
-        elif _is_subclass(hint, Config):
+        elif _param_kind(hint) == "config":
             if out.config_param:
                 raise DefinitionError(f"{where} takes two Config parameters; merge them into one")
             out.config_param, out.config_type = p.name, hint
-        elif _is_subclass(hint, ConfigurableResource) or _is_subclass(hint, IOManager):
+        elif _param_kind(hint) == "resource":
             out.resource_params[p.name] = p.name
         else:
             out.input_params[p.name] = hint
