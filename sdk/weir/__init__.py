@@ -21,6 +21,14 @@ from weir._errors import (
     TypeCheckError,
     WeirError,
 )
+from weir._execution.events import (
+    AssetCheckEvaluation,
+    AssetMaterialization,
+    EventType,
+    WeirEvent,
+)
+from weir._execution.materialize import materialize
+from weir._execution.result import ExecuteInProcessResult
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager, InputContext, IOManager, OutputContext
 from weir._key import AssetKey
@@ -62,6 +70,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AssetCheckEvaluation",
     "AssetCheckKey",
     "AssetCheckResult",
     "AssetCheckSeverity",
@@ -72,6 +81,7 @@ __all__ = [
     "AssetGraph",
     "AssetIn",
     "AssetKey",
+    "AssetMaterialization",
     "AssetOut",
     "AssetSpec",
     "AssetsDefinition",
@@ -84,6 +94,8 @@ __all__ = [
     "DefinitionError",
     "Definitions",
     "DuplicateKeyError",
+    "EventType",
+    "ExecuteInProcessResult",
     "FilesystemIOManager",
     "IOManager",
     "InMemoryIOManager",
@@ -103,8 +115,10 @@ __all__ = [
     "TableSchema",
     "TypeCheckError",
     "WeirError",
+    "WeirEvent",
     "asset",
     "asset_check",
     "build_asset_context",
+    "materialize",
     "multi_asset",
 ]

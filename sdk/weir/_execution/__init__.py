@@ -1,0 +1,1 @@
+"""The execution core: plans, steps, events, and the in-process executor."""

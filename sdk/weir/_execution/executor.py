@@ -1,0 +1,108 @@
+"""Walks an execution plan in one process: the core both `materialize` and run workers use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
+from typing import Any
+
+from weir._execution.events import EventType, WeirEvent
+from weir._execution.plan import ExecutionPlan
+from weir._execution.step import RunScope, StepStatus, execute_step
+
+
+def required_resource_keys(plan: ExecutionPlan) -> set[str]:
+    """Resources the plan's steps use, including the I/O managers of the assets they read."""
+    keys: set[str] = set()
+    for step in plan.steps:
+        keys.update(step.definition.required_resource_keys)
+        for upstream in step.definition.input_keys.values():
+            keys.add(plan.graph.assets_def_by_key[upstream].io_manager_key_for(upstream))
+    return keys
+
+
+def set_up_resources(
+    resources: Mapping[str, Any], keys: Iterable[str], stack: ExitStack
+) -> dict[str, Any]:
+    """Enter each resource's run lifecycle (setup now, teardown when `stack` closes)."""
+    ready = dict(resources)
+    for key in keys:
+        lifecycle = getattr(resources[key], "lifecycle", None)
+        if callable(lifecycle):
+            ready[key] = stack.enter_context(lifecycle(None))
+    return ready
+
+
+class PlanExecution:
+    """Runs the steps in order. A failed step skips everything downstream of it, never
+    unrelated branches. Stops early when `should_stop` says so (cancellation) or on the
+    first failure when `raise_on_error` is set."""
+
+    def __init__(
+        self,
+        plan: ExecutionPlan,
+        run: RunScope,
+        *,
+        raise_on_error: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+    ):
+        self.plan = plan
+        self.run = run
+        self.raise_on_error = raise_on_error
+        self.should_stop = should_stop
+        self.first_error: BaseException | None = None
+        self.failed_steps: list[str] = []
+        self.canceled = False
+
+    def execute(self) -> bool:
+        run, emit = self.run, self.run.emit
+        emit(WeirEvent(EventType.RUN_START, run.run_id, message="Started run"))
+        blocked: dict[str, str] = {}  # step -> the failed or skipped step that blocks it
+        produced: set[Any] = set()
+        for step in self.plan.steps:
+            if self.should_stop is not None and self.should_stop():
+                self.canceled = True
+                break
+            cause = next((blocked[u] for u in step.upstream_steps if u in blocked), None)
+            if cause is None:
+                cause = self._missing_input(step, produced)
+            if cause is not None:
+                blocked[step.key] = cause
+                emit(
+                    WeirEvent(
+                        EventType.STEP_SKIPPED,
+                        run.run_id,
+                        step.key,
+                        f"Skipped {step.key}: upstream {cause} did not succeed",
+                    )
+                )
+                continue
+            outcome = execute_step(step, run)
+            if outcome.status is StepStatus.FAILURE:
+                blocked[step.key] = step.key
+                self.failed_steps.append(step.key)
+                if self.first_error is None:
+                    self.first_error = outcome.exception
+                if self.raise_on_error:
+                    break
+            else:
+                produced.update(outcome.produced)
+        success = not self.failed_steps and not self.canceled
+        if self.canceled:
+            emit(WeirEvent(EventType.RUN_CANCELED, run.run_id, message="Run canceled"))
+        elif success:
+            emit(WeirEvent(EventType.RUN_SUCCESS, run.run_id, message="Finished run"))
+        else:
+            steps = ", ".join(self.failed_steps)
+            emit(WeirEvent(EventType.RUN_FAILURE, run.run_id, message=f"Steps failed: {steps}"))
+        return success
+
+    def _missing_input(self, step: Any, produced: set[Any]) -> str | None:
+        """A skippable output upstream that was not produced leaves its consumers nothing."""
+        for key in step.asset_keys:
+            for parent in self.plan.graph.parents[key]:
+                ad = self.plan.graph.assets_def_by_key[parent]
+                step_key = ad.node_name
+                if step_key in step.upstream_steps and parent not in produced:
+                    return f"{step_key} (asset {parent.to_user_string()} was not produced)"
+        return None

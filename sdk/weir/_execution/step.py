@@ -1,0 +1,386 @@
+"""Runs one step: load inputs, call the user's function, check and store outputs, emit events."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
+from weir._checks import AssetChecksDefinition
+from weir._context import AssetExecutionContext, RunLog
+from weir._errors import CheckFailedError, StepError, TypeCheckError
+from weir._execution.events import (
+    AssetCheckEvaluation,
+    AssetMaterialization,
+    ErrorInfo,
+    EventType,
+    StepFailureData,
+    WeirEvent,
+)
+from weir._execution.partition_inputs import upstream_partitions
+from weir._execution.plan import ExecutionStep, StepKind
+from weir._execution.typecheck import check_value, json_schema_for, unwrap_output_hint
+from weir._io import InputContext, OutputContext
+from weir._key import AssetKey
+from weir._metadata import MetadataValue, normalize_metadata
+from weir._results import AssetCheckResult, AssetCheckSeverity, MaterializeResult, Output
+
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class StepStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+
+@dataclass
+class StepOutcome:
+    status: StepStatus
+    exception: BaseException | None = None
+    produced: tuple[AssetKey, ...] = ()
+
+
+@dataclass
+class RunScope:
+    """What every step of one run shares."""
+
+    run_id: str
+    partition_key: str | None
+    resources: Mapping[str, Any]
+    configs: Mapping[str, Any]  # node name -> validated Config instance
+    emit: Callable[[WeirEvent], None]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    io_manager_key_of: Callable[[AssetKey], str] = lambda key: DEFAULT_IO_MANAGER_KEY
+    partitions_def_of: Callable[[AssetKey], Any] = lambda key: None
+    captured_outputs: dict[tuple[str, str], Any] | None = None  # in-process results only
+
+    def log_emitter(self) -> Callable[[str, int, str], None]:
+        run_id, emit = self.run_id, self.emit
+
+        def emit_log(step_key: str, level: int, text: str) -> None:
+            emit(WeirEvent(EventType.LOG, run_id, step_key or None, text, level=level))
+
+        return emit_log
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    """The error as text, its stack limited to the user's frames."""
+    tb = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in tb.stack if not f.filename.startswith(_OWN_DIR)]
+    stack = "".join(traceback.StackSummary.from_list(frames).format())
+    cause = exc.__cause__ or exc.__context__
+    return ErrorInfo(
+        message=str(exc),
+        cls_name=type(exc).__name__,
+        stack=stack,
+        cause=error_info(cause) if cause is not None and cause is not exc else None,
+    )
+
+
+def execute_step(step: ExecutionStep, run: RunScope) -> StepOutcome:
+    """Run `step` with its retry policy; every outcome is reported as events."""
+    policy = getattr(step.definition, "retry_policy", None)
+    attempts = 1 + (policy.max_retries if policy else 0)
+    run.emit(WeirEvent(EventType.STEP_START, run.run_id, step.key, f"Started {step.key}"))
+    for attempt in range(1, attempts + 1):
+        try:
+            if step.kind is StepKind.ASSET:
+                produced = _run_asset_step(step, run)
+            else:
+                produced = _run_check_step(step, run)
+        except Exception as exc:
+            # Type and check failures are verdicts, not flakes: retrying cannot fix them.
+            retryable = not isinstance(exc, (TypeCheckError, CheckFailedError))
+            if attempt < attempts and retryable:
+                run.emit(
+                    WeirEvent(
+                        EventType.STEP_UP_FOR_RETRY,
+                        run.run_id,
+                        step.key,
+                        f"{step.key} failed ({type(exc).__name__}: {exc}); retry "
+                        f"{attempt} of {attempts - 1}",
+                    )
+                )
+                if policy and policy.delay:
+                    time.sleep(policy.delay)
+                continue
+            info = error_info(exc)
+            run.emit(
+                WeirEvent(
+                    EventType.STEP_FAILURE,
+                    run.run_id,
+                    step.key,
+                    f"{step.key} failed: {info.cls_name}: {info.message}",
+                    StepFailureData(info),
+                )
+            )
+            return StepOutcome(StepStatus.FAILURE, exc)
+        run.emit(WeirEvent(EventType.STEP_SUCCESS, run.run_id, step.key, f"Finished {step.key}"))
+        return StepOutcome(StepStatus.SUCCESS, produced=produced)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _call_kwargs(
+    definition: AssetsDefinition | AssetChecksDefinition,
+    step: ExecutionStep,
+    run: RunScope,
+    context_keys: tuple[AssetKey, ...],
+) -> tuple[dict[str, Any], AssetExecutionContext | None]:
+    params = definition.params
+    kwargs: dict[str, Any] = {}
+    context = None
+    if params.context_param:
+        context = AssetExecutionContext(
+            run_id=run.run_id,
+            node_name=step.key,
+            asset_keys=context_keys,
+            partition_key=run.partition_key,
+            resources=run.resources,
+            log=RunLog(run.log_emitter(), step.key),
+            op_config=run.configs.get(definition.node_name),
+            run_tags=run.tags,
+        )
+        kwargs[params.context_param] = context
+    if params.config_param:
+        kwargs[params.config_param] = run.configs[definition.node_name]
+    for param, resource_key in params.resource_params.items():
+        kwargs[param] = run.resources[resource_key]
+    for param, hint in params.input_params.items():
+        upstream = definition.input_keys[param]
+        value = _load_input(step, run, param, upstream, definition)
+        if hint is not None:
+            check_value(hint, value, what=f"Input '{param}' of '{step.key}'")
+        kwargs[param] = value
+    return kwargs, context
+
+
+def _load_input(
+    step: ExecutionStep,
+    run: RunScope,
+    param: str,
+    upstream: AssetKey,
+    definition: AssetsDefinition | AssetChecksDefinition,
+) -> Any:
+    io_manager = run.resources[run.io_manager_key_of(upstream)]
+    metadata = getattr(definition, "input_metadata", {}).get(param, {})
+    keys = upstream_partitions(definition, upstream, run)
+    if keys is None or isinstance(keys, str):
+        ctx = InputContext(upstream, param, keys, run.run_id, metadata)
+        return io_manager.load_input(ctx)
+    return {
+        pk: io_manager.load_input(InputContext(upstream, param, pk, run.run_id, metadata))
+        for pk in keys
+    }
+
+
+def _invoke(fn: Callable[..., Any], kwargs: dict[str, Any], is_generator: bool) -> list[Any]:
+    result = fn(**kwargs)
+    if is_generator or isinstance(result, Iterator):
+        return list(result)
+    return [result]
+
+
+def _run_asset_step(step: ExecutionStep, run: RunScope) -> tuple[AssetKey, ...]:
+    ad = step.definition
+    assert isinstance(ad, AssetsDefinition) and ad.fn is not None
+    kwargs, context = _call_kwargs(ad, step, run, step.asset_keys)
+    returned = _invoke(ad.fn, kwargs, ad.params.is_generator)
+    outputs, check_results = _sort_outputs(ad, step, returned)
+    produced: list[AssetKey] = []
+    extra = context.output_metadata if context is not None else {}
+    for key, (value, metadata, store) in outputs.items():
+        materialize_metadata = dict(metadata)
+        if key in extra:
+            materialize_metadata.update(normalize_metadata(extra[key]))
+        if store:
+            hint = unwrap_output_hint(ad.params.return_hint) if len(ad.specs) == 1 else None
+            if hint is not None:
+                check_value(hint, value, what=f"Asset '{key.to_user_string()}'")
+                schema = json_schema_for(hint)
+                if schema is not None:
+                    materialize_metadata.setdefault("json_schema", MetadataValue.json(schema))
+            materialize_metadata.update(_store(ad, key, value, run, materialize_metadata))
+            if run.captured_outputs is not None:
+                run.captured_outputs[(step.key, ad.output_names[key])] = value
+        run.emit(
+            WeirEvent(
+                EventType.ASSET_MATERIALIZATION,
+                run.run_id,
+                step.key,
+                f"Materialized {key.to_user_string()}",
+                AssetMaterialization(key, run.partition_key, materialize_metadata),
+            )
+        )
+        produced.append(key)
+    missing = [k for k in step.asset_keys if k in ad.required_outputs and k not in outputs]
+    if missing:
+        names = ", ".join(k.to_user_string() for k in missing)
+        raise StepError(f"'{step.key}' did not produce required asset(s) {names}", step.key)
+    _report_own_checks(ad, step, run, check_results)
+    return tuple(produced)
+
+
+_Output = tuple[Any, dict[str, MetadataValue], bool]  # value, metadata, store with I/O manager
+
+
+def _sort_outputs(
+    ad: AssetsDefinition, step: ExecutionStep, returned: list[Any]
+) -> tuple[dict[AssetKey, _Output], list[AssetCheckResult]]:
+    outputs: dict[AssetKey, _Output] = {}
+    checks: list[AssetCheckResult] = []
+    single = len(ad.specs) == 1
+    by_name = ad.keys_by_output_name
+    if not single and len(returned) == 1 and isinstance(returned[0], tuple):
+        values = returned[0]
+        if len(values) != len(ad.specs):
+            raise StepError(
+                f"'{step.key}' returned {len(values)} values for {len(ad.specs)} assets; return "
+                "one per AssetOut, in order, or yield Output(value, output_name=...)",
+                step.key,
+            )
+        returned = [
+            v if isinstance(v, (Output, MaterializeResult)) else Output(v, ad.output_names[k])
+            for k, v in zip(ad.keys, values, strict=True)
+        ]
+    for item in returned:
+        if isinstance(item, AssetCheckResult):
+            checks.append(item)
+        elif isinstance(item, MaterializeResult):
+            key = item.asset_key or (ad.keys[0] if single else None)
+            if key is None or key not in ad.specs_by_key:
+                raise StepError(
+                    f"'{step.key}' returned a MaterializeResult without a valid asset_key; "
+                    f"set asset_key to one of {[k.to_user_string() for k in ad.keys]}",
+                    step.key,
+                )
+            outputs[key] = (item.value, dict(item.metadata), item.value is not None)
+            checks.extend(item.check_results)
+        elif isinstance(item, Output):
+            key = ad.keys[0] if single else by_name.get(item.output_name)
+            if key is None:
+                raise StepError(
+                    f"'{step.key}' yielded an Output named {item.output_name!r}; its outputs "
+                    f"are {sorted(by_name)}",
+                    step.key,
+                )
+            outputs[key] = (item.value, dict(item.metadata), True)
+        elif single:
+            store = not (item is None and ad.params.return_hint is type(None))
+            outputs[ad.keys[0]] = (item, {}, store)
+        elif item is not None:
+            raise StepError(
+                f"'{step.key}' produces several assets; return a tuple with one value per "
+                f"asset or yield Output(value, output_name=...), got {type(item).__name__}",
+                step.key,
+            )
+    return outputs, checks
+
+
+def _store(
+    ad: AssetsDefinition, key: AssetKey, value: Any, run: RunScope, metadata: dict[str, Any]
+) -> dict[str, MetadataValue]:
+    io_manager = run.resources[ad.io_manager_key_for(key)]
+    ctx = OutputContext(
+        asset_key=key,
+        name=ad.output_names[key],
+        partition_key=run.partition_key,
+        run_id=run.run_id,
+        metadata=metadata,
+        definition_metadata=ad.specs_by_key[key].metadata,
+    )
+    io_manager.handle_output(ctx, value)
+    return normalize_metadata(ctx._added_metadata) if ctx._added_metadata else {}
+
+
+def _emit_check(
+    run: RunScope,
+    step: ExecutionStep,
+    asset_key: AssetKey,
+    check_name: str,
+    blocking: bool,
+    result: AssetCheckResult,
+) -> None:
+    run.emit(
+        WeirEvent(
+            EventType.ASSET_CHECK_EVALUATION,
+            run.run_id,
+            step.key,
+            f"Check {asset_key.to_user_string()}:{check_name} "
+            f"{'passed' if result.passed else 'failed'}",
+            AssetCheckEvaluation(
+                asset_key,
+                check_name,
+                result.passed,
+                result.severity,
+                result.metadata,
+                result.description,
+                blocking,
+                run.partition_key,
+            ),
+        )
+    )
+
+
+def _blocks(result: AssetCheckResult, blocking: bool) -> bool:
+    return blocking and not result.passed and result.severity is AssetCheckSeverity.ERROR
+
+
+def _report_own_checks(
+    ad: AssetsDefinition, step: ExecutionStep, run: RunScope, results: list[AssetCheckResult]
+) -> None:
+    specs = {(s.asset_key, s.name): s for s in ad.check_specs}
+    failed: list[str] = []
+    for result in results:
+        key = result.asset_key or (ad.keys[0] if len(ad.keys) == 1 else None)
+        name = result.check_name or (ad.check_specs[0].name if len(ad.check_specs) == 1 else None)
+        spec = specs.pop((key, name), None) if key and name else None
+        if spec is None:
+            declared = [f"{k.to_user_string()}:{n}" for k, n in specs] or ["none"]
+            raise StepError(
+                f"'{step.key}' returned a check result for an undeclared check "
+                f"({key and key.to_user_string()}:{name}); declare it with "
+                f"check_specs=[AssetCheckSpec(...)] (remaining declared: {', '.join(declared)})",
+                step.key,
+            )
+        _emit_check(run, step, spec.asset_key, spec.name, spec.blocking, result)
+        if _blocks(result, spec.blocking):
+            failed.append(spec.name)
+    for spec in specs.values():
+        run.emit(
+            WeirEvent(
+                EventType.LOG,
+                run.run_id,
+                step.key,
+                f"Check '{spec.name}' declared on '{step.key}' returned no result",
+                level=30,
+            )
+        )
+    if failed:
+        raise CheckFailedError(f"Blocking check(s) failed: {', '.join(failed)}", step.key)
+
+
+def _run_check_step(step: ExecutionStep, run: RunScope) -> tuple[AssetKey, ...]:
+    cd = step.definition
+    assert isinstance(cd, AssetChecksDefinition)
+    kwargs, _ = _call_kwargs(cd, step, run, (cd.asset_key,))
+    returned = _invoke(cd.fn, kwargs, cd.params.is_generator)
+    results = [r for r in returned if isinstance(r, AssetCheckResult)]
+    if len(results) != 1 or len(returned) != 1:
+        got = ", ".join(type(r).__name__ for r in returned)
+        raise StepError(
+            f"Asset check '{cd.spec.name}' must return one AssetCheckResult, got {got}", step.key
+        )
+    result = results[0]
+    _emit_check(run, step, cd.asset_key, cd.spec.name, cd.spec.blocking, result)
+    if _blocks(result, cd.spec.blocking):
+        raise CheckFailedError(
+            f"Blocking check '{cd.spec.name}' on '{cd.asset_key.to_user_string()}' failed"
+            + (f": {result.description}" if result.description else ""),
+            step.key,
+        )
+    return ()
