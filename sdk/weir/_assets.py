@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -264,10 +265,8 @@ def asset(
 
 
 def _docstring(fn: Callable[..., Any]) -> str | None:
-    import inspect
-
-    doc = inspect.getdoc(fn)
-    return doc or None
+    doc = fn.__doc__
+    return inspect.cleandoc(doc) or None if doc else None
 
 
 def _own_checks(

@@ -21,7 +21,7 @@ class AssetKey:
 
     def __init__(self, path: str | Sequence[str]):
         parts = tuple(path.split("/")) if isinstance(path, str) else tuple(path)
-        if not parts or any(not isinstance(p, str) or not p for p in parts):
+        if not parts or "" in parts or not all(type(p) is str for p in parts):
             raise DefinitionError(f"Asset key path must be non-empty strings, got {path!r}")
         self.path: tuple[str, ...] = parts
         self._hash = hash(parts)
@@ -32,8 +32,8 @@ class AssetKey:
 
     @staticmethod
     def from_coercible(value: CoercibleToAssetKey) -> AssetKey:
-        if isinstance(value, AssetKey):
-            return value
+        if isinstance(value, (AssetKey, str)):
+            return value if isinstance(value, AssetKey) else AssetKey(value)
         key = getattr(value, "key", None)  # an AssetsDefinition or AssetSpec
         if isinstance(key, AssetKey):
             return key

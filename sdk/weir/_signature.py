@@ -16,8 +16,6 @@ from typing import Any
 from weir._context import AssetExecutionContext
 from weir._errors import DefinitionError
 
-_EMPTY = inspect.Parameter.empty
-
 
 @dataclass
 class FunctionParams:
@@ -51,29 +49,37 @@ def _param_kind(hint: Any) -> str | None:
     return getattr(hint, "__weir_param_kind__", None) if isinstance(hint, type) else None
 
 
+def _parameter_names(fn: Callable[..., Any]) -> list[str]:
+    """Named parameters, skipping *args/**kwargs. Reads the code object of plain functions
+    directly: inspect.signature costs ~25 µs, which adds up over thousands of assets."""
+    code = getattr(fn, "__code__", None)
+    if code is None or not inspect.isfunction(fn):
+        params = inspect.signature(fn).parameters.values()
+        return [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    count = code.co_argcount + code.co_kwonlyargcount
+    return list(code.co_varnames[:count])
+
+
 def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
     hints = _type_hints(fn)
     out = FunctionParams(
         return_hint=hints.get("return"),
         is_generator=inspect.isgeneratorfunction(fn),
     )
-    params = list(inspect.signature(fn).parameters.values())
-    for i, p in enumerate(params):
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        hint = hints.get(p.name)
-        if (i == 0 and p.name == "context") or _is_subclass(hint, AssetExecutionContext):
+    for i, name in enumerate(_parameter_names(fn)):
+        hint = hints.get(name)
+        if (i == 0 and name == "context") or _is_subclass(hint, AssetExecutionContext):
             if i != 0:
                 raise DefinitionError(f"The context parameter of {where} must come first")
-            out.context_param = p.name
+            out.context_param = name
         elif _param_kind(hint) == "config":
             if out.config_param:
                 raise DefinitionError(f"{where} takes two Config parameters; merge them into one")
-            out.config_param, out.config_type = p.name, hint
+            out.config_param, out.config_type = name, hint
         elif _param_kind(hint) == "resource":
-            out.resource_params[p.name] = p.name
+            out.resource_params[name] = name
         else:
-            out.input_params[p.name] = hint
+            out.input_params[name] = hint
     return out
 
 

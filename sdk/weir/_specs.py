@@ -45,24 +45,37 @@ def _validate_owners(owners: Sequence[str] | None, where: str) -> tuple[str, ...
     return tuple(owners or ())
 
 
-@dataclass(frozen=True)
 class AssetDep:
     """An upstream asset this asset depends on, optionally with a partition mapping.
 
     >>> AssetDep("raw/orders")
-    AssetDep(asset_key=AssetKey(['raw', 'orders']), partition_mapping=None)
+    AssetDep(AssetKey(['raw', 'orders']))
     """
 
-    asset_key: AssetKey
-    partition_mapping: Any = None
+    __slots__ = ("asset_key", "partition_mapping")
 
     def __init__(self, asset: CoercibleToAssetKey | Any, *, partition_mapping: Any = None):
-        object.__setattr__(self, "asset_key", AssetKey.from_coercible(asset))
-        object.__setattr__(self, "partition_mapping", partition_mapping)
+        self.asset_key = AssetKey.from_coercible(asset)
+        self.partition_mapping = partition_mapping
 
     @staticmethod
     def coerce(value: AssetDep | CoercibleToAssetKey | Any) -> AssetDep:
         return value if isinstance(value, AssetDep) else AssetDep(value)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, AssetDep)
+            and other.asset_key == self.asset_key
+            and other.partition_mapping == self.partition_mapping
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.asset_key)
+
+    def __repr__(self) -> str:
+        mapping = self.partition_mapping
+        mapping = f", partition_mapping={mapping!r}" if mapping is not None else ""
+        return f"AssetDep({self.asset_key!r}{mapping})"
 
 
 @dataclass(frozen=True, kw_only=True)
