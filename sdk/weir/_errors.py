@@ -9,6 +9,8 @@ WeirError
 ├── SelectionError             an asset selection names an unknown asset or is malformed
 ├── PartitionKeyError          a partition key the partitions definition does not contain
 ├── ConfigError                run config that does not fit the asset's Config
+├── TickEvaluationError        a schedule or sensor function raised, or returned something
+│                              that is not a run request, skip reason or sensor result
 └── StepError                  a step failed while materializing
     ├── TypeCheckError         a value does not match its type hint
     └── CheckFailedError       a blocking asset check failed
@@ -47,6 +49,13 @@ class PartitionKeyError(WeirError):
 
 class ConfigError(WeirError):
     """Run config that does not fit an asset's Config."""
+
+
+class TickEvaluationError(WeirError):
+    """A schedule or sensor function raised, or returned something Weir cannot launch.
+
+    The user's exception, if any, is the ``__cause__``.
+    """
 
 
 class StepError(WeirError):
