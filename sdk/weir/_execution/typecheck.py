@@ -34,9 +34,12 @@ def _adapter(hint: Any) -> Any:
         from pydantic import TypeAdapter
 
         try:
-            adapter = TypeAdapter(hint, config={"arbitrary_types_allowed": True})
+            adapter = TypeAdapter(hint)
         except Exception:
-            adapter = _SKIP  # a hint pydantic cannot check is documentation only
+            try:  # user classes inside generics, e.g. list[MyRecord]
+                adapter = TypeAdapter(hint, config={"arbitrary_types_allowed": True})
+            except Exception:
+                adapter = _SKIP  # a hint pydantic cannot check is documentation only
         with contextlib.suppress(TypeError):
             _adapters[hint] = adapter
     return adapter

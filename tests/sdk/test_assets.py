@@ -1,0 +1,124 @@
+"""@asset / @multi_asset / AssetSpec: what a definition declares."""
+
+import pytest
+import weir as dg
+
+
+def test_dependencies_come_from_parameters_ins_and_deps():
+    @dg.asset
+    def orders():
+        return [1]
+
+    @dg.asset(ins={"raw": dg.AssetIn(key="orders")}, deps=["customers"])
+    def report(raw):
+        return raw
+
+    spec = report.specs[0]
+    assert spec.key == dg.AssetKey("report")
+    assert set(spec.dep_keys) == {dg.AssetKey("orders"), dg.AssetKey("customers")}
+    assert report.input_keys == {"raw": dg.AssetKey("orders")}
+
+
+def test_attributes_are_recorded_on_the_spec():
+    @dg.asset(
+        key_prefix=["warehouse"],
+        group_name="sales",
+        metadata={"rows": 3, "owner_url": dg.MetadataValue.url("https://x")},
+        tags={"tier": "gold"},
+        owners=["team:data", "ana@example.com"],
+        kinds={"python"},
+        code_version="2",
+    )
+    def daily_sales():
+        """Sales per day."""
+        return 1
+
+    spec = daily_sales.specs[0]
+    assert spec.key == dg.AssetKey(["warehouse", "daily_sales"])
+    assert daily_sales.node_name == "warehouse__daily_sales"
+    assert spec.description == "Sales per day."
+    assert spec.metadata["rows"].value == 3
+    assert spec.metadata["owner_url"].kind == "url"
+    assert spec.tags == {"tier": "gold"}
+    assert spec.owners == ("team:data", "ana@example.com")
+    assert spec.kinds == {"python"}
+    assert spec.code_version == "2"
+    assert spec.group_name == "sales"
+
+
+def test_key_parses_slash_strings_and_prefixes():
+    key = dg.AssetKey("raw/orders")
+    assert key.path == ("raw", "orders")
+    assert key == dg.AssetKey(["raw", "orders"])
+    assert key.to_user_string() == "raw/orders"
+    assert dg.AssetKey("orders").with_prefix("raw") == key
+    assert key.has_prefix(["raw"])
+
+
+def _one():
+    return 1
+
+
+def _identity(a):
+    return a
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: dg.asset(name="x", owners=["nobody"])(_one), "email address or 'team:"),
+        (lambda: dg.asset(name="bad name")(_one), "not a valid name"),
+        (lambda: dg.AssetKey(["a", ""]), "non-empty"),
+        (lambda: dg.asset(ins={"zzz": dg.AssetIn()})(_identity), "no parameters with those"),
+        (lambda: dg.asset(metadata={"x": object()})(_one), "Metadata 'x'"),
+    ],
+)
+def test_bad_declarations_say_what_to_fix(build, message):
+    with pytest.raises(dg.DefinitionError, match=message):
+        build()
+
+
+def test_self_dependency_is_an_error():
+    with pytest.raises(dg.DefinitionError, match="depends on itself"):
+
+        @dg.asset(deps=["loop"])
+        def loop():
+            return 1
+
+
+def test_multi_asset_outs_and_specs():
+    @dg.multi_asset(outs={"users": dg.AssetOut(group_name="g"), "events": dg.AssetOut()})
+    def load(source):
+        return source, source
+
+    assert load.keys == (dg.AssetKey("users"), dg.AssetKey("events"))
+    assert load.specs[0].group_name == "g"
+    assert all(dg.AssetKey("source") in s.dep_keys for s in load.specs)
+    with pytest.raises(dg.DefinitionError, match="use .keys"):
+        _ = load.key
+
+    @dg.multi_asset(specs=[dg.AssetSpec("x"), dg.AssetSpec("y", deps=["x0"])])
+    def xy():
+        yield dg.MaterializeResult(asset_key="x")
+        yield dg.MaterializeResult(asset_key="y")
+
+    assert xy.specs[1].dep_keys == (dg.AssetKey("x0"),)
+
+
+def test_assets_can_be_called_directly_in_unit_tests():
+    @dg.asset
+    def double(number: int) -> int:
+        return number * 2
+
+    @dg.asset
+    def with_context(context) -> str:
+        return context.asset_key.to_user_string()
+
+    assert double(4) == 8
+    assert with_context() == "with_context"
+
+
+def test_spec_replace_keeps_other_attributes():
+    spec = dg.AssetSpec("a", group_name="g", tags={"k": "v"})
+    other = spec.replace(group_name="h")
+    assert other.group_name == "h" and other.tags == {"k": "v"} and other.key == spec.key

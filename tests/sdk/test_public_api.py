@@ -1,0 +1,56 @@
+"""The SDK's public surface and its import boundary."""
+
+import subprocess
+import sys
+
+import weir
+
+EXPECTED = {
+    "AssetCheckEvaluation", "AssetCheckKey", "AssetCheckResult", "AssetCheckSeverity",
+    "AssetCheckSpec", "AssetChecksDefinition", "AssetDep", "AssetExecutionContext",
+    "AssetGraph", "AssetIn", "AssetKey", "AssetMaterialization", "AssetOut", "AssetSpec",
+    "AssetsDefinition", "CheckFailedError", "Config", "ConfigError", "ConfigurableIOManager",
+    "ConfigurableResource", "CycleError", "DefinitionError", "Definitions",
+    "DuplicateKeyError", "EventType", "ExecuteInProcessResult", "FilesystemIOManager",
+    "IOManager", "InMemoryIOManager", "InputContext", "MaterializeResult", "MetadataValue",
+    "MissingUpstreamError", "Output", "OutputContext", "PartitionKeyError",
+    "PartitionsDefinition", "RetryPolicy", "SelectionError", "StaticPartitionsDefinition",
+    "StepError", "TableColumn", "TableSchema", "TypeCheckError", "WeirError", "WeirEvent",
+    "asset", "asset_check", "build_asset_context", "materialize", "multi_asset",
+}  # fmt: skip
+
+
+def test_all_is_pinned():
+    # New public names are added here deliberately; anything else is private.
+    missing = EXPECTED - set(weir.__all__)
+    assert not missing, f"public names removed: {sorted(missing)}"
+    assert sorted(weir.__all__) == weir.__all__
+    for name in weir.__all__:
+        assert getattr(weir, name) is not None
+
+
+def test_import_weir_loads_no_grpc_protobuf_sqlalchemy_or_pydantic():
+    code = (
+        "import sys, weir\n"
+        "heavy = {'grpc', 'google', 'sqlalchemy', 'pydantic', 'cloudpickle', 'weir_controlplane'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_sdk_and_codeserver_never_import_the_control_plane():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for package in ("sdk/weir", "codeserver/weir_codeserver"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text()
+            assert "weir_controlplane" not in text, f"{path} imports the control plane"
+    for path in (root / "controlplane/weir_controlplane").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            assert not stripped.startswith(("import weir\n", "from weir.", "from weir import")), (
+                f"{path} imports the SDK"
+            )
+            assert stripped not in ("import weir",), f"{path} imports the SDK"
