@@ -94,7 +94,7 @@ def test_multi_asset_outs_and_specs():
     assert load.keys == (dg.AssetKey("users"), dg.AssetKey("events"))
     assert load.specs[0].group_name == "g"
     assert all(dg.AssetKey("source") in s.dep_keys for s in load.specs)
-    with pytest.raises(dg.DefinitionError, match="use .keys"):
+    with pytest.raises(dg.DefinitionError, match=r"use \.keys"):
         _ = load.key
 
     @dg.multi_asset(specs=[dg.AssetSpec("x"), dg.AssetSpec("y", deps=["x0"])])
