@@ -15,7 +15,7 @@ $(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml protos/pyproject.t
 install: $(VENV)/.installed
 
 dev: install
-	$(VENV)/bin/weir dev -f examples/quickstart/defs.py
+	$(VENV)/bin/python examples/quickstart/defs.py
 
 test: install
 	$(VENV)/bin/pytest
