@@ -41,6 +41,7 @@ from weir._results import (
     MaterializeResult,
     Output,
 )
+from weir._selection import AssetSelection
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec
 
 __version__ = "0.1.0"
@@ -83,6 +84,7 @@ __all__ = [
     "AssetKey",
     "AssetMaterialization",
     "AssetOut",
+    "AssetSelection",
     "AssetSpec",
     "AssetsDefinition",
     "CheckFailedError",

@@ -1,0 +1,341 @@
+"""Selection strings: a small recursive-descent parser producing `AssetSelection` values.
+
+Grammar, loosest binding first::
+
+    selection  := union EOF
+    union      := and_expr ( ("or" | "," | <whitespace>) and_expr )*
+    and_expr   := not_expr ( "and" not_expr )*
+    not_expr   := "not" not_expr | traversal
+    traversal  := up? primary down?
+    up         := "*" | "+"+ | DIGITS "+"        e.g. *a  +a  ++a  2+a
+    down       := "*" | "+"+ | "+" DIGITS        e.g. a*  a+  a++  a+2
+    primary    := "(" union ")" | ("roots" | "sinks") "(" union ")" | "*"
+                | ATTRIBUTE ":" VALUE | KEY | QUOTED
+    ATTRIBUTE  := key | key_substring | group | tag | owner | kind
+
+- Traversals follow the op-selection syntax: each ``+`` is one level, ``*`` is every level,
+  and ``N+`` / ``+N`` are N levels (``2+a`` is ``++a``). ``*a*`` and ``+a+`` are the union of
+  the upstream and the downstream walk. (Dagster's newer syntax reads a bare ``+`` as every
+  level; here it is one level, as in Dagster's op selection and dbt.)
+- ``and`` / ``or`` / ``not`` are keywords in any case. Juxtaposition and commas are unions,
+  as is ``or``: ``"a b+"`` is ``a`` plus ``b`` and its children.
+- A KEY is path parts of letters, digits, ``_``, ``-`` and ``.`` joined by ``/``
+  (``raw/orders``); any other key is written quoted, ``"my key"`` or ``key:"my key"``.
+- ``key:`` takes a key or, unquoted, a pattern where ``*`` matches any text (``key:raw/*``);
+  a quoted ``key:`` value is an exact key. ``key_substring:ord`` matches part of ``a/b/c``.
+- ``tag:k=v`` matches a tag value, ``tag:k`` the tag's presence. Unquoted group, tag, owner
+  and kind values end at whitespace, ``(``, ``)``, ``,``, ``+`` and ``*``, so
+  ``owner:team:data`` and ``owner:ana@example.com`` need no quotes, and ``group:g+`` walks
+  downstream of the group.
+- An unknown key is reported when the selection is resolved; an attribute that matches
+  nothing selects nothing.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from weir._errors import DefinitionError, SelectionError
+from weir._key import AssetKey
+from weir._selection import syntax
+from weir._selection.attributes import (
+    AllSelection,
+    GroupsSelection,
+    KeyPatternSelection,
+    KeysSelection,
+    KeySubstringSelection,
+    KindSelection,
+    OwnerSelection,
+    TagSelection,
+)
+from weir._selection.selection import AssetSelection
+
+_EVERY_LEVEL = -1  # a parsed `*` traversal, before it becomes depth=None
+
+
+def parse_selection(text: str, include_sources: bool = False) -> AssetSelection:
+    if not isinstance(text, str):
+        raise SelectionError(f"A selection string must be a str, got {type(text).__name__}")
+    return _Parser(text, include_sources).parse()
+
+
+class _Parser:
+    def __init__(self, text: str, include_sources: bool):
+        self.text = text
+        self.pos = 0
+        self.include_sources = include_sources
+
+    # -- grammar ------------------------------------------------------------------------------
+
+    def parse(self) -> AssetSelection:
+        self._skip_space()
+        if self._at_end():
+            self._fail("expected an asset key, an attribute such as group:name, or '*'")
+        selection = self._union()
+        if not self._at_end():  # only a stray ')' stops a union early
+            self._fail("found ')' without a matching '('")
+        return selection
+
+    def _union(self) -> AssetSelection:
+        operands = [self._and()]
+        while True:
+            self._skip_space()
+            if self._at_end() or self._peek() == ")":
+                break
+            if self._peek() == ",":
+                self.pos += 1
+            else:
+                self._keyword("or")  # optional: whitespace alone also separates
+            operands.append(self._and())
+        return _union_of(operands)
+
+    def _and(self) -> AssetSelection:
+        selection = self._not()
+        while True:
+            self._skip_space()
+            if not self._keyword("and"):
+                return selection
+            selection = selection & self._not()
+
+    def _not(self) -> AssetSelection:
+        self._skip_space()
+        if self._keyword("not"):
+            return AllSelection(self.include_sources) - self._not()
+        return self._traversal()
+
+    def _traversal(self) -> AssetSelection:
+        self._skip_space()
+        up = self._up()
+        primary = self._primary(after_traversal=up is not None)
+        down = self._down()
+        if not (self._at_end() or self._peek().isspace() or self._peek() in syntax.TERM_END_CHARS):
+            self._fail("expected whitespace, an operator or ')' after this term")
+        walks = [
+            primary.upstream(depth, include_sources=self.include_sources) for depth in _depths(up)
+        ] + [
+            primary.downstream(depth, include_sources=self.include_sources)
+            for depth in _depths(down)
+        ]
+        return _union_of(walks) if walks else primary
+
+    def _up(self) -> int | None:
+        char = self._peek()
+        if char == "*" and self._peek(1) in syntax.PRIMARY_START_CHARS:
+            self.pos += 1
+            return _EVERY_LEVEL
+        if char == "+":
+            return self._count_pluses()
+        if char.isdigit():
+            end = self.pos
+            while end < len(self.text) and self.text[end].isdigit():
+                end += 1
+            after_plus = self.text[end + 1 : end + 2]
+            if self.text[end : end + 1] == "+" and after_plus in syntax.PRIMARY_START_CHARS:
+                levels = int(self.text[self.pos : end])
+                self.pos = end + 1
+                return levels
+        return None
+
+    def _down(self) -> int | None:
+        if self._peek() == "*":
+            self.pos += 1
+            return _EVERY_LEVEL
+        if self._peek() != "+":
+            return None
+        levels = self._count_pluses()
+        if not self._peek().isdigit():
+            return levels
+        if levels > 1:
+            self._fail("expected either repeated '+' or '+N', not both")
+        start = self.pos
+        while self._peek().isdigit():
+            self.pos += 1
+        return int(self.text[start : self.pos])
+
+    def _count_pluses(self) -> int:
+        start = self.pos
+        while self._peek() == "+":
+            self.pos += 1
+        return self.pos - start
+
+    def _primary(self, after_traversal: bool) -> AssetSelection:
+        start, char = self.pos, self._peek()
+        if char == "(":
+            return self._parenthesized()
+        if char == '"':
+            return self._key(self._quoted(), start)
+        if char == "*":
+            self.pos += 1
+            return AllSelection(self.include_sources)
+        if char and char in syntax.KEY_PART_CHARS:
+            return self._word_primary(start)
+        found = f"'{char}'" if char else "the end"
+        what = "after the traversal" if after_traversal else "here"
+        self._fail(
+            f"expected an asset key, an attribute such as group:name, '*' or '(' {what}, "
+            f"found {found}"
+        )
+
+    def _parenthesized(self) -> AssetSelection:
+        opened = self.pos
+        self.pos += 1
+        self._skip_space()
+        if self._peek() == ")":
+            self._fail("expected a selection inside the parentheses")
+        inner = self._union()
+        if self._peek() != ")":
+            self._fail(f"expected ')' to close the '(' opened at column {opened + 1}")
+        self.pos += 1
+        return inner
+
+    def _word_primary(self, start: int) -> AssetSelection:
+        while self._peek() and self._peek() in syntax.KEY_CHARS:
+            self.pos += 1
+        word = self.text[start : self.pos]
+        if self._peek() == ":":
+            return self._attribute(word, start)
+        if self._peek() == "(":
+            if word not in syntax.FUNCTIONS:
+                self._fail(
+                    f"unknown function '{word}'; expected roots(...) or sinks(...)", at=start
+                )
+            inner = self._parenthesized()
+            return inner.roots() if word == "roots" else inner.sinks()
+        if word.lower() in syntax.KEYWORDS:
+            self._fail(f"expected an asset selection before '{word}'", at=start)
+        if word.endswith("/") and self._peek() == "*":
+            self._fail(
+                f"'{word}*' is not a key; for every key under {word} write key:{word}*", at=start
+            )
+        return self._key(word, start)
+
+    def _attribute(self, name: str, start: int) -> AssetSelection:
+        if name not in syntax.ATTRIBUTES:
+            known = ", ".join(f"{a}:" for a in syntax.ATTRIBUTES)
+            self._fail(f"unknown attribute '{name}:'; expected one of {known}", at=start)
+        self.pos += 1  # the ':'
+        sources = self.include_sources
+        if name == "key":
+            value_start = self.pos
+            if self._peek() == '"':
+                return self._key(self._quoted(), value_start)
+            pattern = self._bare(syntax.KEY_VALUE_CHARS, "key:")
+            if "*" in pattern:
+                return KeyPatternSelection(pattern=pattern, include_sources=sources)
+            return self._key(pattern, value_start)
+        if name == "key_substring":
+            substring = self._value("key_substring:", allowed=syntax.KEY_CHARS)
+            return KeySubstringSelection(substring=substring, include_sources=sources)
+        if name == "tag":
+            tag = self._value("tag:", stop="=")
+            if self._peek() != "=":
+                return TagSelection(key=tag, value=None, include_sources=sources)
+            self.pos += 1
+            return TagSelection(key=tag, value=self._value(f"tag:{tag}="), include_sources=sources)
+        value = self._value(f"{name}:")
+        if name == "group":
+            return GroupsSelection(selected_groups=(value,), include_sources=sources)
+        if name == "owner":
+            return OwnerSelection(selected_owner=value, include_sources=sources)
+        return KindSelection(kind_name=value, include_sources=sources)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def _key(self, text: str, start: int) -> AssetSelection:
+        try:
+            key = AssetKey(text)
+        except DefinitionError:
+            self._fail(f"'{text}' is not an asset key: key path parts cannot be empty", at=start)
+        return KeysSelection(selected_keys=(key,))
+
+    def _value(self, label: str, allowed: frozenset[str] | None = None, stop: str = "") -> str:
+        """A quoted or bare value; bare ones end at `VALUE_STOP_CHARS` or outside `allowed`."""
+        if self._peek() == '"':
+            return self._quoted()
+        if allowed is not None:
+            return self._bare(allowed, label)
+        start = self.pos
+        while (
+            (char := self._peek())
+            and not char.isspace()
+            and char not in syntax.VALUE_STOP_CHARS
+            and char not in stop
+        ):
+            self.pos += 1
+        if self.pos == start:
+            self._fail(f"expected a value after '{label}'")
+        return self.text[start : self.pos]
+
+    def _bare(self, allowed: frozenset[str], label: str) -> str:
+        start = self.pos
+        while self._peek() and self._peek() in allowed:
+            self.pos += 1
+        if self.pos == start:
+            self._fail(f"expected a value after '{label}'")
+        return self.text[start : self.pos]
+
+    def _quoted(self) -> str:
+        opened = self.pos
+        self.pos += 1
+        chars: list[str] = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == '"':
+                self.pos += 1
+                if not chars:
+                    self._fail("expected a value inside the quotes", at=opened)
+                return "".join(chars)
+            if char == "\\" and self.pos + 1 < len(self.text):
+                self.pos += 1
+                char = self.text[self.pos]
+            chars.append(char)
+            self.pos += 1
+        self._fail("this quoted string is never closed", at=opened)
+
+    # -- characters -----------------------------------------------------------------------------
+
+    def _peek(self, ahead: int = 0) -> str:
+        """The character `ahead` of the cursor, or "" past the end."""
+        return self.text[self.pos + ahead : self.pos + ahead + 1]
+
+    def _at_end(self) -> bool:
+        return self.pos >= len(self.text)
+
+    def _skip_space(self) -> None:
+        while self._peek().isspace():
+            self.pos += 1
+
+    def _keyword(self, word: str) -> bool:
+        """Consume `word` (any case) if it stands here as a whole word."""
+        end = self.pos + len(word)
+        if self.text[self.pos : end].lower() != word:
+            return False
+        follower = self.text[end : end + 1]
+        if follower and (follower in syntax.KEY_CHARS or follower == ":"):
+            return False  # a key or attribute that merely starts with the word: `order`
+        self.pos = end
+        self._skip_space()
+        if word != "not" and (self._at_end() or self._peek() in syntax.TERM_END_CHARS):
+            self._fail(f"expected a selection after '{word}'")
+        return True
+
+    def _fail(self, message: str, at: int | None = None) -> NoReturn:
+        position = self.pos if at is None else at
+        raise SelectionError(
+            f"Invalid asset selection: {message} (column {position + 1}):\n"
+            f"    {self.text}\n"
+            f"    {' ' * position}^"
+        )
+
+
+def _depths(levels: int | None) -> list[int | None]:
+    if levels is None:
+        return []
+    return [None if levels == _EVERY_LEVEL else levels]
+
+
+def _union_of(selections: list[AssetSelection]) -> AssetSelection:
+    result = selections[0]
+    for selection in selections[1:]:
+        result = result | selection
+    return result

@@ -1,0 +1,389 @@
+"""AssetSelection: a query over the asset graph, built in Python or parsed from a string."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import reduce
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from weir._assets import AssetsDefinition
+from weir._errors import SelectionError
+from weir._key import AssetKey, CoercibleToAssetKey
+from weir._selection.resolution import Resolution, as_asset_graph
+from weir._specs import AssetSpec
+
+if TYPE_CHECKING:
+    from weir._graph import AssetGraph
+    from weir._results import AssetCheckKey
+
+
+class AssetSelection:
+    """A query over the assets of a code location: which assets a job, a sensor or a question
+    about impact is about.
+
+    Selections are immutable values compared by structure, so jobs can store and compare them.
+    Combine them with ``|`` (union), ``&`` (intersection) and ``-`` (difference), walk the
+    graph with `upstream` / `downstream`, and get the keys with `resolve`.
+
+    External assets (declared with `AssetSpec`, which Weir does not materialize) are selected
+    when named by key; ``all``, attribute selections and traversals add them only when
+    ``include_sources=True``, so a selection handed to a job is runnable as is.
+
+    >>> import weir
+    >>> @weir.asset(group_name="raw")
+    ... def orders() -> list[int]:
+    ...     return [1]
+    >>> @weir.asset
+    ... def revenue(orders: list[int]) -> int:
+    ...     return sum(orders)
+    >>> sorted(map(str, AssetSelection.groups("raw").downstream().resolve([orders, revenue])))
+    ['orders', 'revenue']
+    >>> AssetSelection.from_string("*revenue") == AssetSelection.assets("revenue").upstream()
+    True
+    """
+
+    __slots__ = ()
+
+    # -- leaves ---------------------------------------------------------------------------
+
+    @staticmethod
+    def all(include_sources: bool = False) -> AssetSelection:
+        """Every asset (every external one too, with ``include_sources=True``).
+
+        >>> str(AssetSelection.all())
+        '*'
+        """
+        return AllSelection(include_sources=include_sources)
+
+    @staticmethod
+    def assets(*assets: AssetsDefinition | AssetSpec | CoercibleToAssetKey) -> AssetSelection:
+        """The given assets: `AssetKey`s, ``"a/b"`` strings, sequences of path parts,
+        `@asset` / `@multi_asset` definitions (all their keys) or `AssetSpec`s.
+
+        Resolving it names any key the graph lacks in a `SelectionError`.
+
+        >>> str(AssetSelection.assets("raw/orders", ["raw", "users"]))
+        'raw/orders or raw/users'
+        """
+        keys: list[AssetKey] = []
+        for item in assets:
+            if isinstance(item, AssetsDefinition):
+                keys.extend(item.keys)
+            else:
+                keys.append(AssetKey.from_coercible(item))
+        return KeysSelection(selected_keys=tuple(dict.fromkeys(keys)))
+
+    @staticmethod
+    def keys(*keys: CoercibleToAssetKey) -> AssetSelection:
+        """The assets with the given keys; the same as `assets`."""
+        return AssetSelection.assets(*keys)
+
+    @staticmethod
+    def key_prefixes(
+        *prefixes: str | Sequence[str], include_sources: bool = False
+    ) -> AssetSelection:
+        """Assets whose key path starts with one of `prefixes` (``"raw"`` or ``["raw", "eu"]``).
+
+        >>> AssetSelection.key_prefixes("raw", ["lake", "eu"])
+        AssetSelection.key_prefixes('raw', 'lake/eu')
+        """
+        paths = tuple(dict.fromkeys(AssetKey(p).path for p in prefixes))
+        return KeyPrefixesSelection(selected_prefixes=paths, include_sources=include_sources)
+
+    @staticmethod
+    def key_substring(substring: str, include_sources: bool = False) -> AssetSelection:
+        """Assets whose key, written ``a/b/c``, contains `substring`."""
+        return KeySubstringSelection(substring=substring, include_sources=include_sources)
+
+    @staticmethod
+    def groups(*group_names: str, include_sources: bool = False) -> AssetSelection:
+        """Assets in any of the groups (assets without ``group_name`` are in ``"default"``).
+
+        >>> str(AssetSelection.groups("raw", "marts"))
+        'group:raw or group:marts'
+        """
+        names = tuple(dict.fromkeys(_check_str(g, "group name") for g in group_names))
+        return GroupsSelection(selected_groups=names, include_sources=include_sources)
+
+    @staticmethod
+    def tag(key: str, value: str | None = None, include_sources: bool = False) -> AssetSelection:
+        """Assets tagged ``key=value``, or carrying tag `key` at all when `value` is None.
+
+        >>> str(AssetSelection.tag("tier", "gold"))
+        'tag:tier=gold'
+        """
+        if value is not None:
+            _check_str(value, "tag value")
+        return TagSelection(
+            key=_check_str(key, "tag key"), value=value, include_sources=include_sources
+        )
+
+    @staticmethod
+    def tag_string(text: str, include_sources: bool = False) -> AssetSelection:
+        """`tag` from ``"key=value"`` or ``"key"``."""
+        key, sep, value = _check_str(text, "tag string").partition("=")
+        return AssetSelection.tag(key, value if sep else None, include_sources=include_sources)
+
+    @staticmethod
+    def owner(owner: str, include_sources: bool = False) -> AssetSelection:
+        """Assets owned by `owner`: an email address or ``"team:<name>"``.
+
+        >>> str(AssetSelection.owner("team:data"))
+        'owner:team:data'
+        """
+        return OwnerSelection(
+            selected_owner=_check_str(owner, "owner"), include_sources=include_sources
+        )
+
+    @staticmethod
+    def kind(kind: str, include_sources: bool = False) -> AssetSelection:
+        """Assets of the given kind (``kinds={"dbt"}`` on the asset)."""
+        return KindSelection(kind_name=_check_str(kind, "kind"), include_sources=include_sources)
+
+    @staticmethod
+    def from_string(text: str, include_sources: bool = False) -> AssetSelection:
+        """Parse a selection string.
+
+        ``"*a"``, ``"a*"`` (every asset upstream / downstream of ``a``, and ``a``), ``"+a"``,
+        ``"++a"``, ``"a+"`` (one level per ``+``), ``"2+a"``, ``"a+2"`` (N levels),
+        ``key:raw/*``, ``key_substring:ord``, ``group:g``, ``tag:k=v``, ``tag:k``,
+        ``owner:team:data``, ``kind:dbt``, ``roots(...)``, ``sinks(...)``, ``*`` (everything),
+        ``and``, ``or``, ``not``, parentheses, and juxtaposition or commas for union
+        (``"a b+"``). See the `weir._selection.parser` docstring for the full grammar.
+
+        A malformed string raises `SelectionError` now, with the column and what was expected;
+        an unknown key raises it on `resolve`.
+
+        >>> AssetSelection.from_string("*b") == AssetSelection.assets("b").upstream()
+        True
+        >>> str(AssetSelection.from_string("group:raw and not tag:pii"))
+        'group:raw and not tag:pii'
+        """
+        from weir._selection.parser import parse_selection
+
+        return parse_selection(text, include_sources=include_sources)
+
+    @staticmethod
+    def from_coercible(value: CoercibleToAssetSelection) -> AssetSelection:
+        """An AssetSelection from one, from a selection string, an `AssetKey`, an `@asset`,
+        an `AssetSpec`, or a list of any of these (their union).
+
+        In a list, each string is a selection string: ``["raw/orders", "group:marts"]``.
+
+        >>> str(AssetSelection.from_coercible(["a+", "b"]))
+        'a+ or b'
+        """
+        if isinstance(value, AssetSelection):
+            return value
+        if isinstance(value, str):
+            return AssetSelection.from_string(value)
+        if isinstance(value, (AssetKey, AssetsDefinition, AssetSpec)):
+            return AssetSelection.assets(value)
+        if isinstance(value, Iterable):
+            parts = [AssetSelection.from_coercible(v) for v in value]
+            if not parts:
+                return KeysSelection(selected_keys=())
+            if all(isinstance(p, KeysSelection) for p in parts):  # keep a plain key list flat
+                keys = (k for p in parts for k in p.selected_keys)  # type: ignore[attr-defined]
+                return KeysSelection(selected_keys=tuple(dict.fromkeys(keys)))
+            return reduce(lambda a, b: a | b, parts)
+        raise SelectionError(
+            "Expected an AssetSelection, a selection string, an AssetKey, an asset definition, "
+            f"an AssetSpec or a list of these; got {type(value).__name__}: {value!r}"
+        )
+
+    # -- graph walks and filters ------------------------------------------------------------
+
+    def upstream(
+        self, depth: int | None = None, include_self: bool = True, include_sources: bool = False
+    ) -> AssetSelection:
+        """This selection plus its ancestors, up to `depth` levels (all when None).
+
+        The walk passes through external assets but adds them only with
+        ``include_sources=True``. Without `include_self`, this selection's assets are removed.
+
+        >>> str(AssetSelection.assets("c").upstream(depth=2))
+        '2+c'
+        """
+        return UpstreamSelection(
+            child=self,
+            depth=_check_depth(depth),
+            include_self=include_self,
+            include_sources=include_sources,
+        )
+
+    def downstream(
+        self, depth: int | None = None, include_self: bool = True, include_sources: bool = False
+    ) -> AssetSelection:
+        """This selection plus its descendants, up to `depth` levels (all when None).
+
+        >>> str(AssetSelection.assets("a").downstream())
+        'a*'
+        """
+        return DownstreamSelection(
+            child=self,
+            depth=_check_depth(depth),
+            include_self=include_self,
+            include_sources=include_sources,
+        )
+
+    def roots(self) -> AssetSelection:
+        """The assets of this selection with no parent inside it.
+
+        >>> str((AssetSelection.assets("a") | AssetSelection.assets("b")).roots())
+        'roots(a or b)'
+        """
+        return RootsSelection(child=self)
+
+    def sinks(self) -> AssetSelection:
+        """The assets of this selection with no child inside it."""
+        return SinksSelection(child=self)
+
+    def required_multi_asset_neighbors(self) -> AssetSelection:
+        """This selection plus the other assets of each `@multi_asset` it touches that cannot
+        run a subset of its outputs (``can_subset=False``), so the result is runnable."""
+        return RequiredNeighborsSelection(child=self)
+
+    def materializable(self) -> AssetSelection:
+        """This selection without its external assets."""
+        return MaterializableSelection(child=self)
+
+    def upstream_source_assets(self) -> AssetSelection:
+        """The external assets upstream of this selection."""
+        return ParentSourcesSelection(child=self)
+
+    # -- algebra ----------------------------------------------------------------------------
+
+    def __or__(self, other: object) -> AssetSelection:
+        if not isinstance(other, AssetSelection):
+            return NotImplemented
+        return OrSelection(operands=_flatten(OrSelection, self, other))
+
+    def __and__(self, other: object) -> AssetSelection:
+        if not isinstance(other, AssetSelection):
+            return NotImplemented
+        return AndSelection(operands=_flatten(AndSelection, self, other))
+
+    def __sub__(self, other: object) -> AssetSelection:
+        if not isinstance(other, AssetSelection):
+            return NotImplemented
+        return SubtractSelection(left=self, right=other)
+
+    def __bool__(self) -> bool:
+        return True  # a selection is a query, never "empty" before it is resolved
+
+    # -- resolution ---------------------------------------------------------------------------
+
+    def resolve(self, assets: AssetGraph | Any, allow_missing: bool = False) -> set[AssetKey]:
+        """The keys this selection picks out of `assets`: an `AssetGraph`, a `Definitions`, or
+        a list of asset definitions and `AssetSpec`s.
+
+        Raises `SelectionError` naming every key the selection mentions that `assets` lacks,
+        with close matches, unless `allow_missing`.
+        """
+        resolution = Resolution(as_asset_graph(assets), allow_missing=allow_missing)
+        keys = self._resolve(resolution)
+        resolution.raise_if_missing()
+        return keys
+
+    def resolve_checks(
+        self, assets: AssetGraph | Any, allow_missing: bool = False
+    ) -> set[AssetCheckKey]:
+        """The keys of the asset checks that target the assets this selection resolves to."""
+        graph = as_asset_graph(assets)
+        by_asset = graph.check_keys_by_asset
+        return {c for k in self.resolve(graph, allow_missing) for c in by_asset.get(k, ())}
+
+    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
+        """A new set of the selected keys (callers may mutate it)."""
+        raise NotImplementedError
+
+    # -- text -------------------------------------------------------------------------------
+
+    def to_selection_str(self) -> str:
+        """This selection as a string `from_string` parses back to the same assets.
+
+        Raises `SelectionError` for the few selections the syntax cannot express (key
+        prefixes, ``include_sources=True``, `required_multi_asset_neighbors`, ...).
+        """
+        return self._text()
+
+    def _text(self) -> str:
+        raise SelectionError(f"{self!r} has no selection-string form")
+
+    # A term needs no parentheses as an operand of and/or/not (`*a`, `group:g`); a primary
+    # needs none even as the operand of a traversal (`group:g`, but not `*a` or `*`).
+    _is_term = False
+    _is_primary = False
+
+    def _operand_text(self) -> str:
+        return self._text() if self._is_term else f"({self._text()})"
+
+    def _primary_text(self) -> str:
+        return self._text() if self._is_primary else f"({self._text()})"
+
+    def _python(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        try:
+            return self._text()
+        except SelectionError:
+            return self._python()
+
+    def __repr__(self) -> str:
+        return self._python()
+
+
+CoercibleToAssetSelection: TypeAlias = (
+    AssetSelection
+    | str
+    | AssetKey
+    | AssetsDefinition
+    | AssetSpec
+    | Iterable["AssetSelection | str | AssetKey | AssetsDefinition | AssetSpec"]
+)
+
+
+def _check_str(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SelectionError(f"Expected a non-empty string as the {what}, got {value!r}")
+    return value
+
+
+def _check_depth(depth: int | None) -> int | None:
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise SelectionError(f"depth must be a non-negative int or None, got {depth!r}")
+    return depth
+
+
+def _flatten(kind: type, *selections: AssetSelection) -> tuple[AssetSelection, ...]:
+    out: list[AssetSelection] = []
+    for s in selections:
+        out.extend(s.operands if isinstance(s, kind) else (s,))  # type: ignore[attr-defined]
+    return tuple(out)
+
+
+# The node classes subclass AssetSelection, so they are imported once it exists.
+from weir._selection.attributes import (  # noqa: E402
+    AllSelection,
+    GroupsSelection,
+    KeyPrefixesSelection,
+    KeysSelection,
+    KeySubstringSelection,
+    KindSelection,
+    OwnerSelection,
+    TagSelection,
+)
+from weir._selection.operations import (  # noqa: E402
+    AndSelection,
+    DownstreamSelection,
+    MaterializableSelection,
+    OrSelection,
+    ParentSourcesSelection,
+    RequiredNeighborsSelection,
+    RootsSelection,
+    SinksSelection,
+    SubtractSelection,
+    UpstreamSelection,
+)
