@@ -1,0 +1,214 @@
+"""The measuring process: runs one workload on one implementation and prints one JSON line.
+
+    .venv/bin/python -m bench.harness --workload definitions --impl weir --params '{"assets": 1000}'
+
+The runner starts one of these per measurement, under `.venv` for Weir and `.venv-dagster`
+for Dagster, so neither implementation's imports or caches leak into the other's figures.
+It runs the workload once untimed at WARMUP_PARAMS (so one-off lazy imports are not
+counted), then REPEAT timed runs, and prints: workload, implementation, version,
+parameters, every run's seconds, median, min, max, peak RSS. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import importlib
+import importlib.metadata
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bench.spec import IMPLEMENTATIONS, Workload, WorkloadError, load
+
+MODULE_NAMES = {"weir": "weir", "dagster": "dagster"}
+
+
+class BenchContext:
+    """What a workload's `run(bench)` receives: the implementation and a stopwatch.
+
+    >>> def run(bench):
+    ...     dg = bench.dg
+    ...     with bench.timed():
+    ...         dg.Definitions(assets=[])
+    """
+
+    def __init__(
+        self,
+        implementation: str,
+        params: Mapping[str, Any],
+        *,
+        profiler: cProfile.Profile | None = None,
+        profile_path: str | None = None,
+    ):
+        self.implementation = implementation
+        self.module_name = MODULE_NAMES[implementation]
+        self.params = dict(params)
+        self.profile_path = profile_path
+        self.seconds: list[float] = []
+        self.notes: dict[str, Any] = {}
+        self._profiler = profiler
+
+    @property
+    def dg(self) -> ModuleType:
+        """`import weir as dg` or `import dagster as dg`, whichever is under test."""
+        return importlib.import_module(self.module_name)
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        """Time the block (several blocks in one run add up); profile it when asked to."""
+        if self._profiler is not None:
+            self._profiler.enable()
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            if self._profiler is not None:
+                self._profiler.disable()
+        self.seconds.append(elapsed)
+
+    def record(self, seconds: float) -> None:
+        """Add a time measured elsewhere (for example inside a child interpreter)."""
+        self.seconds.append(seconds)
+
+    def note(self, key: str, value: Any) -> None:
+        """A fact worth showing beside the figure (say, which heavy modules an import loads)."""
+        self.notes[key] = value
+
+    @contextlib.contextmanager
+    def temp_dir(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix=f"weir-bench-{self.implementation}-") as path:
+            yield Path(path)
+
+
+class Unavailable(Exception):
+    """The implementation lacks a public name the workload uses."""
+
+
+def _run_once(workload: Workload, ctx: BenchContext) -> float:
+    try:
+        workload.run(ctx)
+    except AttributeError as exc:
+        # `dg.materialize` missing from the implementation: report it, don't crash the table.
+        if (
+            isinstance(getattr(exc, "obj", None), ModuleType)
+            and exc.obj.__name__ == ctx.module_name
+        ):
+            raise Unavailable(f"{ctx.module_name} has no {exc.name}") from exc
+        raise
+    if not ctx.seconds:
+        raise WorkloadError(f"Workload {workload.name!r} timed nothing: use bench.timed()")
+    return sum(ctx.seconds)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process or any child it waited for (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return round(max(own, children) / scale, 1)
+
+
+def measure(
+    workload: Workload,
+    implementation: str,
+    params: Mapping[str, Any],
+    *,
+    repeat: int | None = None,
+    profile_path: str | None = None,
+) -> dict[str, Any]:
+    """Run the workload and describe the result as the JSON line's fields."""
+    line: dict[str, Any] = {
+        "workload": workload.name,
+        "implementation": implementation,
+        "version": importlib.metadata.version(MODULE_NAMES[implementation]),
+        "python": platform.python_version(),
+        "parameters": dict(params),
+        "timed": workload.timed,
+    }
+    notes: dict[str, Any] = {}
+    try:
+        if workload.warmup_params is not None:
+            _run_once(workload, BenchContext(implementation, workload.warmup_params))
+        if profile_path is not None:
+            profiler = cProfile.Profile()
+            ctx = BenchContext(implementation, params, profiler=profiler, profile_path=profile_path)
+            line["seconds"] = [_run_once(workload, ctx)]
+            if not Path(profile_path).exists():  # the workload may have written its own
+                profiler.dump_stats(profile_path)
+            line["profile"] = profile_path
+            return line
+        runs = []
+        for _ in range(repeat or workload.repeat):
+            ctx = BenchContext(implementation, params)
+            runs.append(_run_once(workload, ctx))
+            notes.update(ctx.notes)
+    except Unavailable as exc:
+        line["unavailable"] = str(exc)
+        return line
+    line.update(summarize(runs))
+    count = workload.unit_count(params)
+    if count:
+        line["unit"] = workload.unit[1] if workload.unit else None
+        line["count"] = count
+        line["median_ms_per_unit"] = line["median_s"] * 1000 / count
+    line["peak_rss_mb"] = peak_rss_mb()
+    if notes:
+        line["notes"] = notes
+    return line
+
+
+def summarize(runs: list[float]) -> dict[str, Any]:
+    return {
+        "runs": len(runs),
+        "seconds": runs,
+        "median_s": statistics.median(runs),
+        "min_s": min(runs),
+        "max_s": max(runs),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--impl", required=True, choices=IMPLEMENTATIONS)
+    parser.add_argument("--params", required=True, help="JSON object")
+    parser.add_argument("--repeat", type=int, help="timed runs (default: the workload's)")
+    parser.add_argument("--profile", metavar="PATH", help="one cProfile'd run, stats to PATH")
+    args = parser.parse_args(argv)
+    workload = load(args.workload)
+    try:
+        line = measure(
+            workload,
+            args.impl,
+            json.loads(args.params),
+            repeat=args.repeat,
+            profile_path=args.profile,
+        )
+    except Exception as exc:
+        traceback.print_exc()
+        line = {
+            "workload": workload.name,
+            "implementation": args.impl,
+            "parameters": json.loads(args.params),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
+        print(json.dumps(line), flush=True)
+        return 1
+    print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

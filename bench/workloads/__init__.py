@@ -1,0 +1,1 @@
+"""One module per workload; `bench.spec` says what each declares. `_`-prefixed are helpers."""

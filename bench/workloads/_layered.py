@@ -1,0 +1,35 @@
+"""Layered asset graphs, written against Dagster's public names (`dg` is either library).
+
+Layer 0 has `width` source assets; every later asset reads two assets of the layer before
+it through `AssetIn`, so each edge is a data dependency the I/O manager has to serve.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+
+def layered_assets(dg: ModuleType, count: int, width: int = 100) -> list[Any]:
+    """`count` trivial @assets named a_<layer>_<position>, `width` per layer."""
+    assets = []
+    for index in range(count):
+        layer, position = divmod(index, width)
+        name = f"a_{layer}_{position}"
+        if layer == 0:
+
+            @dg.asset(name=name)
+            def source():
+                return 1
+
+            assets.append(source)
+        else:
+            left = f"a_{layer - 1}_{position}"
+            right = f"a_{layer - 1}_{(position + 1) % width}"
+
+            @dg.asset(name=name, ins={"left": dg.AssetIn(key=left), "right": dg.AssetIn(key=right)})
+            def derived(left, right):
+                return 1
+
+            assets.append(derived)
+    return assets
