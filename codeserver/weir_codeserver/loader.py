@@ -1,0 +1,105 @@
+"""Loads the user's Definitions from a file or module, once, turning failures into a LoadError
+the control plane shows instead of a crash loop."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from weir import Definitions
+
+
+@dataclass(frozen=True)
+class CodeTarget:
+    """Where user code lives: a Python file (`-f`) or an importable module (`-m`)."""
+
+    python_file: str | None = None
+    module_name: str | None = None
+    attribute: str | None = None  # which Definitions, when a module holds several
+
+    def describe(self) -> str:
+        where = self.python_file or self.module_name or "?"
+        return f"{where}:{self.attribute}" if self.attribute else where
+
+
+class LoadError(Exception):
+    """User code could not be loaded; `message` and `stack` go to the control plane."""
+
+    def __init__(self, message: str, stack: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.stack = stack
+
+
+def load_definitions(target: CodeTarget) -> Definitions:
+    try:
+        module = _import(target)
+    except LoadError:
+        raise
+    except (Exception, SystemExit) as exc:  # SyntaxError, ImportError, bad Definitions, exit()
+        raise LoadError(
+            f"Error loading {target.describe()}: {type(exc).__name__}: {exc}",
+            _user_stack(exc),
+        ) from exc
+    return _find_definitions(module, target)
+
+
+def _import(target: CodeTarget) -> object:
+    if target.python_file:
+        path = Path(target.python_file).resolve()
+        if not path.exists():
+            raise LoadError(f"Code location file {path} does not exist")
+        directory = str(path.parent)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)  # let the file import its siblings
+        name = f"weir_user_code_{abs(hash(str(path)))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise LoadError(f"Cannot import {path}: not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    if target.module_name:
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return importlib.import_module(target.module_name)
+    raise LoadError("No code given: pass -f FILE or -m MODULE")
+
+
+def _find_definitions(module: object, target: CodeTarget) -> Definitions:
+    if target.attribute:
+        value = getattr(module, target.attribute, None)
+        if not isinstance(value, Definitions):
+            raise LoadError(f"{target.describe()} is not a weir.Definitions")
+        return value
+    found = {k: v for k, v in vars(module).items() if isinstance(v, Definitions)}
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise LoadError(
+            f"{target.describe()} defines no weir.Definitions; add `defs = Definitions(...)` "
+            "at module level"
+        )
+    raise LoadError(
+        f"{target.describe()} defines several Definitions ({', '.join(sorted(found))}); "
+        "choose one with -a/--attribute"
+    )
+
+
+def _user_stack(exc: BaseException) -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(here) and "importlib" not in f.filename
+    ]
+    text = "".join(traceback.format_list(frames))
+    if isinstance(exc, SyntaxError):
+        text += "".join(traceback.format_exception_only(type(exc), exc))
+    return text
