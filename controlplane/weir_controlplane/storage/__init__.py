@@ -1,0 +1,97 @@
+"""The control plane's storage: SQLAlchemy Core over SQLite (default) or PostgreSQL.
+
+Open everything at once with `Storage.open(url)`, or build single storage classes over a
+`Database` for a service that needs only one. Every method reading or writing tenant
+data takes a `DeploymentScope` from `DeploymentStorage.get_scope(name)`.
+"""
+
+from __future__ import annotations
+
+from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.code_locations import CodeLocationStorage
+from weir_controlplane.storage.deployments import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_ORGANIZATION,
+    DeploymentStorage,
+)
+from weir_controlplane.storage.engine import Database, create_engine, default_database_url
+from weir_controlplane.storage.errors import (
+    CodeLocationNotFoundError,
+    DeploymentNotFoundError,
+    DuplicateRunError,
+    InvalidCursorError,
+    InvalidEventError,
+    NaiveDatetimeError,
+    NotFoundError,
+    RunNotFoundError,
+    StorageError,
+)
+from weir_controlplane.storage.events import EventIngest, EventLog
+from weir_controlplane.storage.facade import Storage
+from weir_controlplane.storage.migrations import upgrade_to_head
+from weir_controlplane.storage.records import (
+    IN_PROGRESS_RUN_STATUSES,
+    TERMINAL_RUN_STATUSES,
+    AssetSummary,
+    CheckResult,
+    CodeLocation,
+    CodeLocationStatus,
+    DeploymentScope,
+    EventPage,
+    EventRecord,
+    EventType,
+    IngestResult,
+    NewEvent,
+    NewRun,
+    Page,
+    PartitionCounts,
+    PartitionOutcome,
+    Run,
+    RunFilter,
+    RunStatus,
+)
+from weir_controlplane.storage.runs import RunStorage
+
+__all__ = [
+    "DEFAULT_DEPLOYMENT",
+    "DEFAULT_ORGANIZATION",
+    "IN_PROGRESS_RUN_STATUSES",
+    "TERMINAL_RUN_STATUSES",
+    "AssetStorage",
+    "AssetSummary",
+    "CheckResult",
+    "CodeLocation",
+    "CodeLocationNotFoundError",
+    "CodeLocationStatus",
+    "CodeLocationStorage",
+    "Database",
+    "DeploymentNotFoundError",
+    "DeploymentScope",
+    "DeploymentStorage",
+    "DuplicateRunError",
+    "EventIngest",
+    "EventLog",
+    "EventPage",
+    "EventRecord",
+    "EventType",
+    "IngestResult",
+    "InvalidCursorError",
+    "InvalidEventError",
+    "NaiveDatetimeError",
+    "NewEvent",
+    "NewRun",
+    "NotFoundError",
+    "Page",
+    "PartitionCounts",
+    "PartitionOutcome",
+    "Run",
+    "RunFilter",
+    "RunNotFoundError",
+    "RunStatus",
+    "RunStorage",
+    "Storage",
+    "StorageError",
+    "create_engine",
+    "default_database_url",
+    "upgrade_to_head",
+]

@@ -1,0 +1,241 @@
+"""Keeping derived state current from newly stored events, inside the ingest transaction.
+
+Each function takes only events that were new in this transaction (a re-delivered
+event changes nothing) and issues one upsert per table, one row per key: many events
+for the same asset partition collapse to the latest before touching the database.
+"Latest" means highest event id, i.e. the order the control plane stored them in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from weir_controlplane.storage.dialects import insert
+from weir_controlplane.storage.records import EventType, NewEvent, RunStatus
+from weir_controlplane.storage.schema import (
+    NO_PARTITION,
+    asset_check_latest,
+    asset_latest,
+    asset_summary,
+)
+
+_TERMINAL_BY_EVENT = {
+    EventType.RUN_SUCCESS.value: RunStatus.SUCCESS,
+    EventType.RUN_FAILURE.value: RunStatus.FAILURE,
+    EventType.RUN_CANCELED.value: RunStatus.CANCELED,
+}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as it was just written, with the id the database gave it."""
+
+    event_id: int
+    event: NewEvent
+
+
+def apply_asset_events(
+    conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
+) -> None:
+    by_type: dict[str, list[StoredEvent]] = {}
+    for item in stored:
+        by_type.setdefault(item.event.event_type, []).append(item)
+    materializations = by_type.get(EventType.ASSET_MATERIALIZATION.value, [])
+    if materializations:
+        _upsert_latest_materializations(conn, dialect, deployment_id, run_id, materializations)
+        _upsert_asset_summaries(conn, dialect, deployment_id, run_id, materializations)
+    failures = by_type.get(EventType.ASSET_FAILED_TO_MATERIALIZE.value, [])
+    if failures:
+        _upsert_latest_failures(conn, dialect, deployment_id, run_id, failures)
+    checks = by_type.get(EventType.ASSET_CHECK_EVALUATION.value, [])
+    if checks:
+        _upsert_check_results(conn, dialect, deployment_id, run_id, checks)
+
+
+def run_changes(run: Row[Any], stored: Iterable[StoredEvent]) -> dict[str, Any]:
+    """Column values the run's lifecycle events imply, given its current row.
+
+    Events apply in sequence order. A terminal status is final: a late RUN_STARTED
+    or a second terminal event (say, the worker's RUN_SUCCESS after the run monitor
+    already failed the run) does not change it.
+    """
+    status = RunStatus(run.status)
+    started_at: datetime | None = run.started_at
+    changes: dict[str, Any] = {}
+    lifecycle = [
+        item.event
+        for item in stored
+        if item.event.event_type == EventType.RUN_STARTED
+        or item.event.event_type in _TERMINAL_BY_EVENT
+    ]
+    lifecycle.sort(key=lambda event: event.sequence if event.sequence is not None else 0)
+    for event in lifecycle:
+        if event.event_type == EventType.RUN_STARTED:
+            if started_at is None:
+                started_at = changes["started_at"] = event.timestamp
+            if status in (RunStatus.QUEUED, RunStatus.STARTING):
+                status = changes["status"] = RunStatus.STARTED
+        elif not status.is_terminal:
+            status = changes["status"] = _TERMINAL_BY_EVENT[event.event_type]
+            changes["ended_at"] = event.timestamp
+            if status is RunStatus.FAILURE:
+                changes["failure_reason"] = event.message
+    if "status" in changes:
+        changes["status"] = changes["status"].value
+    return changes
+
+
+def _latest_per_key(
+    stored: Iterable[StoredEvent], key: Callable[[NewEvent], Any]
+) -> list[tuple[Any, StoredEvent]]:
+    """The highest-id event per key, sorted by key so concurrent upserts lock in one order."""
+    latest: dict[Any, StoredEvent] = {}
+    for item in stored:
+        k = key(item.event)
+        if k not in latest or latest[k].event_id < item.event_id:
+            latest[k] = item
+    return sorted(latest.items(), key=lambda pair: pair[0])
+
+
+def _partition(event: NewEvent) -> str:
+    return event.partition if event.partition is not None else NO_PARTITION
+
+
+def _upsert_latest_materializations(
+    conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
+) -> None:
+    rows = [
+        {
+            "deployment_id": deployment_id,
+            "asset_key": asset_key,
+            "partition": partition,
+            "materialization_event_id": item.event_id,
+            "materialization_run_id": run_id,
+            "materialized_at": item.event.timestamp,
+        }
+        for (asset_key, partition), item in _latest_per_key(
+            stored, lambda event: (event.asset_key, _partition(event))
+        )
+    ]
+    _upsert_if_newer(
+        conn,
+        dialect,
+        asset_latest,
+        rows,
+        "materialization_event_id",
+        ("materialization_run_id", "materialized_at"),
+    )
+
+
+def _upsert_latest_failures(
+    conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
+) -> None:
+    rows = [
+        {
+            "deployment_id": deployment_id,
+            "asset_key": asset_key,
+            "partition": partition,
+            "failure_event_id": item.event_id,
+            "failure_run_id": run_id,
+            "failed_at": item.event.timestamp,
+        }
+        for (asset_key, partition), item in _latest_per_key(
+            stored, lambda event: (event.asset_key, _partition(event))
+        )
+    ]
+    _upsert_if_newer(
+        conn, dialect, asset_latest, rows, "failure_event_id", ("failure_run_id", "failed_at")
+    )
+
+
+def _upsert_check_results(
+    conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
+) -> None:
+    rows = [
+        {
+            "deployment_id": deployment_id,
+            "asset_key": asset_key,
+            "check_name": check_name,
+            "partition": partition,
+            "event_id": item.event_id,
+            "run_id": run_id,
+            "passed": bool(item.event.check_passed),
+            "severity": item.event.check_severity,
+            "evaluated_at": item.event.timestamp,
+        }
+        for (asset_key, check_name, partition), item in _latest_per_key(
+            stored, lambda event: (event.asset_key, event.check_name, _partition(event))
+        )
+    ]
+    _upsert_if_newer(
+        conn,
+        dialect,
+        asset_check_latest,
+        rows,
+        "event_id",
+        ("run_id", "passed", "severity", "evaluated_at"),
+    )
+
+
+def _upsert_asset_summaries(
+    conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
+) -> None:
+    counts = Counter(item.event.asset_key for item in stored)
+    rows = [
+        {
+            "deployment_id": deployment_id,
+            "asset_key": asset_key,
+            "materialization_event_id": item.event_id,
+            "materialization_run_id": run_id,
+            "materialized_at": item.event.timestamp,
+            "materialization_count": counts[asset_key],
+        }
+        for asset_key, item in _latest_per_key(stored, lambda event: event.asset_key)
+    ]
+    statement = insert(dialect, asset_summary)
+    newer = statement.excluded.materialization_event_id > asset_summary.c.materialization_event_id
+    statement = statement.on_conflict_do_update(
+        index_elements=[c.name for c in asset_summary.primary_key],
+        set_={
+            "materialization_count": asset_summary.c.materialization_count
+            + statement.excluded.materialization_count,
+            **{
+                name: sa.case((newer, statement.excluded[name]), else_=asset_summary.c[name])
+                for name in (
+                    "materialization_event_id",
+                    "materialization_run_id",
+                    "materialized_at",
+                )
+            },
+        },
+    )
+    conn.execute(statement, rows)
+
+
+def _upsert_if_newer(
+    conn: Connection,
+    dialect: str,
+    table: sa.Table,
+    rows: list[Mapping[str, Any]],
+    id_column: str,
+    other_columns: Sequence[str],
+) -> None:
+    """Insert rows, or overwrite the named columns where this event id is newer.
+
+    The id comparison keeps concurrent ingest of two runs from regressing a row.
+    """
+    statement = insert(dialect, table)
+    current = table.c[id_column]
+    statement = statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={name: statement.excluded[name] for name in (id_column, *other_columns)},
+        where=sa.or_(current.is_(None), current < statement.excluded[id_column]),
+    )
+    conn.execute(statement, rows)

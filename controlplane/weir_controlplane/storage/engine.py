@@ -1,0 +1,94 @@
+"""Engines and transactions for the two supported databases.
+
+>>> db = Database(create_engine("sqlite:///:memory:"))
+>>> with db.write() as conn:
+...     _ = conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from weir_controlplane.storage import sqlite_connection
+
+DATABASE_URL_ENV = "WEIR_DATABASE_URL"
+HOME_ENV = "WEIR_HOME"
+
+# Enough for a control plane's API threads plus its daemons; overflow absorbs bursts.
+POSTGRES_POOL = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_recycle": 1800}
+
+_WRITE = "weir_write"
+
+
+def weir_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".weir").expanduser()
+
+
+def default_database_url() -> str:
+    """`$WEIR_DATABASE_URL`, else SQLite at `$WEIR_HOME/weir.db` (`~/.weir/weir.db`)."""
+    configured = os.environ.get(DATABASE_URL_ENV)
+    if configured:
+        return configured
+    return f"sqlite:///{weir_home() / 'weir.db'}"
+
+
+def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
+    """An engine for `url` (default: `default_database_url()`), set up for Weir.
+
+    `postgresql://` and `postgres://` URLs use the psycopg 3 driver. SQLite files get
+    their directory created, WAL mode, a busy timeout and foreign keys.
+    """
+    parsed = make_url(url or default_database_url())
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, **engine_options)
+        sqlite_connection.configure(engine, begin_option=_WRITE)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(parsed, **{**POSTGRES_POOL, **engine_options})
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
+    )
+
+
+class Database:
+    """An engine plus the two kinds of transaction storage uses.
+
+    `write()` takes SQLite's write lock up front (BEGIN IMMEDIATE) so that a
+    read-then-write transaction never fails to upgrade its lock; on PostgreSQL both
+    are ordinary READ COMMITTED transactions and writers lock the rows they touch.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Errors raised by the storage layer; the API layer maps each to a status code.
+
+StorageError
+├── NotFoundError                 (NOT_FOUND / 404)
+│   ├── DeploymentNotFoundError
+│   ├── RunNotFoundError
+│   └── CodeLocationNotFoundError
+├── InvalidCursorError            (INVALID_ARGUMENT / 400)
+├── InvalidEventError             (INVALID_ARGUMENT / 400)
+├── DuplicateRunError             (ALREADY_EXISTS / 409)
+└── NaiveDatetimeError            (a programming error: pass UTC-aware datetimes)
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every error the storage layer raises on purpose."""
+
+
+class NotFoundError(StorageError):
+    pass
+
+
+class DeploymentNotFoundError(NotFoundError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"deployment {name!r} does not exist")
+        self.name = name
+
+
+class RunNotFoundError(NotFoundError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id!r} does not exist in this deployment")
+        self.run_id = run_id
+
+
+class CodeLocationNotFoundError(NotFoundError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"code location {name!r} does not exist in this deployment")
+        self.name = name
+
+
+class InvalidCursorError(StorageError):
+    def __init__(self, cursor: str) -> None:
+        super().__init__(
+            f"cursor {cursor!r} is not valid; pass back a next_cursor from an earlier page"
+        )
+        self.cursor = cursor
+
+
+class InvalidEventError(StorageError):
+    """A reported event breaks the ingest contract (for example a sequence below 1)."""
+
+
+class DuplicateRunError(StorageError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"a run with id {run_id!r} already exists")
+        self.run_id = run_id
+
+
+class NaiveDatetimeError(StorageError, ValueError):
+    def __init__(self) -> None:
+        super().__init__(
+            "storage takes timezone-aware datetimes only; use datetime.now(UTC) or attach a tzinfo"
+        )

@@ -1,0 +1,265 @@
+"""The event log: idempotent batched ingest, and reading a run's events by cursor.
+
+A batch is one transaction: insert the new events, update the derived tables from
+exactly those, advance the run's acknowledged sequence. A retried batch stores
+nothing twice and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from weir_controlplane.storage import cursors, derived
+from weir_controlplane.storage.derived import StoredEvent
+from weir_controlplane.storage.dialects import insert
+from weir_controlplane.storage.engine import Database
+from weir_controlplane.storage.errors import InvalidEventError, RunNotFoundError
+from weir_controlplane.storage.records import (
+    DeploymentScope,
+    EventPage,
+    EventRecord,
+    EventType,
+    IngestResult,
+    NewEvent,
+)
+from weir_controlplane.storage.schema import event_log, runs
+
+MAX_EVENT_TYPE_LENGTH = 64
+MAX_PAGE_SIZE = 10_000
+
+_ASSET_EVENT_TYPES = frozenset(
+    {EventType.ASSET_MATERIALIZATION.value, EventType.ASSET_FAILED_TO_MATERIALIZE.value}
+)
+
+
+class EventIngest:
+    """Writes run events and everything derived from them.
+
+    Example::
+
+        result = storage.events.store_batch(scope, run_id, [
+            NewEvent(sequence=1, event_type="RUN_STARTED", timestamp=now),
+            NewEvent(sequence=2, event_type="ASSET_MATERIALIZATION", timestamp=now,
+                     asset_key="orders", payload=event_proto.SerializeToString()),
+        ])
+        result.acknowledged_sequence  # 2: the worker may drop events 1..2
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def store_batch(
+        self, scope: DeploymentScope, run_id: str, events: Sequence[NewEvent]
+    ) -> IngestResult:
+        """Store a worker's batch of events for one run, once, however often it is sent."""
+        batch = _deduplicated(events)
+        with self._db.write() as conn:
+            run = _lock_run(conn, scope, run_id)
+            # Everything at or below the ack is stored already: the common retry costs
+            # no insert at all.
+            fresh = [event for event in batch if event.sequence > run.last_event_sequence]
+            stored = self._insert_new(conn, scope, run_id, fresh)
+            ack, max_sequence = _advance_ack(
+                conn,
+                run_id,
+                run.last_event_sequence,
+                run.max_event_sequence,
+                [event.sequence for event in fresh],
+            )
+            if stored:
+                derived.apply_asset_events(
+                    conn, self._db.dialect, scope.deployment_id, run_id, stored
+                )
+            changes = derived.run_changes(run, stored) if stored else {}
+            if stored or ack != run.last_event_sequence:
+                changes |= {
+                    "last_event_sequence": ack,
+                    "max_event_sequence": max_sequence,
+                    "updated_at": datetime.now(UTC),
+                }
+                conn.execute(runs.update().where(runs.c.id == run.id).values(changes))
+        return IngestResult(inserted=len(stored), acknowledged_sequence=ack)
+
+    def record(self, scope: DeploymentScope, run_id: str, event: NewEvent) -> EventRecord:
+        """Append an event the control plane itself decided on, outside the worker's sequence.
+
+        The run monitor records RUN_FAILURE with the reason this way; its effect on the
+        run's status is the same as the worker's own event would have.
+        """
+        if event.sequence is not None:
+            raise InvalidEventError("events recorded by the control plane carry no sequence")
+        _validate(event)
+        with self._db.write() as conn:
+            run = _lock_run(conn, scope, run_id)
+            event_id = conn.execute(
+                event_log.insert()
+                .values(_event_row(scope, run_id, event))
+                .returning(event_log.c.id)
+            ).scalar_one()
+            stored = [StoredEvent(event_id, event)]
+            derived.apply_asset_events(conn, self._db.dialect, scope.deployment_id, run_id, stored)
+            changes = derived.run_changes(run, stored)
+            if changes:
+                changes["updated_at"] = datetime.now(UTC)
+                conn.execute(runs.update().where(runs.c.id == run.id).values(changes))
+            row = conn.execute(sa.select(event_log).where(event_log.c.id == event_id)).one()
+        return event_record(row)
+
+    def _insert_new(
+        self, conn: Connection, scope: DeploymentScope, run_id: str, events: Sequence[NewEvent]
+    ) -> list[StoredEvent]:
+        if not events:
+            return []
+        statement = (
+            insert(self._db.dialect, event_log)
+            .on_conflict_do_nothing(index_elements=["run_id", "sequence"])
+            .returning(event_log.c.id, event_log.c.sequence)
+        )
+        result = conn.execute(statement, [_event_row(scope, run_id, event) for event in events])
+        ids = {row.sequence: row.id for row in result}
+        return [
+            StoredEvent(ids[event.sequence], event) for event in events if event.sequence in ids
+        ]
+
+
+class EventLog:
+    """Reads a run's events in the order they were stored."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get_run_events(
+        self,
+        scope: DeploymentScope,
+        run_id: str,
+        *,
+        after_cursor: str | None = None,
+        limit: int = 1000,
+    ) -> EventPage:
+        """Events stored after `after_cursor`, oldest first.
+
+        To follow a live run, call again with the returned `cursor`: event ids only
+        grow, so a late-arriving event is never skipped. An unknown run has no events.
+        """
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        after = cursors.decode(after_cursor)
+        query = sa.select(event_log).where(
+            event_log.c.run_id == run_id, event_log.c.deployment_id == scope.deployment_id
+        )
+        if after is not None:
+            query = query.where(event_log.c.id > after)
+        query = query.order_by(event_log.c.id).limit(limit + 1)
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+        items = tuple(event_record(row) for row in rows[:limit])
+        cursor = cursors.encode(items[-1].event_id) if items else after_cursor
+        return EventPage(items=items, cursor=cursor, has_more=len(rows) > limit)
+
+
+def event_record(row: Row[Any]) -> EventRecord:
+    return EventRecord(
+        event_id=row.id,
+        run_id=row.run_id,
+        sequence=row.sequence,
+        event_type=row.event_type,
+        timestamp=row.timestamp,
+        step_key=row.step_key,
+        asset_key=row.asset_key,
+        partition=row.partition,
+        check_name=row.check_name,
+        message=row.message,
+        payload=row.payload,
+    )
+
+
+def _event_row(scope: DeploymentScope, run_id: str, event: NewEvent) -> dict[str, Any]:
+    return {
+        "deployment_id": scope.deployment_id,
+        "run_id": run_id,
+        "sequence": event.sequence,
+        "event_type": event.event_type,
+        "timestamp": event.timestamp,
+        "step_key": event.step_key,
+        "asset_key": event.asset_key,
+        "partition": event.partition,
+        "check_name": event.check_name,
+        "message": event.message,
+        "payload": event.payload,
+    }
+
+
+def _lock_run(conn: Connection, scope: DeploymentScope, run_id: str) -> Row[Any]:
+    """The run's row, locked for this transaction so batches of one run apply in turn."""
+    row = conn.execute(
+        sa.select(
+            runs.c.id,
+            runs.c.status,
+            runs.c.started_at,
+            runs.c.last_event_sequence,
+            runs.c.max_event_sequence,
+        )
+        .where(runs.c.deployment_id == scope.deployment_id, runs.c.run_id == run_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise RunNotFoundError(run_id)
+    return row
+
+
+def _deduplicated(events: Iterable[NewEvent]) -> list[NewEvent]:
+    """Validate a worker batch and keep the first event for each sequence."""
+    by_sequence: dict[int, NewEvent] = {}
+    for event in events:
+        if event.sequence is None or event.sequence < 1:
+            raise InvalidEventError(
+                f"event sequence must be an integer from 1 up, got {event.sequence!r}"
+            )
+        _validate(event)
+        by_sequence.setdefault(event.sequence, event)
+    return list(by_sequence.values())
+
+
+def _validate(event: NewEvent) -> None:
+    if not event.event_type or len(event.event_type) > MAX_EVENT_TYPE_LENGTH:
+        raise InvalidEventError(
+            f"event type must be 1 to {MAX_EVENT_TYPE_LENGTH} characters, got {event.event_type!r}"
+        )
+    if event.event_type in _ASSET_EVENT_TYPES and not event.asset_key:
+        raise InvalidEventError(f"{event.event_type} event {event.sequence} names no asset_key")
+    if event.event_type == EventType.ASSET_CHECK_EVALUATION and (
+        not event.asset_key or not event.check_name or event.check_passed is None
+    ):
+        raise InvalidEventError(
+            f"ASSET_CHECK_EVALUATION event {event.sequence} needs asset_key, check_name "
+            "and check_passed"
+        )
+
+
+def _advance_ack(
+    conn: Connection, run_id: str, ack: int, max_sequence: int, batch: Sequence[int]
+) -> tuple[int, int]:
+    """The new (contiguous ack, highest stored sequence) after storing `batch`.
+
+    Only when an earlier batch left a gap do we look at the log, and then only past it.
+    """
+    had_gap = max_sequence > ack
+    max_sequence = max([max_sequence, *batch])
+    present = set(batch)
+    while ack + 1 in present:
+        ack += 1
+    if had_gap and ack < max_sequence:
+        stored_after = conn.execute(
+            sa.select(event_log.c.sequence)
+            .where(event_log.c.run_id == run_id, event_log.c.sequence > ack)
+            .order_by(event_log.c.sequence)
+        ).scalars()
+        for sequence in stored_after:
+            if sequence != ack + 1:
+                break
+            ack = sequence
+    return ack, max_sequence

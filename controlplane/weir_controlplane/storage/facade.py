@@ -1,0 +1,60 @@
+"""`Storage`: the storage classes over one database, opened and migrated together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.code_locations import CodeLocationStorage
+from weir_controlplane.storage.deployments import DeploymentStorage
+from weir_controlplane.storage.engine import Database, create_engine
+from weir_controlplane.storage.events import EventIngest, EventLog
+from weir_controlplane.storage.migrations.runner import upgrade_to_head
+from weir_controlplane.storage.runs import RunStorage
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Each storage class over one shared database; hand services only the ones they use.
+
+    Example::
+
+        storage = Storage.open("sqlite:///weir.db")  # or None for $WEIR_DATABASE_URL / ~/.weir
+        scope = storage.deployments.get_scope("prod")
+        run = storage.runs.create_run(scope, NewRun(code_location="etl", selection="*"))
+        storage.close()
+    """
+
+    database: Database
+    deployments: DeploymentStorage
+    code_locations: CodeLocationStorage
+    runs: RunStorage
+    events: EventIngest
+    event_log: EventLog
+    assets: AssetStorage
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
+        """Connect to `url` and, unless `migrate` is False, upgrade its schema to head."""
+        engine = create_engine(url)
+        if migrate:
+            upgrade_to_head(engine)
+        return cls.from_engine(engine)
+
+    @classmethod
+    def from_engine(cls, engine: Engine) -> Storage:
+        db = Database(engine)
+        return cls(
+            database=db,
+            deployments=DeploymentStorage(db),
+            code_locations=CodeLocationStorage(db),
+            runs=RunStorage(db),
+            events=EventIngest(db),
+            event_log=EventLog(db),
+            assets=AssetStorage(db),
+        )
+
+    def close(self) -> None:
+        self.database.dispose()

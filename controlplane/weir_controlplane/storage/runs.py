@@ -1,0 +1,328 @@
+"""Runs: creation, lookup, listing, the queue's claim, heartbeats and status changes.
+
+Status changes that come from the run's own events (RUN_STARTED, RUN_SUCCESS, ...)
+are applied by `EventIngest`; this module holds the ones the control plane decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from weir_controlplane.storage import cursors
+from weir_controlplane.storage.engine import Database
+from weir_controlplane.storage.errors import DuplicateRunError, RunNotFoundError
+from weir_controlplane.storage.records import (
+    IN_PROGRESS_RUN_STATUSES,
+    DeploymentScope,
+    NewRun,
+    Page,
+    Run,
+    RunFilter,
+    RunStatus,
+)
+from weir_controlplane.storage.schema import run_assets, run_tags, runs
+
+MAX_PAGE_SIZE = 1000
+
+
+class RunStorage:
+    """The `runs` table and its tag and asset side tables.
+
+    Example::
+
+        run = storage.runs.create_run(scope, NewRun(code_location="etl", selection="a+"))
+        if storage.runs.claim(scope, run.run_id):
+            ...  # this replica launches it
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- create and read --------------------------------------------------------------
+
+    def create_run(
+        self, scope: DeploymentScope, new_run: NewRun, *, now: datetime | None = None
+    ) -> Run:
+        now = now or datetime.now(UTC)
+        run_id = new_run.run_id or str(uuid.uuid4())
+        try:
+            with self._db.write() as conn:
+                conn.execute(
+                    runs.insert().values(
+                        run_id=run_id,
+                        deployment_id=scope.deployment_id,
+                        code_location=new_run.code_location,
+                        status=RunStatus.QUEUED.value,
+                        selection=new_run.selection,
+                        partition_key=new_run.partition_key,
+                        run_config=dict(new_run.run_config),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                if new_run.tags:
+                    conn.execute(
+                        run_tags.insert(),
+                        [
+                            {"run_id": run_id, "deployment_id": scope.deployment_id, "key": k}
+                            | {"value": v}
+                            for k, v in new_run.tags.items()
+                        ],
+                    )
+                if new_run.asset_keys:
+                    conn.execute(
+                        run_assets.insert(),
+                        [
+                            {"run_id": run_id, "deployment_id": scope.deployment_id}
+                            | {"asset_key": key}
+                            for key in dict.fromkeys(new_run.asset_keys)
+                        ],
+                    )
+        except sa.exc.IntegrityError as error:
+            if self._exists(run_id):
+                raise DuplicateRunError(run_id) from error
+            raise
+        return self.get_run(scope, run_id)
+
+    def get_run(self, scope: DeploymentScope, run_id: str) -> Run:
+        with self._db.read() as conn:
+            found = _load_runs(
+                conn, conn.execute(_select_runs(scope).where(runs.c.run_id == run_id))
+            )
+        if not found:
+            raise RunNotFoundError(run_id)
+        return found[0]
+
+    def get_runs(self, scope: DeploymentScope, run_ids: Collection[str]) -> dict[str, Run]:
+        """Several runs by id in one query; ids not found (or not in scope) are absent."""
+        if not run_ids:
+            return {}
+        with self._db.read() as conn:
+            rows = conn.execute(_select_runs(scope).where(runs.c.run_id.in_(list(run_ids))))
+            return {run.run_id: run for run in _load_runs(conn, rows)}
+
+    def list_runs(
+        self,
+        scope: DeploymentScope,
+        run_filter: RunFilter | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[Run]:
+        """Newest first. Pass `page.next_cursor` back to continue; None means no more."""
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        query = _select_runs(scope)
+        for condition in _filter_conditions(scope, run_filter or RunFilter()):
+            query = query.where(condition)
+        before = cursors.decode(cursor)
+        if before is not None:
+            query = query.where(runs.c.id < before)
+        query = query.order_by(runs.c.id.desc()).limit(limit + 1)
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+            items = _load_runs(conn, rows[:limit])
+        next_cursor = cursors.encode(rows[limit - 1].id) if len(rows) > limit else None
+        return Page(items=tuple(items), next_cursor=next_cursor)
+
+    def runs_with_tag(self, scope: DeploymentScope, key: str, value: str) -> list[Run]:
+        """Runs carrying tag `key=value`, newest first: how run keys stay idempotent."""
+        return list(self.list_runs(scope, RunFilter(tags={key: value}), limit=MAX_PAGE_SIZE).items)
+
+    # --- the queue --------------------------------------------------------------------
+
+    def queued_runs(self, scope: DeploymentScope, *, limit: int = 100) -> list[Run]:
+        """QUEUED runs, oldest first: the order the queue launches them in."""
+        query = (
+            _select_runs(scope)
+            .where(runs.c.status == RunStatus.QUEUED.value)
+            .order_by(runs.c.id)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return _load_runs(conn, conn.execute(query))
+
+    def count_in_progress(self, scope: DeploymentScope) -> int:
+        """Runs holding a concurrency slot: STARTING, STARTED or CANCELING."""
+        query = sa.select(sa.func.count()).where(
+            runs.c.deployment_id == scope.deployment_id,
+            runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]),
+        )
+        with self._db.read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def claim(self, scope: DeploymentScope, run_id: str, *, now: datetime | None = None) -> bool:
+        """Move a QUEUED run to STARTING; True for exactly one of any concurrent callers."""
+        return self.transition(
+            scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.STARTING, now=now
+        )
+
+    def transition(
+        self,
+        scope: DeploymentScope,
+        run_id: str,
+        *,
+        from_statuses: Collection[RunStatus],
+        to: RunStatus,
+        failure_reason: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Set status `to` if the run is in one of `from_statuses`; False if it was not.
+
+        A single conditional UPDATE, so two replicas can never both make the change.
+        Reaching a terminal status also stamps `ended_at`.
+        """
+        now = now or datetime.now(UTC)
+        values: dict[str, Any] = {"status": to.value, "updated_at": now}
+        if to.is_terminal:
+            values["ended_at"] = now
+        if to is RunStatus.STARTED:
+            values["started_at"] = sa.func.coalesce(runs.c.started_at, now)
+        if failure_reason is not None:
+            values["failure_reason"] = failure_reason
+        statement = (
+            runs.update()
+            .where(
+                runs.c.deployment_id == scope.deployment_id,
+                runs.c.run_id == run_id,
+                runs.c.status.in_([status.value for status in from_statuses]),
+            )
+            .values(values)
+        )
+        with self._db.write() as conn:
+            return conn.execute(statement).rowcount == 1
+
+    # --- liveness ---------------------------------------------------------------------
+
+    def heartbeat(
+        self,
+        scope: DeploymentScope,
+        run_id: str,
+        *,
+        now: datetime | None = None,
+        worker_address: str | None = None,
+        worker_pid: int | None = None,
+    ) -> RunStatus:
+        """Record that the run's worker is alive; returns the run's status.
+
+        A worker seeing CANCELING should stop; one seeing a terminal status should exit.
+        """
+        values: dict[str, Any] = {"last_heartbeat_at": now or datetime.now(UTC)}
+        if worker_address is not None:
+            values["worker_address"] = worker_address
+        if worker_pid is not None:
+            values["worker_pid"] = worker_pid
+        statement = (
+            runs.update()
+            .where(runs.c.deployment_id == scope.deployment_id, runs.c.run_id == run_id)
+            .values(values)
+            .returning(runs.c.status)
+        )
+        with self._db.write() as conn:
+            status = conn.execute(statement).scalar_one_or_none()
+        if status is None:
+            raise RunNotFoundError(run_id)
+        return RunStatus(status)
+
+    def stale_runs(self, scope: DeploymentScope, *, heartbeat_before: datetime) -> list[Run]:
+        """In-progress runs not heard from since `heartbeat_before`: for the run monitor.
+
+        A run that never heartbeat counts from when it last changed status.
+        """
+        last_heard = sa.func.coalesce(runs.c.last_heartbeat_at, runs.c.updated_at)
+        query = (
+            _select_runs(scope)
+            .where(runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]))
+            .where(last_heard < heartbeat_before)
+            .order_by(runs.c.id)
+        )
+        with self._db.read() as conn:
+            return _load_runs(conn, conn.execute(query))
+
+    def _exists(self, run_id: str) -> bool:
+        with self._db.read() as conn:
+            query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
+            return conn.execute(query).first() is not None
+
+
+def _select_runs(scope: DeploymentScope) -> sa.Select[Any]:
+    return sa.select(runs).where(runs.c.deployment_id == scope.deployment_id)
+
+
+def _filter_conditions(
+    scope: DeploymentScope, run_filter: RunFilter
+) -> Iterable[sa.ColumnElement[bool]]:
+    if run_filter.statuses is not None:
+        yield runs.c.status.in_([status.value for status in run_filter.statuses])
+    if run_filter.code_location is not None:
+        yield runs.c.code_location == run_filter.code_location
+    for key, value in run_filter.tags.items():
+        yield runs.c.run_id.in_(
+            sa.select(run_tags.c.run_id).where(
+                run_tags.c.deployment_id == scope.deployment_id,
+                run_tags.c.key == key,
+                run_tags.c.value == value,
+            )
+        )
+    if run_filter.asset_key is not None:
+        yield runs.c.run_id.in_(
+            sa.select(run_assets.c.run_id).where(
+                run_assets.c.deployment_id == scope.deployment_id,
+                run_assets.c.asset_key == run_filter.asset_key,
+            )
+        )
+    if run_filter.created_after is not None:
+        yield runs.c.created_at > run_filter.created_after
+    if run_filter.created_before is not None:
+        yield runs.c.created_at < run_filter.created_before
+
+
+def _load_runs(conn: Connection, rows: Iterable[Row[Any]]) -> list[Run]:
+    """Build `Run`s from `runs` rows, fetching all their tags and assets in two queries."""
+    rows = list(rows)
+    if not rows:
+        return []
+    run_ids = [row.run_id for row in rows]
+    tags: dict[str, dict[str, str]] = defaultdict(dict)
+    for tag in conn.execute(
+        sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
+            run_tags.c.run_id.in_(run_ids)
+        )
+    ):
+        tags[tag.run_id][tag.key] = tag.value
+    assets: dict[str, list[str]] = defaultdict(list)
+    for asset in conn.execute(
+        sa.select(run_assets.c.run_id, run_assets.c.asset_key)
+        .where(run_assets.c.run_id.in_(run_ids))
+        .order_by(run_assets.c.asset_key)
+    ):
+        assets[asset.run_id].append(asset.asset_key)
+    return [_run_from_row(row, tags[row.run_id], assets[row.run_id]) for row in rows]
+
+
+def _run_from_row(row: Row[Any], tags: dict[str, str], asset_keys: Sequence[str]) -> Run:
+    return Run(
+        run_id=row.run_id,
+        code_location=row.code_location,
+        status=RunStatus(row.status),
+        selection=row.selection,
+        asset_keys=tuple(asset_keys),
+        partition_key=row.partition_key,
+        tags=tags,
+        run_config=row.run_config,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        last_heartbeat_at=row.last_heartbeat_at,
+        worker_address=row.worker_address,
+        worker_pid=row.worker_pid,
+        last_event_sequence=row.last_event_sequence,
+    )

@@ -1,0 +1,237 @@
+"""The control plane's database schema: one MetaData for SQLite and PostgreSQL.
+
+Every table holding tenant data carries `deployment_id`. `event_log` is append-only;
+`runs` status columns and the `asset_*` tables are derived from it and written in the
+same transaction as the events that change them, so no read ever scans the log.
+
+A change here needs a new migration in `migrations/versions/`; the test suite
+compares this metadata against the migrated database.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from weir_controlplane.storage.types import BigIntegerPK, JSONDocument, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+RUN_ID = sa.String(36)
+NAME = sa.String(255)
+
+
+def _deployment_fk() -> sa.Column[int]:
+    return sa.Column(
+        "deployment_id",
+        sa.Integer,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+def _run_fk() -> sa.Column[str]:
+    return sa.Column("run_id", RUN_ID, sa.ForeignKey("runs.run_id", ondelete="CASCADE"))
+
+
+# --- tenancy --------------------------------------------------------------------------
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", NAME, nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "organization_id",
+        sa.Integer,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("organization_id", "name"),
+)
+
+# --- code locations -------------------------------------------------------------------
+
+code_locations = sa.Table(
+    "code_locations",
+    metadata,
+    _deployment_fk(),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("address", NAME),
+    sa.Column("command", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_message", sa.Text),
+    sa.Column("snapshot_hash", sa.String(128)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "name"),
+)
+
+# Definitions snapshots by content hash: a reload that returns a known hash stores nothing.
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    _deployment_fk(),
+    sa.Column("snapshot_hash", sa.String(128), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "snapshot_hash"),
+)
+
+# --- runs -----------------------------------------------------------------------------
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column("run_id", RUN_ID, nullable=False, unique=True),
+    _deployment_fk(),
+    sa.Column("code_location", NAME, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("selection", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text),
+    sa.Column("run_config", JSONDocument, nullable=False),
+    sa.Column("failure_reason", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("last_heartbeat_at", UTCDateTime),
+    sa.Column("worker_address", NAME),
+    sa.Column("worker_pid", sa.Integer),
+    # Highest sequence up to which every event is stored (the ingest ack), and the
+    # highest stored at all; they differ only while an out-of-order batch leaves a gap.
+    sa.Column("last_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("max_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Index("ix_runs_deployment_id_id", "deployment_id", "id"),
+    sa.Index("ix_runs_deployment_id_status_id", "deployment_id", "status", "id"),
+    sa.Index("ix_runs_deployment_id_code_location_id", "deployment_id", "code_location", "id"),
+)
+
+# Run keys and other idempotency lookups are tag lookups: (deployment, key, value) → run.
+run_tags = sa.Table(
+    "run_tags",
+    metadata,
+    _run_fk(),
+    _deployment_fk(),
+    sa.Column("key", NAME, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("run_id", "key"),
+    sa.Index("ix_run_tags_deployment_id_key_value", "deployment_id", "key", "value", "run_id"),
+)
+
+run_assets = sa.Table(
+    "run_assets",
+    metadata,
+    _run_fk(),
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("run_id", "asset_key"),
+    sa.Index("ix_run_assets_deployment_id_asset_key", "deployment_id", "asset_key", "run_id"),
+)
+
+# --- events ---------------------------------------------------------------------------
+
+event_log = sa.Table(
+    "event_log",
+    metadata,
+    # The global, monotonic cursor of every event feed.
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column("deployment_id", sa.Integer, nullable=False),
+    sa.Column("run_id", RUN_ID, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    # NULL for events the control plane records itself; NULLs never collide in UNIQUE.
+    sa.Column("sequence", sa.BigInteger),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("timestamp", UTCDateTime, nullable=False),
+    sa.Column("step_key", sa.Text),
+    sa.Column("asset_key", sa.Text),
+    sa.Column("partition", sa.Text),
+    sa.Column("check_name", NAME),
+    sa.Column("message", sa.Text),
+    sa.Column("payload", sa.LargeBinary),
+    sa.UniqueConstraint("run_id", "sequence"),
+    sa.Index("ix_event_log_run_id_id", "run_id", "id"),
+    sa.Index(
+        "ix_event_log_asset",
+        "deployment_id",
+        "asset_key",
+        "event_type",
+        "id",
+        postgresql_where=sa.text("asset_key IS NOT NULL"),
+        sqlite_where=sa.text("asset_key IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_event_log_asset_partition",
+        "deployment_id",
+        "asset_key",
+        "event_type",
+        "partition",
+        "id",
+        postgresql_where=sa.text("partition IS NOT NULL"),
+        sqlite_where=sa.text("partition IS NOT NULL"),
+    ),
+)
+
+# --- derived asset state --------------------------------------------------------------
+
+# Latest outcome per asset partition ('' for an unpartitioned asset).
+asset_latest = sa.Table(
+    "asset_latest",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("partition", sa.Text, nullable=False),
+    sa.Column("materialization_event_id", sa.BigInteger),
+    sa.Column("materialization_run_id", RUN_ID),
+    sa.Column("materialized_at", UTCDateTime),
+    sa.Column("failure_event_id", sa.BigInteger),
+    sa.Column("failure_run_id", RUN_ID),
+    sa.Column("failed_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key", "partition"),
+)
+
+# One row per asset: its latest materialization over all partitions, and how many.
+asset_summary = sa.Table(
+    "asset_summary",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("materialization_event_id", sa.BigInteger, nullable=False),
+    sa.Column("materialization_run_id", RUN_ID, nullable=False),
+    sa.Column("materialized_at", UTCDateTime, nullable=False),
+    sa.Column("materialization_count", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+)
+
+asset_check_latest = sa.Table(
+    "asset_check_latest",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("check_name", NAME, nullable=False),
+    sa.Column("partition", sa.Text, nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("run_id", RUN_ID, nullable=False),
+    sa.Column("passed", sa.Boolean(create_constraint=False), nullable=False),
+    sa.Column("severity", sa.String(32)),
+    sa.Column("evaluated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key", "check_name", "partition"),
+)
+
+# An unpartitioned asset's partition column holds '' so that it can be part of the key.
+NO_PARTITION = ""
