@@ -1,0 +1,345 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from weir_protos.v1 import code_location_pb2 as _code_location_pb2
+from weir_protos.v1 import common_pb2 as _common_pb2
+from weir_protos.v1 import definitions_pb2 as _definitions_pb2
+from weir_protos.v1 import events_pb2 as _events_pb2
+from weir_protos.v1 import partitions_pb2 as _partitions_pb2
+from weir_protos.v1 import runs_pb2 as _runs_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CodeLocationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CODE_LOCATION_STATUS_UNSPECIFIED: _ClassVar[CodeLocationStatus]
+    CODE_LOCATION_STATUS_LOADING: _ClassVar[CodeLocationStatus]
+    CODE_LOCATION_STATUS_LOADED: _ClassVar[CodeLocationStatus]
+    CODE_LOCATION_STATUS_ERROR: _ClassVar[CodeLocationStatus]
+    CODE_LOCATION_STATUS_UNREACHABLE: _ClassVar[CodeLocationStatus]
+CODE_LOCATION_STATUS_UNSPECIFIED: CodeLocationStatus
+CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
+CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
+CODE_LOCATION_STATUS_ERROR: CodeLocationStatus
+CODE_LOCATION_STATUS_UNREACHABLE: CodeLocationStatus
+
+class CodeLocation(_message.Message):
+    __slots__ = ("name", "status", "address", "error", "content_hash", "runtime", "update_time", "asset_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ASSET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    status: CodeLocationStatus
+    address: str
+    error: _common_pb2.Error
+    content_hash: str
+    runtime: _code_location_pb2.RuntimeInfo
+    update_time: _timestamp_pb2.Timestamp
+    asset_count: int
+    def __init__(self, name: _Optional[str] = ..., status: _Optional[_Union[CodeLocationStatus, str]] = ..., address: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., content_hash: _Optional[str] = ..., runtime: _Optional[_Union[_code_location_pb2.RuntimeInfo, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., asset_count: _Optional[int] = ...) -> None: ...
+
+class ListCodeLocationsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCodeLocationsResponse(_message.Message):
+    __slots__ = ("code_locations",)
+    CODE_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    code_locations: _containers.RepeatedCompositeFieldContainer[CodeLocation]
+    def __init__(self, code_locations: _Optional[_Iterable[_Union[CodeLocation, _Mapping]]] = ...) -> None: ...
+
+class ReloadCodeLocationRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ReloadCodeLocationResponse(_message.Message):
+    __slots__ = ("code_location",)
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    code_location: CodeLocation
+    def __init__(self, code_location: _Optional[_Union[CodeLocation, _Mapping]] = ...) -> None: ...
+
+class CreateCodeLocationRequest(_message.Message):
+    __slots__ = ("name", "address")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    address: str
+    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class CreateCodeLocationResponse(_message.Message):
+    __slots__ = ("code_location",)
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    code_location: CodeLocation
+    def __init__(self, code_location: _Optional[_Union[CodeLocation, _Mapping]] = ...) -> None: ...
+
+class DeleteCodeLocationRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteCodeLocationResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Asset(_message.Message):
+    __slots__ = ("key", "code_location", "definition", "latest_materialization", "checks")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    LATEST_MATERIALIZATION_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    code_location: str
+    definition: _definitions_pb2.AssetNode
+    latest_materialization: _events_pb2.MaterializationRecord
+    checks: _containers.RepeatedCompositeFieldContainer[AssetCheck]
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., code_location: _Optional[str] = ..., definition: _Optional[_Union[_definitions_pb2.AssetNode, _Mapping]] = ..., latest_materialization: _Optional[_Union[_events_pb2.MaterializationRecord, _Mapping]] = ..., checks: _Optional[_Iterable[_Union[AssetCheck, _Mapping]]] = ...) -> None: ...
+
+class AssetCheck(_message.Message):
+    __slots__ = ("spec", "latest_evaluation")
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    LATEST_EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    spec: _definitions_pb2.AssetCheckSpec
+    latest_evaluation: _events_pb2.CheckEvaluationRecord
+    def __init__(self, spec: _Optional[_Union[_definitions_pb2.AssetCheckSpec, _Mapping]] = ..., latest_evaluation: _Optional[_Union[_events_pb2.CheckEvaluationRecord, _Mapping]] = ...) -> None: ...
+
+class ListAssetsRequest(_message.Message):
+    __slots__ = ("selection", "group", "tag", "owner", "kind", "code_location", "cursor", "limit")
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    selection: str
+    group: str
+    tag: str
+    owner: str
+    kind: str
+    code_location: str
+    cursor: str
+    limit: int
+    def __init__(self, selection: _Optional[str] = ..., group: _Optional[str] = ..., tag: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., code_location: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListAssetsResponse(_message.Message):
+    __slots__ = ("assets", "next_cursor")
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    assets: _containers.RepeatedCompositeFieldContainer[Asset]
+    next_cursor: str
+    def __init__(self, assets: _Optional[_Iterable[_Union[Asset, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetAssetRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
+
+class GetAssetResponse(_message.Message):
+    __slots__ = ("asset",)
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    asset: Asset
+    def __init__(self, asset: _Optional[_Union[Asset, _Mapping]] = ...) -> None: ...
+
+class GetAssetLineageRequest(_message.Message):
+    __slots__ = ("key", "upstream_depth", "downstream_depth", "selection")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    DOWNSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    upstream_depth: int
+    downstream_depth: int
+    selection: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., upstream_depth: _Optional[int] = ..., downstream_depth: _Optional[int] = ..., selection: _Optional[str] = ...) -> None: ...
+
+class GetAssetLineageResponse(_message.Message):
+    __slots__ = ("assets", "edges")
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    assets: _containers.RepeatedCompositeFieldContainer[Asset]
+    edges: _containers.RepeatedCompositeFieldContainer[AssetEdge]
+    def __init__(self, assets: _Optional[_Iterable[_Union[Asset, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[AssetEdge, _Mapping]]] = ...) -> None: ...
+
+class AssetEdge(_message.Message):
+    __slots__ = ("upstream", "downstream")
+    UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    upstream: _common_pb2.AssetKey
+    downstream: _common_pb2.AssetKey
+    def __init__(self, upstream: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., downstream: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
+
+class ListMaterializationsRequest(_message.Message):
+    __slots__ = ("key", "partition_key", "run_id", "cursor", "limit")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    partition_key: str
+    run_id: str
+    cursor: str
+    limit: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., partition_key: _Optional[str] = ..., run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListMaterializationsResponse(_message.Message):
+    __slots__ = ("materializations", "next_cursor")
+    MATERIALIZATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    materializations: _containers.RepeatedCompositeFieldContainer[_events_pb2.MaterializationRecord]
+    next_cursor: str
+    def __init__(self, materializations: _Optional[_Iterable[_Union[_events_pb2.MaterializationRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class LaunchRunRequest(_message.Message):
+    __slots__ = ("selection", "asset_keys", "job_name", "partition_key", "partition_range", "tags", "run_config", "code_location")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSET_KEYS_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_RANGE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    RUN_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    selection: str
+    asset_keys: _containers.RepeatedCompositeFieldContainer[_common_pb2.AssetKey]
+    job_name: str
+    partition_key: str
+    partition_range: _partitions_pb2.PartitionKeyRange
+    tags: _containers.ScalarMap[str, str]
+    run_config: _struct_pb2.Struct
+    code_location: str
+    def __init__(self, selection: _Optional[str] = ..., asset_keys: _Optional[_Iterable[_Union[_common_pb2.AssetKey, _Mapping]]] = ..., job_name: _Optional[str] = ..., partition_key: _Optional[str] = ..., partition_range: _Optional[_Union[_partitions_pb2.PartitionKeyRange, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., run_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., code_location: _Optional[str] = ...) -> None: ...
+
+class LaunchRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _runs_pb2.Run
+    def __init__(self, run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ...) -> None: ...
+
+class GetRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class GetRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _runs_pb2.Run
+    def __init__(self, run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ...) -> None: ...
+
+class ListRunsRequest(_message.Message):
+    __slots__ = ("statuses", "code_location", "job_name", "tags", "asset_key", "created_after", "created_before", "cursor", "limit")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    statuses: _containers.RepeatedScalarFieldContainer[_runs_pb2.RunStatus]
+    code_location: str
+    job_name: str
+    tags: _containers.ScalarMap[str, str]
+    asset_key: _common_pb2.AssetKey
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    cursor: str
+    limit: int
+    def __init__(self, statuses: _Optional[_Iterable[_Union[_runs_pb2.RunStatus, str]]] = ..., code_location: _Optional[str] = ..., job_name: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., asset_key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListRunsResponse(_message.Message):
+    __slots__ = ("runs", "next_cursor")
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[_runs_pb2.Run]
+    next_cursor: str
+    def __init__(self, runs: _Optional[_Iterable[_Union[_runs_pb2.Run, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class CancelRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class CancelRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: _runs_pb2.Run
+    def __init__(self, run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ...) -> None: ...
+
+class GetRunEventsRequest(_message.Message):
+    __slots__ = ("run_id", "cursor", "limit", "event_types", "step_key")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    STEP_KEY_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    cursor: str
+    limit: int
+    event_types: _containers.RepeatedScalarFieldContainer[_events_pb2.RunEventType]
+    step_key: str
+    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ..., event_types: _Optional[_Iterable[_Union[_events_pb2.RunEventType, str]]] = ..., step_key: _Optional[str] = ...) -> None: ...
+
+class GetRunEventsResponse(_message.Message):
+    __slots__ = ("events", "next_cursor", "has_more")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_events_pb2.RunEvent]
+    next_cursor: str
+    has_more: bool
+    def __init__(self, events: _Optional[_Iterable[_Union[_events_pb2.RunEvent, _Mapping]]] = ..., next_cursor: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class WatchRunRequest(_message.Message):
+    __slots__ = ("run_id", "cursor")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    cursor: str
+    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class WatchRunResponse(_message.Message):
+    __slots__ = ("events", "run", "cursor")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_events_pb2.RunEvent]
+    run: _runs_pb2.Run
+    cursor: str
+    def __init__(self, events: _Optional[_Iterable[_Union[_events_pb2.RunEvent, _Mapping]]] = ..., run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
