@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from weir._assets import DEFAULT_GROUP
 from weir._key import AssetKey
 from weir._selection import syntax
 from weir._selection.resolution import Resolution
@@ -38,10 +37,8 @@ class AllSelection(_SourcesFilter):
     include_sources: bool = False
     _is_primary = False  # `**a` would not read back
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        if self.include_sources:
-            return set(resolution.graph.specs)
-        return set(resolution.executable)
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        return resolution.sources_filtered(resolution.index.every, self.include_sources)
 
     def _attribute_text(self) -> str:
         return "*"
@@ -54,8 +51,8 @@ class AllSelection(_SourcesFilter):
 class KeysSelection(AssetSelection):
     selected_keys: tuple[AssetKey, ...]
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        return resolution.known(self.selected_keys)
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        return resolution.positions_of(self.selected_keys)
 
     @property
     def _is_term(self) -> bool:  # type: ignore[override]
@@ -78,15 +75,16 @@ class KeyPrefixesSelection(_SourcesFilter):
     selected_prefixes: tuple[tuple[str, ...], ...]
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
+    def _resolve(self, resolution: Resolution) -> set[int]:
         by_length: dict[int, set[tuple[str, ...]]] = {}
         for prefix in self.selected_prefixes:
             by_length.setdefault(len(prefix), set()).add(prefix)
-        return {
-            key
-            for key, _ in resolution.candidates(self.include_sources)
+        matched = frozenset(
+            i
+            for i, key in enumerate(resolution.index.keys)
             if any(key.path[:n] in prefixes for n, prefixes in by_length.items())
-        }
+        )
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _text(self) -> str:
         return AssetSelection._text(self)  # a prefix is whole path parts; `key:` globs are not
@@ -104,14 +102,20 @@ class KeyPatternSelection(_SourcesFilter):
     include_sources: bool = False
     _is_primary = False  # `key:raw/**` would read as one pattern
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        regex = re.compile(".*".join(re.escape(part) for part in self.pattern.split("*")))
-        names = resolution.user_strings
-        return {
-            key
-            for key, _ in resolution.candidates(self.include_sources)
-            if regex.fullmatch(names[key])
-        }
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        names = resolution.index.user_strings
+        head, *middle, tail = self.pattern.split("*")
+        if not middle:  # the common `prefix*suffix`: plain string tests, no regex
+            size = len(head) + len(tail)
+            matched = frozenset(
+                i
+                for i, name in enumerate(names)
+                if name.startswith(head) and name.endswith(tail) and len(name) >= size
+            )
+        else:
+            regex = re.compile(".*".join(re.escape(part) for part in self.pattern.split("*")))
+            matched = frozenset(i for i, name in enumerate(names) if regex.fullmatch(name))
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _attribute_text(self) -> str:
         return syntax.key_pattern_text(self.pattern)
@@ -126,13 +130,11 @@ class KeySubstringSelection(_SourcesFilter):
     substring: str
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        names = resolution.user_strings
-        return {
-            key
-            for key, _ in resolution.candidates(self.include_sources)
-            if self.substring in names[key]
-        }
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        part = self.substring
+        names = resolution.index.user_strings
+        matched = frozenset(i for i, name in enumerate(names) if part in name)
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _attribute_text(self) -> str:
         bare = all(c in syntax.KEY_CHARS for c in self.substring)
@@ -148,13 +150,10 @@ class GroupsSelection(_SourcesFilter):
     selected_groups: tuple[str, ...]
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        wanted = set(self.selected_groups)
-        return {
-            key
-            for key, spec in resolution.candidates(self.include_sources)
-            if (spec.group_name or DEFAULT_GROUP) in wanted
-        }
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        index = resolution.index
+        matched = frozenset().union(*(index.in_group(g) for g in self.selected_groups))
+        return resolution.sources_filtered(matched, self.include_sources)
 
     @property
     def _is_term(self) -> bool:  # type: ignore[override]
@@ -178,13 +177,9 @@ class TagSelection(_SourcesFilter):
     value: str | None = None  # None: the tag is present, whatever its value
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        tag, value = self.key, self.value
-        if value is None:
-            return {k for k, s in resolution.candidates(self.include_sources) if tag in s.tags}
-        return {
-            k for k, s in resolution.candidates(self.include_sources) if s.tags.get(tag) == value
-        }
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        matched = resolution.index.tagged(self.key, self.value)
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _attribute_text(self) -> str:
         text = "tag:" + syntax.value_text(self.key)
@@ -200,9 +195,9 @@ class OwnerSelection(_SourcesFilter):
     selected_owner: str
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        owner = self.selected_owner
-        return {k for k, s in resolution.candidates(self.include_sources) if owner in s.owners}
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        matched = resolution.index.owned_by(self.selected_owner)
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _attribute_text(self) -> str:
         return "owner:" + syntax.value_text(self.selected_owner)
@@ -217,9 +212,9 @@ class KindSelection(_SourcesFilter):
     kind_name: str
     include_sources: bool = False
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        kind = self.kind_name
-        return {k for k, s in resolution.candidates(self.include_sources) if kind in s.kinds}
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        matched = resolution.index.of_kind(self.kind_name)
+        return resolution.sources_filtered(matched, self.include_sources)
 
     def _attribute_text(self) -> str:
         return "kind:" + syntax.value_text(self.kind_name)

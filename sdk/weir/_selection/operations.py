@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from weir._key import AssetKey
+from weir._selection.attributes import AllSelection
+from weir._selection.index import walk
 from weir._selection.resolution import Resolution
 from weir._selection.selection import AssetSelection
 
@@ -13,11 +14,11 @@ from weir._selection.selection import AssetSelection
 class OrSelection(AssetSelection):
     operands: tuple[AssetSelection, ...]
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys: set[AssetKey] = set()
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions: set[int] = set()
         for operand in self.operands:
-            keys |= operand._resolve(resolution)
-        return keys
+            positions |= operand._resolve(resolution)
+        return positions
 
     def _text(self) -> str:
         return " or ".join(o._operand_text() for o in self.operands)
@@ -30,13 +31,13 @@ class OrSelection(AssetSelection):
 class AndSelection(AssetSelection):
     operands: tuple[AssetSelection, ...]
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
+    def _resolve(self, resolution: Resolution) -> set[int]:
         first, *rest = self.operands
-        keys = first._resolve(resolution)
+        positions = first._resolve(resolution)
         for operand in rest:
-            # Resolve every operand even once `keys` is empty, so unknown keys still raise.
-            keys &= operand._resolve(resolution)
-        return keys
+            # Resolve every operand even once the result is empty, so unknown keys still raise.
+            positions &= operand._resolve(resolution)
+        return positions
 
     def _text(self) -> str:
         return " and ".join(o._operand_text() for o in self.operands)
@@ -50,10 +51,10 @@ class SubtractSelection(AssetSelection):
     left: AssetSelection
     right: AssetSelection
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys = self.left._resolve(resolution)
-        keys -= self.right._resolve(resolution)
-        return keys
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.left._resolve(resolution)
+        positions -= self.right._resolve(resolution)
+        return positions
 
     @property
     def _is_term(self) -> bool:  # type: ignore[override]
@@ -61,8 +62,6 @@ class SubtractSelection(AssetSelection):
 
     @property
     def _is_negation(self) -> bool:
-        from weir._selection.attributes import AllSelection
-
         return self.left == AllSelection()
 
     def _text(self) -> str:
@@ -84,15 +83,16 @@ class _Walk(AssetSelection):
     include_sources: bool
     _method = ""
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
+    def _resolve(self, resolution: Resolution) -> set[int]:
         start = self.child._resolve(resolution)
-        graph = resolution.graph
-        walk = graph.upstream if self._method == "upstream" else graph.downstream
-        reached = walk(start, self.depth)
+        index = resolution.index
+        edges = index.parents if self._method == "upstream" else index.children
+        reached = walk(start, edges, self.depth)
+        reached -= start
         if not self.include_sources:
-            reached = (reached - start) & resolution.executable | start
-        if not self.include_self:
-            reached -= start
+            reached &= index.executable  # walk through external assets, but do not add them
+        if self.include_self:
+            reached |= start
         return reached
 
     def _text(self) -> str:
@@ -152,10 +152,10 @@ class RootsSelection(AssetSelection):
     child: AssetSelection
     _is_term = _is_primary = True
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys = self.child._resolve(resolution)
-        parents = resolution.graph.parents
-        return {k for k in keys if not any(p in keys for p in parents[k])}
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.child._resolve(resolution)
+        parents = resolution.index.parents
+        return {i for i in positions if positions.isdisjoint(parents[i])}
 
     def _text(self) -> str:
         return f"roots({self.child._text()})"
@@ -169,10 +169,10 @@ class SinksSelection(AssetSelection):
     child: AssetSelection
     _is_term = _is_primary = True
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys = self.child._resolve(resolution)
-        children = resolution.graph.children
-        return {k for k in keys if not any(c in keys for c in children[k])}
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.child._resolve(resolution)
+        children = resolution.index.children
+        return {i for i in positions if positions.isdisjoint(children[i])}
 
     def _text(self) -> str:
         return f"sinks({self.child._text()})"
@@ -185,13 +185,12 @@ class SinksSelection(AssetSelection):
 class RequiredNeighborsSelection(AssetSelection):
     child: AssetSelection
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys = self.child._resolve(resolution)
-        by_key = resolution.graph.assets_def_by_key
-        for assets_def in {id(by_key[k]): by_key[k] for k in keys}.values():
-            if not assets_def.can_subset:
-                keys.update(assets_def.keys)
-        return keys
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.child._resolve(resolution)
+        siblings = resolution.index.required_siblings
+        for i in list(positions):
+            positions.update(siblings[i])
+        return positions
 
     def _python(self) -> str:
         return f"{self.child._python()}.required_multi_asset_neighbors()"
@@ -201,8 +200,10 @@ class RequiredNeighborsSelection(AssetSelection):
 class MaterializableSelection(AssetSelection):
     child: AssetSelection
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        return self.child._resolve(resolution) & resolution.executable
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.child._resolve(resolution)
+        positions &= resolution.index.executable
+        return positions
 
     def _python(self) -> str:
         return f"{self.child._python()}.materializable()"
@@ -212,9 +213,12 @@ class MaterializableSelection(AssetSelection):
 class ParentSourcesSelection(AssetSelection):
     child: AssetSelection
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        keys = self.child._resolve(resolution)
-        return resolution.graph.upstream(keys) - keys - resolution.executable
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        positions = self.child._resolve(resolution)
+        upstream = walk(positions, resolution.index.parents, None)
+        upstream -= positions
+        upstream -= resolution.index.executable
+        return upstream
 
     def _python(self) -> str:
         return f"{self.child._python()}.upstream_source_assets()"

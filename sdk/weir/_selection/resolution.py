@@ -1,13 +1,10 @@
-"""What one `AssetSelection.resolve` call works against: the graph, plus indexes built lazily.
-
-Every selection node resolves through a shared `Resolution`, so the whole expression costs one
-pass per attribute atom and one breadth-first walk per traversal, whatever its shape.
-"""
+"""What one `AssetSelection.resolve` call works against: the graph's index and the unknown
+keys met so far, so one error can name all of them."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from weir._assets import AssetsDefinition
@@ -15,50 +12,34 @@ from weir._checks import AssetChecksDefinition
 from weir._errors import SelectionError
 from weir._graph import AssetGraph
 from weir._key import AssetKey
+from weir._selection.index import GraphIndex, index_of
 from weir._specs import AssetSpec
 
 _MAX_SUGGESTIONS = 5
 
 
 class Resolution:
-    """The graph a selection resolves against and the unknown keys it has met so far."""
+    """One resolution of a selection: positions in `index`, plus the keys it lacks."""
 
     def __init__(self, graph: AssetGraph, allow_missing: bool = False):
-        self.graph = graph
+        self.index: GraphIndex = index_of(graph)
         self.allow_missing = allow_missing
         self.missing: dict[AssetKey, None] = {}  # ordered, so errors list keys as written
-        self._executable: frozenset[AssetKey] | None = None
-        self._user_strings: dict[AssetKey, str] | None = None
 
-    @property
-    def executable(self) -> frozenset[AssetKey]:
-        if self._executable is None:
-            self._executable = frozenset(self.graph.executable_keys)
-        return self._executable
+    def sources_filtered(self, positions: frozenset[int], include_sources: bool) -> set[int]:
+        """`positions` without external assets unless `include_sources` (always a new set)."""
+        if include_sources or self.index.all_executable:
+            return set(positions)
+        return positions & self.index.executable
 
-    @property
-    def user_strings(self) -> dict[AssetKey, str]:
-        if self._user_strings is None:
-            self._user_strings = {key: key.to_user_string() for key in self.graph.specs}
-        return self._user_strings
-
-    def candidates(self, include_sources: bool) -> Iterator[tuple[AssetKey, AssetSpec]]:
-        """Every (key, spec) an attribute atom may match: external assets only on request."""
-        if include_sources:
-            return iter(self.graph.specs.items())
-        executable = self.executable
-        return ((k, s) for k, s in self.graph.specs.items() if k in executable)
-
-    def keep(self, keys: set[AssetKey], include_sources: bool) -> set[AssetKey]:
-        return keys if include_sources else keys & self.executable
-
-    def known(self, keys: Iterable[AssetKey]) -> set[AssetKey]:
-        """The keys that exist in the graph; the others are remembered for one error."""
-        found: set[AssetKey] = set()
-        specs = self.graph.specs
+    def positions_of(self, keys: Iterable[AssetKey]) -> set[int]:
+        """The positions of the keys the graph has; the others are remembered for one error."""
+        found: set[int] = set()
+        position = self.index.position
         for key in keys:
-            if key in specs:
-                found.add(key)
+            at = position.get(key)
+            if at is not None:
+                found.add(at)
             elif not self.allow_missing:
                 self.missing[key] = None
         return found
@@ -74,10 +55,16 @@ class Resolution:
         )
 
     def _did_you_mean(self, missing: AssetKey) -> str:
-        names = self.user_strings
-        wanted = missing.to_user_string()
-        close = difflib.get_close_matches(wanted, names.values(), n=_MAX_SUGGESTIONS)
-        same_tail = sorted(n for k, n in names.items() if k.path[-1] == missing.path[-1])
+        index = self.index
+        close = difflib.get_close_matches(
+            missing.to_user_string(), index.user_strings, n=_MAX_SUGGESTIONS
+        )
+        tail = missing.path[-1]
+        same_tail = sorted(
+            name
+            for key, name in zip(index.keys, index.user_strings, strict=True)
+            if key.path[-1] == tail
+        )
         picks = list(dict.fromkeys([*close, *same_tail]))[:_MAX_SUGGESTIONS]
         return f" (did you mean {' or '.join(repr(p) for p in picks)}?)" if picks else ""
 

@@ -282,9 +282,9 @@ class AssetSelection:
         with close matches, unless `allow_missing`.
         """
         resolution = Resolution(as_asset_graph(assets), allow_missing=allow_missing)
-        keys = self._resolve(resolution)
+        positions = self._resolve(resolution)
         resolution.raise_if_missing()
-        return keys
+        return resolution.index.keys_at(positions)
 
     def resolve_checks(
         self, assets: AssetGraph | Any, allow_missing: bool = False
@@ -294,8 +294,8 @@ class AssetSelection:
         by_asset = graph.check_keys_by_asset
         return {c for k in self.resolve(graph, allow_missing) for c in by_asset.get(k, ())}
 
-    def _resolve(self, resolution: Resolution) -> set[AssetKey]:
-        """A new set of the selected keys (callers may mutate it)."""
+    def _resolve(self, resolution: Resolution) -> set[int]:
+        """The selected assets' positions in `resolution.index`, as a new set the caller owns."""
         raise NotImplementedError
 
     # -- text -------------------------------------------------------------------------------
