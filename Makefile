@@ -4,7 +4,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test lint format protos protos-check bench-setup bench clean
+.PHONY: install dev test lint format protos protos-check buf-lint buf-breaking bench-setup bench clean
 
 # Bootstrap uv into the project venv, then install exactly what uv.lock pins.
 $(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml protos/pyproject.toml codeserver/pyproject.toml controlplane/pyproject.toml
@@ -20,7 +20,7 @@ dev: install
 test: install
 	$(VENV)/bin/pytest
 
-lint: install
+lint: install buf-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -33,6 +33,25 @@ protos: install
 
 protos-check: install
 	$(VENV)/bin/python protos/generate.py --check
+
+# buf (the proto linter) comes pinned from npm: protos/package.json and its lock file.
+# `npm install --no-save` rather than `npm ci`: the lock holds only the Linux builds of
+# buf's per-platform packages, and `npm ci` insists on all of them.
+BUF := protos/node_modules/.bin/buf
+protos/node_modules/.installed: protos/package.json protos/package-lock.json
+	npm install --prefix protos --no-save --no-audit --no-fund --loglevel=error
+	touch $@
+
+# buf's default lint style over protos/weir/v1, and its formatting.
+buf-lint: protos/node_modules/.installed
+	$(BUF) lint protos
+	$(BUF) format protos --diff --exit-code
+
+# The contract only grows: fail on a breaking change to protos/ compared with
+# BUF_AGAINST (by default the last commit on main, so it checks uncommitted work).
+BUF_AGAINST ?= .git\#branch=main,subdir=protos
+buf-breaking: protos/node_modules/.installed
+	$(BUF) breaking protos --against '$(BUF_AGAINST)'
 
 bench-setup: install
 	test -x .venv-dagster/bin/python || $(PYTHON) -m venv .venv-dagster
