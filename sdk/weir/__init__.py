@@ -5,6 +5,38 @@ Names mirror Dagster's where the concept is the same, so ``import weir as dg`` p
 """
 
 from weir._assets import AssetsDefinition, RetryPolicy, asset, multi_asset
+from weir._automation.asset_sensors import AssetSensorDefinition, asset_sensor
+from weir._automation.conditions import AutomationCondition
+from weir._automation.freshness import FreshnessPolicy
+from weir._automation.policies import BackfillPolicy
+from weir._automation.run_request import (
+    AddDynamicPartitionsRequest,
+    DeleteDynamicPartitionsRequest,
+    RunRequest,
+    SensorResult,
+    SkipReason,
+)
+from weir._automation.run_status_sensors import (
+    RunStatus,
+    RunStatusSensorContext,
+    RunStatusSensorDefinition,
+    run_failure_sensor,
+    run_status_sensor,
+)
+from weir._automation.schedules import (
+    DefaultScheduleStatus,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    build_schedule_context,
+    schedule,
+)
+from weir._automation.sensors import (
+    DefaultSensorStatus,
+    SensorDefinition,
+    SensorEvaluationContext,
+    build_sensor_context,
+    sensor,
+)
 from weir._checks import AssetChecksDefinition, AssetCheckSpec, asset_check
 from weir._context import AssetExecutionContext, build_asset_context
 from weir._definitions import Definitions
@@ -18,6 +50,7 @@ from weir._errors import (
     PartitionKeyError,
     SelectionError,
     StepError,
+    TickEvaluationError,
     TypeCheckError,
     WeirError,
 )
@@ -31,6 +64,7 @@ from weir._execution.materialize import materialize
 from weir._execution.result import ExecuteInProcessResult
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager, InputContext, IOManager, OutputContext
+from weir._jobs import JobDefinition, define_asset_job
 from weir._key import AssetKey
 from weir._metadata import MetadataValue, TableColumn, TableSchema
 from weir._partitions import PartitionsDefinition, StaticPartitionsDefinition
@@ -71,6 +105,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddDynamicPartitionsRequest",
     "AssetCheckEvaluation",
     "AssetCheckKey",
     "AssetCheckResult",
@@ -85,23 +120,31 @@ __all__ = [
     "AssetMaterialization",
     "AssetOut",
     "AssetSelection",
+    "AssetSensorDefinition",
     "AssetSpec",
     "AssetsDefinition",
+    "AutomationCondition",
+    "BackfillPolicy",
     "CheckFailedError",
     "Config",
     "ConfigError",
     "ConfigurableIOManager",
     "ConfigurableResource",
     "CycleError",
+    "DefaultScheduleStatus",
+    "DefaultSensorStatus",
     "DefinitionError",
     "Definitions",
+    "DeleteDynamicPartitionsRequest",
     "DuplicateKeyError",
     "EventType",
     "ExecuteInProcessResult",
     "FilesystemIOManager",
+    "FreshnessPolicy",
     "IOManager",
     "InMemoryIOManager",
     "InputContext",
+    "JobDefinition",
     "MaterializeResult",
     "MetadataValue",
     "MissingUpstreamError",
@@ -110,17 +153,36 @@ __all__ = [
     "PartitionKeyError",
     "PartitionsDefinition",
     "RetryPolicy",
+    "RunRequest",
+    "RunStatus",
+    "RunStatusSensorContext",
+    "RunStatusSensorDefinition",
+    "ScheduleDefinition",
+    "ScheduleEvaluationContext",
     "SelectionError",
+    "SensorDefinition",
+    "SensorEvaluationContext",
+    "SensorResult",
+    "SkipReason",
     "StaticPartitionsDefinition",
     "StepError",
     "TableColumn",
     "TableSchema",
+    "TickEvaluationError",
     "TypeCheckError",
     "WeirError",
     "WeirEvent",
     "asset",
     "asset_check",
+    "asset_sensor",
     "build_asset_context",
+    "build_schedule_context",
+    "build_sensor_context",
+    "define_asset_job",
     "materialize",
     "multi_asset",
+    "run_failure_sensor",
+    "run_status_sensor",
+    "schedule",
+    "sensor",
 ]
