@@ -1,0 +1,17 @@
+"""Code locations: the workspace file, their server processes, clients and snapshot graphs."""
+
+from weir_controlplane.locations.client import CodeLocationClient, LoadFailedError
+from weir_controlplane.locations.graph import SnapshotGraph, key_string
+from weir_controlplane.locations.registry import CodeLocationRegistry, LocationState
+from weir_controlplane.locations.workspace import LocationSpec, load_workspace
+
+__all__ = [
+    "CodeLocationClient",
+    "CodeLocationRegistry",
+    "LoadFailedError",
+    "LocationSpec",
+    "LocationState",
+    "SnapshotGraph",
+    "key_string",
+    "load_workspace",
+]

@@ -1,0 +1,70 @@
+"""SnapshotGraph: the asset graph of one definitions snapshot, built once per content hash.
+
+The control plane never imports user code or the SDK; everything it knows about assets
+comes from here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from weir_protos.v1 import definitions_pb2
+
+
+def key_string(key: object) -> str:
+    """The user string of a weir.v1.AssetKey ("raw/orders")."""
+    return "/".join(key.path)  # type: ignore[attr-defined]
+
+
+class SnapshotGraph:
+    def __init__(self, snapshot: definitions_pb2.DefinitionsSnapshot):
+        self.snapshot = snapshot
+        self.content_hash = snapshot.content_hash
+        self.nodes: dict[str, definitions_pb2.AssetNode] = {
+            key_string(node.key): node for node in snapshot.assets
+        }
+        self.parents: dict[str, list[str]] = {
+            key: [key_string(dep.asset_key) for dep in node.deps]
+            for key, node in self.nodes.items()
+        }
+        self.children: dict[str, list[str]] = {key: [] for key in self.nodes}
+        for key, parents in self.parents.items():
+            for parent in parents:
+                if parent in self.children:
+                    self.children[parent].append(key)
+        self.jobs = {job.name: job for job in snapshot.jobs}
+        self.toposorted = self._toposort()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.nodes
+
+    def _toposort(self) -> list[str]:
+        pending = {k: sum(p in self.nodes for p in ps) for k, ps in self.parents.items()}
+        ready = deque(k for k, n in pending.items() if n == 0)
+        order: list[str] = []
+        while ready:
+            key = ready.popleft()
+            order.append(key)
+            for child in self.children[key]:
+                pending[child] -= 1
+                if pending[child] == 0:
+                    ready.append(child)
+        return order
+
+    def upstream(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
+        return _walk(keys, self.parents, depth)
+
+    def downstream(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
+        return _walk(keys, self.children, depth)
+
+
+def _walk(start: Iterable[str], edges: dict[str, list[str]], depth: int | None) -> set[str]:
+    seen = set(start)
+    frontier = list(seen)
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        frontier = list({o for k in frontier for o in edges.get(k, ()) if o not in seen})
+        seen.update(frontier)
+    return seen

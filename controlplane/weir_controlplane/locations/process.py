@@ -1,0 +1,95 @@
+"""Starts a code-location server as a child process and learns the port it serves on."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+
+from weir_controlplane.locations.workspace import LocationSpec
+
+log = logging.getLogger(__name__)
+_READY = re.compile(r"WEIR_CODESERVER_READY\s+port=(\d+)")
+
+
+class LocationStartError(Exception):
+    """The process exited or never said it was ready; `output` holds its last lines."""
+
+
+class LocationProcess:
+    """One managed code-location server. Its own process group, so stopping it stops the run
+    workers it forked too."""
+
+    def __init__(self, spec: LocationSpec, host: str = "127.0.0.1"):
+        assert spec.command is not None
+        self.spec = spec
+        self.host = host
+        self.port: int | None = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._output: deque[str] = deque(maxlen=50)
+        self._ready = threading.Event()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start the server and wait until it serves; returns its gRPC address."""
+        env = {**os.environ, "WEIR_CODESERVER_HOST": self.host, "WEIR_CODESERVER_PORT": "0"}
+        command = list(self.spec.command or ())
+        if "weir_codeserver" in command:
+            command += ["--host", self.host, "--port", "0"]
+        self._ready.clear()
+        self._proc = subprocess.Popen(
+            command,
+            cwd=self.spec.working_directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, name=f"location-{self.spec.name}", daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = "\n".join(self._output)
+                why = "exited" if self._proc.returncode is not None else "did not become ready"
+                raise LocationStartError(f"Code location '{self.spec.name}' {why}:\n{tail}")
+        return self.address
+
+    def _pump(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            self._output.append(line)
+            match = _READY.search(line)
+            if match and not self._ready.is_set():
+                self.port = int(match.group(1))
+                self._ready.set()
+            else:
+                log.info("[%s] %s", self.spec.name, line)
+
+    def stop(self, grace: float = 10.0) -> None:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
