@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from weir_controlplane.storage import sqlite_connection
+from weir_controlplane.storage.errors import StorageError
 
 DATABASE_URL_ENV = "WEIR_DATABASE_URL"
 HOME_ENV = "WEIR_HOME"
@@ -62,6 +63,17 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
     )
 
 
+@contextmanager
+def _unwrapped_storage_errors() -> Iterator[None]:
+    """Re-raise our own errors (say, a naive datetime) that SQLAlchemy wrapped on bind."""
+    try:
+        yield
+    except sa.exc.StatementError as error:
+        if isinstance(error.orig, StorageError):
+            raise error.orig from error
+        raise
+
+
 class Database:
     """An engine plus the two kinds of transaction storage uses.
 
@@ -80,14 +92,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with _unwrapped_storage_errors(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with _unwrapped_storage_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:

@@ -1,0 +1,255 @@
+"""Event ingest: idempotent batches, acknowledgements, run status, and reading by cursor."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from weir_controlplane.storage import (
+    DeploymentScope,
+    EventType,
+    InvalidEventError,
+    NewEvent,
+    NewRun,
+    RunNotFoundError,
+    RunStatus,
+    Storage,
+)
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _event(sequence: int, event_type: str = "STEP_OUTPUT", **fields: Any) -> NewEvent:
+    return NewEvent(
+        sequence=sequence,
+        event_type=event_type,
+        timestamp=T0 + timedelta(seconds=sequence),
+        **fields,
+    )
+
+
+def _materialization(sequence: int, asset_key: str, partition: str | None = None) -> NewEvent:
+    return _event(
+        sequence,
+        EventType.ASSET_MATERIALIZATION,
+        asset_key=asset_key,
+        partition=partition,
+        payload=f"{asset_key}@{sequence}".encode(),
+    )
+
+
+def _new_run(storage: Storage, scope: DeploymentScope) -> str:
+    return storage.runs.create_run(scope, NewRun(code_location="etl")).run_id
+
+
+def test_a_redelivered_batch_is_stored_once(storage: Storage, scope: DeploymentScope) -> None:
+    run_id = _new_run(storage, scope)
+    batch = [_event(1, EventType.RUN_STARTED), _materialization(2, "orders"), _event(3)]
+
+    first = storage.events.store_batch(scope, run_id, batch)
+    again = storage.events.store_batch(scope, run_id, batch)
+
+    assert (first.inserted, first.acknowledged_sequence) == (3, 3)
+    assert (again.inserted, again.acknowledged_sequence) == (0, 3)
+    events = storage.event_log.get_run_events(scope, run_id).items
+    assert [event.sequence for event in events] == [1, 2, 3]
+    assert storage.assets.summaries(scope, ["orders"])["orders"].materialization_count == 1
+
+
+def test_a_partly_new_batch_adds_only_its_new_events(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    storage.events.store_batch(scope, run_id, [_materialization(1, "a"), _event(2)])
+    result = storage.events.store_batch(
+        scope, run_id, [_event(2), _materialization(3, "a"), _materialization(3, "a")]
+    )
+    assert (result.inserted, result.acknowledged_sequence) == (1, 3)
+    assert storage.assets.summaries(scope, ["a"])["a"].materialization_count == 2
+
+
+def test_out_of_order_batches_ack_only_the_contiguous_prefix(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    late = storage.events.store_batch(scope, run_id, [_event(s) for s in range(6, 11)])
+    later = storage.events.store_batch(scope, run_id, [_event(s) for s in range(13, 15)])
+    assert late.acknowledged_sequence == 0
+    assert later.acknowledged_sequence == 0
+
+    filled = storage.events.store_batch(scope, run_id, [_event(s) for s in range(1, 6)])
+    assert filled.acknowledged_sequence == 10
+    assert storage.runs.get_run(scope, run_id).last_event_sequence == 10
+
+    gap_closed = storage.events.store_batch(scope, run_id, [_event(11), _event(12)])
+    assert gap_closed.acknowledged_sequence == 14
+    sequences = [event.sequence for event in storage.event_log.get_run_events(scope, run_id).items]
+    assert sorted(sequences) == list(range(1, 15))
+
+
+def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentScope) -> None:
+    run_id = _new_run(storage, scope)
+    storage.runs.claim(scope, run_id)
+    storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED)])
+    started = storage.runs.get_run(scope, run_id)
+    assert started.status is RunStatus.STARTED
+    assert started.started_at == T0 + timedelta(seconds=1)
+
+    storage.events.store_batch(
+        scope,
+        run_id,
+        [
+            _event(2, "STEP_FAILURE", step_key="orders", message="ZeroDivisionError: boom"),
+            _event(3, EventType.RUN_FAILURE, message="step 'orders' failed"),
+        ],
+    )
+    failed = storage.runs.get_run(scope, run_id)
+    assert failed.status is RunStatus.FAILURE
+    assert failed.failure_reason == "step 'orders' failed"
+    assert failed.ended_at == T0 + timedelta(seconds=3)
+    assert failed.last_event_sequence == 3
+
+
+def test_run_status_is_right_when_the_end_arrives_before_the_start(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    storage.events.store_batch(scope, run_id, [_event(3, EventType.RUN_SUCCESS)])
+    storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED), _event(2)])
+    run = storage.runs.get_run(scope, run_id)
+    assert run.status is RunStatus.SUCCESS
+    assert run.started_at == T0 + timedelta(seconds=1)
+    assert run.ended_at == T0 + timedelta(seconds=3)
+
+
+def test_a_terminal_status_is_final(storage: Storage, scope: DeploymentScope) -> None:
+    run_id = _new_run(storage, scope)
+    storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED)])
+    storage.events.record(
+        scope,
+        run_id,
+        NewEvent(
+            sequence=None,
+            event_type=EventType.RUN_FAILURE,
+            timestamp=T0 + timedelta(minutes=5),
+            message="run worker stopped heartbeating",
+        ),
+    )
+    storage.events.store_batch(scope, run_id, [_event(2, EventType.RUN_SUCCESS)])
+    run = storage.runs.get_run(scope, run_id)
+    assert run.status is RunStatus.FAILURE
+    assert run.failure_reason == "run worker stopped heartbeating"
+    assert run.last_event_sequence == 2
+
+
+def test_control_plane_events_sit_beside_the_workers_sequence(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    recorded = storage.events.record(
+        scope,
+        run_id,
+        NewEvent(
+            sequence=None, event_type=EventType.RUN_CANCELED, timestamp=T0, message="by alice"
+        ),
+    )
+    assert recorded.sequence is None
+    assert storage.runs.get_run(scope, run_id).status is RunStatus.CANCELED
+    result = storage.events.store_batch(scope, run_id, [_event(1), _event(2)])
+    assert result.acknowledged_sequence == 2
+    types = [event.event_type for event in storage.event_log.get_run_events(scope, run_id).items]
+    assert types == [EventType.RUN_CANCELED, "STEP_OUTPUT", "STEP_OUTPUT"]
+
+
+def test_events_read_back_in_pages_and_a_cursor_follows_a_live_run(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    storage.events.store_batch(
+        scope, run_id, [_event(s, message=f"event {s}") for s in range(1, 6)]
+    )
+    first = storage.event_log.get_run_events(scope, run_id, limit=3)
+    assert [event.message for event in first.items] == ["event 1", "event 2", "event 3"]
+    assert first.has_more
+    rest = storage.event_log.get_run_events(scope, run_id, after_cursor=first.cursor)
+    assert [event.sequence for event in rest.items] == [4, 5]
+    assert not rest.has_more
+
+    idle = storage.event_log.get_run_events(scope, run_id, after_cursor=rest.cursor)
+    assert idle.items == () and idle.cursor == rest.cursor
+    storage.events.store_batch(scope, run_id, [_event(6)])
+    arrived = storage.event_log.get_run_events(scope, run_id, after_cursor=idle.cursor)
+    assert [event.sequence for event in arrived.items] == [6]
+
+
+def test_event_fields_and_payload_round_trip(storage: Storage, scope: DeploymentScope) -> None:
+    run_id = _new_run(storage, scope)
+    payload = bytes(range(256))
+    storage.events.store_batch(
+        scope,
+        run_id,
+        [
+            _event(
+                1,
+                "STEP_FAILURE",
+                step_key="orders",
+                asset_key="warehouse/orders",
+                partition="2026-03-01",
+                message="ValueError: no rows",
+                payload=payload,
+            )
+        ],
+    )
+    (event,) = storage.event_log.get_run_events(scope, run_id).items
+    assert event.run_id == run_id
+    assert event.step_key == "orders"
+    assert event.asset_key == "warehouse/orders"
+    assert event.partition == "2026-03-01"
+    assert event.message == "ValueError: no rows"
+    assert event.payload == payload
+    assert event.timestamp == T0 + timedelta(seconds=1)
+
+
+def test_events_for_an_unknown_run_are_refused(storage: Storage, scope: DeploymentScope) -> None:
+    with pytest.raises(RunNotFoundError):
+        storage.events.store_batch(scope, "no-such-run", [_event(1)])
+
+
+@pytest.mark.parametrize(
+    ("event", "complaint"),
+    [
+        (_event(0), "from 1 up"),
+        (_event(1, ""), "event type"),
+        (_event(1, EventType.ASSET_MATERIALIZATION), "asset_key"),
+        (_event(1, EventType.ASSET_CHECK_EVALUATION, asset_key="a"), "check_name"),
+    ],
+)
+def test_malformed_events_are_refused_and_nothing_is_stored(
+    storage: Storage, scope: DeploymentScope, event: NewEvent, complaint: str
+) -> None:
+    run_id = _new_run(storage, scope)
+    with pytest.raises(InvalidEventError, match=complaint):
+        storage.events.store_batch(scope, run_id, [_event(1), event])
+    assert storage.event_log.get_run_events(scope, run_id).items == ()
+
+
+def test_concurrent_batches_of_one_run_ack_everything(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    batches = [[_event(s) for s in range(start, start + 10)] for start in range(1, 81, 10)]
+    barrier = threading.Barrier(len(batches))
+
+    def send(batch: list[NewEvent]) -> None:
+        barrier.wait()
+        storage.events.store_batch(scope, run_id, batch)
+
+    threads = [threading.Thread(target=send, args=(batch,)) for batch in reversed(batches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert storage.runs.get_run(scope, run_id).last_event_sequence == 80
+    assert len(storage.event_log.get_run_events(scope, run_id).items) == 80

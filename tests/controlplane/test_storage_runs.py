@@ -1,0 +1,226 @@
+"""Runs: creation, lookup, filtered pagination, the queue's claim, heartbeats, UTC."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from weir_controlplane.storage import (
+    DeploymentScope,
+    DuplicateRunError,
+    InvalidCursorError,
+    NaiveDatetimeError,
+    NewRun,
+    Run,
+    RunFilter,
+    RunNotFoundError,
+    RunStatus,
+    Storage,
+)
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _create(storage: Storage, scope: DeploymentScope, **fields: Any) -> Run:
+    return storage.runs.create_run(scope, NewRun(**{"code_location": "etl", **fields}))
+
+
+def test_created_run_reads_back_queued_with_everything_it_was_given(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    created = storage.runs.create_run(
+        scope,
+        NewRun(
+            code_location="etl",
+            selection="orders+",
+            asset_keys=("orders", "revenue"),
+            partition_key="2026-03-01",
+            tags={"weir/run_key": "k1", "team": "data"},
+            run_config={"ops": {"orders": {"config": {"limit": 10}}}},
+        ),
+        now=T0,
+    )
+    run = storage.runs.get_run(scope, created.run_id)
+    assert uuid.UUID(run.run_id)
+    assert run.status is RunStatus.QUEUED
+    assert run.selection == "orders+"
+    assert run.asset_keys == ("orders", "revenue")
+    assert run.partition_key == "2026-03-01"
+    assert run.tags == {"weir/run_key": "k1", "team": "data"}
+    assert run.run_config == {"ops": {"orders": {"config": {"limit": 10}}}}
+    assert run.created_at == T0 and run.created_at.tzinfo is not None
+    assert run.started_at is None and run.ended_at is None
+    assert run.last_event_sequence == 0
+
+
+def test_unknown_run_is_not_found(storage: Storage, scope: DeploymentScope) -> None:
+    with pytest.raises(RunNotFoundError, match="no-such-run"):
+        storage.runs.get_run(scope, "no-such-run")
+
+
+def test_reusing_a_run_id_is_refused(storage: Storage, scope: DeploymentScope) -> None:
+    run = _create(storage, scope)
+    with pytest.raises(DuplicateRunError):
+        _create(storage, scope, run_id=run.run_id)
+
+
+def test_list_runs_pages_newest_first_without_gaps_or_repeats(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    created = [_create(storage, scope).run_id for _ in range(7)]
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = storage.runs.list_runs(scope, cursor=cursor, limit=3)
+        seen.extend(run.run_id for run in page.items)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == list(reversed(created))
+    assert pages == 3
+
+
+def test_list_runs_filters(storage: Storage, scope: DeploymentScope) -> None:
+    old = _create(storage, scope, tags={"team": "a"}, asset_keys=("x",))
+    storage.runs.claim(scope, old.run_id)
+    other_location = _create(storage, scope, code_location="ml", tags={"team": "a"})
+    queued_b = _create(storage, scope, tags={"team": "b", "env": "prod"}, asset_keys=("y",))
+
+    def ids(run_filter: RunFilter) -> set[str]:
+        return {run.run_id for run in storage.runs.list_runs(scope, run_filter).items}
+
+    assert ids(RunFilter(statuses=frozenset({RunStatus.STARTING}))) == {old.run_id}
+    assert ids(RunFilter(code_location="ml")) == {other_location.run_id}
+    assert ids(RunFilter(tags={"team": "a"})) == {old.run_id, other_location.run_id}
+    assert ids(RunFilter(tags={"team": "b", "env": "prod"})) == {queued_b.run_id}
+    assert ids(RunFilter(tags={"team": "b", "env": "dev"})) == set()
+    assert ids(RunFilter(asset_key="y")) == {queued_b.run_id}
+    assert ids(RunFilter(created_after=queued_b.created_at - timedelta(microseconds=1))) == {
+        queued_b.run_id
+    }
+    assert old.run_id in ids(RunFilter(created_before=other_location.created_at))
+    assert queued_b.run_id not in ids(RunFilter(created_before=queued_b.created_at))
+
+
+def test_bad_cursor_is_a_clear_error(storage: Storage, scope: DeploymentScope) -> None:
+    with pytest.raises(InvalidCursorError, match="next_cursor"):
+        storage.runs.list_runs(scope, cursor="not-a-cursor")
+
+
+def test_run_key_lookup_finds_the_run_that_carries_it(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    keyed = _create(storage, scope, tags={"weir/run_key": "daily-2026-03-01"})
+    _create(storage, scope, tags={"weir/run_key": "daily-2026-03-02"})
+    found = storage.runs.runs_with_tag(scope, "weir/run_key", "daily-2026-03-01")
+    assert [run.run_id for run in found] == [keyed.run_id]
+    assert storage.runs.runs_with_tag(scope, "weir/run_key", "never") == []
+
+
+def test_queue_hands_out_oldest_first_and_counts_in_progress(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    first, second, third = (_create(storage, scope) for _ in range(3))
+    assert [run.run_id for run in storage.runs.queued_runs(scope)] == [
+        first.run_id,
+        second.run_id,
+        third.run_id,
+    ]
+    assert storage.runs.count_in_progress(scope) == 0
+    assert storage.runs.claim(scope, first.run_id)
+    assert [run.run_id for run in storage.runs.queued_runs(scope, limit=1)] == [second.run_id]
+    assert storage.runs.count_in_progress(scope) == 1
+    assert storage.runs.get_run(scope, first.run_id).status is RunStatus.STARTING
+
+
+def test_a_run_is_claimed_once_however_many_replicas_race(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run = _create(storage, scope)
+    contenders = 8
+    barrier = threading.Barrier(contenders)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        barrier.wait()
+        won = storage.runs.claim(scope, run.run_id)
+        with lock:
+            results.append(won)
+
+    threads = [threading.Thread(target=claim) for _ in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * (contenders - 1) + [True]
+    assert not storage.runs.claim(scope, run.run_id)
+
+
+def test_transition_only_from_the_expected_statuses(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run = _create(storage, scope)
+    assert not storage.runs.transition(
+        scope, run.run_id, from_statuses={RunStatus.STARTED}, to=RunStatus.CANCELING
+    )
+    assert storage.runs.transition(
+        scope,
+        run.run_id,
+        from_statuses={RunStatus.QUEUED},
+        to=RunStatus.FAILURE,
+        failure_reason="code location 'etl' is unreachable",
+        now=T0,
+    )
+    failed = storage.runs.get_run(scope, run.run_id)
+    assert failed.status is RunStatus.FAILURE
+    assert failed.failure_reason == "code location 'etl' is unreachable"
+    assert failed.ended_at == T0
+
+
+def test_heartbeats_keep_a_run_off_the_stale_list(storage: Storage, scope: DeploymentScope) -> None:
+    alive, silent, never_heard = (_create(storage, scope) for _ in range(3))
+    for run in (alive, silent, never_heard):
+        storage.runs.claim(scope, run.run_id, now=T0)
+    status = storage.runs.heartbeat(
+        scope,
+        alive.run_id,
+        now=T0 + timedelta(minutes=5),
+        worker_address="10.0.0.7:4266",
+        worker_pid=4242,
+    )
+    assert status is RunStatus.STARTING
+    storage.runs.heartbeat(scope, silent.run_id, now=T0 + timedelta(seconds=30))
+
+    stale = storage.runs.stale_runs(scope, heartbeat_before=T0 + timedelta(minutes=2))
+    assert {run.run_id for run in stale} == {silent.run_id, never_heard.run_id}
+    beating = storage.runs.get_run(scope, alive.run_id)
+    assert (beating.worker_address, beating.worker_pid) == ("10.0.0.7:4266", 4242)
+    assert beating.last_heartbeat_at == T0 + timedelta(minutes=5)
+
+
+def test_heartbeat_for_an_unknown_run_is_not_found(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    with pytest.raises(RunNotFoundError):
+        storage.runs.heartbeat(scope, "no-such-run")
+
+
+def test_timestamps_come_back_utc_aware_whatever_zone_went_in(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    tokyo = datetime(2026, 3, 1, 21, 0, 0, 123456, tzinfo=timezone(timedelta(hours=9)))
+    run = storage.runs.create_run(scope, NewRun(code_location="etl"), now=tokyo)
+    assert run.created_at == tokyo
+    assert run.created_at.utcoffset() == timedelta(0)
+    assert run.created_at == datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_naive_timestamps_are_refused(storage: Storage, scope: DeploymentScope) -> None:
+    with pytest.raises(NaiveDatetimeError, match="timezone-aware"):
+        storage.runs.create_run(scope, NewRun(code_location="etl"), now=datetime(2026, 3, 1))
