@@ -1,0 +1,5 @@
+"""Runs: submission, the event-woken queue, launching on code locations, liveness."""
+
+from weir_controlplane.runs.coordinator import RunCoordinator, RunSettings
+
+__all__ = ["RunCoordinator", "RunSettings"]

@@ -1,0 +1,274 @@
+"""RunCoordinator: runs from submission to launch, cancellation and liveness.
+
+QUEUED → STARTING → STARTED → SUCCESS / FAILURE / CANCELED. The queue is woken by events (a
+submission, a run ending), not by polling; every transition is a conditional UPDATE in
+storage, so several control-plane replicas on one database never double-launch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf import duration_pb2, struct_pb2
+from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2
+
+from weir_controlplane.errors import ApiError
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.runs.events import run_canceled_event, run_failure_event, to_new_event
+from weir_controlplane.storage import DeploymentScope, NewRun, Run, RunStatus, Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    max_concurrent_runs: int = 10
+    heartbeat_interval: float = 2.0
+    # A worker silent for this long is lost; several intervals, so one slow beat is fine.
+    heartbeat_timeout: float = 20.0
+    # Where run workers report events (the control plane's gRPC address).
+    reporting_address: str = ""
+
+
+class RunCoordinator:
+    def __init__(self, storage: Storage, registry: CodeLocationRegistry, settings: RunSettings):
+        self._storage = storage
+        self._registry = registry
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._launcher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="launch")
+        self._changed = threading.Condition()
+        self._versions: dict[str, int] = {}  # run id -> bumps on every stored event
+        self._started_at = time.monotonic()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._started_at = time.monotonic()
+        for name, target in (("run-queue", self._queue_loop), ("run-monitor", self._monitor_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        with self._changed:
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join(5)
+        self._launcher.shutdown(wait=True, cancel_futures=True)
+
+    # --- requests -----------------------------------------------------------------------
+
+    def submit(
+        self,
+        scope: DeploymentScope,
+        *,
+        location: str,
+        asset_keys: Sequence[str],
+        partition_key: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_config: Mapping[str, Any] | None = None,
+        selection_text: str = "",
+    ) -> Run:
+        run = self._storage.runs.create_run(
+            scope,
+            NewRun(
+                code_location=location,
+                selection=selection_text,
+                asset_keys=tuple(asset_keys),
+                partition_key=partition_key,
+                tags=dict(tags or {}),
+                run_config=dict(run_config or {}),
+            ),
+        )
+        self._wake.set()
+        return run
+
+    def cancel(self, scope: DeploymentScope, run_id: str) -> Run:
+        """Cancel a queued run at once; ask a running one's worker to stop."""
+        runs = self._storage.runs
+        if runs.transition(
+            scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.CANCELED,
+            failure_reason="Canceled before it started",
+        ):  # fmt: skip
+            self._record(scope, run_id, run_canceled_event(run_id, "Canceled before it started"))
+            return runs.get_run(scope, run_id)
+        if runs.transition(
+            scope, run_id, from_statuses={RunStatus.STARTING, RunStatus.STARTED},
+            to=RunStatus.CANCELING,
+        ):  # fmt: skip
+            run = runs.get_run(scope, run_id)
+            self._launcher.submit(self._ask_worker_to_stop, scope, run)
+            self.notify(run_id)
+            return run
+        return runs.get_run(scope, run_id)  # already ending or ended: nothing to do
+
+    def _ask_worker_to_stop(self, scope: DeploymentScope, run: Run) -> None:
+        try:
+            self._registry.client(scope, run.code_location).cancel_run(run.run_id)
+        except ApiError as exc:
+            # The worker also learns of the cancel from its heartbeat replies.
+            log.warning("could not reach %s to cancel %s: %s", run.code_location, run.run_id, exc)
+
+    # --- events -------------------------------------------------------------------------
+
+    def notify(self, run_id: str) -> None:
+        """Something about `run_id` changed: wake its watchers and the queue."""
+        with self._changed:
+            self._versions[run_id] = self._versions.get(run_id, 0) + 1
+            self._changed.notify_all()
+        self._wake.set()
+
+    def version(self, run_id: str) -> int:
+        with self._changed:
+            return self._versions.get(run_id, 0)
+
+    def wait_for_change(self, run_id: str, seen_version: int, timeout: float) -> int:
+        """Block until `run_id` changes past `seen_version` (or `timeout`); the new version."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._versions.get(run_id, 0) == seen_version and not self._stopping.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return self._versions.get(run_id, 0)
+
+    def _record(self, scope: DeploymentScope, run_id: str, event: events_pb2.RunEvent) -> None:
+        self._storage.events.record(scope, run_id, to_new_event(event))
+        self.notify(run_id)
+
+    # --- the queue ----------------------------------------------------------------------
+
+    def _scopes(self) -> list[DeploymentScope]:
+        deployments = self._storage.deployments
+        return [deployments.get_scope(name) for name in deployments.list_deployments()]
+
+    def _queue_loop(self) -> None:
+        while not self._stopping.is_set():
+            # Woken by submissions and finished runs; the timeout only covers runs that
+            # another replica queued or freed.
+            self._wake.wait(1.0)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                for scope in self._scopes():
+                    self._launch_queued(scope)
+            except Exception:
+                log.exception("run queue pass failed; retrying on the next wake-up")
+
+    def _launch_queued(self, scope: DeploymentScope) -> None:
+        runs = self._storage.runs
+        free = self.settings.max_concurrent_runs - runs.count_in_progress(scope)
+        if free <= 0:
+            return
+        for run in runs.queued_runs(scope, limit=free):
+            if runs.claim(scope, run.run_id):  # another replica may have taken it
+                self._launcher.submit(self._launch, scope, run)
+
+    def _launch(self, scope: DeploymentScope, run: Run) -> None:
+        try:
+            client = self._registry.client(scope, run.code_location)
+            graph = self._registry.graph(scope, run.code_location)
+            client.execute_run(self._execute_request(scope, run, graph.content_hash))
+        except ApiError as exc:
+            self._fail(
+                scope,
+                run.run_id,
+                events_pb2.RUN_FAILURE_REASON_CODE_LOCATION_UNAVAILABLE,
+                f"Could not start the run: {exc.message}",
+                from_statuses={RunStatus.STARTING},
+            )
+        except Exception as exc:  # never leave a run STARTING because of a bug here
+            log.exception("launching %s failed", run.run_id)
+            self._fail(
+                scope,
+                run.run_id,
+                events_pb2.RUN_FAILURE_REASON_START_FAILED,
+                f"Could not start the run: {type(exc).__name__}: {exc}",
+                from_statuses={RunStatus.STARTING},
+            )
+
+    def _execute_request(
+        self, scope: DeploymentScope, run: Run, content_hash: str
+    ) -> code_location_pb2.ExecuteRunRequest:
+        config = struct_pb2.Struct()
+        config.update(dict(run.run_config))
+        return code_location_pb2.ExecuteRunRequest(
+            run_id=run.run_id,
+            asset_keys=[common_pb2.AssetKey(path=k.split("/")) for k in run.asset_keys],
+            partition_key=run.partition_key or "",
+            run_config=config,
+            tags=dict(run.tags),
+            reporting_address=self.settings.reporting_address,
+            deployment=scope.name,
+            heartbeat_interval=duration_pb2.Duration(
+                seconds=int(self.settings.heartbeat_interval),
+                nanos=int((self.settings.heartbeat_interval % 1) * 1e9),
+            ),
+            definitions_hash=content_hash,
+        )
+
+    def _fail(
+        self,
+        scope: DeploymentScope,
+        run_id: str,
+        reason: int,
+        message: str,
+        from_statuses: set[RunStatus],
+    ) -> None:
+        if self._storage.runs.transition(
+            scope, run_id, from_statuses=from_statuses, to=RunStatus.FAILURE,
+            failure_reason=message,
+        ):  # fmt: skip
+            self._record(scope, run_id, run_failure_event(run_id, reason, message))
+
+    # --- the monitor --------------------------------------------------------------------
+
+    def _monitor_loop(self) -> None:
+        interval = max(0.2, self.settings.heartbeat_interval)
+        while not self._stopping.wait(interval):
+            # After a restart, give workers one timeout to find us again before judging.
+            if time.monotonic() - self._started_at < self.settings.heartbeat_timeout:
+                continue
+            try:
+                for scope in self._scopes():
+                    self.fail_lost_runs(scope)
+            except Exception:
+                log.exception("run monitor pass failed; retrying")
+
+    def fail_lost_runs(self, scope: DeploymentScope) -> None:
+        timeout = timedelta(seconds=self.settings.heartbeat_timeout)
+        stale = self._storage.runs.stale_runs(scope, heartbeat_before=datetime.now(UTC) - timeout)
+        for run in stale:
+            last = run.last_heartbeat_at or run.updated_at
+            message = (
+                f"The run worker stopped heartbeating (last heard from "
+                f"{last.isoformat(timespec='seconds')}; timeout {timeout.seconds} s)"
+            )
+            if run.status is RunStatus.CANCELING:
+                if self._storage.runs.transition(
+                    scope, run.run_id, from_statuses={RunStatus.CANCELING},
+                    to=RunStatus.CANCELED, failure_reason=message,
+                ):  # fmt: skip
+                    self._record(scope, run.run_id, run_canceled_event(run.run_id, message))
+                continue
+            self._fail(
+                scope,
+                run.run_id,
+                events_pb2.RUN_FAILURE_REASON_RUN_WORKER_LOST,
+                message,
+                from_statuses={RunStatus.STARTING, RunStatus.STARTED},
+            )

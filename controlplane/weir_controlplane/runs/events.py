@@ -1,0 +1,106 @@
+"""Converts wire-contract RunEvents to storage records and back; builds the events the
+control plane writes itself (a run failed to start, its worker was lost, it was canceled)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from weir_protos.v1 import common_pb2, events_pb2
+
+from weir_controlplane.storage import EventRecord, NewEvent
+
+_PREFIX = "RUN_EVENT_TYPE_"
+
+
+def type_name(event_type: int) -> str:
+    """RUN_EVENT_TYPE_STEP_START -> "STEP_START" (the storage spelling)."""
+    return events_pb2.RunEventType.Name(event_type).removeprefix(_PREFIX)
+
+
+def type_value(name: str) -> int:
+    try:
+        return events_pb2.RunEventType.Value(_PREFIX + name)
+    except ValueError:
+        return events_pb2.RUN_EVENT_TYPE_UNSPECIFIED
+
+
+def _key(key: common_pb2.AssetKey) -> str | None:
+    return "/".join(key.path) or None
+
+
+def to_new_event(event: events_pb2.RunEvent) -> NewEvent:
+    """The storage record of a worker's event: typed columns to query plus the bytes."""
+    asset_key = partition = check_name = None
+    passed = severity = None
+    which = event.WhichOneof("payload")
+    if which == "materialization":
+        asset_key = _key(event.materialization.asset_key)
+        partition = event.materialization.partition or None
+    elif which == "check_evaluation":
+        evaluation = event.check_evaluation
+        asset_key, check_name = _key(evaluation.asset_key), evaluation.check_name
+        partition = evaluation.partition or None
+        passed = evaluation.passed
+        severity = (
+            "WARN" if evaluation.severity == events_pb2.ASSET_CHECK_SEVERITY_WARN else "ERROR"
+        )
+    elif which == "materialization_planned":
+        asset_key = _key(event.materialization_planned.asset_key)
+        partition = event.materialization_planned.partition or None
+    timestamp = (
+        event.timestamp.ToDatetime(tzinfo=UTC) if event.HasField("timestamp") else datetime.now(UTC)
+    )
+    return NewEvent(
+        sequence=event.sequence or None,
+        event_type=type_name(event.event_type),
+        timestamp=timestamp,
+        step_key=event.step_key or None,
+        asset_key=asset_key,
+        partition=partition,
+        check_name=check_name,
+        message=event.message or None,
+        payload=event.SerializeToString(),
+        check_passed=passed,
+        check_severity=severity,
+    )
+
+
+def from_record(record: EventRecord) -> events_pb2.RunEvent:
+    """The wire event of a stored record, with its global event_id."""
+    event = events_pb2.RunEvent.FromString(record.payload or b"")
+    event.event_id = record.event_id
+    if not event.run_id:
+        event.run_id = record.run_id
+    return event
+
+
+def run_failure_event(
+    run_id: str, reason: int, message: str, error_class: str = ""
+) -> events_pb2.RunEvent:
+    """RUN_FAILURE written by the control plane, e.g. for a lost worker."""
+    event = _event(run_id, events_pb2.RUN_EVENT_TYPE_RUN_FAILURE, message)
+    event.run_failure.reason = reason  # type: ignore[assignment]
+    event.run_failure.error.message = message
+    event.run_failure.error.class_name = error_class
+    return event
+
+
+def run_canceled_event(run_id: str, message: str) -> events_pb2.RunEvent:
+    return _event(run_id, events_pb2.RUN_EVENT_TYPE_RUN_CANCELED, message)
+
+
+def lifecycle_event(run_id: str, event_type: int, message: str) -> events_pb2.RunEvent:
+    return _event(run_id, event_type, message)
+
+
+def _event(run_id: str, event_type: int, message: str) -> events_pb2.RunEvent:
+    now = Timestamp()
+    now.GetCurrentTime()
+    return events_pb2.RunEvent(
+        run_id=run_id,
+        sequence=0,
+        timestamp=now,
+        event_type=event_type,  # type: ignore[arg-type]
+        message=message,
+    )
