@@ -71,7 +71,7 @@ class StreamDefinitionsResponse(_message.Message):
     def __init__(self, part: _Optional[_Union[_definitions_pb2.DefinitionsSnapshot, _Mapping]] = ..., load_error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class EvaluateSensorRequest(_message.Message):
-    __slots__ = ("sensor_name", "cursor", "last_tick_time", "last_run_key", "evaluation_time", "materializations", "runs")
+    __slots__ = ("sensor_name", "cursor", "last_tick_time", "last_run_key", "evaluation_time", "materializations", "runs", "run_status_changes")
     SENSOR_NAME_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     LAST_TICK_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,7 @@ class EvaluateSensorRequest(_message.Message):
     EVALUATION_TIME_FIELD_NUMBER: _ClassVar[int]
     MATERIALIZATIONS_FIELD_NUMBER: _ClassVar[int]
     RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUN_STATUS_CHANGES_FIELD_NUMBER: _ClassVar[int]
     sensor_name: str
     cursor: str
     last_tick_time: _timestamp_pb2.Timestamp
@@ -86,7 +87,16 @@ class EvaluateSensorRequest(_message.Message):
     evaluation_time: _timestamp_pb2.Timestamp
     materializations: _containers.RepeatedCompositeFieldContainer[_events_pb2.MaterializationRecord]
     runs: _containers.RepeatedCompositeFieldContainer[_runs_pb2.Run]
-    def __init__(self, sensor_name: _Optional[str] = ..., cursor: _Optional[str] = ..., last_tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_run_key: _Optional[str] = ..., evaluation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., materializations: _Optional[_Iterable[_Union[_events_pb2.MaterializationRecord, _Mapping]]] = ..., runs: _Optional[_Iterable[_Union[_runs_pb2.Run, _Mapping]]] = ...) -> None: ...
+    run_status_changes: _containers.RepeatedCompositeFieldContainer[RunStatusChange]
+    def __init__(self, sensor_name: _Optional[str] = ..., cursor: _Optional[str] = ..., last_tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_run_key: _Optional[str] = ..., evaluation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., materializations: _Optional[_Iterable[_Union[_events_pb2.MaterializationRecord, _Mapping]]] = ..., runs: _Optional[_Iterable[_Union[_runs_pb2.Run, _Mapping]]] = ..., run_status_changes: _Optional[_Iterable[_Union[RunStatusChange, _Mapping]]] = ...) -> None: ...
+
+class RunStatusChange(_message.Message):
+    __slots__ = ("run", "event")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    run: _runs_pb2.Run
+    event: _events_pb2.RunEvent
+    def __init__(self, run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ..., event: _Optional[_Union[_events_pb2.RunEvent, _Mapping]] = ...) -> None: ...
 
 class EvaluateSensorResponse(_message.Message):
     __slots__ = ("run_requests", "skip_reason", "cursor", "dynamic_partitions_requests", "error")

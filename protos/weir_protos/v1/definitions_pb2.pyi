@@ -185,8 +185,15 @@ class RetryPolicy(_message.Message):
     def __init__(self, max_retries: _Optional[int] = ..., delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backoff: _Optional[_Union[RetryBackoff, str]] = ..., jitter: _Optional[_Union[RetryJitter, str]] = ...) -> None: ...
 
 class JobSnapshot(_message.Message):
-    __slots__ = ("name", "description", "asset_keys", "asset_check_keys", "selection", "partitions_def", "tags", "run_config", "metadata")
+    __slots__ = ("name", "description", "asset_keys", "asset_check_keys", "selection", "partitions_def", "tags", "run_config", "metadata", "run_tags")
     class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class RunTagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -202,6 +209,7 @@ class JobSnapshot(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     RUN_CONFIG_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    RUN_TAGS_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     asset_keys: _containers.RepeatedCompositeFieldContainer[_common_pb2.AssetKey]
@@ -211,10 +219,11 @@ class JobSnapshot(_message.Message):
     tags: _containers.ScalarMap[str, str]
     run_config: _struct_pb2.Struct
     metadata: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataEntry]
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., asset_keys: _Optional[_Iterable[_Union[_common_pb2.AssetKey, _Mapping]]] = ..., asset_check_keys: _Optional[_Iterable[_Union[_common_pb2.AssetCheckKey, _Mapping]]] = ..., selection: _Optional[str] = ..., partitions_def: _Optional[_Union[_partitions_pb2.PartitionsDefinition, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., run_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Iterable[_Union[_common_pb2.MetadataEntry, _Mapping]]] = ...) -> None: ...
+    run_tags: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., asset_keys: _Optional[_Iterable[_Union[_common_pb2.AssetKey, _Mapping]]] = ..., asset_check_keys: _Optional[_Iterable[_Union[_common_pb2.AssetCheckKey, _Mapping]]] = ..., selection: _Optional[str] = ..., partitions_def: _Optional[_Union[_partitions_pb2.PartitionsDefinition, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., run_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Iterable[_Union[_common_pb2.MetadataEntry, _Mapping]]] = ..., run_tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ScheduleSnapshot(_message.Message):
-    __slots__ = ("name", "cron_schedule", "timezone", "job_name", "default_status", "description", "tags", "metadata")
+    __slots__ = ("name", "cron_schedule", "timezone", "job_name", "default_status", "description", "tags", "metadata", "cron_schedules")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -230,6 +239,7 @@ class ScheduleSnapshot(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    CRON_SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     name: str
     cron_schedule: str
     timezone: str
@@ -238,7 +248,8 @@ class ScheduleSnapshot(_message.Message):
     description: str
     tags: _containers.ScalarMap[str, str]
     metadata: _containers.RepeatedCompositeFieldContainer[_common_pb2.MetadataEntry]
-    def __init__(self, name: _Optional[str] = ..., cron_schedule: _Optional[str] = ..., timezone: _Optional[str] = ..., job_name: _Optional[str] = ..., default_status: _Optional[_Union[DefaultStatus, str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Iterable[_Union[_common_pb2.MetadataEntry, _Mapping]]] = ...) -> None: ...
+    cron_schedules: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., cron_schedule: _Optional[str] = ..., timezone: _Optional[str] = ..., job_name: _Optional[str] = ..., default_status: _Optional[_Union[DefaultStatus, str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Iterable[_Union[_common_pb2.MetadataEntry, _Mapping]]] = ..., cron_schedules: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SensorSnapshot(_message.Message):
     __slots__ = ("name", "sensor_type", "job_names", "target_asset_keys", "minimum_interval", "default_status", "description", "monitored_asset_keys", "run_status", "monitored_job_names", "tags", "metadata")
