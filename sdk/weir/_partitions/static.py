@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from weir._errors import DefinitionError
-from weir._partitions.base import PartitionsDefinition
+from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
 
 
 class StaticPartitionsDefinition(PartitionsDefinition):
@@ -27,13 +27,37 @@ class StaticPartitionsDefinition(PartitionsDefinition):
         if bad:
             raise DefinitionError(f"Partition keys must be non-empty strings, got {bad!r}")
         self._keys = keys
-        self._key_set = frozenset(keys)
+        self._position = {k: i for i, k in enumerate(keys)}
 
-    def get_partition_keys(self, current_time: datetime | None = None) -> list[str]:
+    def get_partition_keys(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> list[str]:
         return list(self._keys)
 
-    def has_partition_key(self, key: str, current_time: datetime | None = None) -> bool:
-        return key in self._key_set
+    def has_partition_key(
+        self,
+        key: str,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> bool:
+        return key in self._position
+
+    def get_num_partitions(
+        self,
+        current_time: datetime | None = None,
+        dynamic_partitions_store: DynamicPartitionsStore | None = None,
+    ) -> int:
+        return len(self._keys)
+
+    def _sort_keys(
+        self,
+        keys: Iterable[str],
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        return sorted(set(keys), key=self._position.__getitem__)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StaticPartitionsDefinition) and other._keys == self._keys

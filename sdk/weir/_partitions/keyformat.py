@@ -1,0 +1,183 @@
+"""Partition keys of time windows: strftime-compatible formatting and parsing, made fast.
+
+Most formats are a date part followed by a time part (``%Y-%m-%d-%H:%M``); their keys
+are assembled from per-day and per-time-of-day strings computed once with strftime,
+several times faster than strftime per key. Formats built only from %Y %m %d %H %M %S
+are parsed by position rather than by strptime. Anything else uses strftime/strptime.
+
+When a schedule runs every hour, the wall-clock hour repeated at a fall-back transition
+would give two windows the same key; as in Dagster, the second one gets its UTC offset
+appended (``2024-11-03-01:00-0500``) unless the format already has ``%z``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+# Directives that depend only on the date, and only on the time of day.
+_DATE_DIRECTIVES = frozenset("aAbBCdDeFgGhjmuUVwWyY")
+_TIME_DIRECTIVES = frozenset("HIMpRST")
+# Fixed-width directives parsed by position, with their widths.
+_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+_FIELD_ORDER = "YmdHMS"
+_CACHE_LIMIT = 8192
+
+
+class KeyFormat:
+    """Turns a tick's aware local datetime into its key, and a key back into a datetime.
+
+    >>> from datetime import datetime
+    >>> KeyFormat("%Y-%m-%d-%H:%M", mark_repeated_hours=True).format(datetime(2024, 1, 2, 3))
+    '2024-01-02-03:00'
+    """
+
+    def __init__(self, fmt: str, *, mark_repeated_hours: bool):
+        self.fmt = fmt
+        self._mark_repeated = mark_repeated_hours and "%z" not in fmt
+        self._split = _split_date_and_time(fmt)
+        self._date_template = None if self._split is None else _numeric_template(self._split[0])
+        self._date_parts: dict[int, str] = {}
+        self._time_parts: dict[int, str] = {}
+        self._layout = _layout(fmt)
+
+    def format(self, local: datetime) -> str:
+        if self._split is None:
+            key = local.strftime(self.fmt)
+        else:
+            date_fmt, time_fmt = self._split
+            ordinal = local.toordinal()
+            key = self._date_parts.get(ordinal)  # type: ignore[assignment]
+            if key is None:
+                if self._date_template is not None:  # cheaper than strftime
+                    date_part = self._date_template.format(local.year, local.month, local.day)
+                else:
+                    date_part = local.strftime(date_fmt)
+                key = _remember(self._date_parts, ordinal, date_part)
+            if time_fmt:
+                second = local.hour * 3600 + local.minute * 60 + local.second
+                time_part = self._time_parts.get(second)
+                if time_part is None:
+                    time_part = _remember(self._time_parts, second, local.strftime(time_fmt))
+                key += time_part
+        if self._mark_repeated and local.fold:
+            key += local.strftime("%z")
+        return key
+
+    def parse(self, key: str) -> datetime:
+        """The datetime a key names: naive (wall clock) unless the key carries an offset.
+
+        Raises ValueError when the key does not fit the format.
+        """
+        if self._layout is None:
+            try:
+                return datetime.strptime(key, self.fmt)
+            except ValueError:
+                if "%z" in self.fmt:
+                    raise
+                return datetime.strptime(key, self.fmt + "%z")
+        skeleton, fields = self._layout
+        offset = None
+        if self._mark_repeated and len(key) == len(skeleton) + 5:
+            key, offset = key[:-5], _parse_offset(key[-5:])
+        return _parse_fixed(key, skeleton, fields, offset)
+
+
+def _remember(cache: dict[int, str], key: int, value: str) -> str:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _numeric_template(date_fmt: str) -> str | None:
+    """A str.format template over (year, month, day) equal to `date_fmt`, if it has one."""
+    numbered = {"Y": "{0:04d}", "m": "{1:02d}", "d": "{2:02d}"}
+    template: list[str] = []
+    i = 0
+    while i < len(date_fmt):
+        char = date_fmt[i]
+        if char == "%":
+            directive = date_fmt[i + 1 : i + 2]
+            if directive == "%":
+                template.append("%")
+            elif directive in numbered:
+                template.append(numbered[directive])
+            else:
+                return None
+            i += 2
+        else:
+            template.append({"{": "{{", "}": "}}"}.get(char, char))
+            i += 1
+    return "".join(template)
+
+
+def _split_date_and_time(fmt: str) -> tuple[str, str] | None:
+    """(date part, time part) of a format whose date directives all come first, else None."""
+    split_at = len(fmt)
+    i = 0
+    while i < len(fmt):
+        if fmt[i] != "%":
+            i += 1
+            continue
+        directive = fmt[i + 1 : i + 2]
+        if directive in _TIME_DIRECTIVES:
+            split_at = min(split_at, i)
+        elif directive in _DATE_DIRECTIVES:
+            if split_at < i:
+                return None  # a date field after a time field
+        elif directive != "%":
+            return None
+        i += 2
+    return fmt[:split_at], fmt[split_at:]
+
+
+def _layout(fmt: str) -> tuple[str, list[tuple[int, str]]] | None:
+    """The literal skeleton of a fixed-width key ('#' where digits go) and where each field
+    sits, or None if `fmt` has a directive that is not fixed-width."""
+    skeleton: list[str] = []
+    fields: list[tuple[int, str]] = []
+    width = 0
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            directive = fmt[i + 1 : i + 2]
+            if directive == "%":
+                skeleton.append("%")
+                width += 1
+            elif directive in _WIDTHS:
+                fields.append((width, directive))
+                skeleton.append("#" * _WIDTHS[directive])
+                width += _WIDTHS[directive]
+            else:
+                return None
+            i += 2
+        else:
+            skeleton.append(fmt[i])
+            width += 1
+            i += 1
+    return ("".join(skeleton), fields) if fields else None
+
+
+def _parse_fixed(
+    body: str, skeleton: str, fields: list[tuple[int, str]], offset: timezone | None
+) -> datetime:
+    if len(body) != len(skeleton):
+        raise ValueError(f"{body!r} does not have the format's width")
+    for position, (expected, actual) in enumerate(zip(skeleton, body, strict=True)):
+        if expected == "#":
+            if not actual.isdigit() or not actual.isascii():
+                raise ValueError(f"{body!r} has a non-digit at position {position}")
+        elif expected != actual:
+            raise ValueError(f"{body!r} does not match the format's literal text")
+    values = {"Y": 1900, "m": 1, "d": 1, "H": 0, "M": 0, "S": 0}
+    for position, directive in fields:
+        values[directive] = int(body[position : position + _WIDTHS[directive]])
+    return datetime(*(values[f] for f in _FIELD_ORDER), tzinfo=offset)  # type: ignore[misc]
+
+
+def _parse_offset(text: str) -> timezone:
+    sign, hours, minutes = text[0], text[1:3], text[3:5]
+    if sign not in "+-" or not (hours + minutes).isdigit():
+        raise ValueError(f"{text!r} is not a UTC offset like -0500")
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-delta if sign == "-" else delta)
