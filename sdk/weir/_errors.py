@@ -8,6 +8,9 @@ WeirError
 │   └── DuplicateKeyError      two definitions produce the same key
 ├── SelectionError             an asset selection names an unknown asset or is malformed
 ├── PartitionKeyError          a partition key the partitions definition does not contain
+├── DynamicPartitionsStoreError
+│                              a dynamic partitions definition's keys were needed, but
+│                              no dynamic_partitions_store was given to look them up
 ├── ConfigError                run config that does not fit the asset's Config
 ├── TickEvaluationError        a schedule or sensor function raised, or returned something
 │                              that is not a run request, skip reason or sensor result
@@ -45,6 +48,10 @@ class SelectionError(WeirError):
 
 class PartitionKeyError(WeirError):
     """A partition key that the asset's partitions definition does not contain."""
+
+
+class DynamicPartitionsStoreError(WeirError):
+    """The keys of a DynamicPartitionsDefinition were needed but no store was given."""
 
 
 class ConfigError(WeirError):
