@@ -1,4 +1,4 @@
-"""Converts wire-contract RunEvents to storage records and back; builds the events the
+"""Converts wire-contract RunEvents to storage records; builds the events the
 control plane writes itself (a run failed to start, its worker was lost, it was canceled)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from weir_protos.v1 import common_pb2, events_pb2
 
-from weir_controlplane.storage import EventRecord, NewEvent
+from weir_controlplane.storage import NewEvent
 
 _PREFIX = "RUN_EVENT_TYPE_"
 
@@ -16,13 +16,6 @@ _PREFIX = "RUN_EVENT_TYPE_"
 def type_name(event_type: int) -> str:
     """RUN_EVENT_TYPE_STEP_START -> "STEP_START" (the storage spelling)."""
     return events_pb2.RunEventType.Name(event_type).removeprefix(_PREFIX)
-
-
-def type_value(name: str) -> int:
-    try:
-        return events_pb2.RunEventType.Value(_PREFIX + name)
-    except ValueError:
-        return events_pb2.RUN_EVENT_TYPE_UNSPECIFIED
 
 
 def _key(key: common_pb2.AssetKey) -> str | None:
@@ -64,15 +57,6 @@ def to_new_event(event: events_pb2.RunEvent) -> NewEvent:
         check_passed=passed,
         check_severity=severity,
     )
-
-
-def from_record(record: EventRecord) -> events_pb2.RunEvent:
-    """The wire event of a stored record, with its global event_id."""
-    event = events_pb2.RunEvent.FromString(record.payload or b"")
-    event.event_id = record.event_id
-    if not event.run_id:
-        event.run_id = record.run_id
-    return event
 
 
 def run_failure_event(
