@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
+from weir._automation.validation import check_backfill_policy
 from weir._checks import AssetCheckSpec
 from weir._errors import DefinitionError
 from weir._key import AssetKey, CoercibleToAssetKey
@@ -69,7 +70,7 @@ class AssetsDefinition:
         self.can_subset = can_subset
         self.retry_policy = retry_policy
         self.op_tags = dict(op_tags or {})
-        self.backfill_policy = backfill_policy
+        self.backfill_policy = check_backfill_policy(backfill_policy, f"'{node_name}'")
         self.pool = pool
         self.specs_by_key = {s.key: s for s in self.specs}
         partitions = {id(s.partitions_def): s.partitions_def for s in self.specs}

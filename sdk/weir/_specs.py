@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from weir._automation.validation import check_automation_condition, check_freshness_policy
 from weir._errors import DefinitionError
 from weir._key import AssetKey, CoercibleToAssetKey
 from weir._metadata import MetadataValue, normalize_metadata
@@ -127,8 +128,8 @@ class AssetSpec:
         set_(self, "skippable", skippable)
         set_(self, "group_name", validate_name(group_name, "Group") if group_name else None)
         set_(self, "code_version", code_version)
-        set_(self, "automation_condition", automation_condition)
-        set_(self, "freshness_policy", freshness_policy)
+        set_(self, "automation_condition", check_automation_condition(automation_condition, where))
+        set_(self, "freshness_policy", check_freshness_policy(freshness_policy, where))
         set_(self, "owners", _validate_owners(owners, where))
         set_(self, "tags", _validate_tags(tags, where))
         set_(self, "kinds", frozenset(kinds or ()))

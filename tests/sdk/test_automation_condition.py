@@ -215,6 +215,22 @@ def test_asset_keeps_its_condition_and_policies():
     assert daily_report.backfill_policy.max_partitions_per_run is None
 
 
+def test_asset_rejects_automation_arguments_of_the_wrong_kind():
+    with pytest.raises(dg.DefinitionError, match="automation_condition of asset 'a' must be"):
+        dg.AssetSpec("a", automation_condition="eager")
+    with pytest.raises(dg.DefinitionError, match="freshness_policy of asset 'b' must be"):
+
+        @dg.asset(freshness_policy={"maximum_lag_minutes": 60})
+        def b():
+            return 1
+
+    with pytest.raises(dg.DefinitionError, match="backfill_policy of 'c' must be"):
+
+        @dg.asset(backfill_policy=10)
+        def c():
+            return 1
+
+
 # ---- freshness ------------------------------------------------------------------------
 
 
