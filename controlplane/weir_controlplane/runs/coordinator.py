@@ -33,8 +33,6 @@ class RunSettings:
     heartbeat_interval: float = 2.0
     # A worker silent for this long is lost; several intervals, so one slow beat is fine.
     heartbeat_timeout: float = 20.0
-    # Where run workers report events (the control plane's gRPC address).
-    reporting_address: str = ""
 
 
 class RunCoordinator:
@@ -42,6 +40,9 @@ class RunCoordinator:
         self._storage = storage
         self._registry = registry
         self.settings = settings
+        # Where run workers report events: the control plane's gRPC address, known once
+        # its server is listening.
+        self.reporting_address = ""
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -212,7 +213,7 @@ class RunCoordinator:
             partition_key=run.partition_key or "",
             run_config=config,
             tags=dict(run.tags),
-            reporting_address=self.settings.reporting_address,
+            reporting_address=self.reporting_address,
             deployment=scope.name,
             heartbeat_interval=duration_pb2.Duration(
                 seconds=int(self.settings.heartbeat_interval),

@@ -1,0 +1,104 @@
+"""ControlPlane: wires storage, code locations, runs and the API, and starts and stops them.
+
+plane = ControlPlane(ControlPlaneConfig(workspace=load_workspace("weir.yaml")))
+plane.start()      # gRPC + HTTP listening, locations loaded, queue running
+...
+plane.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from weir_controlplane.locations import CodeLocationRegistry, LocationSpec
+from weir_controlplane.runs import RunCoordinator, RunSettings
+from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ControlPlaneConfig:
+    host: str = "127.0.0.1"
+    grpc_port: int = 4000  # 0 picks a free port
+    http_port: int = 3000
+    database_url: str | None = None  # None: $WEIR_DATABASE_URL, else SQLite under $WEIR_HOME
+    workspace: tuple[LocationSpec, ...] = field(default_factory=tuple)
+    max_concurrent_runs: int = 10
+    heartbeat_interval: float = 2.0
+    heartbeat_timeout: float = 20.0
+
+
+class ControlPlane:
+    def __init__(self, config: ControlPlaneConfig):
+        self.config = config
+        self.storage: Storage | None = None
+        self.registry: CodeLocationRegistry | None = None
+        self.coordinator: RunCoordinator | None = None
+        self.grpc_port = 0
+        self.http_port = 0
+        self._grpc_server = None
+        self._http: uvicorn.Server | None = None
+        self._http_thread: threading.Thread | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.config.host}:{self.http_port}"
+
+    def start(self) -> None:
+        from weir_controlplane.api import create_grpc_server, create_http_app
+
+        config = self.config
+        self.storage = storage = Storage.open(config.database_url)
+        self.registry = CodeLocationRegistry(storage, host=config.host)
+        settings = RunSettings(
+            max_concurrent_runs=config.max_concurrent_runs,
+            heartbeat_interval=config.heartbeat_interval,
+            heartbeat_timeout=config.heartbeat_timeout,
+        )
+        self.coordinator = RunCoordinator(storage, self.registry, settings)
+        # Listen before loading locations or launching: run workers report to this port.
+        self._grpc_server, self.grpc_port = create_grpc_server(
+            storage, self.registry, self.coordinator, host=config.host, port=config.grpc_port
+        )
+        self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
+        self._start_http(create_http_app(storage, self.registry, self.coordinator))
+        scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
+        self.registry.add_all(scope, list(config.workspace))
+        self.coordinator.start()
+
+    def _start_http(self, app: object) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.config.host, self.config.http_port))
+        self.http_port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        )
+        self._http = server
+        self._http_thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="http", daemon=True
+        )
+        self._http_thread.start()
+        while not server.started and self._http_thread.is_alive():
+            threading.Event().wait(0.01)
+
+    def stop(self) -> None:
+        """Stop accepting work, let in-flight calls finish, then close everything."""
+        if self.coordinator is not None:
+            self.coordinator.stop()
+        if self._http is not None:
+            self._http.should_exit = True
+            if self._http_thread is not None:
+                self._http_thread.join(10)
+        if self._grpc_server is not None:
+            self._grpc_server.stop(grace=5).wait(10)
+        if self.registry is not None:
+            self.registry.stop()
+        if self.storage is not None:
+            self.storage.close()

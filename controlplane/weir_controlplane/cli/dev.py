@@ -1,0 +1,129 @@
+"""`weir dev` and `weir controlplane`: run the control plane in the foreground.
+
+`weir dev -f defs.py` is the one-command development setup: SQLite under $WEIR_HOME, the
+code location started as a child process, everything stopped cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from weir_controlplane.app import ControlPlane, ControlPlaneConfig
+from weir_controlplane.cli import CommandError
+from weir_controlplane.errors import ApiError
+from weir_controlplane.locations import LocationSpec, load_workspace
+from weir_controlplane.locations.workspace import codeserver_command
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    dev = subparsers.add_parser("dev", help="control plane + code location, for development")
+    code = dev.add_mutually_exclusive_group(required=True)
+    code.add_argument("-f", "--python-file", help="a file defining weir.Definitions")
+    code.add_argument("-m", "--module", help="a module defining weir.Definitions")
+    code.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
+    _server_options(dev)
+    dev.set_defaults(handler=run_dev)
+
+    plane = subparsers.add_parser("controlplane", help="run the control plane")
+    plane.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
+    _server_options(plane)
+    plane.set_defaults(handler=run_controlplane)
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--http-port", type=int, default=3000, help="HTTP/JSON API and UI")
+    parser.add_argument("--grpc-port", type=int, default=4000, help="gRPC API and run reports")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("WEIR_DATABASE_URL"),
+        help="SQLAlchemy URL (default: SQLite under $WEIR_HOME, ~/.weir)",
+    )
+    parser.add_argument("--max-concurrent-runs", type=int, default=10)
+    parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
+    parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    if args.workspace:
+        specs = _workspace(args.workspace)
+    else:
+        target = args.python_file or args.module
+        if args.python_file and not Path(args.python_file).exists():
+            raise CommandError(f"{args.python_file} does not exist")
+        name = Path(target).stem if args.python_file else target.split(".")[0]
+        command = codeserver_command(
+            python_file=str(Path(args.python_file).resolve()) if args.python_file else None,
+            module=args.module,
+        )
+        specs = [LocationSpec(name, command=command, working_directory=os.getcwd())]
+    return _serve(args, specs)
+
+
+def run_controlplane(args: argparse.Namespace) -> int:
+    return _serve(args, _workspace(args.workspace) if args.workspace else [])
+
+
+def _workspace(path: str) -> list[LocationSpec]:
+    try:
+        return load_workspace(path)
+    except ApiError as exc:
+        raise CommandError(exc.message) from None
+
+
+def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        # No auth exists yet; refuse to expose an unauthenticated API beyond loopback.
+        raise CommandError(
+            f"--host {args.host} would expose the API without authentication; listen on 127.0.0.1"
+        )
+    plane = ControlPlane(
+        ControlPlaneConfig(
+            host=args.host,
+            grpc_port=args.grpc_port,
+            http_port=args.http_port,
+            database_url=args.database_url,
+            workspace=tuple(specs),
+            max_concurrent_runs=args.max_concurrent_runs,
+            heartbeat_interval=args.heartbeat_interval,
+            heartbeat_timeout=args.heartbeat_timeout,
+        )
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        plane.start()
+    except OSError as exc:
+        plane.stop()
+        raise CommandError(
+            f"Cannot listen: {exc}. Choose other ports with --http-port / --grpc-port"
+        ) from None
+    _print_status(plane)
+    stop.wait()
+    print("Stopping…", flush=True)
+    plane.stop()
+    return 0
+
+
+def _print_status(plane: ControlPlane) -> None:
+    assert plane.registry is not None and plane.storage is not None
+    scope = plane.storage.deployments.get_scope("prod")
+    print(f"Weir control plane: {plane.http_url} (HTTP/JSON), grpc {plane.config.host}:"
+          f"{plane.grpc_port}")  # fmt: skip
+    for state in plane.registry.list_locations(scope):
+        detail = f"{state.asset_count} assets" if state.error is None else state.error
+        print(f"  code location {state.name}: {state.status.value} ({detail})")
+    print(f"WEIR_CONTROLPLANE_READY grpc={plane.grpc_port} http={plane.http_port}", flush=True)
+    sys.stdout.flush()

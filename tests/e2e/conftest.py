@@ -1,0 +1,229 @@
+"""Real processes on real ports: the control plane (`weir controlplane`), code-location servers
+(`weir-codeserver`), and an HTTP client speaking the Connect JSON API."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+LOCATIONS = Path(__file__).parent / "locations"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A child process whose output is kept (and shown when a test fails)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], ready: str, timeout: float = 60):
+        self.args = args
+        self.output: deque[str] = deque(maxlen=400)
+        self._ready = re.compile(ready)
+        self._ready_event = threading.Event()
+        self.match: re.Match[str] | None = None
+        self.proc = subprocess.Popen(
+            args,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+        if not self._ready_event.wait(timeout):
+            self.kill()
+            raise AssertionError(f"{args[0]} did not become ready:\n{self.log()}")
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line.rstrip())
+            match = self._ready.search(line)
+            if match and not self._ready_event.is_set():
+                self.match = match
+                self._ready_event.set()
+        self._ready_event.set()
+
+    def log(self) -> str:
+        return "\n".join(self.output)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class Api:
+    """The Connect JSON API: POST /weir.v1.ControlPlaneService/<Method>."""
+
+    def __init__(self, http_port: int):
+        self.base = f"http://127.0.0.1:{http_port}"
+        self.http = httpx.Client(base_url=self.base, timeout=30)
+
+    def raw(self, method: str, body: Any) -> httpx.Response:
+        return self.http.post(f"/weir.v1.ControlPlaneService/{method}", json=body)
+
+    def __call__(self, method: str, **body: Any) -> dict[str, Any]:
+        reply = self.raw(method, body)
+        assert reply.status_code == 200, f"{method}: {reply.status_code} {reply.text}"
+        return reply.json()
+
+    def launch(self, selection: str, **extra: Any) -> str:
+        return self("LaunchRun", selection=selection, **extra)["run"]["runId"]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self("GetRun", runId=run_id)["run"]
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            page = self("GetRunEvents", runId=run_id, cursor=cursor, limit=500)
+            events += page.get("events", [])
+            cursor = page.get("nextCursor", "")
+            if not cursor or not page.get("events"):
+                return events
+
+    def wait_for(self, run_id: str, predicate: Callable[[dict], bool], timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.run(run_id)
+            if predicate(run):
+                return run
+            time.sleep(0.05)
+        raise AssertionError(f"run {run_id} never satisfied the condition; last: {run}")
+
+    def wait_status(self, run_id: str, *statuses: str, timeout: float = 60) -> dict:
+        wanted = {f"RUN_STATUS_{s}" for s in statuses}
+        return self.wait_for(run_id, lambda r: r.get("status") in wanted, timeout)
+
+    def wait_event(self, run_id: str, event_type: str, step: str = "", timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events(run_id):
+                if event.get("eventType") == f"RUN_EVENT_TYPE_{event_type}" and (
+                    not step or event.get("stepKey") == step
+                ):
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"no {event_type} {step} event in run {run_id}")
+
+
+class ControlPlane:
+    """`weir controlplane` on fixed ports (so a restart keeps its address) and one database."""
+
+    def __init__(self, workspace: Path, home: Path, env: dict[str, str], **flags: Any):
+        self.grpc_port = free_port()
+        self.http_port = free_port()
+        self.workspace = workspace
+        self.home = home
+        self.env = env
+        self.flags = flags
+        self.process: Process | None = None
+        self.api = Api(self.http_port)
+
+    def start(self) -> ControlPlane:
+        args = [
+            str(BIN / "weir"), "controlplane", "-w", str(self.workspace),
+            "--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port),
+        ]  # fmt: skip
+        for flag, value in self.flags.items():
+            args += [f"--{flag.replace('_', '-')}", str(value)]
+        self.process = Process(args, self.env, r"WEIR_CONTROLPLANE_READY")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+@pytest.fixture
+def e2e_env(tmp_path: Path) -> dict[str, str]:
+    control = tmp_path / "control"
+    control.mkdir()
+    return {
+        **os.environ,
+        "WEIR_HOME": str(tmp_path / "home"),
+        "E2E_CONTROL": str(control),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def control_dir(e2e_env: dict[str, str]) -> Path:
+    return Path(e2e_env["E2E_CONTROL"])
+
+
+def write_workspace(path: Path, locations: list[dict[str, str]]) -> Path:
+    lines = ["locations:"]
+    for location in locations:
+        first = True
+        for key, value in location.items():
+            lines.append(f"  {'- ' if first else '  '}{key}: {value}")
+            first = False
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def start_control_plane(tmp_path: Path, e2e_env: dict[str, str], request: pytest.FixtureRequest):
+    started: list[ControlPlane] = []
+
+    def start(locations: list[dict[str, str]], **flags: Any) -> ControlPlane:
+        workspace = write_workspace(tmp_path / "weir.yaml", locations)
+        plane = ControlPlane(workspace, tmp_path / "home", e2e_env, **flags).start()
+        started.append(plane)
+        return plane
+
+    yield start
+    for plane in started:
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            print(plane.process.log() if plane.process else "")
+        plane.stop()
+
+
+@pytest.fixture
+def start_codeserver(e2e_env: dict[str, str]) -> Iterator[Callable[[Path], Process]]:
+    started: list[Process] = []
+
+    def start(python_file: Path) -> Process:
+        args = [str(BIN / "weir-codeserver"), "-f", str(python_file), "--port", "0"]
+        process = Process(args, e2e_env, r"WEIR_CODESERVER_READY\s+port=(\d+)")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
