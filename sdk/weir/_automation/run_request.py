@@ -154,13 +154,11 @@ class SensorResult:
                 f"SensorResult cursor must be a string (serialize it, e.g. with json.dumps), "
                 f"got {type(cursor).__name__}"
             )
-        for request in dynamic_partitions_requests or ():
-            if not isinstance(
-                request, AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest
-            ):
+        for change in dynamic_partitions_requests or ():
+            if not isinstance(change, AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest):
                 raise DefinitionError(
                     "SensorResult dynamic_partitions_requests must be AddDynamicPartitionsRequest "
-                    f"or DeleteDynamicPartitionsRequest objects, got {request!r}"
+                    f"or DeleteDynamicPartitionsRequest objects, got {change!r}"
                 )
         set_ = object.__setattr__
         set_(self, "run_requests", requests)

@@ -7,6 +7,7 @@ sensor's status and monitored jobs; the cursor then moves past every change seen
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,9 +150,7 @@ class RunStatusSensorDefinition(SensorDefinition):
             )
             items = evaluate_user_fn(
                 f"Sensor '{self.name}' (run {change.run.run_id})",
-                lambda run_context=run_context: call_evaluation_fn(
-                    self.evaluation_fn, self._params, [run_context], run_context.resources
-                ),
+                functools.partial(self._call_for_run, run_context),
             )
             for item in items:
                 if isinstance(item, RunRequest):
@@ -172,6 +171,11 @@ class RunStatusSensorDefinition(SensorDefinition):
         if not matched:
             return SkipReason(f"No run reached {self.run_status.value} since the last tick")
         return None
+
+    def _call_for_run(self, run_context: RunStatusSensorContext) -> Any:
+        return call_evaluation_fn(
+            self.evaluation_fn, self._params, [run_context], run_context.resources
+        )
 
     def _matches(self, change: RunStatusChange) -> bool:
         if change.status is not self.run_status:
