@@ -1,0 +1,33 @@
+"""Partition mappings: which partitions of an upstream asset each downstream partition reads."""
+
+from weir._partitions.mappings.base import PartitionMapping
+from weir._partitions.mappings.infer import infer_partition_mapping
+from weir._partitions.mappings.multi import (
+    DimensionDependency,
+    DimensionPartitionMapping,
+    MultiPartitionMapping,
+    MultiToSingleDimensionPartitionMapping,
+)
+from weir._partitions.mappings.simple import (
+    AllPartitionMapping,
+    IdentityPartitionMapping,
+    LastPartitionMapping,
+    SpecificPartitionsPartitionMapping,
+    StaticPartitionMapping,
+)
+from weir._partitions.mappings.time_window import TimeWindowPartitionMapping
+
+__all__ = [
+    "AllPartitionMapping",
+    "DimensionDependency",
+    "DimensionPartitionMapping",
+    "IdentityPartitionMapping",
+    "LastPartitionMapping",
+    "MultiPartitionMapping",
+    "MultiToSingleDimensionPartitionMapping",
+    "PartitionMapping",
+    "SpecificPartitionsPartitionMapping",
+    "StaticPartitionMapping",
+    "TimeWindowPartitionMapping",
+    "infer_partition_mapping",
+]
