@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -206,3 +207,32 @@ def test_a_late_redelivery_does_not_roll_asset_state_back(
     assert summary.materialization_count == 2
     assert summary.latest_materialization is not None
     assert summary.latest_materialization.run_id == new.run_id
+
+
+def test_runs_ingesting_at_once_count_every_materialization(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    workers = [Worker(storage, scope) for _ in range(4)]
+    keys = [f"shared{i}" for i in range(20)]
+    barrier = threading.Barrier(len(workers))
+
+    def report(worker: Worker, order: list[str]) -> None:
+        barrier.wait()
+        for _ in range(5):
+            worker.send(*(worker.materialized(key, "p") for key in order))
+
+    threads = [
+        threading.Thread(target=report, args=(worker, keys if n % 2 else keys[::-1]))
+        for n, worker in enumerate(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    summaries = storage.assets.summaries(scope, keys)
+    assert {summary.materialization_count for summary in summaries.values()} == {20}
+    latest = storage.assets.latest_materializations_by_partition(scope, keys)
+    for key in keys:
+        newest = summaries[key].latest_materialization
+        assert newest is not None
+        assert latest[(key, "p")].event_id == newest.event_id

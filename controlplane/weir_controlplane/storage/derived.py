@@ -8,6 +8,7 @@ for the same asset partition collapse to the latest before touching the database
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from weir_controlplane.storage.schema import (
     asset_check_latest,
     asset_latest,
     asset_summary,
+    metadata,
 )
 
 _TERMINAL_BY_EVENT = {
@@ -199,24 +201,7 @@ def _upsert_asset_summaries(
         }
         for asset_key, item in _latest_per_key(stored, lambda event: event.asset_key)
     ]
-    statement = insert(dialect, asset_summary)
-    newer = statement.excluded.materialization_event_id > asset_summary.c.materialization_event_id
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in asset_summary.primary_key],
-        set_={
-            "materialization_count": asset_summary.c.materialization_count
-            + statement.excluded.materialization_count,
-            **{
-                name: sa.case((newer, statement.excluded[name]), else_=asset_summary.c[name])
-                for name in (
-                    "materialization_event_id",
-                    "materialization_run_id",
-                    "materialized_at",
-                )
-            },
-        },
-    )
-    conn.execute(statement, rows)
+    conn.execute(_summary_upsert(dialect), rows)
 
 
 def _upsert_if_newer(
@@ -225,17 +210,50 @@ def _upsert_if_newer(
     table: sa.Table,
     rows: list[Mapping[str, Any]],
     id_column: str,
-    other_columns: Sequence[str],
+    other_columns: tuple[str, ...],
 ) -> None:
     """Insert rows, or overwrite the named columns where this event id is newer.
 
     The id comparison keeps concurrent ingest of two runs from regressing a row.
     """
+    conn.execute(_newer_upsert(dialect, table.name, id_column, other_columns), rows)
+
+
+# Upsert statements are built once per database: constructing ON CONFLICT clauses
+# costs more Python time than executing them.
+
+
+@functools.cache
+def _newer_upsert(
+    dialect: str, table_name: str, id_column: str, other_columns: tuple[str, ...]
+) -> sa.Executable:
+    table = metadata.tables[table_name]
     statement = insert(dialect, table)
     current = table.c[id_column]
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key],
         set_={name: statement.excluded[name] for name in (id_column, *other_columns)},
         where=sa.or_(current.is_(None), current < statement.excluded[id_column]),
     )
-    conn.execute(statement, rows)
+
+
+@functools.cache
+def _summary_upsert(dialect: str) -> sa.Executable:
+    statement = insert(dialect, asset_summary)
+    excluded = statement.excluded
+    newer = excluded.materialization_event_id > asset_summary.c.materialization_event_id
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in asset_summary.primary_key],
+        set_={
+            "materialization_count": asset_summary.c.materialization_count
+            + excluded.materialization_count,
+            **{
+                name: sa.case((newer, excluded[name]), else_=asset_summary.c[name])
+                for name in (
+                    "materialization_event_id",
+                    "materialization_run_id",
+                    "materialized_at",
+                )
+            },
+        },
+    )

@@ -7,6 +7,7 @@ nothing twice and changes nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -115,12 +116,9 @@ class EventIngest:
     ) -> list[StoredEvent]:
         if not events:
             return []
-        statement = (
-            insert(self._db.dialect, event_log)
-            .on_conflict_do_nothing(index_elements=["run_id", "sequence"])
-            .returning(event_log.c.id, event_log.c.sequence)
+        result = conn.execute(
+            _insert_events(self._db.dialect), [_event_row(scope, run_id, event) for event in events]
         )
-        result = conn.execute(statement, [_event_row(scope, run_id, event) for event in events])
         ids = {row.sequence: row.id for row in result}
         return [
             StoredEvent(ids[event.sequence], event) for event in events if event.sequence in ids
@@ -196,19 +194,37 @@ def _event_row(scope: DeploymentScope, run_id: str, event: NewEvent) -> dict[str
 def _lock_run(conn: Connection, scope: DeploymentScope, run_id: str) -> Row[Any]:
     """The run's row, locked for this transaction so batches of one run apply in turn."""
     row = conn.execute(
-        sa.select(
-            runs.c.id,
-            runs.c.status,
-            runs.c.started_at,
-            runs.c.last_event_sequence,
-            runs.c.max_event_sequence,
-        )
-        .where(runs.c.deployment_id == scope.deployment_id, runs.c.run_id == run_id)
-        .with_for_update()
+        _SELECT_RUN_FOR_UPDATE, {"deployment_id": scope.deployment_id, "run_id": run_id}
     ).first()
     if row is None:
         raise RunNotFoundError(run_id)
     return row
+
+
+# Hot-path statements are built once; building them costs more than running them.
+_SELECT_RUN_FOR_UPDATE = (
+    sa.select(
+        runs.c.id,
+        runs.c.status,
+        runs.c.started_at,
+        runs.c.last_event_sequence,
+        runs.c.max_event_sequence,
+    )
+    .where(
+        runs.c.deployment_id == sa.bindparam("deployment_id"),
+        runs.c.run_id == sa.bindparam("run_id"),
+    )
+    .with_for_update()
+)
+
+
+@functools.cache
+def _insert_events(dialect: str) -> sa.Executable:
+    return (
+        insert(dialect, event_log)
+        .on_conflict_do_nothing(index_elements=["run_id", "sequence"])
+        .returning(event_log.c.id, event_log.c.sequence)
+    )
 
 
 def _deduplicated(events: Iterable[NewEvent]) -> list[NewEvent]:
