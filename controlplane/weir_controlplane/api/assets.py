@@ -1,0 +1,218 @@
+"""Asset reads: ListAssets, GetAsset, GetAssetLineage, ListMaterializations.
+
+Definitions come from the code locations' snapshot graphs; recorded state (latest
+materialization, check results) from storage's derived tables, fetched in one batch per
+page of assets. Nothing here reads the event log except an asset's own materializations
+through its index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from weir_protos.v1 import control_plane_pb2 as cp
+
+from weir_controlplane.api import convert, paging
+from weir_controlplane.api.asset_graph import DeploymentGraph
+from weir_controlplane.api.context import current_scope
+from weir_controlplane.errors import InvalidArgumentError, NotFoundError
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.storage import (
+    AssetStorage,
+    CheckResult,
+    CodeLocationStorage,
+    DeploymentScope,
+    EventLog,
+    EventType,
+)
+
+
+class AssetsApi:
+    """Answers the asset RPCs of ControlPlaneService for the request's deployment."""
+
+    def __init__(
+        self,
+        registry: CodeLocationRegistry,
+        assets: AssetStorage,
+        event_log: EventLog,
+        code_locations: CodeLocationStorage,
+    ) -> None:
+        self._registry = registry
+        self._assets = assets
+        self._event_log = event_log
+        self._code_locations = code_locations
+
+    def graph(self, scope: DeploymentScope) -> DeploymentGraph:
+        return DeploymentGraph.of(self._registry.all_graphs(scope))
+
+    # --- RPCs ---------------------------------------------------------------------------
+
+    def list_assets(self, request: cp.ListAssetsRequest) -> cp.ListAssetsResponse:
+        scope = current_scope()
+        graph = self.graph(scope)
+        if request.code_location and request.code_location not in graph.graphs:
+            self._code_locations.get(scope, request.code_location)  # NOT_FOUND if unknown
+        selected = graph.resolve(request.selection) if request.selection else None
+        limit = paging.page_size(request.limit)
+        after = paging.decode_after(request.cursor)
+        page: list[str] = []
+        more = False
+        for key in graph.sorted_keys:
+            if after is not None and key <= after:
+                continue
+            if selected is not None and key not in selected:
+                continue
+            if not _matches_filters(request, graph, key):
+                continue
+            if len(page) == limit:
+                more = True
+                break
+            page.append(key)
+        return cp.ListAssetsResponse(
+            assets=self._describe(scope, graph, page),
+            next_cursor=paging.encode_after(page[-1]) if more else "",
+        )
+
+    def get_asset(self, request: cp.GetAssetRequest) -> cp.GetAssetResponse:
+        scope = current_scope()
+        key = convert.key_text(request.key)
+        graph = self.graph(scope)
+        if graph.node(key) is None and not self._assets.summaries(scope, [key]):
+            raise NotFoundError(
+                f"asset {key!r} is not defined by any code location of deployment "
+                f"{scope.name!r} and was never materialized there"
+            )
+        return cp.GetAssetResponse(asset=self._describe(scope, graph, [key])[0])
+
+    def get_asset_lineage(self, request: cp.GetAssetLineageRequest) -> cp.GetAssetLineageResponse:
+        scope = current_scope()
+        graph = self.graph(scope)
+        has_key = bool(request.key.path)
+        if has_key == bool(request.selection):
+            raise InvalidArgumentError(
+                "set either key (the asset at the centre) or selection, and not both"
+            )
+        if has_key:
+            key = convert.key_text(request.key)
+            if graph.node(key) is None:
+                raise NotFoundError(
+                    f"asset {key!r} is not defined by any code location of deployment "
+                    f"{scope.name!r}"
+                )
+            keys = graph.walk(
+                key,
+                upstream=request.upstream_depth if request.HasField("upstream_depth") else None,
+                downstream=(
+                    request.downstream_depth if request.HasField("downstream_depth") else None
+                ),
+            )
+        else:
+            keys = graph.resolve(request.selection)
+        ordered = graph.toposorted(keys)
+        edges = [
+            cp.AssetEdge(upstream=convert.key_proto(parent), downstream=convert.key_proto(key))
+            for key in ordered
+            for parent in graph.parents(key)
+            if parent in keys
+        ]
+        return cp.GetAssetLineageResponse(assets=self._describe(scope, graph, ordered), edges=edges)
+
+    def list_materializations(
+        self, request: cp.ListMaterializationsRequest
+    ) -> cp.ListMaterializationsResponse:
+        scope = current_scope()
+        key = convert.key_text(request.key)
+        limit = paging.page_size(request.limit)
+        partition = request.partition_key or None
+        if request.run_id:
+            # A run's own events are few: filter them rather than the asset's history.
+            run_events = self._event_log.get_run_events(
+                scope, request.run_id, limit=paging.MAX_LIMIT * 10
+            ).items
+            records = [
+                event
+                for event in reversed(run_events)
+                if event.event_type == EventType.ASSET_MATERIALIZATION
+                and event.asset_key == key
+                and (partition is None or event.partition == partition)
+            ]
+            return cp.ListMaterializationsResponse(
+                materializations=[convert.materialization_record(r) for r in records[:limit]]
+            )
+        page = self._assets.list_materializations(
+            scope, key, partition=partition, cursor=request.cursor or None, limit=limit
+        )
+        if not page.items and not request.cursor and self.graph(scope).node(key) is None:
+            raise NotFoundError(
+                f"asset {key!r} is not defined by any code location of deployment "
+                f"{scope.name!r} and was never materialized there"
+            )
+        return cp.ListMaterializationsResponse(
+            materializations=[convert.materialization_record(r) for r in page.items],
+            next_cursor=page.next_cursor or "",
+        )
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _describe(
+        self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
+    ) -> list[cp.Asset]:
+        """Assets with definition and recorded state, in two storage queries for all keys."""
+        summaries = self._assets.summaries(scope, keys)
+        checks = self._assets.latest_check_results(scope, keys)
+        assets = []
+        for key in keys:
+            asset = cp.Asset(
+                key=convert.key_proto(key), code_location=graph.location_of.get(key, "")
+            )
+            node = graph.node(key)
+            if node is not None:
+                asset.definition.CopyFrom(node)
+            summary = summaries.get(key)
+            if summary is not None and summary.latest_materialization is not None:
+                asset.latest_materialization.CopyFrom(
+                    convert.materialization_record(summary.latest_materialization)
+                )
+            asset.checks.extend(_checks(key, node, checks.get(key, [])))
+            assets.append(asset)
+        return assets
+
+
+def _checks(key: str, node: object, results: list[CheckResult]) -> list[cp.AssetCheck]:
+    """One entry per check: the defined checks in their order, then any only recorded."""
+    latest: dict[str, CheckResult] = {}
+    for result in results:
+        if result.check_name not in latest or latest[result.check_name].event_id < result.event_id:
+            latest[result.check_name] = result
+    checks = []
+    specs = list(getattr(node, "check_specs", ()))
+    for spec in specs:
+        check = cp.AssetCheck(spec=spec)
+        result = latest.pop(spec.name, None)
+        if result is not None:
+            check.latest_evaluation.CopyFrom(convert.check_evaluation_record(result))
+        checks.append(check)
+    for name, result in sorted(latest.items()):
+        check = cp.AssetCheck()
+        check.spec.name = name
+        check.spec.asset_key.CopyFrom(convert.key_proto(key))
+        check.latest_evaluation.CopyFrom(convert.check_evaluation_record(result))
+        checks.append(check)
+    return checks
+
+
+def _matches_filters(request: cp.ListAssetsRequest, graph: DeploymentGraph, key: str) -> bool:
+    node = graph.nodes[key]
+    if request.code_location and graph.location_of.get(key) != request.code_location:
+        return False
+    if request.group and node.group_name != request.group:
+        return False
+    if request.owner and request.owner not in node.owners:
+        return False
+    if request.kind and request.kind not in node.kinds:
+        return False
+    if request.tag:
+        name, has_value, value = request.tag.partition("=")
+        if name not in node.tags or (has_value and node.tags[name] != value):
+            return False
+    return True

@@ -1,0 +1,81 @@
+"""Code-location RPCs: ListCodeLocations, ReloadCodeLocation, CreateCodeLocation,
+DeleteCodeLocation, answered by the CodeLocationRegistry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from weir_protos.v1 import control_plane_pb2 as cp
+
+from weir_controlplane.api import convert
+from weir_controlplane.api.context import current_scope
+from weir_controlplane.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+)
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.locations.workspace import parse_location
+from weir_controlplane.storage import CodeLocationNotFoundError, CodeLocationStorage
+
+
+class CodeLocationsApi:
+    """Answers the code-location RPCs of ControlPlaneService for the request's deployment."""
+
+    def __init__(self, registry: CodeLocationRegistry, code_locations: CodeLocationStorage) -> None:
+        self._registry = registry
+        self._code_locations = code_locations
+
+    def list_code_locations(
+        self, request: cp.ListCodeLocationsRequest
+    ) -> cp.ListCodeLocationsResponse:
+        states = self._registry.list_locations(current_scope())
+        return cp.ListCodeLocationsResponse(
+            code_locations=[convert.code_location_proto(state) for state in states]
+        )
+
+    def reload_code_location(
+        self, request: cp.ReloadCodeLocationRequest
+    ) -> cp.ReloadCodeLocationResponse:
+        state = self._registry.reload(current_scope(), _name(request.name))
+        return cp.ReloadCodeLocationResponse(code_location=convert.code_location_proto(state))
+
+    def create_code_location(
+        self, request: cp.CreateCodeLocationRequest
+    ) -> cp.CreateCodeLocationResponse:
+        scope = current_scope()
+        name = _name(request.name)
+        if not request.address:
+            raise InvalidArgumentError(
+                "address is required: the gRPC target of its CodeLocationService, e.g. "
+                '"127.0.0.1:4266"'
+            )
+        spec = parse_location({"name": name, "address": request.address}, Path.cwd())
+        try:
+            self._code_locations.get(scope, name)
+        except CodeLocationNotFoundError:
+            pass
+        else:
+            raise AlreadyExistsError(f"a code location named {name!r} already exists")
+        state = self._registry.add(scope, spec)
+        return cp.CreateCodeLocationResponse(code_location=convert.code_location_proto(state))
+
+    def delete_code_location(
+        self, request: cp.DeleteCodeLocationRequest
+    ) -> cp.DeleteCodeLocationResponse:
+        scope = current_scope()
+        name = _name(request.name)
+        row = self._code_locations.get(scope, name)  # NOT_FOUND if unknown
+        if row.command:
+            raise FailedPreconditionError(
+                f"code location {name!r} is started by the control plane from its workspace "
+                "file; remove it there instead"
+            )
+        self._registry.remove(scope, name)
+        return cp.DeleteCodeLocationResponse()
+
+
+def _name(name: str) -> str:
+    if not name:
+        raise InvalidArgumentError("name is required: the code location's name")
+    return name

@@ -1,0 +1,394 @@
+"""The API over HTTP: the Connect protocol, served by a small Starlette app.
+
+    curl -X POST localhost:3000/weir.v1.ControlPlaneService/GetRun \\
+         -H 'content-type: application/json' -d '{"runId": "..."}'
+
+Unary calls follow Connect's unary form: `POST /<service>/<method>`, the request as
+protobuf JSON (lowerCamelCase names; `application/proto` bodies work too), the reply
+likewise with status 200, and failures as Connect error JSON
+(`{"code": "not_found", "message": "..."}`) with the HTTP status the protocol assigns
+to the code. Server-streaming calls (WatchRun) use Connect's streaming form: enveloped
+`application/connect+json` messages and an end-of-stream message that carries any error.
+
+Calls run through the same interceptors as gRPC calls (request id, error mapping,
+deployment scope), with a context object that stands in for gRPC's, so both transports
+share one implementation and one error policy. Also served: `GET /healthz` and
+`GET /openapi.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+import grpc
+from google.protobuf import json_format, message_factory
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import DecodeError, Message
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
+from weir_controlplane.api.openapi import openapi_document
+from weir_controlplane.errors import CONNECT_HTTP_STATUS, connect_code
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.runs import RunCoordinator
+from weir_controlplane.storage import DeploymentStorage, Storage
+
+log = logging.getLogger("weir_controlplane.api")
+
+JSON = "application/json"
+PROTO = "application/proto"
+STREAM_JSON = "application/connect+json"
+STREAM_PROTO = "application/connect+proto"
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_END_STREAM_FLAG = 0x02
+_END = object()
+# Request headers that describe the HTTP exchange, not the call: not passed as metadata.
+_TRANSPORT_HEADERS = frozenset(
+    {"host", "content-type", "content-length", "accept", "accept-encoding", "connection"}
+)
+
+
+class ConnectAbort(Exception):
+    """A call ended with a status: raised by `ConnectCallContext.abort`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ConnectCallContext:
+    """The parts of `grpc.ServicerContext` the interceptors and servicers use, for a call
+    that arrived over HTTP."""
+
+    def __init__(self, metadata: Sequence[tuple[str, str]], peer: str) -> None:
+        self._metadata = tuple(metadata)
+        self._peer = peer
+        self._code: grpc.StatusCode | None = None
+        self._details = ""
+        self._active = True
+        self.initial_metadata: list[tuple[str, str]] = []
+        self.trailing_metadata: list[tuple[str, str]] = []
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def peer(self) -> str:
+        return self._peer
+
+    def send_initial_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
+        self.initial_metadata.extend(metadata)
+
+    def set_trailing_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
+        self.trailing_metadata = list(metadata)
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+        raise ConnectAbort(connect_code(code.name), details)
+
+    def abort_with_status(self, status: Any) -> None:
+        self.abort(status.code, status.details)
+
+    def code(self) -> grpc.StatusCode | None:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def set_details(self, details: str) -> None:
+        self._details = details
+
+    def is_active(self) -> bool:
+        return self._active
+
+    def time_remaining(self) -> float | None:
+        return None
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        return False  # the call's end is visible to servicers through is_active()
+
+    def close(self) -> None:
+        self._active = False
+
+    def response_headers(self) -> dict[str, str]:
+        headers = dict(self.initial_metadata)
+        headers.update({f"trailer-{key}": value for key, value in self.trailing_metadata})
+        return headers
+
+
+def create_connect_app(
+    api: ControlPlaneApi,
+    deployments: DeploymentStorage | None = None,
+    *,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The HTTP app: every API method under `/<service>/<method>`, plus health and OpenAPI.
+
+    `routes` come first (say, the web UI); `deployments`, when given, lets `/healthz`
+    check the database answers.
+    """
+    methods = _method_descriptors()
+    document: dict[str, Any] = {}
+
+    async def call(request: Request) -> Response:
+        path = request.url.path
+        descriptor = methods.get(path)
+        if descriptor is None:
+            return error_response(
+                "unimplemented", f"no method {path.lstrip('/')!r}; see /openapi.json", 404
+            )
+        if request.method != "POST":
+            response = error_response(
+                "unimplemented", f"{path} takes POST requests, not {request.method}", 405
+            )
+            response.headers["allow"] = "POST"
+            return response
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if descriptor.server_streaming:
+            return await _streaming_call(api, request, path, descriptor, content_type)
+        return await _unary_call(api, request, path, descriptor, content_type)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            if deployments is not None:
+                await run_in_threadpool(deployments.list_deployments)
+        except Exception:
+            log.exception("health check: the database does not answer")
+            return JSONResponse({"status": "NOT_SERVING"}, status_code=503)
+        return JSONResponse({"status": "SERVING"})
+
+    async def openapi(request: Request) -> Response:
+        if not document:
+            document.update(openapi_document())
+        return JSONResponse(document)
+
+    return Starlette(
+        routes=[
+            *routes,
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route(
+                "/{service}/{method}",
+                call,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
+        ]
+    )
+
+
+def create_http_app(
+    storage: Storage, registry: CodeLocationRegistry, coordinator: RunCoordinator
+) -> Starlette:
+    """`create_connect_app` for an API built from its parts."""
+    api = ControlPlaneApi.build(storage, registry, coordinator)
+    return create_connect_app(api, storage.deployments)
+
+
+def error_response(
+    code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """A Connect error: `{"code", "message"}` with the code's HTTP status."""
+    return JSONResponse(
+        {"code": code, "message": message},
+        status_code=status or CONNECT_HTTP_STATUS.get(code, 500),
+        headers=headers,
+    )
+
+
+def _method_descriptors() -> dict[str, MethodDescriptor]:
+    from weir_protos.v1 import control_plane_pb2, reporting_pb2
+
+    found: dict[str, MethodDescriptor] = {}
+    for module in (control_plane_pb2, reporting_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            if service.full_name in SERVICE_NAMES:
+                for method in service.methods:
+                    found[f"/{service.full_name}/{method.name}"] = method
+    return found
+
+
+def _metadata(request: Request) -> list[tuple[str, str]]:
+    return [
+        (name.lower(), value)
+        for name, value in request.headers.items()
+        if name.lower() not in _TRANSPORT_HEADERS
+    ]
+
+
+def _peer(request: Request) -> str:
+    client = request.client
+    return f"ipv4:{client.host}:{client.port}" if client else "unknown"
+
+
+async def _read_body(request: Request) -> bytes | Response:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return error_response(
+            "resource_exhausted", f"request body over the limit of {MAX_BODY_BYTES} bytes"
+        )
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(
+            "resource_exhausted", f"request body over the limit of {MAX_BODY_BYTES} bytes"
+        )
+    return body
+
+
+def _parse(body: bytes, descriptor: MethodDescriptor, binary: bool) -> Message:
+    """The request message; ConnectAbort(invalid_argument) naming what is wrong."""
+    message = message_factory.GetMessageClass(descriptor.input_type)()
+    type_name = descriptor.input_type.full_name
+    try:
+        if binary:
+            message.ParseFromString(body)
+        else:
+            json_format.Parse(body.decode("utf-8") if body.strip() else "{}", message)
+    except (json_format.ParseError, DecodeError, UnicodeDecodeError) as error:
+        kind = "protobuf" if binary else "JSON"
+        raise ConnectAbort(
+            "invalid_argument", f"request body is not valid {kind} for {type_name}: {error}"
+        ) from None
+    return message
+
+
+def _serialize(message: Message, binary: bool) -> bytes:
+    if binary:
+        return message.SerializeToString()
+    return json.dumps(
+        json_format.MessageToDict(message), separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+async def _unary_call(
+    api: ControlPlaneApi,
+    request: Request,
+    path: str,
+    descriptor: MethodDescriptor,
+    content_type: str,
+) -> Response:
+    if content_type not in (JSON, PROTO):
+        return error_response(
+            "invalid_argument",
+            f"unsupported content type {content_type or '(none)'!r}: send {JSON} (or {PROTO})",
+            415,
+            headers={"accept-post": f"{JSON}, {PROTO}"},
+        )
+    version = request.headers.get("connect-protocol-version")
+    if version is not None and version != "1":
+        return error_response(
+            "invalid_argument", f"connect-protocol-version {version!r} is not supported; use 1"
+        )
+    body = await _read_body(request)
+    if isinstance(body, Response):
+        return body
+    binary = content_type == PROTO
+    context = ConnectCallContext(_metadata(request), _peer(request))
+    try:
+        message = _parse(body, descriptor, binary)
+        handler = api.intercepted(path, context.invocation_metadata())
+        reply = await run_in_threadpool(handler.unary_unary, message, context)
+    except ConnectAbort as abort:
+        return error_response(abort.code, abort.message, headers=context.response_headers())
+    except Exception:
+        # The error interceptor maps everything raised inside the call; this only
+        # catches a failure of the chain itself.
+        log.exception("unhandled error serving %s", path)
+        return error_response("internal", "internal error", headers=context.response_headers())
+    return Response(
+        _serialize(reply, binary),
+        media_type=PROTO if binary else JSON,
+        headers=context.response_headers(),
+    )
+
+
+def _envelope(flags: int, payload: bytes) -> bytes:
+    return struct.pack(">BI", flags, len(payload)) + payload
+
+
+def _unwrap_envelope(body: bytes) -> bytes:
+    if len(body) < 5:
+        raise ConnectAbort("invalid_argument", "streaming request body holds no enveloped message")
+    flags, length = struct.unpack(">BI", body[:5])
+    if flags & 0x01:
+        raise ConnectAbort("unimplemented", "compressed messages are not supported")
+    if len(body) != 5 + length:
+        raise ConnectAbort(
+            "invalid_argument", "streaming request body must hold exactly one enveloped message"
+        )
+    return body[5:]
+
+
+async def _streaming_call(
+    api: ControlPlaneApi,
+    request: Request,
+    path: str,
+    descriptor: MethodDescriptor,
+    content_type: str,
+) -> Response:
+    if content_type not in (STREAM_JSON, STREAM_PROTO):
+        return error_response(
+            "invalid_argument",
+            f"{path} streams its reply: send {STREAM_JSON} (Connect's streaming form), "
+            f"not {content_type or '(none)'!r}",
+            415,
+            headers={"accept-post": f"{STREAM_JSON}, {STREAM_PROTO}"},
+        )
+    body = await _read_body(request)
+    if isinstance(body, Response):
+        return body
+    binary = content_type == STREAM_PROTO
+    context = ConnectCallContext(_metadata(request), _peer(request))
+    replies: Iterator[Any] = iter(())
+    first: Any = _END
+    failure: ConnectAbort | None = None
+    try:
+        message = _parse(_unwrap_envelope(body), descriptor, binary)
+        handler = api.intercepted(path, context.invocation_metadata())
+        replies = handler.unary_stream(message, context)
+        # Run the first step before answering, so that the headers it sets (the request
+        # id) go out with the response.
+        first = await run_in_threadpool(next, replies, _END)
+    except ConnectAbort as abort:
+        failure = abort
+    except Exception:
+        log.exception("unhandled error serving %s", path)
+        failure = ConnectAbort("internal", "internal error")
+
+    async def stream() -> AsyncIterator[bytes]:
+        nonlocal failure
+        reply = first
+        try:
+            while reply is not _END and failure is None:
+                yield _envelope(0, _serialize(reply, binary))
+                try:
+                    reply = await run_in_threadpool(next, replies, _END)
+                except ConnectAbort as abort:
+                    failure = abort
+                except Exception:
+                    log.exception("unhandled error serving %s", path)
+                    failure = ConnectAbort("internal", "internal error")
+            end: dict[str, Any] = {}
+            if failure is not None:
+                end["error"] = {"code": failure.code, "message": failure.message}
+            if context.trailing_metadata:
+                end["metadata"] = {key: [value] for key, value in context.trailing_metadata}
+            yield _envelope(_END_STREAM_FLAG, json.dumps(end).encode())
+        finally:
+            context.close()
+
+    return StreamingResponse(
+        stream(),
+        media_type=STREAM_PROTO if binary else STREAM_JSON,
+        headers=dict(context.initial_metadata),
+    )

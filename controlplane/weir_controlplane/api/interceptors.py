@@ -1,0 +1,180 @@
+"""The interceptor chain every call goes through, on gRPC and on HTTP alike.
+
+Each interceptor does one job:
+
+- `RequestIdInterceptor`: takes the caller's `x-request-id` or makes one, echoes it
+  back, and makes it `current_request_id()` for logs and error messages.
+- `ErrorMappingInterceptor`: turns whatever the call raised into a status code and a
+  message (see `error_mapping`); nothing raised ever reaches a caller as a traceback.
+- `DeploymentScopeInterceptor`: resolves `x-weir-deployment` (default "prod") to a
+  storage scope and makes it `current_scope()`.
+
+They are standard `grpc.ServerInterceptor`s; the Connect app (connect.py) runs its calls
+through the same instances, so a policy added here holds for both transports. An
+interceptor wraps the method's behaviour: a unary call runs inside it once, a streaming
+call runs each step (start, every next message) inside it, so context variables are set
+in whichever thread runs the step and errors in mid-stream are mapped too.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import grpc
+
+from weir_controlplane.api.context import current_request_id, request_id_var, scope_var
+from weir_controlplane.api.error_mapping import to_api_error
+from weir_controlplane.errors import grpc_status_name
+from weir_controlplane.storage import DEFAULT_DEPLOYMENT, DeploymentScope, DeploymentStorage
+
+T = TypeVar("T")
+Around = Callable[[grpc.ServicerContext, Callable[[], T]], T]
+
+REQUEST_ID_HEADER = "x-request-id"
+DEPLOYMENT_HEADER = "x-weir-deployment"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+_SCOPED_METHODS = "/weir."
+_END = object()
+
+
+def metadata_value(metadata: Sequence[tuple[str, Any]] | None, key: str) -> str | None:
+    """The first value of `key` in call metadata (keys are lower case on the wire)."""
+    for name, value in metadata or ():
+        if name.lower() == key:
+            return value if isinstance(value, str) else value.decode()
+    return None
+
+
+def wrap_handler(handler: grpc.RpcMethodHandler, around: Around[Any]) -> grpc.RpcMethodHandler:
+    """`handler` with its behaviour run inside `around` (each step, for streamed replies)."""
+    replacements: dict[str, Callable[..., Any]] = {}
+    for kind in ("unary_unary", "stream_unary"):
+        behaviour = getattr(handler, kind)
+        if behaviour is not None:
+            replacements[kind] = _unary_reply(behaviour, around)
+    for kind in ("unary_stream", "stream_stream"):
+        behaviour = getattr(handler, kind)
+        if behaviour is not None:
+            replacements[kind] = _streamed_reply(behaviour, around)
+    return handler._replace(**replacements)  # type: ignore[attr-defined]
+
+
+def _unary_reply(behaviour: Callable[[Any, Any], Any], around: Around[Any]) -> Callable[..., Any]:
+    def run(request: Any, context: grpc.ServicerContext) -> Any:
+        return around(context, lambda: behaviour(request, context))
+
+    return run
+
+
+def _streamed_reply(
+    behaviour: Callable[[Any, Any], Any], around: Around[Any]
+) -> Callable[..., Iterator[Any]]:
+    def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        replies = around(context, lambda: iter(behaviour(request, context)))
+        while True:
+            reply = around(context, lambda: next(replies, _END))
+            if reply is _END:
+                return
+            yield reply
+
+    return run
+
+
+class RequestIdInterceptor(grpc.ServerInterceptor):
+    """Gives every call a request id: the caller's `x-request-id` if sane, else a new one."""
+
+    def intercept_service(self, continuation: Any, details: Any) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        incoming = metadata_value(details.invocation_metadata, REQUEST_ID_HEADER)
+        request_id = (
+            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+        )
+        echoed = False
+
+        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+            nonlocal echoed
+            if not echoed:
+                echoed = True
+                context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+            token = request_id_var.set(request_id)
+            try:
+                return step()
+            finally:
+                request_id_var.reset(token)
+
+        return wrap_handler(handler, around)
+
+
+class ErrorMappingInterceptor(grpc.ServerInterceptor):
+    """Ends a failed call with the status `error_mapping.to_api_error` chooses."""
+
+    def intercept_service(self, continuation: Any, details: Any) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+
+        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+            try:
+                return step()
+            except Exception as exc:
+                if _already_aborted(context):
+                    raise  # an inner layer ended the call with a status of its own
+                error = to_api_error(exc, method=method, request_id=current_request_id())
+                context.abort(grpc.StatusCode[grpc_status_name(error.code)], error.message)
+                raise  # abort raises; this only satisfies the type checker
+
+        return wrap_handler(handler, around)
+
+
+def _already_aborted(context: grpc.ServicerContext) -> bool:
+    code = context.code()
+    return code is not None and code != grpc.StatusCode.OK
+
+
+class DeploymentScopeInterceptor(grpc.ServerInterceptor):
+    """Resolves the call's `x-weir-deployment` to the scope every storage call takes."""
+
+    def __init__(self, deployments: DeploymentStorage) -> None:
+        self._deployments = deployments
+        # Deployments are few and never renamed, so known names are cached for good.
+        self._known: dict[str, DeploymentScope] = {}
+
+    def intercept_service(self, continuation: Any, details: Any) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None or not details.method.startswith(_SCOPED_METHODS):
+            return handler  # health checks and reflection belong to no deployment
+        name = metadata_value(details.invocation_metadata, DEPLOYMENT_HEADER) or DEFAULT_DEPLOYMENT
+        scope: DeploymentScope | None = None
+
+        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+            nonlocal scope
+            if scope is None:
+                scope = self.resolve(name)  # raises NotFound inside the error layer
+            token = scope_var.set(scope)
+            try:
+                return step()
+            finally:
+                scope_var.reset(token)
+
+        return wrap_handler(handler, around)
+
+    def resolve(self, name: str) -> DeploymentScope:
+        scope = self._known.get(name)
+        if scope is None:
+            scope = self._known[name] = self._deployments.get_scope(name)
+        return scope
+
+
+def standard_interceptors(deployments: DeploymentStorage) -> list[grpc.ServerInterceptor]:
+    """The chain in order, outermost first: request id, error mapping, deployment scope."""
+    return [
+        RequestIdInterceptor(),
+        ErrorMappingInterceptor(),
+        DeploymentScopeInterceptor(deployments),
+    ]

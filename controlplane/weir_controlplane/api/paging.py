@@ -1,0 +1,38 @@
+"""Page sizes and the cursors of listings the API pages itself (not storage).
+
+List RPCs share one rule: limit 0 is the default page (100), more than the maximum
+(1,000) is cut to it, a negative limit is a mistake.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from weir_controlplane.errors import InvalidArgumentError
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def page_size(limit: int) -> int:
+    if limit < 0:
+        raise InvalidArgumentError(f"limit must be 0 (the default, {DEFAULT_LIMIT}) or more")
+    return min(limit or DEFAULT_LIMIT, MAX_LIMIT)
+
+
+def encode_after(value: str) -> str:
+    """An opaque cursor for "items ordered after `value`"."""
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_after(cursor: str) -> str | None:
+    """The value an `encode_after` cursor stands for; None for no cursor."""
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidArgumentError(
+            f"cursor {cursor!r} is not valid; pass back a nextCursor from an earlier page"
+        ) from None

@@ -1,0 +1,100 @@
+"""RunReportingService: run workers deliver their events and heartbeats here.
+
+A batch is stored in one transaction (storage makes re-delivery idempotent by
+`(run_id, sequence)`); when it stored anything new, the RunCoordinator is told, which
+wakes the run queue and every WatchRun on the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
+
+from weir_controlplane.api.context import current_scope
+from weir_controlplane.errors import InvalidArgumentError
+from weir_controlplane.runs import RunCoordinator
+from weir_controlplane.runs.events import to_new_event
+from weir_controlplane.storage import EventIngest, RunStatus, RunStorage
+
+# A worker seeing one of these in a reply stops the run.
+_CANCEL_STATUSES = frozenset({RunStatus.CANCELING, RunStatus.CANCELED})
+
+
+class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
+    def __init__(self, events: EventIngest, runs: RunStorage, coordinator: RunCoordinator) -> None:
+        self._events = events
+        self._runs = runs
+        self._coordinator = coordinator
+
+    def ReportEvents(
+        self, request: reporting_pb2.ReportEventsRequest, context: Any
+    ) -> reporting_pb2.ReportEventsResponse:
+        scope = current_scope()
+        run_id = _run_id(request.run_id)
+        batch = [
+            to_new_event(_checked(run_id, index, event))
+            for index, event in enumerate(request.events)
+        ]
+        result = self._events.store_batch(scope, run_id, batch)
+        if result.inserted:
+            self._coordinator.notify(run_id)
+        run = self._runs.get_run(scope, run_id)
+        return reporting_pb2.ReportEventsResponse(
+            acknowledged_sequence=result.acknowledged_sequence,
+            cancel_requested=run.status in _CANCEL_STATUSES,
+        )
+
+    def Heartbeat(
+        self, request: reporting_pb2.HeartbeatRequest, context: Any
+    ) -> reporting_pb2.HeartbeatResponse:
+        scope = current_scope()
+        run_id = _run_id(request.run_id)
+        status = self._runs.heartbeat(scope, run_id)
+        run = self._runs.get_run(scope, run_id)
+        return reporting_pb2.HeartbeatResponse(
+            cancel_requested=status in _CANCEL_STATUSES,
+            acknowledged_sequence=run.last_event_sequence,
+        )
+
+
+def _run_id(run_id: str) -> str:
+    if not run_id:
+        raise InvalidArgumentError("runId is required")
+    return run_id
+
+
+def _checked(run_id: str, index: int, event: events_pb2.RunEvent) -> events_pb2.RunEvent:
+    """The event with the batch's run id and a summary message, or INVALID_ARGUMENT."""
+    if event.run_id and event.run_id != run_id:
+        raise InvalidArgumentError(
+            f"event {index} of the batch (sequence {event.sequence}) belongs to run "
+            f"{event.run_id!r}, not to the batch's run {run_id!r}"
+        )
+    if event.sequence == 0:
+        raise InvalidArgumentError(
+            f"event {index} of the batch has sequence 0; a worker numbers its events from 1"
+        )
+    if event.event_type == events_pb2.RUN_EVENT_TYPE_UNSPECIFIED:
+        raise InvalidArgumentError(
+            f"event {index} of the batch (sequence {event.sequence}) has no event type"
+        )
+    if event.run_id and event.message:
+        return event
+    completed = events_pb2.RunEvent()
+    completed.CopyFrom(event)
+    completed.run_id = run_id
+    if not completed.message:
+        completed.message = _failure_summary(event)
+    return completed
+
+
+def _failure_summary(event: events_pb2.RunEvent) -> str:
+    """A failure event's error as "Class: message", so the run's failure reason has it."""
+    which = event.WhichOneof("payload")
+    if which not in ("step_failure", "run_failure"):
+        return ""
+    error = getattr(event, which).error
+    if not error.message:
+        return ""
+    return f"{error.class_name}: {error.message}" if error.class_name else error.message

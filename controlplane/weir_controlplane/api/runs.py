@@ -1,0 +1,304 @@
+"""Run RPCs: LaunchRun, GetRun, ListRuns, CancelRun, GetRunEvents, WatchRun.
+
+LaunchRun turns a selection, asset keys or a job into the assets of one code location,
+checks them against the snapshot (unknown keys, partitions) and hands the run to the
+RunCoordinator, which queues it. WatchRun sleeps on the coordinator's change signal,
+which event ingest rings, so a watcher hears of an event as soon as it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+from google.protobuf import json_format
+from weir_protos.v1 import control_plane_pb2 as cp
+from weir_protos.v1 import definitions_pb2
+
+from weir_controlplane.api import convert, paging
+from weir_controlplane.api.asset_graph import DeploymentGraph
+from weir_controlplane.api.context import current_scope
+from weir_controlplane.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    UnimplementedError,
+)
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.runs import RunCoordinator
+from weir_controlplane.storage import (
+    CodeLocationStatus,
+    CodeLocationStorage,
+    EventLog,
+    RunFilter,
+    RunStorage,
+)
+
+# How long a WatchRun waits for a change before checking its caller is still there.
+WATCH_WAKE_SECONDS = 5.0
+# Events per WatchRun message at most; a backlog goes out in several messages.
+WATCH_BATCH = 1000
+
+
+class RunsApi:
+    """Answers the run RPCs of ControlPlaneService for the request's deployment."""
+
+    def __init__(
+        self,
+        registry: CodeLocationRegistry,
+        coordinator: RunCoordinator,
+        runs: RunStorage,
+        event_log: EventLog,
+        code_locations: CodeLocationStorage,
+    ) -> None:
+        self._registry = registry
+        self._coordinator = coordinator
+        self._runs = runs
+        self._event_log = event_log
+        self._code_locations = code_locations
+
+    # --- launching ----------------------------------------------------------------------
+
+    def launch_run(self, request: cp.LaunchRunRequest) -> cp.LaunchRunResponse:
+        scope = current_scope()
+        if request.HasField("partition_range"):
+            raise UnimplementedError(
+                "partitionRange is not supported yet; launch one run per partition with "
+                "partitionKey"
+            )
+        if not (request.selection or request.asset_keys or request.job_name):
+            raise InvalidArgumentError(
+                'name what to run: selection (e.g. "orders+"), assetKeys or jobName'
+            )
+        graphs = self._registry.all_graphs(scope)
+        if request.code_location:
+            if request.code_location not in graphs:
+                row = self._code_locations.get(scope, request.code_location)  # 404 if unknown
+                raise FailedPreconditionError(
+                    f"code location {row.name!r} has no definitions loaded "
+                    f"({row.status.value}{': ' + row.error_message if row.error_message else ''})"
+                )
+            graphs = {request.code_location: graphs[request.code_location]}
+        graph = DeploymentGraph.of(graphs)
+        keys = self._target_keys(request, graph)
+        location = _single_location(keys, graph)
+        row = self._code_locations.get(scope, location)
+        if row.status is CodeLocationStatus.ERROR:
+            raise FailedPreconditionError(
+                f"code location {location!r} failed to load: {row.error_message}; fix its "
+                "code and reload it before launching"
+            )
+        _check_partition(request.partition_key, [graph.nodes[key] for key in keys])
+        tags = dict(request.tags)
+        if request.job_name:
+            tags[convert.JOB_NAME_TAG] = request.job_name
+        run = self._coordinator.submit(
+            scope,
+            location=location,
+            asset_keys=graph.toposorted(keys),
+            partition_key=request.partition_key or None,
+            tags=tags,
+            run_config=(
+                json_format.MessageToDict(request.run_config)
+                if request.HasField("run_config")
+                else {}
+            ),
+            selection_text=request.selection,
+        )
+        return cp.LaunchRunResponse(run=convert.run_proto(run))
+
+    def _target_keys(self, request: cp.LaunchRunRequest, graph: DeploymentGraph) -> set[str]:
+        explicit = [convert.key_text(key, field="assetKeys") for key in request.asset_keys]
+        unknown = [key for key in explicit if graph.node(key) is None]
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown asset key(s) {', '.join(map(repr, unknown))}: no code location "
+                "of this deployment defines them"
+            )
+        external = [key for key in explicit if not graph.nodes[key].is_executable]
+        if external:
+            raise InvalidArgumentError(
+                f"asset(s) {', '.join(map(repr, external))} are external: they are "
+                "observed, never materialized by a run"
+            )
+        if request.job_name:
+            keys = _job_keys(request.job_name, graph)
+            if explicit:
+                outside = sorted(set(explicit) - keys)
+                if outside:
+                    raise InvalidArgumentError(
+                        f"job {request.job_name!r} does not include asset(s) "
+                        f"{', '.join(map(repr, outside))}"
+                    )
+                keys = set(explicit)
+        else:
+            keys = set(explicit)
+        if request.selection:
+            selected = {
+                key for key in graph.resolve(request.selection) if graph.nodes[key].is_executable
+            }
+            keys = keys & selected if request.job_name else keys | selected
+        if not keys:
+            raise InvalidArgumentError(
+                f"selection {request.selection!r} picks no asset a run can materialize"
+                if request.selection
+                else "the request picks no asset a run can materialize"
+            )
+        return keys
+
+    # --- reading and canceling ----------------------------------------------------------
+
+    def get_run(self, request: cp.GetRunRequest) -> cp.GetRunResponse:
+        run = self._runs.get_run(current_scope(), _run_id(request.run_id))
+        return cp.GetRunResponse(run=convert.run_proto(run))
+
+    def list_runs(self, request: cp.ListRunsRequest) -> cp.ListRunsResponse:
+        tags = dict(request.tags)
+        if request.job_name:
+            tags[convert.JOB_NAME_TAG] = request.job_name
+        run_filter = RunFilter(
+            statuses=(
+                frozenset(convert.run_status(s) for s in request.statuses)
+                if request.statuses
+                else None
+            ),
+            code_location=request.code_location or None,
+            tags=tags,
+            asset_key=(
+                convert.key_text(request.asset_key, field="assetKey")
+                if request.HasField("asset_key")
+                else None
+            ),
+            created_after=(
+                convert.moment(request.created_after) if request.HasField("created_after") else None
+            ),
+            created_before=(
+                convert.moment(request.created_before)
+                if request.HasField("created_before")
+                else None
+            ),
+        )
+        page = self._runs.list_runs(
+            current_scope(),
+            run_filter,
+            cursor=request.cursor or None,
+            limit=paging.page_size(request.limit),
+        )
+        return cp.ListRunsResponse(
+            runs=[convert.run_proto(run) for run in page.items],
+            next_cursor=page.next_cursor or "",
+        )
+
+    def cancel_run(self, request: cp.CancelRunRequest) -> cp.CancelRunResponse:
+        run = self._coordinator.cancel(current_scope(), _run_id(request.run_id))
+        return cp.CancelRunResponse(run=convert.run_proto(run))
+
+    # --- events -------------------------------------------------------------------------
+
+    def get_run_events(self, request: cp.GetRunEventsRequest) -> cp.GetRunEventsResponse:
+        scope = current_scope()
+        run_id = _run_id(request.run_id)
+        self._runs.get_run(scope, run_id)  # NOT_FOUND for an unknown run
+        wanted_types = {convert.event_type_name(t) for t in request.event_types}
+        page = self._event_log.get_run_events(
+            scope,
+            run_id,
+            after_cursor=request.cursor or None,
+            limit=paging.page_size(request.limit),
+        )
+        events = [
+            convert.run_event_proto(record)
+            for record in page.items
+            if (not wanted_types or record.event_type in wanted_types)
+            and (not request.step_key or record.step_key == request.step_key)
+        ]
+        return cp.GetRunEventsResponse(
+            events=events, next_cursor=page.cursor or "0", has_more=page.has_more
+        )
+
+    def watch_run(
+        self, request: cp.WatchRunRequest, context: grpc.ServicerContext
+    ) -> Iterator[cp.WatchRunResponse]:
+        """Events as they are stored; ends after the run's final status was sent."""
+        scope = current_scope()
+        run_id = _run_id(request.run_id)
+        run = self._runs.get_run(scope, run_id)  # NOT_FOUND before the stream starts
+        cursor = request.cursor or "0"
+        sent_status = None
+        while context.is_active():
+            # Read the version first: a change after this read wakes the wait below.
+            version = self._coordinator.version(run_id)
+            # The run before its events: once it reads as ended, its last event is stored.
+            run = self._runs.get_run(scope, run_id)
+            page = self._event_log.get_run_events(
+                scope, run_id, after_cursor=cursor, limit=WATCH_BATCH
+            )
+            if page.items or run.status is not sent_status:
+                cursor = page.cursor or cursor
+                sent_status = run.status
+                yield cp.WatchRunResponse(
+                    events=[convert.run_event_proto(record) for record in page.items],
+                    run=convert.run_proto(run),
+                    cursor=cursor,
+                )
+            if page.has_more:
+                continue
+            if run.status.is_terminal:
+                return
+            self._coordinator.wait_for_change(run_id, version, WATCH_WAKE_SECONDS)
+
+
+def _run_id(run_id: str) -> str:
+    if not run_id:
+        raise InvalidArgumentError("runId is required")
+    return run_id
+
+
+def _job_keys(job_name: str, graph: DeploymentGraph) -> set[str]:
+    defining = [name for name, g in graph.graphs.items() if job_name in g.jobs]
+    if not defining:
+        known = sorted({job for g in graph.graphs.values() for job in g.jobs})
+        raise InvalidArgumentError(
+            f"no code location defines a job named {job_name!r}"
+            + (f" (jobs: {', '.join(known)})" if known else "")
+        )
+    if len(defining) > 1:
+        raise InvalidArgumentError(
+            f"job {job_name!r} is defined in code locations {', '.join(defining)}; "
+            "set codeLocation to choose one"
+        )
+    job = graph.graphs[defining[0]].jobs[job_name]
+    return {"/".join(key.path) for key in job.asset_keys}
+
+
+def _single_location(keys: set[str], graph: DeploymentGraph) -> str:
+    locations = sorted({graph.location_of[key] for key in keys})
+    if len(locations) > 1:
+        raise InvalidArgumentError(
+            f"the selected assets live in code locations {', '.join(locations)}; a run "
+            "executes in one, so narrow the selection or set codeLocation"
+        )
+    return locations[0]
+
+
+def _check_partition(partition_key: str, nodes: list[definitions_pb2.AssetNode]) -> None:
+    partitioned = [node for node in nodes if node.HasField("partitions_def")]
+    names = ", ".join(repr("/".join(node.key.path)) for node in partitioned[:5])
+    if partitioned and not partition_key:
+        raise InvalidArgumentError(
+            f"asset(s) {names} are partitioned: set partitionKey to the partition to run"
+        )
+    if partition_key and not partitioned:
+        raise InvalidArgumentError(
+            f"partitionKey {partition_key!r} was given but none of the selected assets is "
+            "partitioned"
+        )
+    for node in partitioned:
+        definition = node.partitions_def
+        if definition.WhichOneof("kind") == "static" and partition_key not in set(
+            definition.static.keys
+        ):
+            known = list(definition.static.keys)
+            raise InvalidArgumentError(
+                f"{partition_key!r} is not a partition of asset {'/'.join(node.key.path)!r} "
+                f"(its partitions: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
+            )

@@ -1,0 +1,87 @@
+"""ControlPlaneService: the gRPC servicer both transports call, one method per RPC.
+
+Each method hands its request to the service object for its area (code locations,
+assets, runs); the interceptors have already set the deployment scope and will map any
+error raised. A test fails if an RPC of the service descriptor has no method here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from weir_protos.v1 import control_plane_pb2 as cp
+from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
+
+from weir_controlplane.api.assets import AssetsApi
+from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.runs import RunsApi
+
+
+class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
+    def __init__(self, code_locations: CodeLocationsApi, assets: AssetsApi, runs: RunsApi) -> None:
+        self._code_locations = code_locations
+        self._assets = assets
+        self._runs = runs
+
+    # --- code locations -----------------------------------------------------------------
+
+    def ListCodeLocations(
+        self, request: cp.ListCodeLocationsRequest, context: Any
+    ) -> cp.ListCodeLocationsResponse:
+        return self._code_locations.list_code_locations(request)
+
+    def ReloadCodeLocation(
+        self, request: cp.ReloadCodeLocationRequest, context: Any
+    ) -> cp.ReloadCodeLocationResponse:
+        return self._code_locations.reload_code_location(request)
+
+    def CreateCodeLocation(
+        self, request: cp.CreateCodeLocationRequest, context: Any
+    ) -> cp.CreateCodeLocationResponse:
+        return self._code_locations.create_code_location(request)
+
+    def DeleteCodeLocation(
+        self, request: cp.DeleteCodeLocationRequest, context: Any
+    ) -> cp.DeleteCodeLocationResponse:
+        return self._code_locations.delete_code_location(request)
+
+    # --- assets -------------------------------------------------------------------------
+
+    def ListAssets(self, request: cp.ListAssetsRequest, context: Any) -> cp.ListAssetsResponse:
+        return self._assets.list_assets(request)
+
+    def GetAsset(self, request: cp.GetAssetRequest, context: Any) -> cp.GetAssetResponse:
+        return self._assets.get_asset(request)
+
+    def GetAssetLineage(
+        self, request: cp.GetAssetLineageRequest, context: Any
+    ) -> cp.GetAssetLineageResponse:
+        return self._assets.get_asset_lineage(request)
+
+    def ListMaterializations(
+        self, request: cp.ListMaterializationsRequest, context: Any
+    ) -> cp.ListMaterializationsResponse:
+        return self._assets.list_materializations(request)
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def LaunchRun(self, request: cp.LaunchRunRequest, context: Any) -> cp.LaunchRunResponse:
+        return self._runs.launch_run(request)
+
+    def GetRun(self, request: cp.GetRunRequest, context: Any) -> cp.GetRunResponse:
+        return self._runs.get_run(request)
+
+    def ListRuns(self, request: cp.ListRunsRequest, context: Any) -> cp.ListRunsResponse:
+        return self._runs.list_runs(request)
+
+    def CancelRun(self, request: cp.CancelRunRequest, context: Any) -> cp.CancelRunResponse:
+        return self._runs.cancel_run(request)
+
+    def GetRunEvents(
+        self, request: cp.GetRunEventsRequest, context: Any
+    ) -> cp.GetRunEventsResponse:
+        return self._runs.get_run_events(request)
+
+    def WatchRun(self, request: cp.WatchRunRequest, context: Any) -> Iterator[cp.WatchRunResponse]:
+        return self._runs.watch_run(request, context)
