@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.records import EventType, NewEvent, RunStatus
@@ -61,15 +61,15 @@ def apply_asset_events(
         _upsert_check_results(conn, dialect, deployment_id, run_id, checks)
 
 
-def run_changes(run: Row[Any], stored: Iterable[StoredEvent]) -> dict[str, Any]:
-    """Column values the run's lifecycle events imply, given its current row.
+def run_changes(
+    status: RunStatus, started_at: datetime | None, stored: Iterable[StoredEvent]
+) -> dict[str, Any]:
+    """Column values the run's lifecycle events imply, given its current state.
 
     Events apply in sequence order. A terminal status is final: a late RUN_STARTED
     or a second terminal event (say, the worker's RUN_SUCCESS after the run monitor
     already failed the run) does not change it.
     """
-    status = RunStatus(run.status)
-    started_at: datetime | None = run.started_at
     changes: dict[str, Any] = {}
     lifecycle = [
         item.event
@@ -208,7 +208,7 @@ def _upsert_if_newer(
     conn: Connection,
     dialect: str,
     table: sa.Table,
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     id_column: str,
     other_columns: tuple[str, ...],
 ) -> None:

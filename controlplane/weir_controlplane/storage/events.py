@@ -27,6 +27,7 @@ from weir_controlplane.storage.records import (
     EventType,
     IngestResult,
     NewEvent,
+    RunStatus,
 )
 from weir_controlplane.storage.schema import event_log, runs
 
@@ -70,13 +71,15 @@ class EventIngest:
                 run_id,
                 run.last_event_sequence,
                 run.max_event_sequence,
-                [event.sequence for event in fresh],
+                [event.sequence for event in fresh if event.sequence is not None],
             )
             if stored:
                 derived.apply_asset_events(
                     conn, self._db.dialect, scope.deployment_id, run_id, stored
                 )
-            changes = derived.run_changes(run, stored) if stored else {}
+            changes = (
+                derived.run_changes(RunStatus(run.status), run.started_at, stored) if stored else {}
+            )
             if stored or ack != run.last_event_sequence:
                 changes |= {
                     "last_event_sequence": ack,
@@ -104,7 +107,7 @@ class EventIngest:
             ).scalar_one()
             stored = [StoredEvent(event_id, event)]
             derived.apply_asset_events(conn, self._db.dialect, scope.deployment_id, run_id, stored)
-            changes = derived.run_changes(run, stored)
+            changes = derived.run_changes(RunStatus(run.status), run.started_at, stored)
             if changes:
                 changes["updated_at"] = datetime.now(UTC)
                 conn.execute(runs.update().where(runs.c.id == run.id).values(changes))
@@ -191,7 +194,9 @@ def _event_row(scope: DeploymentScope, run_id: str, event: NewEvent) -> dict[str
     }
 
 
-def _lock_run(conn: Connection, scope: DeploymentScope, run_id: str) -> Row[Any]:
+def _lock_run(
+    conn: Connection, scope: DeploymentScope, run_id: str
+) -> Row[Any, Any, Any, Any, Any]:
     """The run's row, locked for this transaction so batches of one run apply in turn."""
     row = conn.execute(
         _SELECT_RUN_FOR_UPDATE, {"deployment_id": scope.deployment_id, "run_id": run_id}

@@ -240,10 +240,12 @@ class RunStorage:
             _select_runs(scope)
             .where(runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]))
             .where(last_heard < heartbeat_before)
-            .order_by(runs.c.id)
         )
+        # No ORDER BY: it would tempt SQLite to walk every run of the deployment in id
+        # order instead of the few in progress through the status index.
         with self._db.read() as conn:
-            return _load_runs(conn, conn.execute(query))
+            stale = _load_runs(conn, conn.execute(query))
+        return sorted(stale, key=lambda run: run.created_at)
 
     def _exists(self, run_id: str) -> bool:
         with self._db.read() as conn:

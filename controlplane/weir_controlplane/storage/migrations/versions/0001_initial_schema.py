@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import SchemaItem
 
 revision = "0001"
 down_revision = None
@@ -26,7 +27,7 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _deployment_id(table: str) -> list[sa.SchemaItem]:
+def _deployment_id(table: str) -> list[SchemaItem]:
     return [
         sa.Column("deployment_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -38,7 +39,7 @@ def _deployment_id(table: str) -> list[sa.SchemaItem]:
     ]
 
 
-def _run_id(table: str) -> list[sa.SchemaItem]:
+def _run_id(table: str) -> list[SchemaItem]:
     return [
         sa.Column("run_id", sa.String(36), nullable=False),
         sa.ForeignKeyConstraint(
