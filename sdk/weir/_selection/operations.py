@@ -56,9 +56,8 @@ class SubtractSelection(AssetSelection):
         positions -= self.right._resolve(resolution)
         return positions
 
-    @property
-    def _is_term(self) -> bool:  # type: ignore[override]
-        return self._is_negation  # `not x` binds tighter than and/or
+    # Even `not y` is parenthesized as an operand: `x and (not y)` is an intersection,
+    # where `x and not y` reads back as the difference x - y.
 
     @property
     def _is_negation(self) -> bool:

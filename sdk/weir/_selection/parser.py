@@ -4,7 +4,7 @@ Grammar, loosest binding first::
 
     selection  := union EOF
     union      := and_expr ( ("or" | "," | <whitespace>) and_expr )*
-    and_expr   := not_expr ( "and" not_expr )*
+    and_expr   := not_expr ( "and" ["not"] not_expr )*   "and not" is a set difference
     not_expr   := "not" not_expr | traversal
     traversal  := up? primary down?
     up         := "*" | "+"+ | DIGITS "+"        e.g. *a  +a  ++a  2+a
@@ -18,7 +18,8 @@ Grammar, loosest binding first::
   the upstream and the downstream walk. (Dagster's newer syntax reads a bare ``+`` as every
   level; here it is one level, as in Dagster's op selection and dbt.)
 - ``and`` / ``or`` / ``not`` are keywords in any case. Juxtaposition and commas are unions,
-  as is ``or``: ``"a b+"`` is ``a`` plus ``b`` and its children.
+  as is ``or``: ``"a b+"`` is ``a`` plus ``b`` and its children. ``x and not y`` is
+  ``x - y``; a ``not y`` of its own is ``AssetSelection.all() - y``.
 - A KEY is path parts of letters, digits, ``_``, ``-`` and ``.`` joined by ``/``
   (``raw/orders``); any other key is written quoted, ``"my key"`` or ``key:"my key"``.
 - ``key:`` takes a key or, unquoted, a pattern where ``*`` matches any text (``key:raw/*``);
@@ -95,7 +96,11 @@ class _Parser:
             self._skip_space()
             if not self._keyword("and"):
                 return selection
-            selection = selection & self._not()
+            # `x and not y` is the difference x - y, which keeps any external assets of x
+            # (intersecting with `not y`, everything Weir materializes but y, would not).
+            difference = self._keyword("not")
+            operand = self._not()
+            selection = selection - operand if difference else selection & operand
 
     def _not(self) -> AssetSelection:
         self._skip_space()
@@ -282,8 +287,6 @@ class _Parser:
             char = self.text[self.pos]
             if char == '"':
                 self.pos += 1
-                if not chars:
-                    self._fail("expected a value inside the quotes", at=opened)
                 return "".join(chars)
             if char == "\\" and self.pos + 1 < len(self.text):
                 self.pos += 1

@@ -112,8 +112,8 @@ class AssetSelection:
         >>> str(AssetSelection.tag("tier", "gold"))
         'tag:tier=gold'
         """
-        if value is not None:
-            _check_str(value, "tag value")
+        if value is not None and not isinstance(value, str):
+            raise SelectionError(f"Expected a string as the tag value, got {value!r}")
         return TagSelection(
             key=_check_str(key, "tag key"), value=value, include_sources=include_sources
         )

@@ -36,7 +36,8 @@ def quote(text: str) -> str:
 
 def key_text(user_string: str) -> str:
     """How a key is written in a selection string: bare when it can be, else ``key:"..."``."""
-    plain = _PLAIN_KEY_RE.fullmatch(user_string) and not user_string.isdigit()  # `2+3` is 2+ 3?
+    # An all-digit key is quoted: `2+3` reads as two levels upstream of key 3.
+    plain = _PLAIN_KEY_RE.fullmatch(user_string) and not user_string.isdigit()
     if plain and user_string.lower() not in KEYWORDS:
         return user_string
     return "key:" + quote(user_string)
