@@ -185,6 +185,12 @@ def test_required_multi_asset_neighbors_adds_what_must_run_together():
     # A multi_asset that can subset runs any part of itself alone.
     assert names(S.assets("exports/a").required_multi_asset_neighbors()) == {"exports/a"}
     assert names(S.assets("dashboard").required_multi_asset_neighbors()) == {"dashboard"}
+    assert names(S.groups("reports").required_multi_asset_neighbors()) == {
+        "report/pdf", "report/csv",
+    }  # fmt: skip
+    assert names(S.tag("tier", "gold").downstream(1).required_multi_asset_neighbors()) == {
+        "marts/revenue", "dashboard", "report/pdf", "report/csv",
+    }  # fmt: skip
 
 
 def test_set_operators():
@@ -398,6 +404,7 @@ def test_from_coercible():
         ('""', "'' is not an asset key", 1),
         ("and a", "expected an asset selection before 'and'", 1),
         ("a ! b", "found '!'", 3),
+        ("²+a", "found '²'", 1),
     ],
 )
 def test_malformed_strings_say_where_and_what_was_expected(text, message, column):

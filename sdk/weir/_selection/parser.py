@@ -52,6 +52,7 @@ from weir._selection.attributes import (
 from weir._selection.selection import AssetSelection
 
 _EVERY_LEVEL = -1  # a parsed `*` traversal, before it becomes depth=None
+_DIGITS = frozenset("0123456789")  # not str.isdigit, which also accepts "²"
 
 
 def parse_selection(text: str, include_sources: bool = False) -> AssetSelection:
@@ -130,9 +131,9 @@ class _Parser:
             return _EVERY_LEVEL
         if char == "+":
             return self._count_pluses()
-        if char.isdigit():
+        if char in _DIGITS:
             end = self.pos
-            while end < len(self.text) and self.text[end].isdigit():
+            while self.text[end : end + 1] in _DIGITS:
                 end += 1
             after_plus = self.text[end + 1 : end + 2]
             if self.text[end : end + 1] == "+" and after_plus in syntax.PRIMARY_START_CHARS:
@@ -148,12 +149,12 @@ class _Parser:
         if self._peek() != "+":
             return None
         levels = self._count_pluses()
-        if not self._peek().isdigit():
+        if self._peek() not in _DIGITS:
             return levels
         if levels > 1:
             self._fail("expected either repeated '+' or '+N', not both")
         start = self.pos
-        while self._peek().isdigit():
+        while self._peek() in _DIGITS:
             self.pos += 1
         return int(self.text[start : self.pos])
 
@@ -172,7 +173,7 @@ class _Parser:
         if char == "*":
             self.pos += 1
             return AllSelection(self.include_sources)
-        if char and char in syntax.KEY_PART_CHARS:
+        if char in syntax.KEY_PART_CHARS:
             return self._word_primary(start)
         found = f"'{char}'" if char else "the end"
         what = "after the traversal" if after_traversal else "here"
@@ -194,7 +195,7 @@ class _Parser:
         return inner
 
     def _word_primary(self, start: int) -> AssetSelection:
-        while self._peek() and self._peek() in syntax.KEY_CHARS:
+        while self._peek() in syntax.KEY_CHARS:
             self.pos += 1
         word = self.text[start : self.pos]
         if self._peek() == ":":
@@ -273,7 +274,7 @@ class _Parser:
 
     def _bare(self, allowed: frozenset[str], label: str) -> str:
         start = self.pos
-        while self._peek() and self._peek() in allowed:
+        while self._peek() in allowed:
             self.pos += 1
         if self.pos == start:
             self._fail(f"expected a value after '{label}'")
@@ -298,7 +299,7 @@ class _Parser:
     # -- characters -----------------------------------------------------------------------------
 
     def _peek(self, ahead: int = 0) -> str:
-        """The character `ahead` of the cursor, or "" past the end."""
+        """The character `ahead` of the cursor, or "" past the end (in no character set)."""
         return self.text[self.pos + ahead : self.pos + ahead + 1]
 
     def _at_end(self) -> bool:

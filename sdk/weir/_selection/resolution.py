@@ -30,7 +30,7 @@ class Resolution:
         """`positions` without external assets unless `include_sources` (always a new set)."""
         if include_sources or self.index.all_executable:
             return set(positions)
-        return positions & self.index.executable
+        return set(positions & self.index.executable)
 
     def positions_of(self, keys: Iterable[AssetKey]) -> set[int]:
         """The positions of the keys the graph has; the others are remembered for one error."""

@@ -69,6 +69,8 @@ class AssetSelection:
         for item in assets:
             if isinstance(item, AssetsDefinition):
                 keys.extend(item.keys)
+            elif isinstance(item, AssetSpec):
+                keys.append(item.key)
             else:
                 keys.append(AssetKey.from_coercible(item))
         return KeysSelection(selected_keys=tuple(dict.fromkeys(keys)))
