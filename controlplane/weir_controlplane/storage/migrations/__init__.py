@@ -5,7 +5,8 @@ write a migration after changing `schema.py`::
 
     python -m weir_controlplane.storage.migrations revision -m "add ticks table"
 
-which autogenerates against a scratch SQLite database at head; review the result.
+which autogenerates against a scratch SQLite database at head; review the result and
+run `ruff format` on it.
 """
 
 from __future__ import annotations

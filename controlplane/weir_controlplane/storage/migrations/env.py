@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from weir_controlplane.storage.schema import metadata
+from weir_controlplane.storage.types import UTCDateTime
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -13,11 +16,20 @@ if connection is None:
         "weir_controlplane.storage.migrations.upgrade_to_head(engine)"
     )
 
+
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+    """Write our column types as plain SQLAlchemy ones, so migrations import nothing of ours."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 context.configure(
     connection=connection,
     target_metadata=metadata,
     # SQLite alters most columns only by copying the table; batch mode does that.
     render_as_batch=connection.dialect.name == "sqlite",
+    render_item=_render_item,
     compare_type=True,
 )
 context.run_migrations()
