@@ -272,8 +272,9 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     def __repr__(self) -> str:
         end = "" if self.end is None else f", end={self.end.isoformat()!r}"
         offset = f", end_offset={self.end_offset}" if self.end_offset else ""
+        # One eval-able form for every subclass (they compare equal to it anyway).
         return (
-            f"{type(self).__name__}(start={self.start.isoformat()!r}, fmt={self.fmt!r}"
+            f"TimeWindowPartitionsDefinition(start={self.start.isoformat()!r}, fmt={self.fmt!r}"
             f"{end}, timezone={self.timezone!r}, cron_schedule={self.cron_schedule!r}{offset})"
         )
 
@@ -377,8 +378,13 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     ) -> str:
         bounds = self._tick_bounds(current_time)
         as_of = "now" if current_time is None else f"as of {current_time.isoformat()}"
-        if isinstance(key, str) and self._tick_of_key(key) is None:
-            reason = f"it {self._why_not_a_window(key)}; "
+        tick = self._tick_of_key(key)
+        if tick is None:
+            reason = f"it {self._why_not_a_window(key)}; " if isinstance(key, str) else ""
+        elif bounds is not None and tick < bounds[0]:
+            reason = "it comes before the first partition; "
+        elif bounds is not None and tick >= bounds[1]:
+            reason = "it comes after the last partition; "
         else:
             reason = ""
         if bounds is None:

@@ -153,6 +153,8 @@ def missing_upstream_error(
 ) -> PartitionKeyError:
     shown = ", ".join(repr(k) for k in missing[:5])
     more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+    noun = "partition" if len(missing) == 1 else "partitions"
+    verb = "does" if len(missing) == 1 else "do"
     return PartitionKeyError(
-        f"Upstream partitions {shown}{more} do not exist in {upstream_def!r}{hint}"
+        f"Upstream {noun} {shown}{more} {verb} not exist in {upstream_def!r}{hint}"
     )
