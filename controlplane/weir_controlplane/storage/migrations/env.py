@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from weir_controlplane.storage.schema import metadata
 from weir_controlplane.storage.types import UTCDateTime
@@ -17,7 +18,7 @@ if connection is None:
     )
 
 
-def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our column types as plain SQLAlchemy ones, so migrations import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
