@@ -3,6 +3,8 @@ the control plane shows instead of a crash loop."""
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -13,6 +15,8 @@ from pathlib import Path
 
 from weir import Definitions
 
+USER_MODULE_PREFIX = "weir_user_code_"
+
 
 @dataclass(frozen=True)
 class CodeTarget:
@@ -22,18 +26,39 @@ class CodeTarget:
     module_name: str | None = None
     attribute: str | None = None  # which Definitions, when a module holds several
 
+    def to_args(self) -> list[str]:
+        """The command-line arguments that name this target (as `weir-codeserver` takes)."""
+        args = ["-f", os.path.abspath(self.python_file)] if self.python_file else []
+        args += ["-m", self.module_name] if self.module_name else []
+        return args + (["-a", self.attribute] if self.attribute else [])
+
     def describe(self) -> str:
         where = self.python_file or self.module_name or "?"
         return f"{where}:{self.attribute}" if self.attribute else where
 
 
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The -f / -m / -a options every entry point that loads user code takes."""
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("-f", "--python-file", help="a Python file that defines a weir.Definitions")
+    where.add_argument("-m", "--module-name", help="an importable module defining one")
+    parser.add_argument(
+        "-a", "--attribute", help="the Definitions' variable name, when the code defines several"
+    )
+
+
+def target_from_arguments(args: argparse.Namespace) -> CodeTarget:
+    return CodeTarget(args.python_file, args.module_name, args.attribute)
+
+
 class LoadError(Exception):
     """User code could not be loaded; `message` and `stack` go to the control plane."""
 
-    def __init__(self, message: str, stack: str = ""):
+    def __init__(self, message: str, stack: str = "", class_name: str = ""):
         super().__init__(message)
         self.message = message
         self.stack = stack
+        self.class_name = class_name
 
 
 def load_definitions(target: CodeTarget) -> Definitions:
@@ -45,6 +70,7 @@ def load_definitions(target: CodeTarget) -> Definitions:
         raise LoadError(
             f"Error loading {target.describe()}: {type(exc).__name__}: {exc}",
             _user_stack(exc),
+            type(exc).__name__,
         ) from exc
     return _find_definitions(module, target)
 
@@ -57,7 +83,9 @@ def _import(target: CodeTarget) -> object:
         directory = str(path.parent)
         if directory not in sys.path:
             sys.path.insert(0, directory)  # let the file import its siblings
-        name = f"weir_user_code_{abs(hash(str(path)))}"
+        # Named after the path, the same in every process: type names in the snapshot and
+        # pickled values must not change between loads.
+        name = f"{USER_MODULE_PREFIX}{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise LoadError(f"Cannot import {path}: not a Python file")

@@ -1,0 +1,312 @@
+"""Delivers one run's events to RunReportingService: numbered, batched, retried until stored.
+
+`emit` numbers each event (1, 2, 3, ... with no gaps) and returns at once; a sender thread
+ships batches: as soon as a batch is full, when nothing new arrived for a few
+milliseconds, or at once for the events that end a step or the run. Every event is
+kept until the control plane acknowledges it, so a lost reply or a control plane that is
+down (or restarting) only delays delivery: the same events are sent again, with capped
+exponential backoff, and stored once by their (run_id, sequence). A heartbeat thread
+calls Heartbeat every interval until the last event is acknowledged.
+
+Runs in the worker process only (it imports grpc).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
+
+log = logging.getLogger(__name__)
+E = events_pb2.RunEventType
+
+# Events after which the control plane should hear at once: a step or the run ended.
+_URGENT = frozenset(
+    {
+        E.RUN_EVENT_TYPE_RUN_STARTED,
+        E.RUN_EVENT_TYPE_STEP_SUCCESS,
+        E.RUN_EVENT_TYPE_STEP_FAILURE,
+        E.RUN_EVENT_TYPE_STEP_SKIPPED,
+        E.RUN_EVENT_TYPE_RUN_SUCCESS,
+        E.RUN_EVENT_TYPE_RUN_FAILURE,
+        E.RUN_EVENT_TYPE_RUN_CANCELED,
+    }
+)
+# Worth retrying for as long as the deadline allows; anything else is a refusal.
+_TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+_CHANNEL_OPTIONS = [
+    # Reconnect quickly once a restarted control plane listens again (gRPC's default
+    # backoff grows to two minutes).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 0),
+]
+
+
+@dataclass(frozen=True)
+class ReportingOptions:
+    batch_events: int = 1000  # the most events in one ReportEvents call
+    batch_bytes: int = 1024 * 1024
+    quiet_seconds: float = 0.005  # send after this long without a new event ...
+    max_delay_seconds: float = 0.05  # ... or this long after the oldest unsent one
+    call_timeout_seconds: float = 10.0
+    backoff_initial_seconds: float = 0.05
+    backoff_max_seconds: float = 2.0
+    # How long the control plane may stay unreachable before the events are given up.
+    give_up_after_seconds: float = 3600.0
+    # How often a refused batch (bad token, unknown run) is tried before giving up.
+    refusals_tolerated: int = 5
+
+
+class EventReporter:
+    """Numbers, buffers and delivers the events of one run.
+
+    >>> # reporter = EventReporter("run-1", "pid:1@host", "127.0.0.1:4000")
+    >>> # reporter.start(); reporter.emit(event); reporter.finish()
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        worker_id: str,
+        address: str,
+        *,
+        token: str = "",
+        deployment: str = "",
+        heartbeat_seconds: float = 10.0,
+        options: ReportingOptions | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_cancel: Callable[[], None] | None = None,
+    ):
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self.address = address
+        self.options = options or ReportingOptions()
+        self.heartbeat_seconds = heartbeat_seconds
+        self.metadata = tuple(
+            (k, v)
+            for k, v in (
+                ("authorization", f"Bearer {token}" if token else ""),
+                ("x-weir-deployment", deployment),
+            )
+            if v
+        )
+        self.on_progress = on_progress or (lambda last, acked: None)
+        self.on_cancel = on_cancel or (lambda: None)
+        self.last_sequence = 0
+        self.acknowledged_sequence = 0
+        self.gave_up = False
+        self._pending: deque[tuple[int, events_pb2.RunEvent]] = deque()
+        self._sent_upto = 0  # highest sequence in the batch being (or last) sent
+        self._urgent_upto = 0
+        self._oldest_unsent_at: float | None = None
+        self._closing = False
+        self._cond = threading.Condition()
+        self._stopped = threading.Event()
+        self._channel: grpc.Channel | None = None
+        self._stub: reporting_pb2_grpc.RunReportingServiceStub | None = None
+        self._threads: list[threading.Thread] = []
+
+    # ---- producer side -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
+        self._stub = reporting_pb2_grpc.RunReportingServiceStub(self._channel)
+        for target, name in ((self._send_loop, "weir-report"), (self._heartbeat_loop, "weir-hb")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def emit(self, event: events_pb2.RunEvent) -> int:
+        """Number `event` and queue it; returns its sequence."""
+        with self._cond:
+            self.last_sequence += 1
+            event.sequence = self.last_sequence
+            event.run_id = self.run_id
+            self._pending.append((self.last_sequence, event))
+            if self._oldest_unsent_at is None:
+                self._oldest_unsent_at = time.monotonic()
+            if event.event_type in _URGENT:
+                self._urgent_upto = self.last_sequence
+            self._cond.notify_all()
+            return self.last_sequence
+
+    def finish(self, timeout: float | None = None) -> bool:
+        """Wait until every event is acknowledged (or given up), then stop. True if all
+        events were stored."""
+        with self._cond:
+            self._closing = True
+            self._urgent_upto = self.last_sequence
+            self._cond.notify_all()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while self._pending and not self.gave_up:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            delivered = not self._pending
+        self._stopped.set()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+        if self._channel is not None:
+            self._channel.close()
+        return delivered
+
+    # ---- sender ------------------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        failures_since: float | None = None
+        attempt = 0
+        while not self._stopped.is_set():
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                response = self._stub.ReportEvents(  # type: ignore[union-attr]
+                    reporting_pb2.ReportEventsRequest(
+                        run_id=self.run_id, events=batch, worker_id=self.worker_id
+                    ),
+                    timeout=self.options.call_timeout_seconds,
+                    metadata=self.metadata,
+                )
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+                failures_since = failures_since or time.monotonic()
+                attempt += 1
+                if self._should_give_up(code, attempt, failures_since, exc):
+                    return
+                self._resend_from_ack()
+                self._stopped.wait(self._backoff(attempt))
+                continue
+            failures_since, attempt = None, 0
+            self._acknowledge(response.acknowledged_sequence, batch[-1].sequence)
+            if response.cancel_requested:
+                self.on_cancel()
+
+    def _next_batch(self) -> list[events_pb2.RunEvent] | None:
+        """Wait for events worth sending and take a batch, or None once stopped."""
+        opts = self.options
+        with self._cond:
+            while not self._stopped.is_set():
+                unsent = self.last_sequence - self._sent_upto
+                if unsent > 0 and (
+                    unsent >= opts.batch_events
+                    or self._urgent_upto > self._sent_upto
+                    or self._closing
+                ):
+                    break
+                if unsent > 0:
+                    seen = self.last_sequence
+                    waited = time.monotonic() - (self._oldest_unsent_at or time.monotonic())
+                    self._cond.wait(
+                        min(opts.quiet_seconds, max(0.0, opts.max_delay_seconds - waited))
+                    )
+                    if self.last_sequence == seen or waited >= opts.max_delay_seconds:
+                        break  # quiet for a moment, or waited long enough
+                    continue
+                self._cond.wait()
+            if self._stopped.is_set():
+                return None
+            batch: list[events_pb2.RunEvent] = []
+            size = 0
+            for sequence, event in self._pending:
+                if sequence <= self.acknowledged_sequence:
+                    continue
+                size += event.ByteSize()
+                if batch and (len(batch) >= opts.batch_events or size > opts.batch_bytes):
+                    break
+                batch.append(event)
+            self._sent_upto = batch[-1].sequence
+            self._oldest_unsent_at = (
+                None if self._sent_upto >= self.last_sequence else time.monotonic()
+            )
+            return batch
+
+    def _acknowledge(self, acknowledged: int, sent_upto: int) -> None:
+        with self._cond:
+            if acknowledged > self.acknowledged_sequence:
+                self.acknowledged_sequence = acknowledged
+            while self._pending and self._pending[0][0] <= self.acknowledged_sequence:
+                self._pending.popleft()
+            if self.acknowledged_sequence < sent_upto:
+                # Stored out of order or not at all: send again from the first gap.
+                self._sent_upto = self.acknowledged_sequence
+            self._cond.notify_all()
+            last, acked = self.last_sequence, self.acknowledged_sequence
+        self.on_progress(last, acked)
+
+    def _resend_from_ack(self) -> None:
+        with self._cond:
+            self._sent_upto = self.acknowledged_sequence
+
+    def _should_give_up(
+        self, code: grpc.StatusCode, attempt: int, failing_since: float, exc: grpc.RpcError
+    ) -> bool:
+        transient = code in _TRANSIENT
+        outage = time.monotonic() - failing_since
+        if transient and outage < self.options.give_up_after_seconds:
+            if attempt == 1:
+                _note(f"run {self.run_id}: {self.address} unreachable ({code.name}); retrying")
+            return False
+        if not transient and attempt < self.options.refusals_tolerated:
+            return False
+        detail = exc.details() if hasattr(exc, "details") else str(exc)
+        with self._cond:
+            lost = len(self._pending)
+            self.gave_up = True
+            self._cond.notify_all()
+        _note(
+            f"run {self.run_id}: giving up on {lost} undelivered events after {attempt} attempts "
+            f"over {outage:.0f}s: {code.name}: {detail}"
+        )
+        return True
+
+    def _backoff(self, attempt: int) -> float:
+        opts = self.options
+        delay = min(opts.backoff_max_seconds, opts.backoff_initial_seconds * 2 ** (attempt - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    # ---- heartbeat ---------------------------------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stopped.wait(self.heartbeat_seconds):
+            try:
+                response = self._stub.Heartbeat(  # type: ignore[union-attr]
+                    reporting_pb2.HeartbeatRequest(
+                        run_id=self.run_id,
+                        worker_id=self.worker_id,
+                        last_sequence=self.last_sequence,
+                    ),
+                    timeout=min(self.heartbeat_seconds, self.options.call_timeout_seconds),
+                    metadata=self.metadata,
+                )
+            except grpc.RpcError:
+                continue  # the sender reports outages; the next beat tries again
+            if response.cancel_requested:
+                self.on_cancel()
+
+
+def _note(text: str) -> None:
+    print(f"weir worker: {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,227 @@
+"""The code server's view of the runs it executes: start, cancel, status, shutdown.
+
+Workers are started by the zygote when there is one and it is alive, else spawned as
+fresh interpreters (logged: it is much slower). What a worker reports (status, last and
+acknowledged sequence) and the zygote's note of its exit arrive as status datagrams,
+read by one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from weir_protos.v1 import code_location_pb2
+
+from weir_codeserver import ipc
+from weir_codeserver.launchers import LauncherUnavailableError, SpawnLauncher, ZygoteLauncher
+from weir_codeserver.location import LoadedLocation
+from weir_codeserver.run_plan import prepare_run
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    worker_id: str
+    pid: int
+    launcher: str
+    accepted_at: float
+    status: str = "STARTING"  # a RunStatus name without its prefix
+    last_sequence: int = 0
+    acknowledged_sequence: int = 0
+    exit_code: int | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.exit_code is not None
+
+
+class RunSupervisor:
+    def __init__(
+        self,
+        location: LoadedLocation,
+        status_receiving: socket.socket,
+        status_sending: socket.socket,
+        zygote: ZygoteLauncher | None,
+    ):
+        self.location = location
+        self.zygote = zygote
+        self.spawner = SpawnLauncher(location.target, status_sending, self._on_exit)
+        self._status_receiving = status_receiving
+        self._status_sending = status_sending
+        self._records: dict[str, RunRecord] = {}
+        self._lock = threading.Lock()
+        self._closing = False
+        self._hostname = socket.gethostname()
+        status_receiving.settimeout(0.5)
+        self._reader = threading.Thread(target=self._read_status, name="weir-status", daemon=True)
+        self._reader.start()
+
+    # ---- RPC operations ----------------------------------------------------------------
+
+    def execute(self, request: code_location_pb2.ExecuteRunRequest) -> RunRecord:
+        """Start a worker for the run (once per run_id). Raises RunRequestError for a request
+        the definitions cannot run."""
+        accepted_at = time.time()
+        with self._lock:
+            known = self._records.get(request.run_id)
+            if known is not None:
+                return replace(known)
+        assert self.location.definitions is not None
+        prepare_run(self.location.definitions, self.location.resources, request)
+        payload = request.SerializeToString()
+        with self._lock:
+            known = self._records.get(request.run_id)
+            if known is not None:  # a concurrent retry of the same request won
+                return replace(known)
+            pid, launcher = self._launch(request.run_id, payload, accepted_at)
+            record = RunRecord(
+                run_id=request.run_id,
+                worker_id=f"pid:{pid}@{self._hostname}",
+                pid=pid,
+                launcher=launcher,
+                accepted_at=accepted_at,
+            )
+            self._records[request.run_id] = record
+            return replace(record)
+
+    def _launch(self, run_id: str, payload: bytes, accepted_at: float) -> tuple[int, str]:
+        if self.zygote is not None:
+            try:
+                return self.zygote.launch(run_id, payload, accepted_at), self.zygote.name
+            except LauncherUnavailableError as exc:
+                log.warning(
+                    "The zygote is gone (%s); run workers now start as fresh interpreters, "
+                    "which is slower",
+                    exc,
+                )
+                self.zygote = None
+        return self.spawner.launch(run_id, payload, accepted_at), self.spawner.name
+
+    def cancel(self, run_id: str) -> bool | None:
+        """True if a live worker was told to stop, False if the run had ended, None if unknown."""
+        with self._lock:
+            record = self._records.get(run_id)
+            if record is None:
+                return None
+            if not self._alive(record) or record.status in FINAL_STATUSES:
+                return False
+            record.status = "CANCELING"
+            pid = record.pid
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def status(self, run_id: str) -> tuple[RunRecord, bool] | None:
+        """A copy of the run's record and whether its worker is alive, or None if unknown."""
+        with self._lock:
+            record = self._records.get(run_id)
+            if record is None:
+                return None
+            return replace(record), self._alive(record)
+
+    def _alive(self, record: RunRecord) -> bool:
+        if record.ended:
+            return False
+        if record.launcher == ZygoteLauncher.name and (
+            self.zygote is None or not self.zygote.alive
+        ):
+            # No one is left to note the exit of this zygote's workers: ask the system.
+            try:
+                os.kill(record.pid, 0)
+            except ProcessLookupError:
+                record.exit_code = -1
+                return False
+        return True
+
+    # ---- status from workers and the zygote --------------------------------------------
+
+    def _read_status(self) -> None:
+        while not self._closing:
+            try:
+                note = ipc.recv_status(self._status_receiving)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if note is not None:
+                self._apply(note)
+
+    def _apply(self, note: dict) -> None:
+        with self._lock:
+            record = self._records.get(note.get("run_id", ""))
+            if record is None or record.pid != note.get("pid"):
+                return
+            if note["kind"] == "exit":
+                record.exit_code = int(note["code"])
+                self._log_exit(record)
+                return
+            record.last_sequence = max(record.last_sequence, int(note["last_sequence"]))
+            record.acknowledged_sequence = max(
+                record.acknowledged_sequence, int(note["acknowledged_sequence"])
+            )
+            status = note.get("status")
+            if status and not (status == "STARTED" and record.status == "CANCELING"):
+                record.status = status
+
+    def _on_exit(self, run_id: str, pid: int, code: int) -> None:
+        self._apply({"kind": "exit", "run_id": run_id, "pid": pid, "code": code})
+
+    def _log_exit(self, record: RunRecord) -> None:
+        if record.exit_code != 0:
+            log.warning(
+                "Run worker %s of run %s exited with %s",
+                record.worker_id,
+                record.run_id,
+                _describe_exit(record.exit_code),
+            )
+
+    # ---- shutdown ----------------------------------------------------------------------
+
+    def shutdown(self, grace: float) -> None:
+        """Cancel live runs, give their workers `grace` seconds to report, kill the rest."""
+        with self._lock:
+            live = [r for r in self._records.values() if self._alive(r)]
+        for record in live:
+            _signal(record.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(self._still_running(r) for r in live):
+            time.sleep(0.05)
+        for record in live:
+            if self._still_running(record):
+                log.warning("Killing run worker %s of run %s", record.worker_id, record.run_id)
+                _signal(record.pid, signal.SIGKILL)
+        self._closing = True
+        if self.zygote is not None:
+            self.zygote.close()
+        self._reader.join(timeout=1.0)
+
+    def _still_running(self, record: RunRecord) -> bool:
+        with self._lock:
+            return self._alive(record)
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"

@@ -1,0 +1,193 @@
+"""SDK values as weir.v1 messages: asset keys, typed metadata, errors, times, JSON structs.
+
+Shared by the definitions snapshot, run events and tick replies. Every function here is
+pure and imports only protobuf, never grpc, so the run-worker zygote can load it before
+any gRPC object exists.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
+from weir import AssetKey, MetadataValue
+from weir._metadata import wrap_metadata_value
+from weir_protos.v1 import common_pb2
+
+from weir_codeserver.loader import USER_MODULE_PREFIX
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def asset_key_message(key: AssetKey) -> common_pb2.AssetKey:
+    return common_pb2.AssetKey(path=key.path)
+
+
+def asset_key_from_message(message: common_pb2.AssetKey) -> AssetKey:
+    return AssetKey(list(message.path))
+
+
+def check_key_message(asset_key: AssetKey, name: str) -> common_pb2.AssetCheckKey:
+    return common_pb2.AssetCheckKey(asset_key=asset_key_message(asset_key), name=name)
+
+
+def timestamp_message(when: datetime | float) -> timestamp_pb2.Timestamp:
+    seconds = when.timestamp() if isinstance(when, datetime) else float(when)
+    whole = math.floor(seconds)
+    return timestamp_pb2.Timestamp(seconds=whole, nanos=round((seconds - whole) * 1e9) % 10**9)
+
+
+def timestamp_to_datetime(message: timestamp_pb2.Timestamp) -> datetime:
+    return datetime.fromtimestamp(message.seconds + message.nanos / 1e9, tz=UTC)
+
+
+def duration_message(value: timedelta | float) -> duration_pb2.Duration:
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    whole = math.floor(seconds)
+    return duration_pb2.Duration(seconds=whole, nanos=round((seconds - whole) * 1e9) % 10**9)
+
+
+def duration_seconds(message: duration_pb2.Duration) -> float:
+    return message.seconds + message.nanos / 1e9
+
+
+def struct_message(value: Mapping[str, Any] | None) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    if value:
+        struct.update(_jsonable(value))
+    return struct
+
+
+def struct_to_dict(message: struct_pb2.Struct) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
+
+
+def json_value_message(value: Any) -> struct_pb2.Value:
+    message = struct_pb2.Value()
+    message.MergeFrom(json_format.ParseDict(_jsonable(value), struct_pb2.Value()))
+    return message
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples become lists and non-finite floats become strings, which JSON cannot hold."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def metadata_value_message(value: MetadataValue) -> common_pb2.MetadataValue:
+    """One typed value as the wire's `oneof`; kinds the wire lacks travel as text."""
+    kind, raw = value.kind, value.value
+    message = common_pb2.MetadataValue()
+    if kind == "null" or raw is None:
+        message.null = struct_pb2.NULL_VALUE
+    elif kind == "int":
+        if _INT64_MIN <= raw <= _INT64_MAX:
+            message.int = raw
+        else:  # Python ints are unbounded; the wire's are 64-bit
+            message.text = str(raw)
+    elif kind in ("text", "url", "path", "md"):
+        setattr(message, kind, str(raw))
+    elif kind == "float":
+        message.float = float(raw)
+    elif kind == "bool":
+        message.bool = bool(raw)
+    elif kind == "json":
+        message.json.CopyFrom(json_value_message(raw))
+    elif kind == "asset":
+        message.asset.path.extend(AssetKey.from_coercible(raw).path)
+    elif kind == "table_schema":
+        for column in raw.columns:
+            message.table_schema.columns.add(
+                name=column.name, type=column.type, description=column.description or ""
+            )
+    elif kind == "timestamp":
+        message.timestamp.CopyFrom(timestamp_message(raw))
+    else:
+        message.text = str(raw)
+    return message
+
+
+def metadata_entries(metadata: Mapping[str, Any] | None) -> list[common_pb2.MetadataEntry]:
+    """Entries in the order the user wrote them; plain values are wrapped first."""
+    return [
+        common_pb2.MetadataEntry(
+            label=str(label), value=metadata_value_message(wrap_metadata_value(str(label), value))
+        )
+        for label, value in (metadata or {}).items()
+    ]
+
+
+def metadata_from_entries(entries: Iterable[common_pb2.MetadataEntry]) -> dict[str, MetadataValue]:
+    """The reverse, for values the control plane hands to sensors."""
+    out: dict[str, MetadataValue] = {}
+    for entry in entries:
+        out[entry.label] = _metadata_value_from_message(entry.value)
+    return out
+
+
+def _metadata_value_from_message(message: common_pb2.MetadataValue) -> MetadataValue:
+    kind = message.WhichOneof("value")
+    if kind is None or kind == "null":
+        return MetadataValue.null()
+    if kind == "json":
+        return MetadataValue.json(json_format.MessageToDict(message.json))
+    if kind == "asset":
+        return MetadataValue.asset(AssetKey(list(message.asset.path)))
+    if kind == "table_schema":
+        from weir import TableColumn, TableSchema
+
+        columns = [
+            TableColumn(c.name, c.type, c.description or None) for c in message.table_schema.columns
+        ]
+        return MetadataValue.table_schema(TableSchema(columns))
+    if kind == "timestamp":
+        return MetadataValue.text(timestamp_to_datetime(message.timestamp).isoformat())
+    constructor = getattr(MetadataValue, kind)
+    return constructor(getattr(message, kind))
+
+
+def error_message(
+    message: str, class_name: str = "", stack: str = "", cause: Any = None
+) -> common_pb2.Error:
+    error = common_pb2.Error(
+        message=message or class_name or "error", class_name=class_name, stack=stack
+    )
+    if cause is not None:
+        error.cause.CopyFrom(error_info_message(cause))
+    return error
+
+
+def error_info_message(info: Any) -> common_pb2.Error:
+    """The SDK's ErrorInfo (message, cls_name, stack, cause) as a wire Error."""
+    return error_message(info.message, info.cls_name, info.stack, info.cause)
+
+
+def exception_message(exc: BaseException) -> common_pb2.Error:
+    from weir._execution.step import error_info
+
+    return error_info_message(error_info(exc))
+
+
+def python_type_name(obj: Any) -> str:
+    """A stable, readable type name: weir's own classes as ``weir.Name``.
+
+    Classes of a user file loaded by path are named after the file, e.g. ``defs.Warehouse``.
+    """
+    cls = type(obj)
+    module = cls.__module__ or ""
+    if module == "weir" or module.startswith("weir."):
+        return f"weir.{cls.__qualname__}"
+    if module.startswith(USER_MODULE_PREFIX):  # a file loaded by path: name it by the file
+        path = getattr(sys.modules.get(module), "__file__", None) or module
+        module = os.path.splitext(os.path.basename(path))[0]
+    return f"{module}.{cls.__qualname__}" if module and module != "builtins" else cls.__qualname__

@@ -1,0 +1,59 @@
+"""A run worker in a fresh interpreter: the code server's fallback when it has no zygote.
+
+    python -m weir_codeserver.worker_main --status-fd N --accepted-at T -f defs.py < request
+
+Loads the user's code itself (the slow part the zygote exists to avoid), reads the
+serialized ExecuteRunRequest from stdin and runs it like a forked worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+
+from weir_codeserver.ipc import StatusSender
+from weir_codeserver.loader import (
+    LoadError,
+    add_target_arguments,
+    load_definitions,
+    target_from_arguments,
+)
+from weir_codeserver.run_plan import bound_resources
+from weir_codeserver.worker import (
+    CancelFlag,
+    install_cancel_handlers,
+    report_start_failure,
+    run_worker_process,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the code server decides about shutdown
+    cancel = CancelFlag()
+    install_cancel_handlers(cancel)
+    parser = argparse.ArgumentParser(prog="python -m weir_codeserver.worker_main")
+    parser.add_argument("--status-fd", type=int, required=True)
+    parser.add_argument("--accepted-at", type=float, required=True)
+    add_target_arguments(parser)
+    args = parser.parse_args(argv)
+    request = sys.stdin.buffer.read()
+    status = StatusSender(socket.socket(fileno=args.status_fd))
+    try:
+        defs = load_definitions(target_from_arguments(args))
+    except LoadError as exc:
+        return report_start_failure(request, exc.message, exc.class_name)
+    return run_worker_process(
+        defs,
+        bound_resources(defs),
+        request,
+        launch="fresh interpreter",
+        accepted_at=args.accepted_at,
+        status=status,
+        cancel=cancel,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""ExecuteRun, CancelRun and GetRunStatus against a real code server, with events reported
+to an in-test RunReportingService."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import grpc
+import pytest
+from codeserver_harness import CODE, WAIT, E, event_types, execute_request
+from google.protobuf import duration_pb2
+from weir_protos.v1 import code_location_pb2, runs_pb2
+
+PIPELINE = CODE / "pipeline.py"
+
+
+def _status(server, run_id):
+    return server.stub.GetRunStatus(code_location_pb2.GetRunStatusRequest(run_id=run_id))
+
+
+def _wait_until(predicate, what):
+    """Poll something only the code server knows (no event to wait on), up to WAIT."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_run_reports_every_event_in_order_with_gapless_sequences(
+    start_codeserver, collector, weir_home
+):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(
+        reporting.address, "numbers", "total", reporting_token="tok-1", deployment="staging"
+    )
+
+    reply = server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert [e.sequence for e in run] == list(range(1, len(run) + 1))
+    types = event_types(run)
+    assert types[0] == "RUN_STARTED"
+    assert types[-1] == "RUN_SUCCESS"
+    assert types.count("ASSET_MATERIALIZATION_PLANNED") == 2
+    steps = [(t, e.step_key) for t, e in zip(types, run, strict=True) if t.startswith("STEP_")]
+    assert steps == [
+        ("STEP_START", "numbers"),
+        ("STEP_SUCCESS", "numbers"),
+        ("STEP_START", "total"),
+        ("STEP_SUCCESS", "total"),
+    ]
+    assert any(e.log.text == "adding 3 numbers" for e in run if e.HasField("log"))
+    # Served code locations store values with the filesystem I/O manager under $WEIR_HOME.
+    stored = [e.materialization for e in run if e.HasField("materialization")]
+    assert [m.asset_key.path for m in stored] == [["numbers"], ["total"]]
+    assert json.loads((weir_home / "storage" / "total.json").read_text()) == 6
+    # Every call names the worker and carries the run's token and deployment.
+    assert events.worker_ids == {reply.worker_id}
+    assert all(m["authorization"] == "Bearer tok-1" for m in events.metadata)
+    assert all(m["x-weir-deployment"] == "staging" for m in events.metadata)
+
+
+def test_failing_asset_fails_the_run_with_its_error_text(start_codeserver, collector):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "numbers", "boom", "after_boom")
+
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    failure = next(e for e in run if e.event_type == E.RUN_EVENT_TYPE_STEP_FAILURE)
+    assert failure.step_key == "boom"
+    assert failure.step_failure.error.class_name == "ValueError"
+    assert failure.step_failure.error.message == "kaboom: 3 numbers are too many"
+    assert "kaboom" in failure.message
+    skipped = [e.step_key for e in run if e.event_type == E.RUN_EVENT_TYPE_STEP_SKIPPED]
+    assert skipped == ["after_boom"]
+    end = run[-1]
+    assert end.event_type == E.RUN_EVENT_TYPE_RUN_FAILURE
+    assert list(end.run_failure.failed_step_keys) == ["boom"]
+    assert "ValueError: kaboom: 3 numbers are too many" in end.message
+    # The step that succeeded keeps its materialization.
+    assert [e.step_key for e in run if e.HasField("materialization")] == ["numbers"]
+
+
+def test_execute_run_twice_starts_one_worker(start_codeserver, collector):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "numbers")
+
+    first = server.stub.ExecuteRun(request)
+    second = server.stub.ExecuteRun(request)
+
+    assert first.worker_id == second.worker_id
+    events.wait_for_end(request.run_id)
+    assert events.worker_ids == {first.worker_id}
+
+
+def test_execute_run_refuses_unknown_assets_and_bad_partitions(start_codeserver, collector):
+    _, reporting = collector
+    server = start_codeserver(PIPELINE)
+
+    with pytest.raises(grpc.RpcError) as unknown:
+        server.stub.ExecuteRun(execute_request(reporting.address, "numbers", "nope"))
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "nope" in unknown.value.details()
+
+    with pytest.raises(grpc.RpcError) as partitioned:
+        server.stub.ExecuteRun(execute_request(reporting.address, "numbers", partition_key="x"))
+    assert partitioned.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "partition" in partitioned.value.details()
+
+
+def test_cancel_stops_between_steps_keeping_finished_steps(start_codeserver, collector, gate):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "gated", "after_gate", "last")
+    server.stub.ExecuteRun(request)
+    events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+
+    reply = server.stub.CancelRun(
+        code_location_pb2.CodeLocationServiceCancelRunRequest(run_id=request.run_id)
+    )
+    assert reply.was_running
+    assert _status(server, request.run_id).status == runs_pb2.RUN_STATUS_CANCELING
+    (gate / f"{request.run_id}.open").touch()  # the running step finishes
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_CANCELED
+    assert [e.step_key for e in run if e.HasField("materialization")] == ["gated"]
+    skipped = [e.step_key for e in run if e.event_type == E.RUN_EVENT_TYPE_STEP_SKIPPED]
+    assert skipped == ["after_gate", "last"]
+    _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to exit")
+    assert _status(server, request.run_id).status == runs_pb2.RUN_STATUS_CANCELED
+    again = server.stub.CancelRun(
+        code_location_pb2.CodeLocationServiceCancelRunRequest(run_id=request.run_id)
+    )
+    assert not again.was_running
+
+
+def test_cancel_requested_by_the_control_plane_reply_stops_the_run(
+    start_codeserver, collector, gate
+):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(
+        reporting.address,
+        "gated",
+        "after_gate",
+        heartbeat_interval=duration_pb2.Duration(nanos=50_000_000),
+    )
+    server.stub.ExecuteRun(request)
+    events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+
+    with events.cond:
+        events.cancel_requested.add(request.run_id)
+        beats = events.heartbeats
+    # The worker sends a heartbeat only after handling the reply to the one before.
+    events.wait_for(lambda: events.heartbeats >= beats + 2, "two heartbeats")
+    (gate / f"{request.run_id}.open").touch()
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_CANCELED
+    assert [e.step_key for e in run if e.HasField("materialization")] == ["gated"]
+
+
+def test_killed_worker_is_reported_dead(start_codeserver, collector):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "gated")
+    reply = server.stub.ExecuteRun(request)
+    events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+    reported = len(events.run_events(request.run_id))
+    # The worker tells the server how far the control plane has acknowledged.
+    _wait_until(
+        lambda: _status(server, request.run_id).acknowledged_sequence >= reported,
+        "the acknowledged sequence to reach the server",
+    )
+    status = _status(server, request.run_id)
+    assert status.worker_alive and status.status == runs_pb2.RUN_STATUS_STARTED
+
+    os.kill(int(reply.worker_id.split(":")[1].split("@")[0]), signal.SIGKILL)
+
+    _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to die")
+    status = _status(server, request.run_id)
+    assert status.worker_id == reply.worker_id
+    assert status.status == runs_pb2.RUN_STATUS_STARTED  # it never reached a final status
+    assert status.last_sequence == status.acknowledged_sequence == reported
+    canceled = server.stub.CancelRun(
+        code_location_pb2.CodeLocationServiceCancelRunRequest(run_id=request.run_id)
+    )
+    assert not canceled.was_running
+
+
+def test_unknown_run_is_not_found(start_codeserver):
+    server = start_codeserver(PIPELINE)
+    with pytest.raises(grpc.RpcError) as status:
+        _status(server, "no-such-run")
+    assert status.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as cancel:
+        server.stub.CancelRun(code_location_pb2.CodeLocationServiceCancelRunRequest(run_id="x"))
+    assert cancel.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_without_the_zygote_workers_start_as_fresh_interpreters(start_codeserver, collector):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    zygote = _children(server.process.pid)
+    assert len(zygote) == 1
+    os.kill(zygote[0], signal.SIGKILL)
+    request = execute_request(reporting.address, "numbers", "total")
+
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    engine = next(e for e in run if e.event_type == E.RUN_EVENT_TYPE_ENGINE)
+    assert "fresh interpreter" in engine.message
+    _wait_until(lambda: "zygote is gone" in "".join(server.output), "the fallback to be logged")
+
+
+def test_sigterm_cancels_live_runs_and_exits(start_codeserver, collector, gate):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "gated", "after_gate")
+    server.stub.ExecuteRun(request)
+    events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+
+    server.process.send_signal(signal.SIGTERM)
+    (gate / f"{request.run_id}.open").touch()
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_CANCELED
+    assert server.process.wait(WAIT) == 0
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def test_finished_workers_are_reaped(start_codeserver, collector):
+    """Workers are children of the zygote; once one exits, no zombie stays behind."""
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "numbers")
+    server.stub.ExecuteRun(request)
+    events.wait_for_end(request.run_id)
+    _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to exit")
+    (zygote,) = _children(server.process.pid)
+    assert _children(zygote) == []
