@@ -31,7 +31,9 @@ def decode_after(cursor: str) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return base64.b64decode(
+            cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True
+        ).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidArgumentError(
             f"cursor {cursor!r} is not valid; pass back a nextCursor from an earlier page"
