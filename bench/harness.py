@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import gc
 import importlib
 import importlib.metadata
 import json
@@ -32,6 +33,34 @@ from typing import Any
 from bench.spec import IMPLEMENTATIONS, Workload, WorkloadError, load
 
 MODULE_NAMES = {"weir": "weir", "dagster": "dagster"}
+
+
+class GcClock:
+    """Time spent in cyclic garbage collection while a timed block runs.
+
+    cProfile charges a collection to whichever function happened to allocate, so a graph
+    of many objects looks slow in unrelated places; this says how much was really the GC.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.seconds = 0.0
+        self.full_collections = 0
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: Mapping[str, int]) -> None:
+        if not self.active:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self.full_collections += info["generation"] == 2
+            self._started = None
+
+
+GC_CLOCK = GcClock()
+gc.callbacks.append(GC_CLOCK)
 
 
 class BenchContext:
@@ -56,6 +85,8 @@ class BenchContext:
         self.params = dict(params)
         self.profile_path = profile_path
         self.seconds: list[float] = []
+        self.gc_seconds = 0.0
+        self.full_collections = 0
         self.notes: dict[str, Any] = {}
         self._profiler = profiler
 
@@ -69,14 +100,19 @@ class BenchContext:
         """Time the block (several blocks in one run add up); profile it when asked to."""
         if self._profiler is not None:
             self._profiler.enable()
+        gc_before, full_before = GC_CLOCK.seconds, GC_CLOCK.full_collections
+        GC_CLOCK.active = True
         start = time.perf_counter()
         try:
             yield
         finally:
             elapsed = time.perf_counter() - start
+            GC_CLOCK.active = False
             if self._profiler is not None:
                 self._profiler.disable()
         self.seconds.append(elapsed)
+        self.gc_seconds += GC_CLOCK.seconds - gc_before
+        self.full_collections += GC_CLOCK.full_collections - full_before
 
     def record(self, seconds: float) -> None:
         """Add a time measured elsewhere (for example inside a child interpreter)."""
@@ -149,15 +185,19 @@ def measure(
                 profiler.dump_stats(profile_path)
             line["profile"] = profile_path
             return line
-        runs = []
+        runs, gc_shares, full_collections = [], [], []
         for _ in range(repeat or workload.repeat):
             ctx = BenchContext(implementation, params)
             runs.append(_run_once(workload, ctx))
+            gc_shares.append(ctx.gc_seconds / runs[-1] if runs[-1] else 0.0)
+            full_collections.append(ctx.full_collections)
             notes.update(ctx.notes)
     except Unavailable as exc:
         line["unavailable"] = str(exc)
         return line
     line.update(summarize(runs))
+    line["gc_share"] = statistics.median(gc_shares)
+    line["gc_full_collections"] = statistics.median(full_collections)
     count = workload.unit_count(params)
     if count:
         line["unit"] = workload.unit[1] if workload.unit else None

@@ -298,6 +298,12 @@ def render(rows: Sequence[Row], environment: Mapping[str, str], quick: bool) -> 
         for row in missed:
             verdict = "; ".join(row.missed() or []) or "target met"
             lines.append(f"- **{row.workload.title}** ({row.label or 'default'}): {verdict}")
+            if row.weir and row.weir.get("gc_share"):
+                lines.append(
+                    f"  - cyclic garbage collection: {row.weir['gc_share']:.0%} of the timed "
+                    f"time ({row.weir.get('gc_full_collections', 0):g} full collections per run; "
+                    "cProfile charges it to whichever function allocated)"
+                )
             lines += [f"  - {text}" for text in row.profile or ["(not profiled)"]]
         for row in unavailable:
             lines.append(

@@ -113,7 +113,7 @@ def profile_slug(workload: str, params: Mapping[str, Any]) -> str:
 
 
 def environment(
-    lines: Sequence[Mapping[str, Any]], quick: bool, repeat: int | None
+    lines: Sequence[Mapping[str, Any]], quick: bool, repeat: int | None, load: str
 ) -> dict[str, str]:
     versions = {
         line["implementation"]: line.get("version") for line in lines if line.get("version")
@@ -126,6 +126,7 @@ def environment(
         "Python": ", ".join(pythons) or platform.python_version(),
         "versions": ", ".join(f"{impl} {v}" for impl, v in sorted(versions.items())) or "-",
         "timed runs per measurement": str(repeat) if repeat else "each workload's REPEAT (≥ 3)",
+        "load average (1 min) at start / end": load,
     }
 
 
@@ -228,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         workloads = [w for w in workloads if w.name in args.only]
     implementations = ("weir", "dagster") if args.impl == "both" else (args.impl,)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
+    # Other work on the machine skews every figure; the table says how busy it was.
+    load_at_start = os.getloadavg()[0]
     suffix = "-quick" if args.quick else ""
     lines = measure_all(
         workloads, implementations, args.quick, args.repeat, WORK_DIR / f"results{suffix}.jsonl"
@@ -239,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (
         WORK_DIR / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS.md"
     )
-    output.write_text(render(rows, environment(lines, args.quick, args.repeat), args.quick))
+    load = f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    text = render(rows, environment(lines, args.quick, args.repeat, load), args.quick)
+    output.write_text(text)
     print(f"wrote {output}", file=sys.stderr)
     return 1 if any("error" in line for line in lines) else 0
 
