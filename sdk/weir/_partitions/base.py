@@ -87,7 +87,7 @@ class PartitionsDefinition(ABC):
         end: str | None = None,
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
-    ) -> list[str]:
+    ) -> Sequence[str]:
         """The keys from `start` to `end`, both included (or one `PartitionKeyRange`).
 
         >>> from weir import StaticPartitionsDefinition

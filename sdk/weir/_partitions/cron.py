@@ -35,7 +35,7 @@ _MONTHS = {
     )
 }
 _WEEKDAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
@@ -250,21 +250,21 @@ class ScheduleClock:
         gaps = _cyclic_gaps(self._phases)
         tick = self._next_periodic(start)
         local = local_of(tick)
-        offset = local.utcoffset()
+        offset = _seconds(local)
         while True:
             yield tick, local
             gap = gaps.get(local.minute * 60 + local.second)
             if gap is not None:
                 candidate = local_of(tick + gap)
-                change = candidate.utcoffset() - offset  # type: ignore[operator]
+                candidate_offset = _seconds(candidate)
                 # An offset change of whole hours keeps the wall-clock minutes, so the
                 # candidate is still the next tick; anything else takes the careful path.
-                if not change or change.seconds % 3600 == 0:
-                    tick, local, offset = tick + gap, candidate, offset + change
+                if (candidate_offset - offset) % 3600 == 0:
+                    tick, local, offset = tick + gap, candidate, candidate_offset
                     continue
             tick = self._next_periodic(tick + 1)
             local = local_of(tick)
-            offset = local.utcoffset()
+            offset = _seconds(local)
 
     # -- every-hour schedules ------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ _DATE_DIRECTIVES = frozenset("aAbBCdDeFgGhjmuUVwWyY")
 _TIME_DIRECTIVES = frozenset("HIMpRST")
 # Fixed-width directives parsed by position, with their widths.
 _WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
-_FIELD_ORDER = "YmdHMS"
 _CACHE_LIMIT = 8192
 
 
@@ -172,7 +171,9 @@ def _parse_fixed(
     values = {"Y": 1900, "m": 1, "d": 1, "H": 0, "M": 0, "S": 0}
     for position, directive in fields:
         values[directive] = int(body[position : position + _WIDTHS[directive]])
-    return datetime(*(values[f] for f in _FIELD_ORDER), tzinfo=offset)  # type: ignore[misc]
+    return datetime(
+        values["Y"], values["m"], values["d"], values["H"], values["M"], values["S"], tzinfo=offset
+    )
 
 
 def _parse_offset(text: str) -> timezone:

@@ -150,7 +150,7 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         self,
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
-    ) -> list[MultiPartitionKey]:  # type: ignore[override]
+    ) -> list[MultiPartitionKey]:
         per_dimension = [
             d.partitions_def.get_partition_keys(current_time, dynamic_partitions_store)
             for d in self._dimensions
@@ -199,7 +199,7 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         end: str | None = None,
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
-    ) -> list[MultiPartitionKey]:  # type: ignore[override]
+    ) -> list[MultiPartitionKey]:
         """Every combination of each dimension's own range from `start` to `end`, as in Dagster.
 
         >>> from weir import StaticPartitionsDefinition

@@ -316,7 +316,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     def _keys_between(self, start_tick: int, stop: int) -> list[str]:
         """Keys of the windows starting at ticks in [start_tick, stop)."""
         fmt = self._key_format.format
-        keys = []
+        keys: list[str] = []
         for tick, local in self._clock.iter_ticks(start_tick):
             if tick >= stop:
                 return keys

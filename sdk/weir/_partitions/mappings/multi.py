@@ -273,7 +273,8 @@ def _map(
 
     def parts(key: str) -> dict[str | None, str]:
         if isinstance(from_def, MultiPartitionsDefinition):
-            return dict(from_def.get_partition_key_from_str(key).keys_by_dimension)
+            by_name = from_def.get_partition_key_from_str(key).keys_by_dimension
+            return {name: value for name, value in by_name.items()}
         return {None: key}
 
     to_names: list[str | None] = (
