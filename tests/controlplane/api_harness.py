@@ -143,6 +143,17 @@ def serving(storage: Storage) -> Iterator[ApiServer]:
     registry = CodeLocationRegistry(storage)
     coordinator = RunCoordinator(storage, registry, RunSettings())
     api = ControlPlaneApi.build(storage, registry, coordinator)
+    try:
+        with serving_api(api, storage) as (grpc_port, http_port, channel):
+            yield ApiServer(storage, registry, coordinator, api, grpc_port, http_port, channel)
+    finally:
+        coordinator.stop()
+        registry.stop()
+
+
+@contextmanager
+def serving_api(api: ControlPlaneApi, storage: Storage) -> Iterator[tuple[int, int, grpc.Channel]]:
+    """`api` on a gRPC port and an HTTP port (uvicorn): (grpc port, http port, channel)."""
     server, grpc_port = create_server(GrpcServerConfig(api=api))
     server.start()
     http_port = free_port()
@@ -165,14 +176,12 @@ def serving(storage: Storage) -> Iterator[ApiServer]:
         f"127.0.0.1:{grpc_port}", options=[("grpc.enable_http_proxy", 0)]
     )
     try:
-        yield ApiServer(storage, registry, coordinator, api, grpc_port, http_port, channel)
+        yield grpc_port, http_port, channel
     finally:
         channel.close()
-        coordinator.stop()
         http.should_exit = True
         thread.join(10)
         server.stop(None).wait(10)
-        registry.stop()
 
 
 def event(
