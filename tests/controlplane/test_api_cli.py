@@ -1,0 +1,194 @@
+"""`weir assets …` and `weir runs …` against a control plane's HTTP API on a real port."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from api_harness import (
+    ApiServer,
+    add_location,
+    asset,
+    deployment,
+    event,
+    free_port,
+    key,
+    materialized,
+    serving,
+    snapshot,
+)
+from weir_controlplane.cli import main
+from weir_controlplane.client import WeirClient
+from weir_controlplane.errors import ControlPlaneUnreachableError, NotFoundError
+from weir_controlplane.storage import DeploymentScope, Storage
+from weir_protos.v1 import common_pb2, events_pb2
+from weir_protos.v1 import control_plane_pb2 as cp
+
+E = events_pb2
+
+
+@pytest.fixture(scope="module")
+def server(storage: Storage) -> Any:
+    with serving(storage) as api_server:
+        yield api_server
+
+
+@pytest.fixture
+def etl(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(
+            asset("raw/orders", group="ingest", kinds=["s3"]),
+            asset("orders", deps=["raw/orders"], group="sales", kinds=["python"]),
+            asset("revenue", deps=["orders"], group="sales", checks=["positive"]),
+        ),
+    )
+    return scope
+
+
+def weir(
+    server: ApiServer, scope: DeploymentScope, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the `weir` command against the test server; (exit code, stdout, stderr)."""
+    code = main([*args, "--url", server.http_url, "--deployment", scope.name])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def columns(output: str) -> list[dict[str, str]]:
+    """Parse an aligned table: each column starts where its header starts."""
+    header, *rows = output.rstrip("\n").splitlines()
+    # Headers are separated by two spaces or more; one space is inside a header.
+    found = list(re.finditer(r"\S+(?: \S+)*", header))
+    names = [match.group() for match in found]
+    starts = [match.start() for match in found]
+    ends = [*starts[1:], None]
+    return [
+        {name: row[start:end].strip() for name, start, end in zip(names, starts, ends, strict=True)}
+        for row in rows
+    ]
+
+
+def launch(server: ApiServer, scope: DeploymentScope, *names: str) -> str:
+    request = cp.LaunchRunRequest(asset_keys=[key(name) for name in names])
+    return server.control_plane().LaunchRun(request, metadata=deployment(scope)).run.run_id
+
+
+def test_assets_list_prints_an_aligned_table(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = launch(server, etl, "orders")
+    server.report(
+        etl,
+        run_id,
+        event(1, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")),
+    )
+    code, out, _ = weir(server, etl, capsys, "assets", "list")
+    assert code == 0
+    rows = columns(out)
+    assert [row["KEY"] for row in rows] == ["orders", "raw/orders", "revenue"]
+    by_key = {row["KEY"]: row for row in rows}
+    assert by_key["orders"]["LOCATION"] == "etl"
+    assert by_key["orders"]["GROUP"] == "sales"
+    assert by_key["raw/orders"]["KINDS"] == "s3"
+    assert by_key["revenue"]["CHECKS"] == "0/0 passed of 1"
+    assert by_key["orders"]["LAST MATERIALIZED"] != "never"
+    assert by_key["revenue"]["LAST MATERIALIZED"] == "never"
+
+    code, out, _ = weir(
+        server, etl, capsys, "assets", "list", "--group", "sales", "--kind", "python"
+    )
+    assert [row["KEY"] for row in columns(out)] == ["orders"]
+    code, out, _ = weir(server, etl, capsys, "assets", "list", "--group", "none")
+    assert out.strip() == "No assets match."
+
+
+def test_assets_lineage_shows_each_assets_dependencies(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = weir(server, etl, capsys, "assets", "lineage", "orders", "--downstream", "1")
+    assert code == 0
+    rows = columns(out)
+    assert [(row["KEY"], row["DEPENDS ON"]) for row in rows] == [
+        ("raw/orders", "-"),
+        ("orders", "raw/orders"),
+        ("revenue", "orders"),
+    ]
+
+
+def test_runs_list_show_and_cancel(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = launch(server, etl, "orders")
+    server.report(
+        etl,
+        failed,
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        event(
+            2,
+            E.RUN_EVENT_TYPE_STEP_FAILURE,
+            step="orders",
+            step_failure=E.StepFailure(
+                error=common_pb2.Error(class_name="KeyError", message="'customer_id'")
+            ),
+        ),
+        event(3, E.RUN_EVENT_TYPE_RUN_FAILURE, message="Step orders failed: KeyError"),
+    )
+    queued = launch(server, etl, "revenue")
+
+    code, out, _ = weir(server, etl, capsys, "runs", "list")
+    assert code == 0
+    rows = columns(out)
+    assert [(row["RUN ID"], row["STATUS"]) for row in rows] == [
+        (queued, "QUEUED"),
+        (failed, "FAILURE"),
+    ]
+    code, out, _ = weir(server, etl, capsys, "runs", "list", "--status", "failure")
+    assert [row["RUN ID"] for row in columns(out)] == [failed]
+
+    code, out, _ = weir(server, etl, capsys, "runs", "show", failed)
+    assert code == 0
+    assert f"Run {failed}" in out
+    assert "Status:    FAILURE" in out
+    assert "KeyError: 'customer_id'" in out
+    events = columns(out.split("\n\n", 1)[1])
+    assert [row["EVENT"] for row in events] == ["RUN_STARTED", "STEP_FAILURE", "RUN_FAILURE"]
+
+    code, out, _ = weir(server, etl, capsys, "runs", "cancel", queued)
+    assert code == 0 and out.strip() == f"Run {queued}: CANCELED"
+    code, out, _ = weir(server, etl, capsys, "runs", "cancel", failed)
+    assert out.strip() == f"Run {failed}: FAILURE (it had already ended)"
+
+
+def test_errors_are_one_line_without_a_traceback(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = weir(server, etl, capsys, "runs", "show", "no-such-run")
+    assert code == 1 and out == ""
+    assert err == "error: run 'no-such-run' does not exist in this deployment (not_found)\n"
+    code, _, err = weir(server, etl, capsys, "runs", "launch", "--select", "orders", "--tag", "x")
+    assert code == 1 and err == "error: --tag takes KEY=VALUE, got 'x'\n"
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    code = main(["runs", "list", "--url", closed])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.startswith(f"error: cannot reach the control plane at {closed}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_client_raises_the_servers_error_classes(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    client = WeirClient(server.http_url, deployment=etl.name)
+    with pytest.raises(NotFoundError, match="no-such-run"):
+        client.get_run("no-such-run")
+    with pytest.raises(ControlPlaneUnreachableError):
+        WeirClient(f"http://127.0.0.1:{free_port()}").list_runs()
+    assert [a.key.path for a in client.all_assets(group="sales", limit=1)] == [
+        ["orders"],
+        ["revenue"],
+    ]
