@@ -15,7 +15,7 @@ $(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml selection/pyprojec
 install: $(VENV)/.installed
 
 dev: install
-	$(VENV)/bin/python examples/quickstart/defs.py
+	$(VENV)/bin/weir dev -f examples/quickstart/defs.py
 
 test: install
 	$(VENV)/bin/pytest
