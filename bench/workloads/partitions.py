@@ -6,7 +6,7 @@ TITLE = "daily partitions, one run each"
 TIMED = "dg.materialize([events, daily_total], partition_key=day) per day, in-memory I/O"
 IMPLEMENTATIONS = ("weir", "dagster")
 PARAMS = [{"partitions": 365}]
-QUICK_PARAMS = [{"partitions": 30}]
+QUICK_PARAMS = [{"partitions": 20}]
 WARMUP_PARAMS = {"partitions": 2}
 UNIT = ("partitions", "partition")
 ORDER = 40
