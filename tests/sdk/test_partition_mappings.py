@@ -399,3 +399,26 @@ def test_static_mapping_round_trips(table, downstream_key):
     mapping = dg.StaticPartitionMapping(table)
     for upstream_key in up(mapping, downstream_key, downstream_def, upstream_def):
         assert downstream_key in down(mapping, upstream_key, upstream_def, downstream_def)
+
+
+@settings(max_examples=150, deadline=None)
+@given(time_mapping_cases(), st.data())
+def test_mapping_many_keys_at_once_is_the_union_of_mapping_each(case, data):
+    upstream, downstream, now, start_offset, end_offset, _ = case
+    mapping = dg.TimeWindowPartitionMapping(
+        start_offset=start_offset,
+        end_offset=end_offset,
+        allow_nonexistent_upstream_partitions=True,
+    )
+    for source, target, method in (
+        (downstream, upstream, mapping.get_upstream_partitions),
+        (upstream, downstream, mapping.get_downstream_partitions),
+    ):
+        keys = source.get_partition_keys(current_time=now)
+        assume(keys)
+        first = data.draw(st.integers(0, len(keys) - 1))
+        run = keys[first : first + data.draw(st.integers(1, 30))]  # adjacent keys: one run
+        chosen = [*run, *data.draw(st.lists(st.sampled_from(keys), max_size=5))]
+        each = {k for key in chosen for k in method(key, source, target, now)}
+        together = method(chosen, source, target, now)
+        assert together == [k for k in target.get_partition_keys(now) if k in each]

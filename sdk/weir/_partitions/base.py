@@ -132,6 +132,16 @@ class PartitionsDefinition(ABC):
         more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
         return f"valid keys are {sample}{more}" if keys else "it has no partitions yet"
 
+    def _unknown_keys(
+        self,
+        keys: Iterable[str],
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        """The keys among `keys` this definition does not have (checked in bulk)."""
+        has = self.has_partition_key
+        return [k for k in keys if not has(k, current_time, dynamic_partitions_store)]
+
     def _sort_keys(
         self,
         keys: Iterable[str],

@@ -12,6 +12,7 @@ appended (``2024-11-03-01:00-0500``) unless the format already has ``%z``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 # Directives that depend only on the date, and only on the time of day.
@@ -74,11 +75,11 @@ class KeyFormat:
                 if "%z" in self.fmt:
                     raise
                 return datetime.strptime(key, self.fmt + "%z")
-        skeleton, fields = self._layout
+        pattern, width, fields = self._layout
         offset = None
-        if self._mark_repeated and len(key) == len(skeleton) + 5:
+        if self._mark_repeated and len(key) == width + 5:
             key, offset = key[:-5], _parse_offset(key[-5:])
-        return _parse_fixed(key, skeleton, fields, offset)
+        return _parse_fixed(key, pattern, fields, offset)
 
 
 def _remember(cache: dict[int, str], key: int, value: str) -> str:
@@ -130,47 +131,42 @@ def _split_date_and_time(fmt: str) -> tuple[str, str] | None:
     return fmt[:split_at], fmt[split_at:]
 
 
-def _layout(fmt: str) -> tuple[str, list[tuple[int, str]]] | None:
-    """The literal skeleton of a fixed-width key ('#' where digits go) and where each field
-    sits, or None if `fmt` has a directive that is not fixed-width."""
-    skeleton: list[str] = []
-    fields: list[tuple[int, str]] = []
+def _layout(fmt: str) -> tuple[re.Pattern[str], int, list[str]] | None:
+    """A pattern matching keys of a fixed-width format, the keys' width and the field each
+    group holds; None if `fmt` has a directive that is not fixed-width."""
+    pattern: list[str] = []
+    fields: list[str] = []
     width = 0
     i = 0
     while i < len(fmt):
         if fmt[i] == "%":
             directive = fmt[i + 1 : i + 2]
             if directive == "%":
-                skeleton.append("%")
+                pattern.append("%")
                 width += 1
             elif directive in _WIDTHS:
-                fields.append((width, directive))
-                skeleton.append("#" * _WIDTHS[directive])
+                pattern.append(f"([0-9]{{{_WIDTHS[directive]}}})")
+                fields.append(directive)
                 width += _WIDTHS[directive]
             else:
                 return None
             i += 2
         else:
-            skeleton.append(fmt[i])
+            pattern.append(re.escape(fmt[i]))
             width += 1
             i += 1
-    return ("".join(skeleton), fields) if fields else None
+    return (re.compile("".join(pattern)), width, fields) if fields else None
 
 
 def _parse_fixed(
-    body: str, skeleton: str, fields: list[tuple[int, str]], offset: timezone | None
+    key: str, pattern: re.Pattern[str], fields: list[str], offset: timezone | None
 ) -> datetime:
-    if len(body) != len(skeleton):
-        raise ValueError(f"{body!r} does not have the format's width")
-    for position, (expected, actual) in enumerate(zip(skeleton, body, strict=True)):
-        if expected == "#":
-            if not actual.isdigit() or not actual.isascii():
-                raise ValueError(f"{body!r} has a non-digit at position {position}")
-        elif expected != actual:
-            raise ValueError(f"{body!r} does not match the format's literal text")
+    match = pattern.fullmatch(key)
+    if match is None:
+        raise ValueError(f"{key!r} does not match the format")
     values = {"Y": 1900, "m": 1, "d": 1, "H": 0, "M": 0, "S": 0}
-    for position, directive in fields:
-        values[directive] = int(body[position : position + _WIDTHS[directive]])
+    for directive, text in zip(fields, match.groups(), strict=True):
+        values[directive] = int(text)
     return datetime(
         values["Y"], values["m"], values["d"], values["H"], values["M"], values["S"], tzinfo=offset
     )

@@ -279,6 +279,29 @@ class MultiPartitionsDefinition(PartitionsDefinition):
                 return f"dimension {dimension.name!r} has no key {part!r}: {detail}"
         return self._key_shape()
 
+    def _unknown_keys(
+        self,
+        keys: Iterable[str],
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        split = {key: self._split(key) for key in keys}
+        unknown_parts = [
+            set(
+                d.partitions_def._unknown_keys(
+                    {parts[i] for parts in split.values() if parts is not None},
+                    current_time,
+                    dynamic_partitions_store,
+                )
+            )
+            for i, d in enumerate(self._dimensions)
+        ]
+        return [
+            key
+            for key, parts in split.items()
+            if parts is None or any(p in bad for p, bad in zip(parts, unknown_parts, strict=True))
+        ]
+
     def _sort_keys(
         self,
         keys: Iterable[str],

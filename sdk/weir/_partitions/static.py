@@ -51,6 +51,14 @@ class StaticPartitionsDefinition(PartitionsDefinition):
     ) -> int:
         return len(self._keys)
 
+    def _unknown_keys(
+        self,
+        keys: Iterable[str],
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        return [k for k in keys if k not in self._position]
+
     def _sort_keys(
         self,
         keys: Iterable[str],

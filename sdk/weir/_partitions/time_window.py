@@ -20,7 +20,7 @@ from weir._partitions.base import (
 from weir._partitions.cron import CronError, ScheduleClock, parse_cron
 from weir._partitions.keyformat import KeyFormat
 
-_KEY_CACHE_SIZE = 4096
+_KEY_CACHE_SIZE = 1 << 16  # keys -> start ticks; enough for a large backfill
 _SCHEDULE_TYPE_PATTERNS = (
     ("HOURLY", r"\d+ \* \* \* \*"),
     ("DAILY", r"\d+ \d+ \* \* \*"),
@@ -398,6 +398,20 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             f"{reason}valid keys are formatted as {self.fmt!r} in timezone {self.timezone} "
             f"and run from {first!r} to {last!r} {as_of}"
         )
+
+    def _unknown_keys(
+        self,
+        keys: Iterable[str],
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        bounds = self._tick_bounds(current_time)  # once, not once per key
+        unknown = []
+        for key in keys:
+            tick = self._tick_of_key(key)
+            if tick is None or bounds is None or not bounds[0] <= tick < bounds[1]:
+                unknown.append(key)
+        return unknown
 
     def _sort_keys(
         self,

@@ -120,10 +120,11 @@ def _checked_keys(
         if listed:
             raise PartitionKeyError(f"The {side} asset is unpartitioned but got keys {listed[:5]}")
         return listed
-    for key in listed:
-        if not defn.has_partition_key(key, now, store):
-            detail = defn._describe_valid_keys(key, now, store)
-            raise PartitionKeyError(f"Unknown {side} partition key {key!r}; {detail}")
+    unknown = defn._unknown_keys(listed, now, store)
+    if unknown:
+        detail = defn._describe_valid_keys(unknown[0], now, store)
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise PartitionKeyError(f"Unknown {side} partition key {unknown[0]!r}{more}; {detail}")
     return listed
 
 

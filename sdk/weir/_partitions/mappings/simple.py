@@ -42,7 +42,7 @@ class IdentityPartitionMapping(PartitionMapping):
         store: DynamicPartitionsStore | None,
     ) -> list[str]:
         assert upstream_def is not None
-        missing = [k for k in downstream_keys if not upstream_def.has_partition_key(k, now, store)]
+        missing = upstream_def._unknown_keys(downstream_keys, now, store)
         if missing:
             raise missing_upstream_error(missing, upstream_def)
         return upstream_def._sort_keys(downstream_keys, now, store)
@@ -56,8 +56,8 @@ class IdentityPartitionMapping(PartitionMapping):
         store: DynamicPartitionsStore | None,
     ) -> list[str]:
         assert downstream_def is not None
-        present = [k for k in upstream_keys if downstream_def.has_partition_key(k, now, store)]
-        return downstream_def._sort_keys(present, now, store)
+        absent = set(downstream_def._unknown_keys(upstream_keys, now, store))
+        return downstream_def._sort_keys([k for k in upstream_keys if k not in absent], now, store)
 
 
 @dataclass(frozen=True)
@@ -171,9 +171,7 @@ class SpecificPartitionsPartitionMapping(PartitionMapping):
         store: DynamicPartitionsStore | None,
     ) -> list[str]:
         assert upstream_def is not None
-        missing = [
-            k for k in self.partition_keys if not upstream_def.has_partition_key(k, now, store)
-        ]
+        missing = upstream_def._unknown_keys(self.partition_keys, now, store)
         if missing:
             raise missing_upstream_error(missing, upstream_def)
         return upstream_def._sort_keys(self.partition_keys, now, store)
@@ -248,7 +246,7 @@ class StaticPartitionMapping(PartitionMapping):
         wanted = set(downstream_keys)
         table = self.downstream_partition_keys_by_upstream_partition_key
         ups = [up for up, downs in table.items() if wanted.intersection(downs)]
-        missing = [k for k in ups if not upstream_def.has_partition_key(k, now, store)]
+        missing = upstream_def._unknown_keys(ups, now, store)
         if missing:
             raise missing_upstream_error(missing, upstream_def)
         return upstream_def._sort_keys(ups, now, store)
@@ -264,8 +262,8 @@ class StaticPartitionMapping(PartitionMapping):
         assert downstream_def is not None
         table = self.downstream_partition_keys_by_upstream_partition_key
         downs = {d for up in upstream_keys for d in table.get(up, ())}
-        present = [d for d in downs if downstream_def.has_partition_key(d, now, store)]
-        return downstream_def._sort_keys(present, now, store)
+        absent = set(downstream_def._unknown_keys(downs, now, store))
+        return downstream_def._sort_keys(downs - absent, now, store)
 
     def __eq__(self, other: object) -> bool:
         return (

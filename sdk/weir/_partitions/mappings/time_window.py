@@ -79,9 +79,7 @@ class TimeWindowPartitionMapping(PartitionMapping):
         bounds = up._tick_bounds(now)
         wanted: list[tuple[int, int]] = []
         missing: list[tuple[int, int]] = []
-        for key in downstream_keys:
-            start = down._require_tick(key)
-            end = down._clock.next_tick(start + 1)
+        for start, end in self._windows_of(down, downstream_keys):
             # Offsets count downstream windows and stop at the upstream's first or last window.
             start = _shifted(down, start, self.start_offset, bounds)
             end = _shifted(down, end, self.end_offset, bounds)
@@ -120,9 +118,8 @@ class TimeWindowPartitionMapping(PartitionMapping):
         if bounds is None:
             return []
         wanted: list[tuple[int, int]] = []
-        for key in upstream_keys:
-            start = up._require_tick(key)
-            window = _aligned(down, start, up._clock.next_tick(start + 1))
+        for start, end in self._windows_of(up, upstream_keys):
+            window = _aligned(down, start, end)
             if window is None:
                 continue
             # The inverse of the upstream direction: offsets negated and swapped.
@@ -132,6 +129,24 @@ class TimeWindowPartitionMapping(PartitionMapping):
             if inside is not None:
                 wanted.append(inside)
         return [k for a, b in _merged(wanted) for k in down._keys_between(a, b)]
+
+    def _windows_of(
+        self, defn: TimeWindowPartitionsDefinition, keys: list[str]
+    ) -> list[tuple[int, int]]:
+        """The windows of `keys`, adjacent ones joined into runs so a long range of keys is
+        mapped as one window. (Joining is exact when end_offset >= start_offset: the mapped
+        windows of neighbours then touch or overlap.)"""
+        ticks = sorted(defn._require_tick(k) for k in keys)
+        windows = [(t, defn._clock.next_tick(t + 1)) for t in ticks]
+        if self.end_offset < self.start_offset:
+            return windows
+        runs: list[tuple[int, int]] = []
+        for start, end in windows:
+            if runs and runs[-1][1] == start:
+                runs[-1] = (runs[-1][0], end)
+            else:
+                runs.append((start, end))
+        return runs
 
 
 def _time(defn: PartitionsDefinition | None) -> TimeWindowPartitionsDefinition:
