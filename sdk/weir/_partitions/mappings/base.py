@@ -21,8 +21,10 @@ class PartitionMapping(ABC):
     as a list in the target definition's order, each once. An unpartitioned asset has no
     keys: pass None for its definition and its keys, and expect [] for it.
 
-    Mappings are plain data: their constructor arguments are attributes and they compare
-    by value, so a code server can describe them on the wire.
+    Mappings are plain data (frozen dataclasses: their constructor arguments are their
+    fields, and they compare by value), so a code server can describe them on the wire and
+    the control plane can evaluate them without user code. That is also why only the
+    built-in mappings are supported.
     """
 
     def validate_partition_mapping(  # noqa: B027  (a hook: by default any pair will do)
