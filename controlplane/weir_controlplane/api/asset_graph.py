@@ -30,6 +30,10 @@ class DeploymentGraph:
         graph.location_of["revenue"]           # "quickstart"
     """
 
+    # Unions by (location, snapshot hash) pairs; a few, as deployments are few.
+    _cache: OrderedDict[tuple[tuple[str, str], ...], DeploymentGraph] = OrderedDict()
+    _cache_lock = threading.Lock()
+
     def __init__(self, graphs: Mapping[str, SnapshotGraph]) -> None:
         self.graphs = dict(sorted(graphs.items()))
         self.location_of: dict[str, str] = {}
@@ -51,9 +55,6 @@ class DeploymentGraph:
                         merged.assets.append(node)
             self.union = SnapshotGraph(merged)
         self.sorted_keys = sorted(self.union.nodes)
-
-    _cache: OrderedDict[tuple[tuple[str, str], ...], DeploymentGraph] = OrderedDict()
-    _cache_lock = threading.Lock()
 
     @classmethod
     def of(cls, graphs: Mapping[str, SnapshotGraph]) -> DeploymentGraph:

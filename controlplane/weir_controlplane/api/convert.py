@@ -11,6 +11,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2, timestamp_pb2
 from weir_protos.v1 import (
+    code_location_pb2,
     common_pb2,
     control_plane_pb2,
     events_pb2,
@@ -18,6 +19,7 @@ from weir_protos.v1 import (
 )
 
 from weir_controlplane.errors import InvalidArgumentError
+from weir_controlplane.locations import LocationState
 from weir_controlplane.storage import CheckResult, EventRecord, Run, RunStatus
 
 # Runs record the job they execute as this system tag (storage has no column for it).
@@ -168,12 +170,12 @@ def check_evaluation_record(result: CheckResult) -> events_pb2.CheckEvaluationRe
 # --- code locations -------------------------------------------------------------------
 
 
-def code_location_proto(state: Any) -> control_plane_pb2.CodeLocation:
+def code_location_proto(state: LocationState) -> control_plane_pb2.CodeLocation:
     """A registry `LocationState` as the wire's CodeLocation."""
     message = control_plane_pb2.CodeLocation(
         name=state.name,
         status=control_plane_pb2.CodeLocationStatus.Value(
-            f"CODE_LOCATION_STATUS_{_text(state.status)}"
+            f"CODE_LOCATION_STATUS_{state.status.value}"
         ),
         address=state.address or "",
         content_hash=state.content_hash or "",
@@ -182,11 +184,6 @@ def code_location_proto(state: Any) -> control_plane_pb2.CodeLocation:
     )
     if state.error:
         message.error.CopyFrom(common_pb2.Error(message=state.error))
-    runtime = getattr(state, "runtime", None)
-    if runtime is not None and runtime.ByteSize():
-        message.runtime.CopyFrom(runtime)
+    if isinstance(state.runtime, code_location_pb2.RuntimeInfo):
+        message.runtime.CopyFrom(state.runtime)
     return message
-
-
-def _text(value: Any) -> str:
-    return str(getattr(value, "value", value))
