@@ -1,24 +1,28 @@
 """The one mapping from what a request raised to the error its caller sees.
 
 Both transports reach it through `ErrorMappingInterceptor`: `ApiError`s pass through,
-storage errors become the matching `ApiError`, and anything else is a bug: logged here
-with its traceback and request id, answered as INTERNAL with only the request id.
+storage and selection errors become the matching `ApiError`, and anything else is a bug:
+logged here with its traceback and request id, answered as INTERNAL with only the id.
 """
 
 from __future__ import annotations
 
 import logging
 
+from weir_selection import SelectionError
+
 from weir_controlplane import errors
 from weir_controlplane.storage import errors as storage_errors
 
 log = logging.getLogger("weir_controlplane.api")
 
-_STORAGE_ERRORS: tuple[tuple[type[Exception], type[errors.ApiError]], ...] = (
+_KNOWN_ERRORS: tuple[tuple[type[Exception], type[errors.ApiError]], ...] = (
     (storage_errors.NotFoundError, errors.NotFoundError),
     (storage_errors.InvalidCursorError, errors.InvalidArgumentError),
     (storage_errors.InvalidEventError, errors.InvalidArgumentError),
     (storage_errors.DuplicateRunError, errors.AlreadyExistsError),
+    # A selection string that does not parse or names unknown assets; the message says which.
+    (SelectionError, errors.InvalidArgumentError),
 )
 
 
@@ -26,8 +30,8 @@ def to_api_error(exc: Exception, *, method: str, request_id: str) -> errors.ApiE
     """The `ApiError` to answer `exc` with; logs the traceback of unexpected ones."""
     if isinstance(exc, errors.ApiError):
         return exc
-    for storage_class, api_class in _STORAGE_ERRORS:
-        if isinstance(exc, storage_class):
+    for known_class, api_class in _KNOWN_ERRORS:
+        if isinstance(exc, known_class):
             return api_class(str(exc))
     log.error("internal error in %s (request id %s)", method, request_id, exc_info=exc)
     return errors.InternalError(
