@@ -198,6 +198,7 @@ class EventReporter:
                 if self._should_give_up(code, attempt, failures_since, exc):
                     return
                 self._resend_from_ack()
+                self.on_progress(self.last_sequence, self.acknowledged_sequence)
                 self._stopped.wait(self._backoff(attempt))
                 continue
             failures_since, attempt = None, 0

@@ -127,8 +127,9 @@ class RunWorker:
                 )
             )
             traceback.print_exc()
+        self._report_status(final)  # reached, if not yet delivered
         delivered = self.reporter.finish()
-        self._report_status(final, force=True)
+        self._report_status(final)
         return EXIT_OK if delivered else EXIT_UNDELIVERED
 
     def _execute(self, started: float) -> str:
@@ -259,7 +260,7 @@ class RunWorker:
             self._last_progress = now
             self._report_status(None)
 
-    def _report_status(self, status: str | None, force: bool = False) -> None:
+    def _report_status(self, status: str | None) -> None:
         message: dict[str, Any] = {
             "kind": "progress",
             "run_id": self.run_id,

@@ -84,42 +84,63 @@ def gate(tmp_path: Path) -> Path:
     return directory
 
 
+def launch_codeserver(path: Path | str, home: Path, gate: Path, *args: str) -> RunningCodeServer:
+    env = {**os.environ, "WEIR_HOME": str(home), "WEIR_TEST_GATE": str(gate)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "weir_codeserver", "-f", str(path), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    port = None
+    for line in process.stdout:
+        output.append(line)
+        if line.startswith("WEIR_CODESERVER_READY"):
+            port = int(line.split("port=")[1])
+            break
+    assert port is not None, f"the code server never became ready:\n{''.join(output)}"
+    # Keep draining the output so the server never blocks on a full pipe.
+    drain = threading.Thread(target=_drain, args=(process.stdout, output), daemon=True)
+    drain.start()
+    channel = grpc.insecure_channel(
+        f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)]
+    )
+    stub = code_location_pb2_grpc.CodeLocationServiceStub(channel)
+    return RunningCodeServer(process, port, output, channel, stub, drain)
+
+
 @pytest.fixture
 def start_codeserver(weir_home: Path, gate: Path) -> Iterator[Callable[..., RunningCodeServer]]:
+    """Starts a code server of its own for this test (stopped after it)."""
     servers: list[RunningCodeServer] = []
 
-    def start(path: Path | str, *args: str, cwd: Path | None = None) -> RunningCodeServer:
-        env = {**os.environ, "WEIR_HOME": str(weir_home), "WEIR_TEST_GATE": str(gate)}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "weir_codeserver", "-f", str(path), "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            cwd=cwd,
-        )
-        assert process.stdout is not None
-        output: list[str] = []
-        port = None
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("WEIR_CODESERVER_READY"):
-                port = int(line.split("port=")[1])
-                break
-        assert port is not None, f"the code server never became ready:\n{''.join(output)}"
-        # Keep draining the output so the server never blocks on a full pipe.
-        drain = threading.Thread(target=_drain, args=(process.stdout, output), daemon=True)
-        drain.start()
-        channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)]
-        )
-        stub = code_location_pb2_grpc.CodeLocationServiceStub(channel)
-        server = RunningCodeServer(process, port, output, channel, stub, drain)
-        servers.append(server)
-        return server
+    def start(path: Path | str, *args: str) -> RunningCodeServer:
+        servers.append(launch_codeserver(path, weir_home, gate, *args))
+        return servers[-1]
 
     yield start
     for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_codeserver(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[Path], RunningCodeServer]]:
+    """One code server per file for the whole session, for tests that only read from it."""
+    servers: dict[Path, RunningCodeServer] = {}
+    root = tmp_path_factory.mktemp("shared_codeserver")
+
+    def serve(path: Path) -> RunningCodeServer:
+        if path not in servers:
+            servers[path] = launch_codeserver(path, root, root)
+        return servers[path]
+
+    yield serve
+    for server in servers.values():
         server.stop()
 
 

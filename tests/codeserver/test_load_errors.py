@@ -1,0 +1,60 @@
+"""User code that fails to load is served as a load error, never a crash loop."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from codeserver_harness import execute_request
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from weir_protos.v1 import code_location_pb2
+
+BROKEN = {
+    "syntax_error": ("def orders(:\n    return 1\n", "SyntaxError"),
+    "missing_upstream": (
+        "import weir as dg\n\n"
+        "@dg.asset\n"
+        "def revenue(orders):\n"
+        "    return orders\n\n"
+        "defs = dg.Definitions(assets=[revenue])\n",
+        "MissingUpstreamError",
+    ),
+    "raises_at_import": ("raise RuntimeError('warehouse password not set')\n", "RuntimeError"),
+    "no_definitions": ("x = 1\n", "defines no weir.Definitions"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_load_error_is_reported_by_a_server_that_keeps_serving(start_codeserver, tmp_path, case):
+    source, expected = BROKEN[case]
+    path = tmp_path / f"{case}.py"
+    path.write_text(source)
+
+    server = start_codeserver(path)
+
+    health = health_pb2_grpc.HealthStub(server.channel).Check(health_pb2.HealthCheckRequest())
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    info = server.stub.GetLocationInfo(code_location_pb2.GetLocationInfoRequest())
+    assert expected in info.load_error.message
+    assert info.content_hash == ""
+    with pytest.raises(grpc.RpcError) as definitions:
+        server.stub.GetDefinitions(code_location_pb2.GetDefinitionsRequest())
+    assert definitions.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert definitions.value.details() == info.load_error.message
+    (part,) = server.stub.StreamDefinitions(code_location_pb2.StreamDefinitionsRequest())
+    assert part.load_error == info.load_error
+    with pytest.raises(grpc.RpcError) as run:
+        server.stub.ExecuteRun(execute_request("127.0.0.1:1", "orders"))
+    assert run.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert server.process.poll() is None
+
+
+def test_load_error_points_at_the_users_line(start_codeserver, tmp_path):
+    path = tmp_path / "defs.py"
+    path.write_text("import weir as dg\n\n\ndef broken():\n    return 1 / 0\n\n\nbroken()\n")
+
+    info = start_codeserver(path).stub.GetLocationInfo(code_location_pb2.GetLocationInfoRequest())
+
+    assert info.load_error.class_name == "ZeroDivisionError"
+    assert "division by zero" in info.load_error.message
+    assert f'"{path}", line 5' in info.load_error.stack
+    assert "importlib" not in info.load_error.stack
