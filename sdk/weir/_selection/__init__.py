@@ -1,4 +1,4 @@
-"""Asset selections: `AssetSelection` and the selection-string syntax it parses."""
+"""Asset selections: `AssetSelection`, the SDK's face on the `weir_selection` language."""
 
 from weir._selection.selection import AssetSelection, CoercibleToAssetSelection
 

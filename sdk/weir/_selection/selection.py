@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+import weir_selection as lang
+from weir_selection import Node
 
 from weir._assets import AssetsDefinition
 from weir._errors import SelectionError
 from weir._key import AssetKey, CoercibleToAssetKey
-from weir._selection.resolution import Resolution, as_asset_graph
+from weir._selection.graph_index import as_asset_graph, index_of
+from weir._selection.python_form import python_form
 from weir._specs import AssetSpec
 
 if TYPE_CHECKING:
@@ -17,11 +22,14 @@ if TYPE_CHECKING:
     from weir._results import AssetCheckKey
 
 
+@dataclass(frozen=True, repr=False)
 class AssetSelection:
     """A query over the assets of a code location: which assets a job, a sensor or a question
     about impact is about.
 
     Selections are immutable values compared by structure, so jobs can store and compare them.
+    Strings are parsed, and selections resolved, by `weir_selection`, the language the
+    control plane reads the same strings with.
     Combine them with ``|`` (union), ``&`` (intersection) and ``-`` (difference), walk the
     graph with `upstream` / `downstream`, and get the keys with `resolve`.
 
@@ -42,7 +50,7 @@ class AssetSelection:
     True
     """
 
-    __slots__ = ()
+    _node: Node
 
     # -- leaves ---------------------------------------------------------------------------
 
@@ -53,7 +61,7 @@ class AssetSelection:
         >>> str(AssetSelection.all())
         '*'
         """
-        return AllSelection(include_sources=include_sources)
+        return AssetSelection(lang.AllAssets(include_sources))
 
     @staticmethod
     def assets(*assets: AssetsDefinition | AssetSpec | CoercibleToAssetKey) -> AssetSelection:
@@ -73,7 +81,7 @@ class AssetSelection:
                 keys.append(item.key)
             else:
                 keys.append(AssetKey.from_coercible(item))
-        return KeysSelection(selected_keys=tuple(dict.fromkeys(keys)))
+        return _keys(keys)
 
     @staticmethod
     def keys(*keys: CoercibleToAssetKey) -> AssetSelection:
@@ -90,12 +98,12 @@ class AssetSelection:
         AssetSelection.key_prefixes('raw', 'lake/eu')
         """
         paths = tuple(dict.fromkeys(AssetKey(p).path for p in prefixes))
-        return KeyPrefixesSelection(selected_prefixes=paths, include_sources=include_sources)
+        return AssetSelection(lang.KeyPrefixes(paths, include_sources))
 
     @staticmethod
     def key_substring(substring: str, include_sources: bool = False) -> AssetSelection:
         """Assets whose key, written ``a/b/c``, contains `substring`."""
-        return KeySubstringSelection(substring=substring, include_sources=include_sources)
+        return AssetSelection(lang.KeySubstring(substring, include_sources))
 
     @staticmethod
     def groups(*group_names: str, include_sources: bool = False) -> AssetSelection:
@@ -105,7 +113,7 @@ class AssetSelection:
         'group:raw or group:marts'
         """
         names = tuple(dict.fromkeys(_check_str(g, "group name") for g in group_names))
-        return GroupsSelection(selected_groups=names, include_sources=include_sources)
+        return AssetSelection(lang.Groups(names, include_sources))
 
     @staticmethod
     def tag(key: str, value: str | None = None, include_sources: bool = False) -> AssetSelection:
@@ -116,9 +124,7 @@ class AssetSelection:
         """
         if value is not None and not isinstance(value, str):
             raise SelectionError(f"Expected a string as the tag value, got {value!r}")
-        return TagSelection(
-            key=_check_str(key, "tag key"), value=value, include_sources=include_sources
-        )
+        return AssetSelection(lang.Tag(_check_str(key, "tag key"), value, include_sources))
 
     @staticmethod
     def tag_string(text: str, include_sources: bool = False) -> AssetSelection:
@@ -133,14 +139,12 @@ class AssetSelection:
         >>> str(AssetSelection.owner("team:data"))
         'owner:team:data'
         """
-        return OwnerSelection(
-            selected_owner=_check_str(owner, "owner"), include_sources=include_sources
-        )
+        return AssetSelection(lang.Owner(_check_str(owner, "owner"), include_sources))
 
     @staticmethod
     def kind(kind: str, include_sources: bool = False) -> AssetSelection:
         """Assets of the given kind (``kinds={"dbt"}`` on the asset)."""
-        return KindSelection(kind_name=_check_str(kind, "kind"), include_sources=include_sources)
+        return AssetSelection(lang.Kind(_check_str(kind, "kind"), include_sources))
 
     @staticmethod
     def from_string(text: str, include_sources: bool = False) -> AssetSelection:
@@ -151,7 +155,7 @@ class AssetSelection:
         ``key:raw/*``, ``key_substring:ord``, ``group:g``, ``tag:k=v``, ``tag:k``,
         ``owner:team:data``, ``kind:dbt``, ``roots(...)``, ``sinks(...)``, ``*`` (everything),
         ``and``, ``or``, ``not``, parentheses, and juxtaposition or commas for union
-        (``"a b+"``). See the `weir._selection.parser` docstring for the full grammar.
+        (``"a b+"``). See the `weir_selection.parser` docstring for the full grammar.
 
         A malformed string raises `SelectionError` now, with the column and what was expected;
         an unknown key raises it on `resolve`.
@@ -161,9 +165,10 @@ class AssetSelection:
         >>> str(AssetSelection.from_string("group:raw and not tag:pii"))
         'group:raw and not tag:pii'
         """
-        from weir._selection.parser import parse_selection
-
-        return parse_selection(text, include_sources=include_sources)
+        try:
+            return AssetSelection(lang.parse(text, include_sources=include_sources))
+        except lang.SelectionError as error:
+            raise SelectionError(str(error)) from None
 
     @staticmethod
     def from_coercible(value: CoercibleToAssetSelection) -> AssetSelection:
@@ -184,10 +189,11 @@ class AssetSelection:
         if isinstance(value, Iterable):
             parts = [AssetSelection.from_coercible(v) for v in value]
             if not parts:
-                return KeysSelection(selected_keys=())
-            if all(isinstance(p, KeysSelection) for p in parts):  # keep a plain key list flat
-                keys = (k for p in parts for k in p.selected_keys)  # type: ignore[attr-defined]
-                return KeysSelection(selected_keys=tuple(dict.fromkeys(keys)))
+                return AssetSelection(lang.Keys(()))
+            nodes = [p._node for p in parts]
+            if all(isinstance(n, lang.Keys) for n in nodes):  # keep a plain key list flat
+                keys = (k for n in nodes for k in n.keys)  # type: ignore[attr-defined]
+                return AssetSelection(lang.Keys(tuple(dict.fromkeys(keys))))
             return reduce(lambda a, b: a | b, parts)
         raise SelectionError(
             "Expected an AssetSelection, a selection string, an AssetKey, an asset definition, "
@@ -207,11 +213,8 @@ class AssetSelection:
         >>> str(AssetSelection.assets("c").upstream(depth=2))
         '2+c'
         """
-        return UpstreamSelection(
-            child=self,
-            depth=_check_depth(depth),
-            include_self=include_self,
-            include_sources=include_sources,
+        return AssetSelection(
+            lang.Upstream(self._node, _check_depth(depth), include_self, include_sources)
         )
 
     def downstream(
@@ -222,11 +225,8 @@ class AssetSelection:
         >>> str(AssetSelection.assets("a").downstream())
         'a*'
         """
-        return DownstreamSelection(
-            child=self,
-            depth=_check_depth(depth),
-            include_self=include_self,
-            include_sources=include_sources,
+        return AssetSelection(
+            lang.Downstream(self._node, _check_depth(depth), include_self, include_sources)
         )
 
     def roots(self) -> AssetSelection:
@@ -235,41 +235,41 @@ class AssetSelection:
         >>> str((AssetSelection.assets("a") | AssetSelection.assets("b")).roots())
         'roots(a or b)'
         """
-        return RootsSelection(child=self)
+        return AssetSelection(lang.Roots(self._node))
 
     def sinks(self) -> AssetSelection:
         """The assets of this selection with no child inside it."""
-        return SinksSelection(child=self)
+        return AssetSelection(lang.Sinks(self._node))
 
     def required_multi_asset_neighbors(self) -> AssetSelection:
         """This selection plus the other assets of each `@multi_asset` it touches that cannot
         run a subset of its outputs (``can_subset=False``), so the result is runnable."""
-        return RequiredNeighborsSelection(child=self)
+        return AssetSelection(lang.RunTogether(self._node))
 
     def materializable(self) -> AssetSelection:
         """This selection without its external assets."""
-        return MaterializableSelection(child=self)
+        return AssetSelection(lang.Materializable(self._node))
 
     def upstream_source_assets(self) -> AssetSelection:
         """The external assets upstream of this selection."""
-        return ParentSourcesSelection(child=self)
+        return AssetSelection(lang.ExternalParents(self._node))
 
     # -- algebra ----------------------------------------------------------------------------
 
     def __or__(self, other: object) -> AssetSelection:
         if not isinstance(other, AssetSelection):
             return NotImplemented
-        return OrSelection(operands=_flatten(OrSelection, self, other))
+        return AssetSelection(lang.union(self._node, other._node))
 
     def __and__(self, other: object) -> AssetSelection:
         if not isinstance(other, AssetSelection):
             return NotImplemented
-        return AndSelection(operands=_flatten(AndSelection, self, other))
+        return AssetSelection(lang.intersection(self._node, other._node))
 
     def __sub__(self, other: object) -> AssetSelection:
         if not isinstance(other, AssetSelection):
             return NotImplemented
-        return SubtractSelection(left=self, right=other)
+        return AssetSelection(lang.Difference(self._node, other._node))
 
     def __bool__(self) -> bool:
         return True  # a selection is a query, never "empty" before it is resolved
@@ -283,10 +283,12 @@ class AssetSelection:
         Raises `SelectionError` naming every key the selection mentions that `assets` lacks,
         with close matches, unless `allow_missing`.
         """
-        resolution = Resolution(as_asset_graph(assets), allow_missing=allow_missing)
-        positions = self._resolve(resolution)
-        resolution.raise_if_missing()
-        return resolution.index.keys_at(positions)
+        index = index_of(as_asset_graph(assets))
+        try:
+            positions = lang.evaluate(self._node, index, allow_missing=allow_missing)
+        except lang.SelectionError as error:
+            raise SelectionError(str(error)) from None
+        return index.asset_keys_at(positions)
 
     def resolve_checks(
         self, assets: AssetGraph | Any, allow_missing: bool = False
@@ -296,10 +298,6 @@ class AssetSelection:
         by_asset = graph.check_keys_by_asset
         return {c for k in self.resolve(graph, allow_missing) for c in by_asset.get(k, ())}
 
-    def _resolve(self, resolution: Resolution) -> set[int]:
-        """The selected assets' positions in `resolution.index`, as a new set the caller owns."""
-        raise NotImplementedError
-
     # -- text -------------------------------------------------------------------------------
 
     def to_selection_str(self) -> str:
@@ -308,33 +306,20 @@ class AssetSelection:
         Raises `SelectionError` for the few selections the syntax cannot express (key
         prefixes, ``include_sources=True``, `required_multi_asset_neighbors`, ...).
         """
-        return self._text()
-
-    def _text(self) -> str:
-        raise SelectionError(f"{self!r} has no selection-string form")
-
-    # A term needs no parentheses as an operand of and/or/not (`*a`, `group:g`); a primary
-    # needs none even as the operand of a traversal (`group:g`, but not `*a` or `*`).
-    _is_term = False
-    _is_primary = False
-
-    def _operand_text(self) -> str:
-        return self._text() if self._is_term else f"({self._text()})"
-
-    def _primary_text(self) -> str:
-        return self._text() if self._is_primary else f"({self._text()})"
-
-    def _python(self) -> str:
-        raise NotImplementedError
+        try:
+            return lang.to_text(self._node)
+        except lang.NoTextFormError as error:
+            what = python_form(error.node)
+            raise SelectionError(f"{what} has no selection-string form") from None
 
     def __str__(self) -> str:
         try:
-            return self._text()
-        except SelectionError:
-            return self._python()
+            return lang.to_text(self._node)
+        except lang.NoTextFormError:
+            return python_form(self._node)
 
     def __repr__(self) -> str:
-        return self._python()
+        return python_form(self._node)
 
 
 CoercibleToAssetSelection: TypeAlias = (
@@ -359,33 +344,5 @@ def _check_depth(depth: int | None) -> int | None:
     return depth
 
 
-def _flatten(kind: type, *selections: AssetSelection) -> tuple[AssetSelection, ...]:
-    out: list[AssetSelection] = []
-    for s in selections:
-        out.extend(s.operands if isinstance(s, kind) else (s,))  # type: ignore[attr-defined]
-    return tuple(out)
-
-
-# The node classes subclass AssetSelection, so they are imported once it exists.
-from weir._selection.attributes import (  # noqa: E402
-    AllSelection,
-    GroupsSelection,
-    KeyPrefixesSelection,
-    KeysSelection,
-    KeySubstringSelection,
-    KindSelection,
-    OwnerSelection,
-    TagSelection,
-)
-from weir._selection.operations import (  # noqa: E402
-    AndSelection,
-    DownstreamSelection,
-    MaterializableSelection,
-    OrSelection,
-    ParentSourcesSelection,
-    RequiredNeighborsSelection,
-    RootsSelection,
-    SinksSelection,
-    SubtractSelection,
-    UpstreamSelection,
-)
+def _keys(keys: Iterable[AssetKey]) -> AssetSelection:
+    return AssetSelection(lang.Keys(tuple(dict.fromkeys(k.to_user_string() for k in keys))))
