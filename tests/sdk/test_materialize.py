@@ -251,3 +251,38 @@ def test_resources_are_injected_and_have_a_run_lifecycle():
 def test_external_assets_cannot_be_materialized():
     with pytest.raises(dg.SelectionError, match="external"):
         dg.materialize([dg.AssetSpec("raw")], selection=[dg.AssetKey("raw")])
+
+
+def test_time_window_mappings_pick_the_upstream_partitions():
+    daily = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+    hourly = dg.HourlyPartitionsDefinition(start_date="2024-01-01-00:00")
+
+    @dg.asset(partitions_def=hourly)
+    def readings(context) -> int:
+        return int(context.partition_key[11:13])
+
+    @dg.asset(partitions_def=daily)
+    def daily_total(readings: dict) -> int:
+        return sum(readings.values())
+
+    @dg.asset(
+        partitions_def=daily,
+        ins={"daily_total": dg.AssetIn(partition_mapping=dg.TimeWindowPartitionMapping(-1, -1))},
+    )
+    def day_over_day(context, daily_total: int) -> int:
+        return daily_total
+
+    io = dg.InMemoryIOManager()
+    for hour in range(24):
+        key = f"2024-01-01-{hour:02d}:00"
+        dg.materialize([readings], partition_key=key, resources={"io_manager": io})
+    dg.materialize(
+        [readings, daily_total], selection=[daily_total], partition_key="2024-01-01",
+        resources={"io_manager": io},
+    )  # fmt: skip
+    assert io.values[("daily_total", "2024-01-01")] == sum(range(24))
+    result = dg.materialize(
+        [readings, daily_total, day_over_day], selection=[day_over_day], partition_key="2024-01-02",
+        resources={"io_manager": io},
+    )  # fmt: skip
+    assert result.asset_value("day_over_day") == sum(range(24))

@@ -1,29 +1,43 @@
-"""Which partition(s) of an upstream asset a step reads, given the run's partition key."""
+"""Which partition(s) of an upstream asset a step reads, given the run's partition key.
+
+The dependency's partition mapping decides (Dagster's defaults when none is given). One
+upstream partition loads as its value; several, or all of them, load as a dict by key.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from weir._errors import PartitionKeyError
 from weir._key import AssetKey
+from weir._partitions.mappings.infer import infer_partition_mapping
+from weir._partitions.mappings.simple import AllPartitionMapping
 
 if TYPE_CHECKING:
     from weir._execution.step import RunScope
 
 
 def upstream_partitions(definition: Any, upstream: AssetKey, run: RunScope) -> Any:
-    """None (unpartitioned), one key, or a list of keys (loaded as a dict by partition)."""
+    """None (unpartitioned), one key (a str), or a list of keys (loaded as a dict)."""
     upstream_def = run.partitions_def_of(upstream)
     if upstream_def is None:
         return None
     own_def = getattr(definition, "partitions_def", None)
     if own_def is None and hasattr(definition, "asset_key"):  # a check: its asset's partitions
         own_def = run.partitions_def_of(definition.asset_key)
-    if own_def is None:
-        return list(upstream_def.get_partition_keys())
-    if own_def == upstream_def:
-        return run.partition_key
-    raise PartitionKeyError(
-        f"No partition mapping from '{upstream.to_user_string()}' ({upstream_def!r}) to "
-        f"{own_def!r}; pass AssetIn(partition_mapping=...) or AssetDep(partition_mapping=...)"
-    )
+    explicit = _explicit_mapping(definition, upstream)
+    if explicit is None and own_def is not None and own_def == upstream_def:
+        return run.partition_key  # the common case, without building a mapping
+    mapping = infer_partition_mapping(explicit, upstream_def, own_def)
+    downstream_keys = [run.partition_key] if run.partition_key is not None else []
+    keys = mapping.get_upstream_partitions(downstream_keys, own_def, upstream_def)
+    if len(keys) == 1 and not isinstance(mapping, AllPartitionMapping):
+        return keys[0]
+    return list(keys)
+
+
+def _explicit_mapping(definition: Any, upstream: AssetKey) -> Any:
+    for spec in getattr(definition, "specs", ()):
+        for dep in spec.deps:
+            if dep.asset_key == upstream and dep.partition_mapping is not None:
+                return dep.partition_mapping
+    return None
