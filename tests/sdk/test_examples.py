@@ -27,3 +27,17 @@ def test_quickstart_definitions_load():
         "revenue_by_region",
         "regional_report",
     ]
+
+
+def test_features_example_exercises_every_feature():
+    results = runpy.run_path(str(EXAMPLES / "features" / "defs.py"))["run_everything"]()
+    assert results == {
+        "sales_success": True,
+        "revenue": 42.5,
+        "big_orders": [1, 2],
+        "checks": ["has_rows", "orders_have_ids"],
+        "visits_yesterday": 1,
+        "sales_job_assets": ["big_orders", "clean/orders", "revenue", "small_orders"],
+        "schedule_run_keys": ["2024-01-01T07:00:00+01:00"],
+        "sensor": (["file-2"], "2"),
+    }
