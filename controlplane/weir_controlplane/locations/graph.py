@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from functools import cached_property
 
+import weir_selection
 from weir_protos.v1 import definitions_pb2
+
+from weir_controlplane.errors import InvalidArgumentError
 
 
 def key_string(key: object) -> str:
@@ -57,6 +61,33 @@ class SnapshotGraph:
 
     def downstream(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
         return _walk(keys, self.children, depth)
+
+    def resolve(self, selection_text: str) -> set[str]:
+        """The keys a selection string picks (``"*revenue and not group:raw"``), read by the
+        same `weir_selection` grammar as the SDK's ``AssetSelection.from_string``.
+
+        A malformed string or an unknown key raises InvalidArgumentError with the message
+        the SDK would give (column and caret; the unknown keys with close matches).
+        """
+        try:
+            return weir_selection.resolve(selection_text, self.selection_graph)
+        except weir_selection.SelectionError as error:
+            raise InvalidArgumentError(str(error)) from None
+
+    @cached_property
+    def selection_graph(self) -> weir_selection.SelectionGraph:
+        """The assets by position, as selections are evaluated; built on first use (two
+        threads racing here build equal graphs, and one is kept)."""
+        keys = list(self.nodes)
+        position = {key: i for i, key in enumerate(keys)}
+        nodes = list(self.nodes.values())
+        return weir_selection.SelectionGraph(
+            keys,
+            # A dep on an asset no snapshot defines has no position and is not walked.
+            parents=[[position[p] for p in self.parents[key] if p in position] for key in keys],
+            attributes=nodes,
+            external=[i for i, node in enumerate(nodes) if not node.is_executable],
+        )
 
 
 def _walk(start: Iterable[str], edges: dict[str, list[str]], depth: int | None) -> set[str]:
