@@ -163,6 +163,19 @@ def test_runs_list_show_and_cancel(
     assert out.strip() == f"Run {failed}: FAILURE (it had already ended)"
 
 
+def test_runs_launch_of_a_selection(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = weir(
+        server, etl, capsys, "runs", "launch", "--select", "orders+", "--tag", "team=sales"
+    )
+    assert code == 0
+    assert "(QUEUED): 2 asset(s) in etl: orders, revenue" in out
+    run_id = out.split()[2]
+    run = WeirClient(server.http_url, deployment=etl.name).get_run(run_id).run
+    assert run.tags["team"] == "sales" and run.selection == "orders+"
+
+
 def test_errors_are_one_line_without_a_traceback(
     server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
 ) -> None:

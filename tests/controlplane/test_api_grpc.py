@@ -628,3 +628,75 @@ def test_workers_learn_of_a_cancel_from_reports_and_heartbeats(
         reporting_pb2.HeartbeatRequest(run_id=run.run_id), metadata=md(etl)
     )
     assert heartbeat.cancel_requested and heartbeat.acknowledged_sequence == 2
+
+
+# --- selections -----------------------------------------------------------------------
+
+
+def test_list_assets_by_selection(server: ApiServer, etl: DeploymentScope) -> None:
+    stub = server.control_plane()
+
+    def keys(selection: str, **filters: Any) -> list[str]:
+        reply = stub.ListAssets(
+            cp.ListAssetsRequest(selection=selection, **filters), metadata=md(etl)
+        )
+        return ["/".join(a.key.path) for a in reply.assets]
+
+    assert keys("orders+") == ["orders", "revenue"]
+    # External assets (raw) are never selected, as in the SDK's selections.
+    assert keys("*revenue") == ["orders", "revenue"]
+    assert keys("group:sales or kind:python") == ["orders", "report", "revenue"]
+    assert keys("*revenue", group="sales") == ["orders", "revenue"]
+
+
+@pytest.mark.parametrize(
+    ("selection", "needle"),
+    [("ordres+", "'ordres'"), ("orders and", "Invalid asset selection")],
+)
+def test_a_bad_selection_is_an_invalid_argument_naming_the_problem(
+    server: ApiServer, etl: DeploymentScope, selection: str, needle: str
+) -> None:
+    stub = server.control_plane()
+    for call in (
+        lambda: stub.ListAssets(cp.ListAssetsRequest(selection=selection), metadata=md(etl)),
+        lambda: stub.LaunchRun(cp.LaunchRunRequest(selection=selection), metadata=md(etl)),
+        lambda: stub.GetAssetLineage(
+            cp.GetAssetLineageRequest(selection=selection), metadata=md(etl)
+        ),
+    ):
+        error = rpc_error(call)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert needle in error.details()
+
+
+def test_launch_run_of_a_selection_skips_external_assets(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = (
+        server.control_plane()
+        .LaunchRun(cp.LaunchRunRequest(selection="*revenue"), metadata=md(etl))
+        .run
+    )
+    assert run.selection == "*revenue"
+    assert [k.path[0] for k in run.asset_keys] == ["orders", "revenue"]
+    assert run.status == runs_pb2.RUN_STATUS_QUEUED
+
+
+def test_selections_follow_dependencies_across_code_locations(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    add_location(
+        server.storage, etl, "bi", snapshot(asset("dashboard", deps=["revenue"], group="bi"))
+    )
+    stub = server.control_plane()
+    reply = stub.GetAssetLineage(
+        cp.GetAssetLineageRequest(selection="+dashboard"), metadata=md(etl)
+    )
+    assert [a.key.path[0] for a in reply.assets] == ["revenue", "dashboard"]
+    run = stub.LaunchRun(cp.LaunchRunRequest(selection="dashboard"), metadata=md(etl)).run
+    assert run.code_location == "bi"
+    error = rpc_error(
+        lambda: stub.LaunchRun(cp.LaunchRunRequest(selection="+dashboard"), metadata=md(etl))
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "bi, etl" in error.details()
