@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds live runs get to stop on SIGTERM before their workers are killed",
     )
     parser.add_argument(
+        "--spare-workers",
+        type=int,
+        default=1,
+        help="run workers kept forked ahead of need (default 1; 0 forks one per run)",
+    )
+    parser.add_argument(
         "--no-zygote",
         action="store_true",
         help="start every run worker as a fresh interpreter (slower; for debugging)",
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         shutdown_grace_seconds=args.shutdown_grace,
         use_zygote=not args.no_zygote,
+        spare_workers=max(0, args.spare_workers),
     )
     try:
         return serve(config)

@@ -123,6 +123,7 @@ class EventReporter:
         self._closing = False
         self._cond = threading.Condition()
         self._stopped = threading.Event()
+        self._connected = threading.Event()
         self._channel: grpc.Channel | None = None
         self._stub: reporting_pb2_grpc.RunReportingServiceStub | None = None
         self._threads: list[threading.Thread] = []
@@ -130,8 +131,9 @@ class EventReporter:
     # ---- producer side -----------------------------------------------------------------
 
     def start(self) -> None:
-        self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
-        self._stub = reporting_pb2_grpc.RunReportingServiceStub(self._channel)
+        """Start delivering. Returns at once: the gRPC channel is made on the sender thread,
+        because the first channel of a process initializes gRPC (tens of milliseconds) and
+        the run's first step should not wait for that."""
         for target, name in ((self._send_loop, "weir-report"), (self._heartbeat_loop, "weir-hb")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -166,6 +168,7 @@ class EventReporter:
                 self._cond.wait(remaining)
             delivered = not self._pending
         self._stopped.set()
+        self._connected.set()
         with self._cond:
             self._cond.notify_all()
         for thread in self._threads:
@@ -176,7 +179,13 @@ class EventReporter:
 
     # ---- sender ------------------------------------------------------------------------
 
+    def _connect(self) -> None:
+        self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
+        self._stub = reporting_pb2_grpc.RunReportingServiceStub(self._channel)
+        self._connected.set()
+
     def _send_loop(self) -> None:
+        self._connect()
         failures_since: float | None = None
         attempt = 0
         while not self._stopped.is_set():
@@ -292,6 +301,7 @@ class EventReporter:
     # ---- heartbeat ---------------------------------------------------------------------
 
     def _heartbeat_loop(self) -> None:
+        self._connected.wait()
         while not self._stopped.wait(self.heartbeat_seconds):
             try:
                 response = self._stub.Heartbeat(  # type: ignore[union-attr]

@@ -6,6 +6,10 @@ never created a gRPC object forks safely). The zygote then imports grpc itself, 
 creating any gRPC object, so each worker it forks has user code, the SDK and grpc
 already loaded and starts executing within milliseconds.
 
+It keeps `spare_workers` children forked ahead of need, each with gRPC already
+initialized (the first gRPC channel of a process costs tens of milliseconds, GIL held), and
+hands a run to one of them; without a spare it forks a worker for the run.
+
 The zygote serves one kind of request on the control stream, "start this run", and
 notes each worker's exit on the status socket. It exits when the server closes the
 control stream or on SIGTERM.
@@ -21,8 +25,10 @@ import signal
 import socket
 import sys
 import traceback
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from weir import Definitions
@@ -47,6 +53,7 @@ def fork_zygote(
     resources: Mapping[str, Any],
     status_sending: socket.socket,
     close_in_child: Iterable[socket.socket] = (),
+    spare_workers: int = 1,
 ) -> Zygote:
     """Fork the zygote from this process, which must run no other thread yet.
 
@@ -66,13 +73,19 @@ def fork_zygote(
             server_end.close()
             for sock in close_in_child:
                 sock.close()
-            code = _ZygoteLoop(zygote_end, status_sending, defs, resources).serve()
+            code = _ZygoteLoop(zygote_end, status_sending, defs, resources, spare_workers).serve()
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(code)
     zygote_end.close()
     return Zygote(pid, server_end)
+
+
+@dataclass
+class _Spare:
+    pid: int
+    conn: socket.socket  # the zygote's end; the run is handed over on it
 
 
 class _ZygoteLoop:
@@ -82,13 +95,15 @@ class _ZygoteLoop:
         status_sending: socket.socket,
         defs: Definitions,
         resources: Mapping[str, Any],
+        spare_workers: int,
     ):
         self.control = control
         self.status = ipc.StatusSender(status_sending)
-        self.status_socket = status_sending
         self.defs = defs
         self.resources = resources
-        self.children: dict[int, str] = {}
+        self.spare_workers = spare_workers
+        self.children: dict[int, str | None] = {}  # pid -> run id (None: an idle spare)
+        self.spares: deque[_Spare] = deque()
 
     def serve(self) -> int:
         # The server decides about shutdown (Ctrl-C reaches the whole process group);
@@ -105,6 +120,7 @@ class _ZygoteLoop:
         # from touching them, so forked workers do not copy their pages.
         gc.collect()
         gc.freeze()
+        self._replenish()
         while True:
             ready, _, _ = select.select([self.control, self.wake_r], [], [])
             if self.wake_r in ready:
@@ -117,57 +133,131 @@ class _ZygoteLoop:
                 header, payload = frame
                 self._start(header, payload)
 
+    # ---- starting runs -----------------------------------------------------------------
+
     def _start(self, header: dict[str, Any], payload: bytes) -> None:
+        pid = self._hand_to_spare(header, payload)
+        if pid is None:
+            try:
+                pid = self._fork(lambda: self._become_worker(header, payload))
+            except OSError as exc:
+                ipc.send_frame(self.control, {"error": f"fork failed: {exc}"})
+                return
+        self.children[pid] = header["run_id"]
+        ipc.send_frame(self.control, {"pid": pid})
+        self._replenish()  # after replying: the next run, not this one, waits for the fork
+
+    def _hand_to_spare(self, header: dict[str, Any], payload: bytes) -> int | None:
+        while self.spares:
+            spare = self.spares.popleft()
+            try:
+                ipc.send_frame(spare.conn, header, payload)
+            except OSError:  # it died while idle; it is reaped like any child
+                continue
+            finally:
+                spare.conn.close()
+            return spare.pid
+        return None
+
+    def _replenish(self) -> None:
+        while len(self.spares) < self.spare_workers:
+            zygote_end, spare_end = socket.socketpair()
+            try:
+                pid = self._fork(partial(self._become_spare, spare_end), zygote_end)
+            except OSError:
+                zygote_end.close()
+                return
+            finally:
+                spare_end.close()
+            self.children[pid] = None
+            self.spares.append(_Spare(pid, zygote_end))
+
+    def _fork(self, child: Any, *close_in_child: socket.socket) -> int:
+        """Fork; the child runs `child` and never returns. Cancel signals stay blocked until
+        the child has its handlers, so a cancel sent the moment the server learns the pid is
+        never lost."""
         from weir_codeserver.worker import CANCEL_SIGNALS
 
-        run_id = header["run_id"]
-        # Cancel signals stay blocked until the worker has its handlers, so a cancel sent
-        # the moment the server learns the pid is never lost.
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, CANCEL_SIGNALS)
+        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, CANCEL_SIGNALS)
         try:
             pid = os.fork()
-        except OSError as exc:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-            ipc.send_frame(self.control, {"error": f"fork failed: {exc}"})
-            return
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+            raise
         if pid == 0:
-            self._become_worker(header, payload, previous)
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        self.children[pid] = run_id
-        ipc.send_frame(self.control, {"pid": pid})
+            code = 4
+            try:
+                self._leave_zygote()
+                for sock in close_in_child:
+                    sock.close()
+                code = child()
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        return pid
 
-    def _become_worker(self, header: dict[str, Any], payload: bytes, mask: Any) -> None:
-        code = 4
+    # ---- in a child --------------------------------------------------------------------
+
+    def _leave_zygote(self) -> None:
+        """Drop what belongs to the zygote: its control stream, the spares' hand-over
+        sockets, its signal wake-up."""
+        self.control.close()
+        for spare in self.spares:
+            spare.conn.close()
+        signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+    def _become_worker(self, header: dict[str, Any], payload: bytes) -> int:
+        from weir_codeserver.worker import CancelFlag, install_cancel_handlers
+
+        cancel = CancelFlag()
+        install_cancel_handlers(cancel)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        return self._run(header, payload, cancel, "forked from the zygote")
+
+    def _become_spare(self, conn: socket.socket) -> int:
+        """Wait, gRPC initialized, until the zygote hands over a run. The first gRPC channel
+        of a process initializes the library, which costs tens of milliseconds with the GIL
+        held: a spare pays that before its run, not during it."""
+        import grpc
+
+        from weir_codeserver.worker import CancelFlag, install_cancel_handlers
+
+        cancel = CancelFlag()
+        signal.signal(signal.SIGUSR1, cancel.set)
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # idle: nothing to cancel
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        warm = grpc.insecure_channel("127.0.0.1:1")  # never used; kept so gRPC stays up
+        frame = ipc.recv_frame(conn)
+        if frame is None:
+            return 0  # the zygote is gone
+        install_cancel_handlers(cancel)
+        header, payload = frame
         try:
-            from weir_codeserver.worker import (
-                CancelFlag,
-                install_cancel_handlers,
-                run_worker_process,
-            )
-
-            self.control.close()
-            signal.set_wakeup_fd(-1)
-            os.close(self.wake_r)
-            os.close(self.wake_w)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            cancel = CancelFlag()
-            install_cancel_handlers(cancel)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            code = run_worker_process(
-                self.defs,
-                self.resources,
-                payload,
-                launch="forked from the zygote",
-                accepted_at=header["accepted_at"],
-                status=self.status,
-                cancel=cancel,
-            )
-        except BaseException:
-            traceback.print_exc()
+            return self._run(header, payload, cancel, "a warm worker of the zygote")
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+            warm.close()
+
+    def _run(self, header: dict[str, Any], payload: bytes, cancel: Any, launch: str) -> int:
+        from weir_codeserver.worker import run_worker_process
+
+        return run_worker_process(
+            self.defs,
+            self.resources,
+            payload,
+            launch=launch,
+            accepted_at=header["accepted_at"],
+            status=self.status,
+            cancel=cancel,
+        )
+
+    # ---- exits -------------------------------------------------------------------------
 
     def _reap(self) -> None:
         while True:
@@ -178,7 +268,8 @@ class _ZygoteLoop:
             if pid == 0:
                 return
             run_id = self.children.pop(pid, None)
-            if run_id is None:
+            if run_id is None:  # an idle spare died; the next run forks instead
+                self.spares = deque(s for s in self.spares if s.pid != pid)
                 continue
             note = {
                 "kind": "exit",

@@ -89,6 +89,42 @@ def test_failing_asset_fails_the_run_with_its_error_text(start_codeserver, colle
     assert [e.step_key for e in run if e.HasField("materialization")] == ["numbers"]
 
 
+def _engine_note(run):
+    return next(e.message for e in run if e.event_type == E.RUN_EVENT_TYPE_ENGINE)
+
+
+def test_runs_start_on_a_warm_spare_or_a_fresh_fork(start_codeserver, collector):
+    events, reporting = collector
+    warm = start_codeserver(PIPELINE)
+    cold = start_codeserver(PIPELINE, "--spare-workers", "0")
+    runs = {}
+    for server in (warm, cold):
+        request = execute_request(reporting.address, "numbers", "total")
+        server.stub.ExecuteRun(request)
+        runs[server.port] = events.wait_for_end(request.run_id)
+
+    for run in runs.values():
+        assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    assert "a warm worker of the zygote" in _engine_note(runs[warm.port])
+    assert "forked from the zygote" in _engine_note(runs[cold.port])
+
+
+def test_concurrent_runs_each_get_their_own_worker(start_codeserver, collector, gate):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    requests = [execute_request(reporting.address, "gated") for _ in range(3)]
+
+    workers = {server.stub.ExecuteRun(r).worker_id for r in requests}
+    for request in requests:  # all three steps run at once
+        events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+    for request in requests:
+        (gate / f"{request.run_id}.open").touch()
+
+    assert len(workers) == 3
+    for request in requests:
+        assert events.wait_for_end(request.run_id)[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+
+
 def test_execute_run_twice_starts_one_worker(start_codeserver, collector):
     events, reporting = collector
     server = start_codeserver(PIPELINE)
@@ -246,12 +282,17 @@ def _children(pid: int) -> list[int]:
 
 
 def test_finished_workers_are_reaped(start_codeserver, collector):
-    """Workers are children of the zygote; once one exits, no zombie stays behind."""
+    """Workers are children of the zygote; once one exits, no zombie stays behind. (The
+    zygote also keeps one spare worker waiting for the next run.)"""
     events, reporting = collector
     server = start_codeserver(PIPELINE)
     request = execute_request(reporting.address, "numbers")
-    server.stub.ExecuteRun(request)
+    reply = server.stub.ExecuteRun(request)
     events.wait_for_end(request.run_id)
     _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to exit")
     (zygote,) = _children(server.process.pid)
-    assert _children(zygote) == []
+    worker = int(reply.worker_id.split(":")[1].split("@")[0])
+    _wait_until(lambda: worker not in _children(zygote), "the worker to be reaped")
+    for child in _children(zygote):
+        state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert state != "Z"
