@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import httpx
+import pytest
 import uvicorn
 from weir_controlplane.api import (
     ControlPlaneApi,
@@ -31,6 +32,7 @@ from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DeploymentScope, Storage
 from weir_protos.v1 import (
     common_pb2,
+    control_plane_pb2,
     control_plane_pb2_grpc,
     definitions_pb2,
     events_pb2,
@@ -135,6 +137,45 @@ class ApiServer:
 def deployment(scope: DeploymentScope) -> tuple[tuple[str, str], ...]:
     """gRPC metadata choosing `scope`'s deployment."""
     return (("x-weir-deployment", scope.name),)
+
+
+md = deployment
+
+
+def etl_snapshot() -> definitions_pb2.DefinitionsSnapshot:
+    """The "etl" code location most API tests use: raw (external) -> orders -> revenue ->
+    report, a partitioned "daily", and a job over orders and revenue."""
+    return snapshot(
+        asset("raw", group="ingest", kinds=["s3"], executable=False),
+        asset("orders", deps=["raw"], group="sales", kinds=["python"], checks=["not_empty"]),
+        asset(
+            "revenue",
+            deps=["orders"],
+            group="sales",
+            owners=["team:finance"],
+            tags={"tier": "gold"},
+        ),
+        asset("report", deps=["revenue"], group="reporting", kinds=["python"]),
+        asset("daily", partitions=["2024-01-01", "2024-01-02"]),
+        jobs=[
+            definitions_pb2.JobSnapshot(
+                name="sales_job", asset_keys=[key("orders"), key("revenue")]
+            )
+        ],
+    )
+
+
+def launch(server: ApiServer, scope: DeploymentScope, *names: str, **fields: Any) -> Any:
+    """A run of the assets `names`, launched over gRPC; returns the weir.v1 Run."""
+    request = control_plane_pb2.LaunchRunRequest(asset_keys=[key(n) for n in names], **fields)
+    return server.control_plane().LaunchRun(request, metadata=md(scope)).run
+
+
+def rpc_error(call: Callable[[], Any]) -> grpc.RpcError:
+    """The gRPC error `call` fails with."""
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    return caught.value
 
 
 @contextmanager
