@@ -8,6 +8,8 @@ through its index.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -55,11 +57,10 @@ class AssetsApi:
         selected = graph.resolve(request.selection) if request.selection else None
         limit = paging.page_size(request.limit)
         after = paging.decode_after(request.cursor)
+        start = 0 if after is None else bisect.bisect_right(graph.sorted_keys, after)
         page: list[str] = []
         more = False
-        for key in graph.sorted_keys:
-            if after is not None and key <= after:
-                continue
+        for key in itertools.islice(graph.sorted_keys, start, None):
             if selected is not None and key not in selected:
                 continue
             if not _matches_filters(request, graph, key):
