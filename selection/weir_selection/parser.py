@@ -19,7 +19,7 @@ Grammar, loosest binding first::
   level; here it is one level, as in Dagster's op selection and dbt.)
 - ``and`` / ``or`` / ``not`` are keywords in any case. Juxtaposition and commas are unions,
   as is ``or``: ``"a b+"`` is ``a`` plus ``b`` and its children. ``x and not y`` is
-  ``x - y``; a ``not y`` of its own is everything but ``y``.
+  ``x - y``; a ``not y`` of its own is every asset Weir can run but ``y``.
 - A KEY is path parts of letters, digits, ``_``, ``-`` and ``.`` joined by ``/``
   (``raw/orders``); any other key is written quoted, ``"my key"`` or ``key:"my key"``.
 - ``key:`` takes a key or, unquoted, a pattern where ``*`` matches any text (``key:raw/*``);
