@@ -111,9 +111,12 @@ def _materialized(asset: cp.Asset) -> str:
 
 
 def _checks(asset: cp.Asset) -> str:
-    """Passed / evaluated / defined, e.g. "2/2 of 3", or "-" for none."""
+    """How the latest evaluations went, e.g. "1/2 passed, 1 not run"; "-" for no checks."""
     if not asset.checks:
         return "-"
     evaluated = [check for check in asset.checks if check.HasField("latest_evaluation")]
+    not_run = len(asset.checks) - len(evaluated)
+    if not evaluated:
+        return f"{not_run} not run"
     passed = sum(check.latest_evaluation.evaluation.passed for check in evaluated)
-    return f"{passed}/{len(evaluated)} passed of {len(asset.checks)}"
+    return f"{passed}/{len(evaluated)} passed" + (f", {not_run} not run" if not_run else "")

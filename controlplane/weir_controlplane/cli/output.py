@@ -40,12 +40,14 @@ def when(stamp: Timestamp | None) -> str:
 
 
 def duration(start: Timestamp, end: Timestamp) -> str:
-    """How long from `start` to `end` (or to now, while `end` is unset), e.g. "1m 05s"."""
+    """How long from `start` to `end` (or to now, while `end` is unset): "40ms", "1m 05s"."""
     if start.seconds == 0 and start.nanos == 0:
         return "-"
     began = start.ToDatetime(tzinfo=UTC)
     ended = end.ToDatetime(tzinfo=UTC) if end.seconds or end.nanos else datetime.now(UTC)
     seconds = max(0.0, (ended - began).total_seconds())
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(seconds), 60)
