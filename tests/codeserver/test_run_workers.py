@@ -12,7 +12,7 @@ import grpc
 import pytest
 from codeserver_harness import CODE, WAIT, E, event_types, execute_request
 from google.protobuf import duration_pb2
-from weir_protos.v1 import code_location_pb2, runs_pb2
+from weir_protos.v1 import code_location_pb2, partitions_pb2, runs_pb2
 
 PIPELINE = CODE / "pipeline.py"
 
@@ -48,13 +48,23 @@ def test_run_reports_every_event_in_order_with_gapless_sequences(
     assert types[0] == "RUN_STARTED"
     assert types[-1] == "RUN_SUCCESS"
     assert types.count("ASSET_MATERIALIZATION_PLANNED") == 2
+    assert types.count("ASSET_CHECK_EVALUATION_PLANNED") == 1
     steps = [(t, e.step_key) for t, e in zip(types, run, strict=True) if t.startswith("STEP_")]
     assert steps == [
         ("STEP_START", "numbers"),
         ("STEP_SUCCESS", "numbers"),
         ("STEP_START", "total"),
         ("STEP_SUCCESS", "total"),
+        ("STEP_START", "total__check__total_is_positive"),
+        ("STEP_SUCCESS", "total__check__total_is_positive"),
     ]
+    (check,) = [e.check_evaluation for e in run if e.HasField("check_evaluation")]
+    assert (check.asset_key.path, check.check_name, check.passed) == (
+        ["total"],
+        "total_is_positive",
+        True,
+    )
+    assert check.metadata[0].value.int == 6
     assert any(e.log.text == "adding 3 numbers" for e in run if e.HasField("log"))
     # Served code locations store values with the filesystem I/O manager under $WEIR_HOME.
     stored = [e.materialization for e in run if e.HasField("materialization")]
@@ -123,6 +133,39 @@ def test_concurrent_runs_each_get_their_own_worker(start_codeserver, collector, 
     assert len(workers) == 3
     for request in requests:
         assert events.wait_for_end(request.run_id)[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+
+
+def test_partition_range_runs_each_partition(start_codeserver, collector, weir_home):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(
+        reporting.address,
+        "regional",
+        partition_range=partitions_pb2.PartitionKeyRange(start="eu", end="us"),
+    )
+
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    planned = [
+        e.materialization_planned.partition for e in run if e.HasField("materialization_planned")
+    ]
+    stored = [e.materialization.partition for e in run if e.HasField("materialization")]
+    assert planned == stored == ["eu", "us"]
+    assert (weir_home / "storage" / "regional" / "us.json").exists()
+
+
+def test_job_run_materializes_the_jobs_assets(start_codeserver, collector):
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, job_name="sums")
+
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    assert [e.step_key for e in run if e.HasField("materialization")] == ["numbers", "total"]
 
 
 def test_execute_run_twice_starts_one_worker(start_codeserver, collector):

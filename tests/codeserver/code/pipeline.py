@@ -24,6 +24,19 @@ def total(context: dg.AssetExecutionContext, numbers: list[int]) -> int:
     return sum(numbers)
 
 
+@dg.asset_check(asset="total")
+def total_is_positive(total: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=total > 0, metadata={"total": total})
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["eu", "us", "asia"]))
+def regional(context: dg.AssetExecutionContext) -> str:
+    return f"sales in {context.partition_key}"
+
+
+sums = dg.define_asset_job("sums", selection=["numbers", "total"], run_tags={"team": "bi"})
+
+
 @dg.asset
 def boom(numbers: list[int]) -> int:
     raise ValueError(f"kaboom: {len(numbers)} numbers are too many")
@@ -52,4 +65,8 @@ def last(after_gate: int) -> int:
     return after_gate + 1
 
 
-defs = dg.Definitions(assets=[numbers, total, boom, after_boom, gated, after_gate, last])
+defs = dg.Definitions(
+    assets=[numbers, total, regional, boom, after_boom, gated, after_gate, last],
+    asset_checks=[total_is_positive],
+    jobs=[sums],
+)
