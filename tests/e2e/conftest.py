@@ -71,11 +71,17 @@ class Process:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close()
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        self._close()
+
+    def _close(self) -> None:
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class Api:
@@ -161,6 +167,10 @@ class ControlPlane:
         if self.process is not None:
             self.process.stop()
 
+    def close(self) -> None:
+        self.stop()
+        self.api.http.close()
+
 
 @pytest.fixture
 def e2e_env(tmp_path: Path) -> dict[str, str]:
@@ -204,7 +214,7 @@ def start_control_plane(tmp_path: Path, e2e_env: dict[str, str], request: pytest
     for plane in started:
         if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
             print(plane.process.log() if plane.process else "")
-        plane.stop()
+        plane.close()
 
 
 @pytest.fixture

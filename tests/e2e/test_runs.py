@@ -37,7 +37,7 @@ def test_run_succeeds_and_asset_state_is_served(start_control_plane):
     asset = api("GetAsset", key={"path": ["after_slow"]})["asset"]
     assert asset["latestMaterialization"]["runId"] == run_id
     raw = api("GetAsset", key={"path": ["raw"]})["asset"]
-    assert raw["checkResults"][0]["passed"] is True
+    assert raw["checks"][0]["latestEvaluation"]["evaluation"]["passed"] is True
 
 
 def test_failing_asset_fails_its_run_with_the_error_text(start_control_plane, control_dir):
