@@ -304,6 +304,20 @@ def test_without_the_zygote_workers_start_as_fresh_interpreters(start_codeserver
     _wait_until(lambda: "zygote is gone" in "".join(server.output), "the fallback to be logged")
 
 
+def test_user_code_that_starts_threads_runs_in_fresh_interpreters(start_codeserver, collector):
+    """Forking a process with other threads running is unsafe, so there is no zygote."""
+    events, reporting = collector
+    server = start_codeserver(CODE / "threads_at_import.py")
+    request = execute_request(reporting.address, "numbers")
+
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    assert "fresh interpreter" in _engine_note(run)
+    assert "No zygote" in "".join(server.output)
+
+
 def test_sigterm_cancels_live_runs_and_exits(start_codeserver, collector, gate):
     events, reporting = collector
     server = start_codeserver(PIPELINE)
