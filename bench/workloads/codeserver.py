@@ -102,6 +102,10 @@ def _first_step(bench, port, timed):
     from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2
 
     collector = _collector()
+    # Runs launched a moment apart, as a queue launches them: the zygote has replaced the
+    # warm spare the previous run took (back to back, a run waits for that fork and gRPC
+    # initialization, ~30-80 ms on a 2-core machine).
+    time.sleep(0.5)
     run_id = str(uuid.uuid4())
     request = code_location_pb2.ExecuteRunRequest(
         run_id=run_id,
