@@ -43,6 +43,7 @@ class ControlPlane:
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server = None
+        self._api = None
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
 
@@ -51,7 +52,12 @@ class ControlPlane:
         return f"http://{self.config.host}:{self.http_port}"
 
     def start(self) -> None:
-        from weir_controlplane.api import create_grpc_server, create_http_app
+        from weir_controlplane.api import (
+            ControlPlaneApi,
+            GrpcServerConfig,
+            create_connect_app,
+            create_server,
+        )
 
         config = self.config
         self.storage = storage = Storage.open(config.database_url)
@@ -62,12 +68,14 @@ class ControlPlane:
             heartbeat_timeout=config.heartbeat_timeout,
         )
         self.coordinator = RunCoordinator(storage, self.registry, settings)
+        self._api = api = ControlPlaneApi.build(storage, self.registry, self.coordinator)
         # Listen before loading locations or launching: run workers report to this port.
-        self._grpc_server, self.grpc_port = create_grpc_server(
-            storage, self.registry, self.coordinator, host=config.host, port=config.grpc_port
+        self._grpc_server, self.grpc_port = create_server(
+            GrpcServerConfig(api=api, host=config.host, port=config.grpc_port)
         )
+        self._grpc_server.start()
         self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
-        self._start_http(create_http_app(storage, self.registry, self.coordinator))
+        self._start_http(create_connect_app(api, storage.deployments))
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
         self.registry.add_all(scope, list(config.workspace))
         self.coordinator.start()
@@ -90,6 +98,8 @@ class ControlPlane:
 
     def stop(self) -> None:
         """Stop accepting work, let in-flight calls finish, then close everything."""
+        if self._api is not None:
+            self._api.set_serving(False)  # health checks see the drain before the stop
         if self.coordinator is not None:
             self.coordinator.stop()
         if self._http is not None:

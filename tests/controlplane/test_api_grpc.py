@@ -178,9 +178,6 @@ def test_a_code_location_added_over_the_api_is_loaded_and_reported(
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs CodeLocationRegistry.remove(scope, name) from the locations package"
-)
 def test_a_code_location_added_over_the_api_can_be_removed(
     server: ApiServer, etl: DeploymentScope
 ) -> None:

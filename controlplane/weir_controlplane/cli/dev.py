@@ -13,12 +13,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from weir_controlplane.app import ControlPlane, ControlPlaneConfig
 from weir_controlplane.cli import CommandError
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations import LocationSpec, load_workspace
 from weir_controlplane.locations.workspace import codeserver_command
+
+if TYPE_CHECKING:
+    from weir_controlplane.app import ControlPlane
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,6 +82,9 @@ def _workspace(path: str) -> list[LocationSpec]:
 
 
 def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
+    # Imported here: `weir runs list` and friends should not pay for the server's imports.
+    from weir_controlplane.app import ControlPlane, ControlPlaneConfig
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -79,6 +79,14 @@ class CodeLocationRegistry:
             _shut(old)
         return self.reload(scope, spec.name)
 
+    def remove(self, scope: DeploymentScope, name: str) -> None:
+        """Forget a location: stop its process (if managed) and drop its row."""
+        with self._lock:
+            location = self._locations.pop((scope.deployment_id, name), None)
+        if location is not None:
+            _shut(location)
+        self._storage.code_locations.remove(scope, name)
+
     def stop(self) -> None:
         with self._lock:
             locations = list(self._locations.values())
