@@ -133,3 +133,18 @@ def _wait_for_file(path: Path, timeout: float = 30) -> Path:
         time.sleep(0.02)
     assert path.exists(), f"{path} never appeared"
     return path
+
+
+def test_run_on_a_code_location_that_went_down_fails_with_the_reason(
+    start_control_plane, start_codeserver
+):
+    server = start_codeserver(LOCATIONS / "pipeline.py")
+    address = f"127.0.0.1:{server.match.group(1)}"
+    api = start_control_plane([{"name": "pipeline", "address": address}]).api
+    server.stop()
+    run_id = api.launch("raw")
+    run = api.wait_status(run_id, "FAILURE", "SUCCESS", timeout=60)
+    assert run["status"] == "RUN_STATUS_FAILURE"
+    assert "unavailable" in run["failureReason"] and address in run["failureReason"]
+    reload = api("ReloadCodeLocation", name="pipeline")["codeLocation"]
+    assert reload["status"] == "CODE_LOCATION_STATUS_UNREACHABLE"
