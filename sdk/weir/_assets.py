@@ -184,7 +184,28 @@ def _merge_deps(*groups: Iterable[AssetDep]) -> tuple[AssetDep, ...]:
 def asset(fn: Callable[..., Any], /) -> AssetsDefinition: ...
 @overload
 def asset(
-    *, name: str | None = ..., key: CoercibleToAssetKey | None = ..., **kwargs: Any
+    *,
+    name: str | None = ...,
+    key: CoercibleToAssetKey | None = ...,
+    key_prefix: str | Sequence[str] | None = ...,
+    ins: Mapping[str, AssetIn] | None = ...,
+    deps: Iterable[Any] | None = ...,
+    group_name: str | None = ...,
+    description: str | None = ...,
+    metadata: Mapping[str, Any] | None = ...,
+    tags: Mapping[str, str] | None = ...,
+    owners: Sequence[str] | None = ...,
+    kinds: Iterable[str] | None = ...,
+    code_version: str | None = ...,
+    io_manager_key: str | None = ...,
+    partitions_def: PartitionsDefinition | None = ...,
+    automation_condition: Any = ...,
+    freshness_policy: Any = ...,
+    check_specs: Sequence[AssetCheckSpec] | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+    backfill_policy: Any = ...,
+    op_tags: Mapping[str, str] | None = ...,
+    pool: str | None = ...,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 def asset(
     fn: Callable[..., Any] | None = None,

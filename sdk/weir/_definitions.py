@@ -101,7 +101,8 @@ class Definitions:
         return _lookup(self.sensors, name, "sensor")
 
     def _check_resources(self) -> None:
-        for owner in (*self.assets, *self.asset_checks):
+        owners: list[AssetsDefinition | AssetChecksDefinition] = [*self.assets, *self.asset_checks]
+        for owner in owners:
             for key in sorted(owner.required_resource_keys):
                 if key not in self.resources and key != DEFAULT_IO_MANAGER_KEY:
                     bound = ", ".join(sorted(self.resources)) or "none"

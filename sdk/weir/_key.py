@@ -37,7 +37,7 @@ class AssetKey:
         key = getattr(value, "key", None)  # an AssetsDefinition or AssetSpec
         if isinstance(key, AssetKey):
             return key
-        return AssetKey(value)  # type: ignore[arg-type]
+        return AssetKey(value)
 
     def to_user_string(self) -> str:
         return "/".join(self.path)

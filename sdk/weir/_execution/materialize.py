@@ -19,6 +19,7 @@ from weir._execution.step import RunScope
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager
 from weir._key import AssetKey
+from weir._partitions import PartitionsDefinition
 from weir._specs import AssetSpec
 
 
@@ -55,18 +56,18 @@ def materialize(
     bound = {DEFAULT_IO_MANAGER_KEY: InMemoryIOManager(), **(resources or {})}
     _check_resources(plan, bound)
     _check_partition_key(plan, partition_key)
+    events: list[WeirEvent] = []
     run = RunScope(
         run_id=run_id or str(uuid.uuid4()),
         partition_key=partition_key,
         resources=bound,
         configs=validate_run_config(plan, run_config),
-        emit=(events := []).append,
+        emit=events.append,
         tags=dict(tags or {}),
         io_manager_key_of=lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
         partitions_def_of=lambda key: graph.specs[key].partitions_def,
         captured_outputs={},
     )
-    events: list[WeirEvent]
     execution = PlanExecution(plan, run, raise_on_error=raise_on_error)
     with ExitStack() as stack:
         run.resources = set_up_resources(bound, required_resource_keys(plan), stack)
@@ -99,12 +100,12 @@ def _check_resources(plan: ExecutionPlan, bound: Mapping[str, Any]) -> None:
 
 
 def _check_partition_key(plan: ExecutionPlan, partition_key: str | None) -> None:
-    partitioned = [
-        (key, plan.graph.specs[key].partitions_def)
-        for step in plan.steps
-        for key in step.asset_keys
-        if plan.graph.specs[key].partitions_def is not None
-    ]
+    partitioned: list[tuple[AssetKey, PartitionsDefinition]] = []
+    for step in plan.steps:
+        for key in step.asset_keys:
+            partitions_def = plan.graph.specs[key].partitions_def
+            if partitions_def is not None:
+                partitioned.append((key, partitions_def))
     if partition_key is None:
         if partitioned:
             names = ", ".join(k.to_user_string() for k, _ in partitioned[:3])
@@ -135,7 +136,7 @@ def validate_run_config(
             f"run_config names {unknown}, which are not in this run; nodes are {sorted(nodes)}"
         )
     for node_name, definition in nodes.items():
-        config_type = definition.params.config_type
+        config_type: Any = definition.params.config_type  # a weir.Config subclass
         if config_type is None:
             continue
         raw = ops.get(node_name, {})
