@@ -13,12 +13,10 @@ from typing import Any
 
 from weir_selection import SelectionGraph
 
-from weir._assets import AssetsDefinition
-from weir._checks import AssetChecksDefinition
-from weir._errors import SelectionError
+from weir._definitions import split_assets_and_checks
+from weir._errors import DefinitionError, SelectionError
 from weir._graph import AssetGraph
 from weir._key import AssetKey
-from weir._specs import AssetSpec
 
 _indexes: weakref.WeakKeyDictionary[AssetGraph, AssetGraphIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = Lock()
@@ -82,18 +80,10 @@ def as_asset_graph(target: Any) -> AssetGraph:
             "resolve() takes an AssetGraph, a Definitions, or a list of assets and AssetSpecs; "
             f"got {type(target).__name__}"
         )
-    assets: list[AssetsDefinition] = []
-    checks: list[AssetChecksDefinition] = []
-    for item in target:
-        if isinstance(item, AssetsDefinition):
-            assets.append(item)
-        elif isinstance(item, AssetSpec):
-            assets.append(AssetsDefinition.external(item))
-        elif isinstance(item, AssetChecksDefinition):
-            checks.append(item)
-        else:
-            raise SelectionError(
-                "resolve() takes a list of @asset / @multi_asset definitions, AssetSpecs and "
-                f"@asset_checks; got {type(item).__name__}: {item!r}"
-            )
+    try:
+        assets, checks = split_assets_and_checks(target)
+    except DefinitionError as exc:
+        raise SelectionError(
+            f"resolve() takes assets, AssetSpecs and asset checks: {exc}"
+        ) from None
     return AssetGraph(assets, checks)
