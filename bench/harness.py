@@ -87,6 +87,7 @@ class BenchContext:
         self.seconds: list[float] = []
         self.gc_seconds = 0.0
         self.full_collections = 0
+        self.phases: dict[str, float] = {}
         self.notes: dict[str, Any] = {}
         self._profiler = profiler
 
@@ -96,8 +97,12 @@ class BenchContext:
         return importlib.import_module(self.module_name)
 
     @contextlib.contextmanager
-    def timed(self) -> Iterator[None]:
-        """Time the block (several blocks in one run add up); profile it when asked to."""
+    def timed(self, phase: str | None = None) -> Iterator[None]:
+        """Time the block; profile it when asked to.
+
+        Several blocks in one run add up. Naming each block's `phase` also reports their
+        medians apart (say, decoration and Definitions construction).
+        """
         if self._profiler is not None:
             self._profiler.enable()
         gc_before, full_before = GC_CLOCK.seconds, GC_CLOCK.full_collections
@@ -111,6 +116,8 @@ class BenchContext:
             if self._profiler is not None:
                 self._profiler.disable()
         self.seconds.append(elapsed)
+        if phase is not None:
+            self.phases[phase] = self.phases.get(phase, 0.0) + elapsed
         self.gc_seconds += GC_CLOCK.seconds - gc_before
         self.full_collections += GC_CLOCK.full_collections - full_before
 
@@ -186,16 +193,21 @@ def measure(
             line["profile"] = profile_path
             return line
         runs, gc_shares, full_collections = [], [], []
+        phases: dict[str, list[float]] = {}
         for _ in range(repeat or workload.repeat):
             ctx = BenchContext(implementation, params)
             runs.append(_run_once(workload, ctx))
             gc_shares.append(ctx.gc_seconds / runs[-1] if runs[-1] else 0.0)
             full_collections.append(ctx.full_collections)
             notes.update(ctx.notes)
+            for phase, seconds in ctx.phases.items():
+                phases.setdefault(phase, []).append(seconds)
     except Unavailable as exc:
         line["unavailable"] = str(exc)
         return line
     line.update(summarize(runs))
+    if phases:
+        line["phases"] = {phase: statistics.median(times) for phase, times in phases.items()}
     line["gc_share"] = statistics.median(gc_shares)
     line["gc_full_collections"] = statistics.median(full_collections)
     count = workload.unit_count(params)

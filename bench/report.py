@@ -173,8 +173,16 @@ def notes_lines(rows: Sequence[Row]) -> list[str]:
     out = []
     for row in rows:
         for implementation, line in (("Weir", row.weir), ("Dagster", row.dagster)):
-            if line and line.get("notes"):
-                facts = ", ".join(_format_note(k, v) for k, v in line["notes"].items())
+            facts = ", ".join(
+                [
+                    *(
+                        f"{phase} {format_seconds(seconds)} (median)"
+                        for phase, seconds in (line or {}).get("phases", {}).items()
+                    ),
+                    *(_format_note(k, v) for k, v in (line or {}).get("notes", {}).items()),
+                ]
+            )
+            if facts:
                 out.append(
                     f"- {row.workload.title} ({row.label or 'default'}), {implementation}: {facts}"
                 )

@@ -201,3 +201,19 @@ def test_a_tiny_workload_end_to_end_on_weir():
     assert line["min_s"] <= line["median_s"] <= line["max_s"]
     assert line["count"] == 50 and line["unit"] == "asset"
     assert line["peak_rss_mb"] > 0
+    assert set(line["phases"]) == {"@asset decoration", "Definitions + validation"}
+
+
+def test_phases_and_notes_are_listed_under_the_table():
+    workload = _workload()
+    weir_line = _line(
+        "sample",
+        "weir",
+        {"assets": 100},
+        0.3,
+        phases={"decoration": 0.2, "construction": 0.1},
+        notes={"heavy_modules": {"grpc": False}},
+    )
+    text = render(build_rows([workload], [weir_line], quick=False), {}, quick=False)
+    assert "decoration 200.0 ms (median), construction 100.0 ms (median)" in text
+    assert "heavy modules: grpc no" in text
