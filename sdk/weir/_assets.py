@@ -5,15 +5,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from weir._automation.validation import check_backfill_policy
 from weir._checks import AssetCheckSpec
 from weir._errors import DefinitionError
 from weir._key import AssetKey, CoercibleToAssetKey
-from weir._partitions import PartitionsDefinition
 from weir._signature import FunctionParams, check_ins_match, read_params
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec, validate_name
+
+if TYPE_CHECKING:
+    from weir._partitions import PartitionsDefinition
 
 DEFAULT_IO_MANAGER_KEY = "io_manager"
 DEFAULT_GROUP = "default"

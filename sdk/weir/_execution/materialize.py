@@ -19,7 +19,7 @@ from weir._execution.step import RunScope
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager
 from weir._key import AssetKey
-from weir._partitions import PartitionsDefinition
+from weir._partitions.base import PartitionsDefinition
 from weir._specs import AssetSpec
 
 

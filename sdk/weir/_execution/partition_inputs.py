@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from weir._key import AssetKey
-from weir._partitions.mappings.infer import infer_partition_mapping
-from weir._partitions.mappings.simple import AllPartitionMapping
 
 if TYPE_CHECKING:
     from weir._execution.step import RunScope
@@ -27,6 +25,9 @@ def upstream_partitions(definition: Any, upstream: AssetKey, run: RunScope) -> A
     explicit = _explicit_mapping(definition, upstream)
     if explicit is None and own_def is not None and own_def == upstream_def:
         return run.partition_key  # the common case, without building a mapping
+    from weir._partitions.mappings.infer import infer_partition_mapping
+    from weir._partitions.mappings.simple import AllPartitionMapping
+
     mapping = infer_partition_mapping(explicit, upstream_def, own_def)
     downstream_keys = [run.partition_key] if run.partition_key is not None else []
     keys = mapping.get_upstream_partitions(downstream_keys, own_def, upstream_def)
