@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +9,18 @@ from typing import Any
 from weir._errors import WeirError
 from weir._key import AssetKey
 
-_logger = logging.getLogger("weir")
+# logging's level numbers; the module itself loads with the first log line (import cost).
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
+_logger: Any = None
+
+
+def _python_logger() -> Any:
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger("weir")
+    return _logger
 
 
 class RunLog:
@@ -25,25 +35,26 @@ class RunLog:
     def _log(self, level: int, msg: str, *args: Any) -> None:
         text = (msg % args) if args else str(msg)
         self._emit(self._step_key or "", level, text)
-        if _logger.isEnabledFor(level):
-            _logger.log(level, "[%s] %s", self._step_key, text)
+        logger = _python_logger()
+        if logger.isEnabledFor(level):
+            logger.log(level, "[%s] %s", self._step_key, text)
 
     def debug(self, msg: str, *args: Any) -> None:
-        self._log(logging.DEBUG, msg, *args)
+        self._log(DEBUG, msg, *args)
 
     def info(self, msg: str, *args: Any) -> None:
-        self._log(logging.INFO, msg, *args)
+        self._log(INFO, msg, *args)
 
     def warning(self, msg: str, *args: Any) -> None:
-        self._log(logging.WARNING, msg, *args)
+        self._log(WARNING, msg, *args)
 
     warn = warning
 
     def error(self, msg: str, *args: Any) -> None:
-        self._log(logging.ERROR, msg, *args)
+        self._log(ERROR, msg, *args)
 
     def exception(self, msg: str, *args: Any) -> None:
-        self._log(logging.ERROR, msg, *args)
+        self._log(ERROR, msg, *args)
 
 
 class AssetExecutionContext:

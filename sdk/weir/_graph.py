@@ -6,7 +6,6 @@ planning, the code server's snapshot) reads from it.
 
 from __future__ import annotations
 
-import difflib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -86,6 +85,8 @@ class AssetGraph:
     def _suggest(self, missing: AssetKey) -> str:
         names = {k.to_user_string(): k for k in self.specs}
         same_tail = [n for n, k in names.items() if k.path[-1] == missing.path[-1]]
+        import difflib  # only on this error path
+
         close = same_tail or difflib.get_close_matches(missing.to_user_string(), names, n=3)
         return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
