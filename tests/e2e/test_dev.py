@@ -1,0 +1,80 @@
+"""`weir dev`: one command starts a working system and Ctrl-C / SIGTERM stops all of it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, Api, Process, free_port
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "defs.py"
+
+
+def _descendants_of(pid: int) -> set[int]:
+    """Every live process below `pid`: the code server, its zygote and workers."""
+    parent_of = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            parent_of[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parent_of.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_weir_dev_serves_the_quickstart_and_stops_cleanly(e2e_env, stop_signal):
+    http_port = free_port()
+    dev = Process(
+        [str(BIN / "weir"), "dev", "-f", str(QUICKSTART), "--http-port", str(http_port),
+         "--grpc-port", str(free_port())],
+        e2e_env,
+        r"WEIR_CONTROLPLANE_READY",
+    )  # fmt: skip
+    api = Api(http_port)
+    try:
+        assert f"http://127.0.0.1:{http_port}" in dev.log()
+        assert "code location defs: LOADED (3 assets)" in dev.log()
+        run_id = api.launch("orders+")
+        assert api.wait_status(run_id, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+        server_pids = _descendants_of(dev.proc.pid)
+        assert server_pids, "the code location runs as a child process"
+
+        os.kill(dev.proc.pid, stop_signal)  # what Ctrl-C or a service manager sends
+        assert dev.proc.wait(30) == 0
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in server_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in server_pids if _alive(pid)], "child processes left behind"
+    finally:
+        api.http.close()
+        dev.kill()
+
+
+def test_weir_dev_explains_a_missing_file(e2e_env, tmp_path):
+    result = subprocess.run(
+        [str(BIN / "weir"), "dev", "-f", str(tmp_path / "nope.py")],
+        env=e2e_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "nope.py does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
