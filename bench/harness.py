@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import datetime
 import gc
 import importlib
 import importlib.metadata
 import json
+import os
 import platform
 import resource
 import statistics
@@ -216,6 +218,9 @@ def measure(
         line["count"] = count
         line["median_ms_per_unit"] = line["median_s"] * 1000 / count
     line["peak_rss_mb"] = peak_rss_mb()
+    # Other work on the machine skews the figures; the table says how busy it was.
+    line["load_average"] = os.getloadavg()[0]
+    line["measured_at"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if notes:
         line["notes"] = notes
     return line

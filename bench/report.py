@@ -51,6 +51,14 @@ class Row:
         if not _measured(self.weir):
             return None
         target, weir, reasons = self.target, self.weir, []
+        speedup = self.speedup
+        applicable = (
+            target.max_seconds is not None
+            or (target.max_ms_per_unit is not None and "median_ms_per_unit" in weir)
+            or (target.min_speedup is not None and speedup is not None)
+        )
+        if not applicable:  # say, a Weir-only workload with no absolute target
+            return None
         if target.max_seconds is not None and weir["median_s"] > target.max_seconds:
             reasons.append(
                 f"median {format_seconds(weir['median_s'])} > {format_seconds(target.max_seconds)}"
@@ -59,7 +67,6 @@ class Row:
         max_per_unit = target.max_ms_per_unit
         if max_per_unit is not None and per_unit is not None and per_unit > max_per_unit:
             reasons.append(f"{per_unit:.3g} ms/{weir.get('unit')} > {max_per_unit:g} ms")
-        speedup = self.speedup
         if target.min_speedup is not None and speedup is not None and speedup < target.min_speedup:
             reasons.append(f"only {speedup:.1f}x faster than Dagster")
         return reasons

@@ -113,20 +113,26 @@ def profile_slug(workload: str, params: Mapping[str, Any]) -> str:
 
 
 def environment(
-    lines: Sequence[Mapping[str, Any]], quick: bool, repeat: int | None, load: str
+    lines: Sequence[Mapping[str, Any]], quick: bool, repeat: int | None
 ) -> dict[str, str]:
+    """The table's header: when, where, on what, and how busy the machine was."""
     versions = {
         line["implementation"]: line.get("version") for line in lines if line.get("version")
     }
     pythons = sorted({line["python"] for line in lines if line.get("python")})
+    dates = sorted(line["measured_at"] for line in lines if line.get("measured_at"))
+    loads = [line["load_average"] for line in lines if "load_average" in line]
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": f"{dates[0]} to {dates[-1]}" if dates else now,
         "mode": "quick (reduced sizes)" if quick else "full",
         "machine": f"{_cpu_model()}, {os.cpu_count()} cores, {platform.platform(terse=True)}",
         "Python": ", ".join(pythons) or platform.python_version(),
         "versions": ", ".join(f"{impl} {v}" for impl, v in sorted(versions.items())) or "-",
         "timed runs per measurement": str(repeat) if repeat else "each workload's REPEAT (≥ 3)",
-        "load average (1 min) at start / end": load,
+        "load average (1 min) after each measurement": (
+            f"{min(loads):.2f} to {max(loads):.2f} on {os.cpu_count()} cores" if loads else "-"
+        ),
     }
 
 
@@ -214,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile every Weir row")
     parser.add_argument("--no-profile", action="store_true", help="profile nothing")
     parser.add_argument(
+        "--from-results",
+        type=Path,
+        metavar="JSONL",
+        help="measure nothing: tabulate (and profile) the lines of an earlier run",
+    )
+    parser.add_argument(
         "--output", type=Path, help="default: bench/RESULTS.md (quick: bench/.work/)"
     )
     args = parser.parse_args(argv)
@@ -229,12 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         workloads = [w for w in workloads if w.name in args.only]
     implementations = ("weir", "dagster") if args.impl == "both" else (args.impl,)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    # Other work on the machine skews every figure; the table says how busy it was.
-    load_at_start = os.getloadavg()[0]
     suffix = "-quick" if args.quick else ""
-    lines = measure_all(
-        workloads, implementations, args.quick, args.repeat, WORK_DIR / f"results{suffix}.jsonl"
-    )
+    if args.from_results:
+        lines = [json.loads(text) for text in args.from_results.read_text().splitlines() if text]
+    else:
+        raw_log = WORK_DIR / f"results{suffix}.jsonl"
+        lines = measure_all(workloads, implementations, args.quick, args.repeat, raw_log)
 
     rows = build_rows(workloads, lines, args.quick)
     if not args.no_profile:
@@ -242,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (
         WORK_DIR / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS.md"
     )
-    load = f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
-    text = render(rows, environment(lines, args.quick, args.repeat, load), args.quick)
+    text = render(rows, environment(lines, args.quick, args.repeat), args.quick)
     output.write_text(text)
     print(f"wrote {output}", file=sys.stderr)
     return 1 if any("error" in line for line in lines) else 0

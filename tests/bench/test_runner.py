@@ -22,7 +22,7 @@ from bench.report import (
     summarize_importtime,
     summarize_profile,
 )
-from bench.run import harness_command, parse_result_line, run_harness
+from bench.run import environment, harness_command, main, parse_result_line, run_harness
 from bench.spec import Target, Workload, WorkloadError, discover
 
 
@@ -217,3 +217,47 @@ def test_phases_and_notes_are_listed_under_the_table():
     text = render(build_rows([workload], [weir_line], quick=False), {}, quick=False)
     assert "decoration 200.0 ms (median), construction 100.0 ms (median)" in text
     assert "heavy modules: grpc no" in text
+
+
+def test_a_weir_only_row_without_an_absolute_target_has_no_verdict():
+    workload = _workload(IMPLEMENTATIONS=("weir",))
+    [row] = build_rows([workload], [_line("sample", "weir", {"assets": 100}, 0.01)], quick=False)
+    assert row.missed() is None
+    assert row.target.describe("asset") == "≥ 10x faster"
+
+
+def test_header_says_when_and_how_busy_from_the_measurements_themselves():
+    lines = [
+        _line("sample", "weir", {}, 0.1, measured_at="2026-01-02 10:00 UTC", load_average=0.5),
+        _line("sample", "dagster", {}, 1.0, measured_at="2026-01-02 10:05 UTC", load_average=1.5),
+    ]
+    env = environment(lines, quick=False, repeat=None)
+    assert env["date"] == "2026-01-02 10:00 UTC to 2026-01-02 10:05 UTC"
+    assert env["load average (1 min) after each measurement"].startswith("0.50 to 1.50")
+    assert env["versions"] == "dagster 1.0, weir 1.0"
+
+
+def test_an_earlier_run_can_be_tabulated_again_without_measuring(tmp_path):
+    raw = tmp_path / "results.jsonl"
+    lines = [
+        _line("definitions", "weir", {"assets": 1000}, 0.01, median_ms_per_unit=0.01, unit="asset"),
+        _line("definitions", "dagster", {"assets": 1000}, 1.0),
+    ]
+    raw.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    output = tmp_path / "RESULTS.md"
+    code = main(
+        [
+            "--only",
+            "definitions",
+            "--no-profile",
+            "--from-results",
+            str(raw),
+            "--output",
+            str(output),
+        ]
+    )
+    assert code == 0
+    text = output.read_text()
+    assert "| Definitions, layered assets | assets=1000 |" in text
+    assert "100.0x faster" in text
+    assert "not run (`make bench-setup` first)" in text  # the 5,000 and 10,000 rows
