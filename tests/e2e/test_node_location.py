@@ -7,12 +7,13 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from conftest import Api
+from conftest import Api, Process
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from weir_protos.v1 import code_location_pb2 as cl_pb2
 from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
@@ -43,6 +44,18 @@ def node_location() -> dict[str, str]:
         "command": '["node", "server.js"]',
         "working_directory": json.dumps(str(NODE_LOCATION)),
     }
+
+
+@pytest.fixture
+def node_server(node_location, e2e_env):
+    """The example's server started on its own, as a location the control plane connects to
+    by address (so the control plane can restart while it keeps running)."""
+    env = {**e2e_env, "WEIR_CODESERVER_PORT": "0"}
+    server = Process(
+        ["node", str(NODE_LOCATION / "server.js")], env, r"WEIR_CODESERVER_READY\s+port=(\d+)"
+    )
+    yield f"127.0.0.1:{server.match.group(1)}"
+    server.stop()
 
 
 def worker_events(api: Api, run_id: str) -> list[dict[str, Any]]:
@@ -196,7 +209,8 @@ def test_node_location_answers_the_contract_over_grpc(start_control_plane, node_
         assert whole.content_hash == info.content_hash == location["contentHash"]
         assert [list(a.key.path) for a in whole.assets] == [["numbers"], ["total"], ["forecast"]]
 
-        status = _final_run_status(stub, run_id)
+        # The worker ends once the control plane has acknowledged its last event.
+        status = _run_status(stub, run_id, lambda s: not s.worker_alive)
         assert status.status == runs_pb2.RUN_STATUS_SUCCESS
         assert status.acknowledged_sequence == status.last_sequence == 6
 
@@ -219,11 +233,33 @@ def test_node_location_answers_the_contract_over_grpc(start_control_plane, node_
         assert "'nope'" in (refused.value.details() or "")
 
 
-def _final_run_status(stub: Any, run_id: str) -> Any:
-    """GetRunStatus once the worker is done: it ends after the control plane's last reply."""
+def test_control_plane_restart_mid_run_loses_no_event(start_control_plane, node_server):
+    plane = start_control_plane([{"name": "node", "address": node_server}])
+    run_id = plane.api.launch("*total", runConfig=slow_numbers(1))
+    plane.api.wait_event(run_id, "LOG", "numbers")
+    plane.stop()
+
+    with grpc.insecure_channel(node_server) as channel:
+        stub = cl_grpc.CodeLocationServiceStub(channel)
+        # The run ends while nobody listens: its last events wait in the worker's buffer.
+        buffered = _run_status(stub, run_id, lambda s: s.status == runs_pb2.RUN_STATUS_SUCCESS)
+        assert buffered.worker_alive and buffered.acknowledged_sequence < buffered.last_sequence
+        plane.start()
+        run = plane.api.wait_status(run_id, "SUCCESS", "FAILURE", timeout=60)
+        assert run["status"] == "RUN_STATUS_SUCCESS", run.get("failureReason")
+        done = _run_status(stub, run_id, lambda s: not s.worker_alive)
+        assert done.acknowledged_sequence == done.last_sequence
+
+    events = worker_events(plane.api, run_id)
+    assert [int(e["sequence"]) for e in events] == list(range(1, done.last_sequence + 1))
+    assert kinds(events)[-1] == ("RUN_SUCCESS", "")
+
+
+def _run_status(stub: Any, run_id: str, done: Callable[[Any], bool]) -> Any:
+    """The location's GetRunStatus for the run once `done` holds (or after 30 seconds)."""
     deadline = time.monotonic() + 30
     while True:
         status = stub.GetRunStatus(cl_pb2.GetRunStatusRequest(run_id=run_id))
-        if not status.worker_alive or time.monotonic() > deadline:
+        if done(status) or time.monotonic() > deadline:
             return status
         time.sleep(0.02)
