@@ -78,6 +78,8 @@ class EventReporter {
     return delivered;
   }
 
+  /** Arrange the next ReportEvents call: at once when an urgent event or a full batch is
+   *  waiting, BATCH_DELAY_MS after the first event otherwise, and `delayMs` after a failure. */
   _schedule(delayMs) {
     // The call in flight (or the backoff after a failed one) schedules the next send.
     if (this._sending || this._gaveUp || (this._retrying && delayMs === undefined)) return;

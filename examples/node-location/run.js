@@ -97,7 +97,7 @@ class Run {
       this._finish(emit, failures);
     } catch (error) {
       // A bug here, not in an asset: the run fails as a whole.
-      const summary = `${error.name}: ${error.message}`;
+      const summary = String(error); // "Name: message"
       emit('RUN_FAILURE', {
         message: `The run worker failed: ${summary}`,
         runFailure: {
@@ -156,12 +156,13 @@ class Run {
       });
       result ??= {};
       storeValue(asset.key, result.value);
-    } catch (error) {
-      const summary = `${error.name ?? 'Error'}: ${error.message ?? error}`;
+    } catch (thrown) {
+      const error = wire.errorMessage(thrown);
+      const summary = error.className ? `${error.className}: ${error.message}` : error.message;
       emit('STEP_FAILURE', {
         stepKey: step,
         message: `Step ${step} failed: ${summary}`,
-        stepFailure: { error: wire.errorMessage(error), attempt: 1 },
+        stepFailure: { error, attempt: 1 },
       });
       return { failed: summary, missing: 'failed' };
     }
@@ -187,7 +188,7 @@ class Run {
       try {
         outcome = check.evaluate(value);
       } catch (error) {
-        outcome = { passed: false, metadata: { error: `${error.name}: ${error.message}` } };
+        outcome = { passed: false, metadata: { error: String(error) } }; // "Name: message"
       }
       const passed = Boolean(outcome.passed);
       emit('ASSET_CHECK_EVALUATION', {
