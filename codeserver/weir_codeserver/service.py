@@ -45,7 +45,8 @@ class CodeLocationServicer:
         return self.location.info()
 
     def GetDefinitions(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._require_loaded(context)
+        if self.location.load_error is not None:  # the contract's answer, not a status error
+            return code_location_pb2.GetDefinitionsResponse(load_error=self.location.error())
         return self.location.definitions_response
 
     def StreamDefinitions(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:

@@ -12,7 +12,8 @@
         working_directory: examples/node
 
 A started location must print `WEIR_CODESERVER_READY port=<port>` on stdout once it
-serves; it is given `--host` and `--port 0` (or WEIR_CODESERVER_PORT=0) to choose a port.
+serves. Every command gets WEIR_CODESERVER_HOST and WEIR_CODESERVER_PORT=0 (pick a free
+port) in its environment; the Python code server also gets `--host` and `--port 0`.
 """
 
 from __future__ import annotations
