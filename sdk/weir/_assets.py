@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
 from weir._automation.validation import check_backfill_policy
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from weir._partitions import PartitionsDefinition
 
 DEFAULT_IO_MANAGER_KEY = "io_manager"
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})  # shared by the many definitions with none
 DEFAULT_GROUP = "default"
 
 
@@ -60,9 +62,9 @@ class AssetsDefinition:
         self.fn = fn
         self.params = params or FunctionParams()
         self.input_keys = dict(input_keys or {})
-        self.input_metadata = dict(input_metadata or {})
+        self.input_metadata = dict(input_metadata) if input_metadata else _EMPTY
         self.output_names = dict(output_names or {s.key: "result" for s in self.specs})
-        self.io_manager_keys = dict(io_manager_keys or {})
+        self.io_manager_keys = dict(io_manager_keys) if io_manager_keys else _EMPTY
         self.check_specs = tuple(check_specs)
         self.required_outputs = (
             required_outputs
@@ -71,7 +73,7 @@ class AssetsDefinition:
         )
         self.can_subset = can_subset
         self.retry_policy = retry_policy
-        self.op_tags = dict(op_tags or {})
+        self.op_tags = dict(op_tags) if op_tags else _EMPTY
         self.backfill_policy = check_backfill_policy(backfill_policy, f"'{node_name}'")
         self.pool = pool
         self.specs_by_key = {s.key: s for s in self.specs}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from weir._automation.validation import check_automation_condition, check_freshness_policy
@@ -28,7 +29,12 @@ def validate_name(name: str, what: str) -> str:
     return name
 
 
-def _validate_tags(tags: Mapping[str, str] | None, where: str) -> dict[str, str]:
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
+
+
+def _validate_tags(tags: Mapping[str, str] | None, where: str) -> Mapping[str, str]:
+    if not tags:
+        return _NO_TAGS
     out: dict[str, str] = {}
     for k, v in (tags or {}).items():
         if not isinstance(k, str) or not isinstance(v, str):

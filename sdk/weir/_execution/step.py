@@ -283,7 +283,7 @@ def _sort_outputs(
 
 def _store(
     ad: AssetsDefinition, key: AssetKey, value: Any, run: RunScope, metadata: dict[str, Any]
-) -> dict[str, MetadataValue]:
+) -> Mapping[str, MetadataValue]:
     io_manager = run.resources[ad.io_manager_key_for(key)]
     ctx = OutputContext(
         asset_key=key,
@@ -294,7 +294,7 @@ def _store(
         definition_metadata=ad.specs_by_key[key].metadata,
     )
     io_manager.handle_output(ctx, value)
-    return normalize_metadata(ctx._added_metadata) if ctx._added_metadata else {}
+    return normalize_metadata(ctx._added_metadata)
 
 
 def _emit_check(
