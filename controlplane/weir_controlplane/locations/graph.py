@@ -7,7 +7,6 @@ comes from here.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from functools import cached_property
 
 import weir_selection
@@ -56,12 +55,6 @@ class SnapshotGraph:
                     ready.append(child)
         return order
 
-    def upstream(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
-        return _walk(keys, self.parents, depth)
-
-    def downstream(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
-        return _walk(keys, self.children, depth)
-
     def resolve(self, selection_text: str) -> set[str]:
         """The keys a selection string picks (``"*revenue and not group:raw"``), read by the
         same `weir_selection` grammar as the SDK's ``AssetSelection.from_string``.
@@ -88,14 +81,3 @@ class SnapshotGraph:
             attributes=nodes,
             external=[i for i, node in enumerate(nodes) if not node.is_executable],
         )
-
-
-def _walk(start: Iterable[str], edges: dict[str, list[str]], depth: int | None) -> set[str]:
-    seen = set(start)
-    frontier = list(seen)
-    level = 0
-    while frontier and (depth is None or level < depth):
-        level += 1
-        frontier = list({o for k in frontier for o in edges.get(k, ()) if o not in seen})
-        seen.update(frontier)
-    return seen

@@ -102,10 +102,6 @@ class CodeLocationRegistry:
             for row in self._storage.code_locations.list_locations(scope)
         ]
 
-    def state(self, scope: DeploymentScope, name: str) -> LocationState:
-        self._location(scope, name)
-        return self._state(scope, name)
-
     def snapshot(
         self, scope: DeploymentScope, name: str
     ) -> definitions_pb2.DefinitionsSnapshot | None:
@@ -141,16 +137,6 @@ class CodeLocationRegistry:
                 f"{': ' + state.error if state.error else ''}"
             )
         return location.client
-
-    def location_of_keys(self, scope: DeploymentScope, keys: set[str]) -> str:
-        """The one location that defines all of `keys` (runs never span locations)."""
-        owners = {name: keys & set(graph.nodes) for name, graph in self.all_graphs(scope).items()}
-        for name, found in owners.items():
-            if found == keys:
-                return name
-        raise FailedPreconditionError(
-            "The selected assets live in different code locations; launch one run per location"
-        )
 
     # --- reload -------------------------------------------------------------------------
 
