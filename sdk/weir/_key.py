@@ -23,10 +23,21 @@ class AssetKey(tuple[str, ...]):
     __slots__ = ()
 
     def __new__(cls, path: str | Sequence[str]) -> AssetKey:
-        parts = tuple(path.split("/")) if isinstance(path, str) else tuple(path)
-        if not parts or "" in parts or not all(type(p) is str for p in parts):
+        if isinstance(path, str):
+            known = _BY_STRING.get(path)
+            if known is not None:
+                return known
+            parts: tuple[str, ...] = tuple(path.split("/"))
+        else:
+            parts = tuple(path)
+            if not all(type(p) is str for p in parts):
+                raise DefinitionError(f"Asset key path must be non-empty strings, got {path!r}")
+        if not parts or "" in parts:
             raise DefinitionError(f"Asset key path must be non-empty strings, got {path!r}")
-        return tuple.__new__(cls, parts)
+        key = tuple.__new__(cls, parts)
+        if isinstance(path, str) and len(_BY_STRING) < _MAX_SHARED:
+            _BY_STRING[path] = key
+        return key
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -46,7 +57,7 @@ class AssetKey(tuple[str, ...]):
         return AssetKey(value)
 
     def to_user_string(self) -> str:
-        return "/".join(self.path)
+        return "/".join(self)
 
     def to_python_identifier(self) -> str:
         return "__".join(self.path).replace("-", "_")
@@ -68,5 +79,9 @@ class AssetKey(tuple[str, ...]):
     def __str__(self) -> str:
         return self.to_user_string()
 
+
+# One key object per string: the same upstream name is written in many deps and ins.
+_BY_STRING: dict[str, AssetKey] = {}
+_MAX_SHARED = 100_000
 
 CoercibleToAssetKey = AssetKey | str | Sequence[str]

@@ -49,6 +49,13 @@ def _param_kind(hint: Any) -> str | None:
     return getattr(hint, "__weir_param_kind__", None) if isinstance(hint, type) else None
 
 
+def _is_generator_function(fn: Callable[..., Any]) -> bool:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return inspect.isgeneratorfunction(fn)
+    return bool(code.co_flags & inspect.CO_GENERATOR)
+
+
 def _parameter_names(fn: Callable[..., Any]) -> list[str]:
     """Named parameters, skipping *args/**kwargs. Reads the code object of plain functions
     directly: inspect.signature costs ~25 µs, which adds up over thousands of assets."""
@@ -64,7 +71,7 @@ def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
     hints = _type_hints(fn)
     out = FunctionParams(
         return_hint=hints.get("return"),
-        is_generator=inspect.isgeneratorfunction(fn),
+        is_generator=_is_generator_function(fn),
     )
     for i, name in enumerate(_parameter_names(fn)):
         hint = hints.get(name)

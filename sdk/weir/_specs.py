@@ -178,11 +178,15 @@ class AssetIn:
     ):
         if key is not None and key_prefix is not None:
             raise DefinitionError("AssetIn takes either key or key_prefix, not both")
-        object.__setattr__(self, "key", AssetKey.from_coercible(key) if key else None)
-        object.__setattr__(self, "metadata", metadata)
-        prefix = [key_prefix] if isinstance(key_prefix, str) else key_prefix
-        object.__setattr__(self, "key_prefix", tuple(prefix) if prefix else None)
-        object.__setattr__(self, "partition_mapping", partition_mapping)
+        prefix = (key_prefix,) if isinstance(key_prefix, str) else key_prefix
+        # One __dict__ update instead of four frozen-dataclass setattr calls: AssetIn is
+        # built twice per asset in generated graphs.
+        self.__dict__.update(
+            key=AssetKey.from_coercible(key) if key else None,
+            metadata=metadata,
+            key_prefix=tuple(prefix) if prefix else None,
+            partition_mapping=partition_mapping,
+        )
 
     def resolve_key(self, param_name: str) -> AssetKey:
         if self.key is not None:
