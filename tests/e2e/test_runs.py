@@ -148,3 +148,17 @@ def test_run_on_a_code_location_that_went_down_fails_with_the_reason(
     assert "unavailable" in run["failureReason"] and address in run["failureReason"]
     reload = api("ReloadCodeLocation", name="pipeline")["codeLocation"]
     assert reload["status"] == "CODE_LOCATION_STATUS_UNREACHABLE"
+
+
+def test_queue_honours_max_concurrent_runs(start_control_plane, control_dir):
+    (control_dir / "slow.hold").touch()
+    api = start_control_plane([pipeline_location()], max_concurrent_runs=1).api
+    first = api.launch("raw slow")
+    api.wait_event(first, "STEP_START", "slow")
+    second = api.launch("raw")
+    time.sleep(0.5)  # ample time for a queue that ignored the limit to have launched it
+    assert api.run(second)["status"] == "RUN_STATUS_QUEUED"
+    (control_dir / "slow.hold").unlink()
+    assert api.wait_status(first, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+    # The freed slot wakes the queue at once: no polling interval to wait out.
+    assert api.wait_status(second, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
