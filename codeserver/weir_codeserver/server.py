@@ -13,6 +13,7 @@ inside `create_server` for that reason.)
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -171,9 +172,20 @@ def serve(config: ServerConfig) -> int:
             port,
         )
     print(READY_LINE.format(port=port), flush=True)
+    parent = _starting_parent()
     while not stop.wait(1.0):
-        pass
+        if parent is not None and os.getppid() != parent:
+            # The control plane that started us died without stopping us (e.g. kill -9):
+            # a server nobody can reach would only hold its port and memory.
+            log.warning("The process that started this code server is gone; shutting down")
+            break
     log.info("Shutting down")
     server.stop()
     sys.stdout.flush()
     return 0
+
+
+def _starting_parent() -> int | None:
+    """The pid of the control plane that started this server, when it said so."""
+    value = os.environ.get("WEIR_CODESERVER_PARENT_PID", "")
+    return int(value) if value.isdigit() else None

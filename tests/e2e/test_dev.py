@@ -61,6 +61,26 @@ def test_weir_dev_serves_the_quickstart_and_stops_cleanly(e2e_env, stop_signal):
         dev.kill()
 
 
+def test_code_servers_exit_when_their_control_plane_is_killed(e2e_env):
+    dev = Process(
+        [str(BIN / "weir"), "dev", "-f", str(QUICKSTART), "--http-port", str(free_port()),
+         "--grpc-port", str(free_port())],
+        e2e_env,
+        r"WEIR_CONTROLPLANE_READY",
+    )  # fmt: skip
+    try:
+        server_pids = _descendants_of(dev.proc.pid)
+        assert server_pids
+        os.kill(dev.proc.pid, signal.SIGKILL)  # no chance to stop its children itself
+        dev.proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in server_pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in server_pids if _alive(pid)], "orphaned code servers"
+    finally:
+        dev.kill()
+
+
 def test_weir_dev_explains_a_missing_file(e2e_env, tmp_path):
     result = subprocess.run(
         [str(BIN / "weir"), "dev", "-f", str(tmp_path / "nope.py")],

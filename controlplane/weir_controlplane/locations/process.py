@@ -44,7 +44,13 @@ class LocationProcess:
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the server and wait until it serves; returns its gRPC address."""
-        env = {**os.environ, "WEIR_CODESERVER_HOST": self.host, "WEIR_CODESERVER_PORT": "0"}
+        env = {
+            **os.environ,
+            "WEIR_CODESERVER_HOST": self.host,
+            "WEIR_CODESERVER_PORT": "0",
+            # Lets the server notice that we died without stopping it, and exit.
+            "WEIR_CODESERVER_PARENT_PID": str(os.getpid()),
+        }
         command = list(self.spec.command or ())
         if "weir_codeserver" in command:
             command += ["--host", self.host, "--port", "0"]
