@@ -31,6 +31,7 @@ from weir._execution.result import ExecuteInProcessResult
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager, InputContext, IOManager, OutputContext
 from weir._key import AssetKey
+from weir._lazy import lazy_attributes
 from weir._metadata import MetadataValue, TableColumn, TableSchema
 from weir._results import (
     AssetCheckKey,
@@ -171,15 +172,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'weir' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

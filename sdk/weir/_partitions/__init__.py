@@ -6,8 +6,9 @@ the base class) does not import every kind and every mapping.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from weir._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time names load lazily
     from weir._partitions.base import (
@@ -78,13 +79,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'weir._partitions' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
