@@ -55,6 +55,11 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, **engine_options)
         sqlite_connection.configure(engine, begin_option=_WRITE)
+        # Switch the file to WAL now, on one connection: done lazily by several at once,
+        # the switch (it needs an exclusive lock) can deadlock with a writer, and SQLite
+        # answers "database is locked" without waiting.
+        with engine.connect():
+            pass
         return engine
     if parsed.get_backend_name() == "postgresql":
         return sa.create_engine(parsed, **{**POSTGRES_POOL, **engine_options})
