@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: install dev test lint format protos protos-check buf-lint buf-breaking bench-setup bench clean
 
 # Bootstrap uv into the project venv, then install exactly what uv.lock pins.
-$(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml selection/pyproject.toml protos/pyproject.toml codeserver/pyproject.toml controlplane/pyproject.toml
+$(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml selection/pyproject.toml partitions/pyproject.toml protos/pyproject.toml codeserver/pyproject.toml controlplane/pyproject.toml
 	test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet uv==0.13.9)
 	$(UV) sync --frozen --quiet
 	touch $@

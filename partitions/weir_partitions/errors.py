@@ -54,8 +54,7 @@ class UnknownTimezoneError(PartitionsError):
         self.suggestion = suggestion
         hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
         super().__init__(
-            f"Unknown timezone {name!r}{hint}; use an IANA name such as 'UTC' or "
-            "'America/New_York'"
+            f"Unknown timezone {name!r}{hint}; use an IANA name such as 'UTC' or 'America/New_York'"
         )
 
 

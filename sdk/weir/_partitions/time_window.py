@@ -6,9 +6,9 @@ import math
 import re
 import time
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from weir._errors import DefinitionError, PartitionKeyError
 from weir._partitions.base import (
@@ -17,10 +17,10 @@ from weir._partitions.base import (
     PartitionsDefinition,
     range_ends,
 )
-from weir._partitions.cron import CronError, ScheduleClock, parse_cron
-from weir._partitions.keyformat import KeyFormat
 
-_KEY_CACHE_SIZE = 1 << 16  # keys -> start ticks; enough for a large backfill
+if TYPE_CHECKING:
+    from weir_partitions import CronClock, KeyFormat, TimeWindowKeySpace
+
 _SCHEDULE_TYPE_PATTERNS = (
     ("HOURLY", r"\d+ \* \* \* \*"),
     ("DAILY", r"\d+ \d+ \* \* \*"),
@@ -81,25 +81,41 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         cron = _cron_from_arguments(
             schedule_type, cron_schedule, minute_offset, hour_offset, day_offset
         )
-        try:
-            schedule = parse_cron(cron)
-        except CronError as e:
-            raise DefinitionError(f"Invalid cron schedule for time-window partitions: {e}") from e
         self.timezone: str = timezone or "UTC"
         self.fmt: str = fmt
         self.end_offset: int = end_offset
         self.cron_schedule: str = cron
-        self._tz = _load_timezone(self.timezone)
-        self._clock = ScheduleClock(schedule, self._tz)
-        self._key_format = KeyFormat(fmt, mark_repeated_hours=schedule.every_hour)
-        self.start: datetime = self._coerce_moment(start, "start")
-        self.end: datetime | None = None if end is None else self._coerce_moment(end, "end")
-        if self.end is not None and self.end <= self.start:
-            raise DefinitionError(f"end {self.end} must come after start {self.start}")
-        self._first_tick = self._clock.next_tick(math.ceil(self.start.timestamp()))
-        self._end_ts = None if self.end is None else math.floor(self.end.timestamp())
-        self._tick_by_key: dict[str, int | None] = {}
-        self._check_format_tells_windows_apart()
+        # The engine loads with the first time-window definition, not with `import weir`.
+        from weir_partitions import (
+            CronError,
+            KeyFormat,
+            KeySpaceError,
+            TimeWindowKeySpace,
+            UnknownTimezoneError,
+            load_timezone,
+            parse_cron,
+        )
+
+        try:
+            schedule = parse_cron(cron)
+        except CronError as e:
+            raise DefinitionError(f"Invalid cron schedule for time-window partitions: {e}") from e
+        try:
+            self._tz = load_timezone(self.timezone)
+        except UnknownTimezoneError as e:
+            raise DefinitionError(str(e)) from None
+        key_format = KeyFormat(fmt, mark_repeated_hours=schedule.every_hour)
+        self.start: datetime = self._coerce_moment(start, "start", key_format)
+        self.end: datetime | None = (
+            None if end is None else self._coerce_moment(end, "end", key_format)
+        )
+        try:
+            self._space: TimeWindowKeySpace = TimeWindowKeySpace(
+                cron, self.timezone, fmt, self.start, self.end, end_offset
+            )
+        except KeySpaceError as e:
+            raise DefinitionError(str(e)) from None
+        self._clock: CronClock = self._space.clock
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -303,72 +319,30 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def _tick_bounds(self, current_time: datetime | None) -> tuple[int, int] | None:
         """(first window start, last window end) as of `current_time`, or None if no windows."""
-        clock, first = self._clock, self._first_tick
-        base = clock.prev_tick(math.floor(self._now(current_time)))
-        cap = None if self._end_ts is None else clock.prev_tick(self._end_ts)
-        if self.end_offset >= 0:
-            last = clock.shift(max(base, first), self.end_offset)
-            last = last if cap is None else min(last, cap)
-        else:
-            last = clock.shift(base if cap is None else min(base, cap), self.end_offset)
-        return (first, last) if last > first else None
+        return self._space.tick_bounds(self._now(current_time))
 
     def _keys_between(self, start_tick: int, stop: int) -> list[str]:
         """Keys of the windows starting at ticks in [start_tick, stop)."""
-        fmt = self._key_format.format
-        keys: list[str] = []
-        for tick, local in self._clock.iter_ticks(start_tick):
-            if tick >= stop:
-                return keys
-            keys.append(fmt(local))
-        raise AssertionError("unreachable: ticks are unbounded")
+        return self._space.keys_between(start_tick, stop)
 
     def _format_tick(self, tick: int) -> str:
-        return self._key_format.format(self._clock.local(tick))
+        return self._space.format_tick(tick)
 
     def _window(self, tick: int) -> TimeWindow:
-        clock = self._clock
-        return TimeWindow(clock.local(tick), clock.local(clock.next_tick(tick + 1)))
+        return TimeWindow(*self._space.window(tick))
 
     def _tick_of_key(self, key: str) -> int | None:
         """The start tick a well-formed key names, or None if it names no window."""
-        if not isinstance(key, str):
-            return None
-        if key in self._tick_by_key:
-            return self._tick_by_key[key]
-        tick = None
-        try:
-            parsed = self._key_format.parse(key)
-        except (ValueError, TypeError):
-            parsed = None
-        if parsed is not None:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=self._tz)
-            candidate = self._clock.next_tick(math.ceil(parsed.timestamp()))
-            tick = candidate if self._format_tick(candidate) == key else None
-        if len(self._tick_by_key) >= _KEY_CACHE_SIZE:
-            self._tick_by_key.clear()
-        self._tick_by_key[key] = tick
-        return tick
+        return self._space.tick_of_key(key)
 
     def _require_tick(self, key: str) -> int:
-        tick = self._tick_of_key(key)
+        tick = self._space.tick_of_key(key)
         if tick is None:
+            space = self._space
             raise PartitionKeyError(
-                f"Partition key {key!r} {self._why_not_a_window(key)}; {self._format_hint()}"
+                f"Partition key {key!r} {space.why_not_a_window(key)}; {space.format_hint()}"
             )
         return tick
-
-    def _why_not_a_window(self, key: str) -> str:
-        try:
-            self._key_format.parse(key)
-        except (ValueError, TypeError):
-            return f"does not match the format {self.fmt!r}"
-        return f"is not the start of a window of the schedule {self.cron_schedule!r}"
-
-    def _format_hint(self) -> str:
-        example = self._format_tick(self._first_tick)
-        return f"keys look like {example!r} (format {self.fmt!r}, timezone {self.timezone})"
 
     def _describe_valid_keys(
         self,
@@ -376,28 +350,8 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None,
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> str:
-        bounds = self._tick_bounds(current_time)
         as_of = "now" if current_time is None else f"as of {current_time.isoformat()}"
-        tick = self._tick_of_key(key)
-        if tick is None:
-            reason = f"it {self._why_not_a_window(key)}; " if isinstance(key, str) else ""
-        elif bounds is not None and tick < bounds[0]:
-            reason = "it comes before the first partition; "
-        elif bounds is not None and tick >= bounds[1]:
-            reason = "it comes after the last partition; "
-        else:
-            reason = ""
-        if bounds is None:
-            first = self._format_tick(self._first_tick)
-            return f"{reason}there are no partitions {as_of} (the first will be {first!r})"
-        first, last = (
-            self._format_tick(bounds[0]),
-            self._format_tick(self._clock.prev_tick(bounds[1] - 1)),
-        )
-        return (
-            f"{reason}valid keys are formatted as {self.fmt!r} in timezone {self.timezone} "
-            f"and run from {first!r} to {last!r} {as_of}"
-        )
+        return self._space.describe_valid_keys(key, self._now(current_time), as_of)
 
     def _unknown_keys(
         self,
@@ -405,13 +359,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None,
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> list[str]:
-        bounds = self._tick_bounds(current_time)  # once, not once per key
-        unknown = []
-        for key in keys:
-            tick = self._tick_of_key(key)
-            if tick is None or bounds is None or not bounds[0] <= tick < bounds[1]:
-                unknown.append(key)
-        return unknown
+        return self._space.unknown_keys(keys, self._now(current_time))
 
     def _sort_keys(
         self,
@@ -421,10 +369,12 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     ) -> list[str]:
         return sorted(set(keys), key=self._require_tick)
 
-    def _coerce_moment(self, value: datetime | date | str, name: str) -> datetime:
+    def _coerce_moment(
+        self, value: datetime | date | str, name: str, key_format: KeyFormat
+    ) -> datetime:
         """A start or end argument as an aware datetime in the definition's timezone."""
         if isinstance(value, str):
-            value = self._parse_moment(value, name)
+            value = self._parse_moment(value, name, key_format)
         elif not isinstance(value, datetime):
             if not isinstance(value, date):
                 raise DefinitionError(f"{name} must be a datetime, date or string, got {value!r}")
@@ -433,9 +383,9 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             return value.replace(tzinfo=self._tz)
         return value.astimezone(self._tz)
 
-    def _parse_moment(self, text: str, name: str) -> datetime:
+    def _parse_moment(self, text: str, name: str, key_format: KeyFormat) -> datetime:
         try:
-            return self._key_format.parse(text)
+            return key_format.parse(text)
         except ValueError:
             pass
         try:
@@ -444,22 +394,6 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             raise DefinitionError(
                 f"{name} {text!r} matches neither the format {self.fmt!r} nor ISO 8601"
             ) from None
-
-    def _check_format_tells_windows_apart(self) -> None:
-        # A format coarser than the schedule (hourly windows keyed "%Y-%m-%d") would give
-        # several windows one key; the first few windows show it.
-        seen: set[str] = set()
-        for tick, local in self._clock.iter_ticks(self._first_tick):
-            key = self._key_format.format(local)
-            if key in seen or self._tick_of_key(key) != tick:
-                raise DefinitionError(
-                    f"The format {self.fmt!r} cannot tell apart the windows of the schedule "
-                    f"{self.cron_schedule!r}: the window starting {local.isoformat()} would have "
-                    f"the key {key!r}. Use a format with finer fields."
-                )
-            seen.add(key)
-            if len(seen) == 3:
-                return
 
 
 def _cron_from_arguments(
@@ -501,14 +435,3 @@ def _offset(name: str, value: int, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise DefinitionError(f"{name} must be an int from {low} to {high}, got {value!r}")
     return value
-
-
-def _load_timezone(name: str) -> tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # keeps `import weir` light
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise DefinitionError(
-            f"Unknown timezone {name!r}; use an IANA name such as 'UTC' or 'America/New_York'"
-        ) from None

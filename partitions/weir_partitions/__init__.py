@@ -1,0 +1,62 @@
+"""Weir's cron ticks, time windows and partition key spaces, one engine for both sides.
+
+A partitions definition is written against the SDK (``weir.DailyPartitionsDefinition``,
+schedules' cron strings) and read by the control plane from a code location's snapshot
+(to check the partition key of a launch, and later for schedules and backfills). The two
+must agree on every tick and every key, yet the SDK never imports the control plane and
+the control plane never imports the SDK. So the engine lives here, on croniter and the
+standard library's zoneinfo:
+
+- `parse_cron` reads a five-field cron string (or raises `CronError`); `CronClock` gives
+  its ticks in a time zone across daylight-saving changes (`cron`'s docstring has the rules);
+- `TimeWindowKeySpace` holds the windows and keys of time-window partitions;
+- `StaticKeySpace`, `DynamicKeySpace` and `MultiKeySpace` the other kinds of keys;
+- `load_timezone` reads an IANA name, suggesting a close one when it is misspelled.
+
+>>> from datetime import UTC, datetime
+>>> daily = TimeWindowKeySpace("@daily", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
+>>> daily.first_key(now=datetime(2024, 5, 1, tzinfo=UTC).timestamp())
+'2024-01-01'
+"""
+
+from weir_partitions.cron import CronClock, CronSchedule, parse_cron
+from weir_partitions.errors import (
+    CronError,
+    CronFieldCountError,
+    CronNeverFiresError,
+    KeySpaceError,
+    PartitionsError,
+    UnknownPartitionKeyError,
+    UnknownTimezoneError,
+)
+from weir_partitions.key_spaces import (
+    MULTIPARTITION_KEY_DELIMITER,
+    DynamicKeySpace,
+    KeySpace,
+    MultiKeySpace,
+    StaticKeySpace,
+)
+from weir_partitions.keyformat import KeyFormat
+from weir_partitions.time_window import TimeWindowKeySpace
+from weir_partitions.timezones import load_timezone
+
+__all__ = [
+    "MULTIPARTITION_KEY_DELIMITER",
+    "CronClock",
+    "CronError",
+    "CronFieldCountError",
+    "CronNeverFiresError",
+    "CronSchedule",
+    "DynamicKeySpace",
+    "KeyFormat",
+    "KeySpace",
+    "KeySpaceError",
+    "MultiKeySpace",
+    "PartitionsError",
+    "StaticKeySpace",
+    "TimeWindowKeySpace",
+    "UnknownPartitionKeyError",
+    "UnknownTimezoneError",
+    "load_timezone",
+    "parse_cron",
+]

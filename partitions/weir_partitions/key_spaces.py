@@ -1,0 +1,128 @@
+"""The keys of static, dynamic and multi-dimensional partitions, and what they share.
+
+Every key space answers `has_key(key, now)` and `describe_valid_keys(key, now, as_of)`;
+`validate_key` raises `UnknownPartitionKeyError` with that description. `now` (POSIX
+seconds) matters only to time windows (`weir_partitions.time_window`), which can be a
+dimension of a `MultiKeySpace`.
+
+>>> grid = MultiKeySpace([("color", StaticKeySpace(["red"])), ("size", StaticKeySpace(["s"]))])
+>>> grid.has_key("red|s", 0), grid.has_key("red|xl", 0)
+(True, False)
+>>> grid.describe_valid_keys("red|xl", 0)
+"dimension 'size' has no key 'xl': valid keys are 's'"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from weir_partitions.errors import KeySpaceError, UnknownPartitionKeyError
+
+MULTIPARTITION_KEY_DELIMITER = "|"
+_SAMPLE = 5
+
+
+class KeySpace(Protocol):
+    def has_key(self, key: object, now: float) -> bool: ...
+
+    def describe_valid_keys(self, key: object, now: float, as_of: str = "now") -> str: ...
+
+    def validate_key(self, key: object, now: float, as_of: str = "now") -> None: ...
+
+
+class _Validating:
+    def validate_key(self: KeySpace, key: object, now: float, as_of: str = "now") -> None:
+        """Raise `UnknownPartitionKeyError` saying what valid keys look like."""
+        if not self.has_key(key, now):
+            raise UnknownPartitionKeyError(key, self.describe_valid_keys(key, now, as_of))
+
+
+def describe_key_list(keys: Sequence[str]) -> str:
+    """'valid keys are 'a', 'b' (and 3 more)': the first few keys of a list."""
+    sample = ", ".join(repr(k) for k in keys[:_SAMPLE])
+    more = f" (and {len(keys) - _SAMPLE} more)" if len(keys) > _SAMPLE else ""
+    return f"valid keys are {sample}{more}" if keys else "it has no partitions yet"
+
+
+class StaticKeySpace(_Validating):
+    """A fixed list of distinct, non-empty keys, in order."""
+
+    def __init__(self, keys: Sequence[str]):
+        self.keys = list(keys)
+        bad = [k for k in self.keys if not isinstance(k, str) or not k]
+        if bad:
+            raise KeySpaceError(f"Partition keys must be non-empty strings, got {bad!r}")
+        self.position = {k: i for i, k in enumerate(self.keys)}
+        if len(self.position) != len(self.keys):
+            seen: set[str] = set()
+            dupes = sorted({k for k in self.keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+            raise KeySpaceError(f"StaticPartitionsDefinition has duplicate keys: {dupes}")
+
+    def has_key(self, key: object, now: float = 0) -> bool:
+        return isinstance(key, str) and key in self.position
+
+    def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
+        return describe_key_list(self.keys)
+
+
+class DynamicKeySpace(_Validating):
+    """Keys added and removed at run time under `name`.
+
+    `keys` is what the store holds; None when no store is at hand, and then any
+    non-empty string is accepted, since there is nothing to check it against.
+    """
+
+    def __init__(self, name: str, keys: Sequence[str] | None = None):
+        self.name = name
+        self.keys = None if keys is None else list(keys)
+        self._known = None if keys is None else set(keys)
+
+    def has_key(self, key: object, now: float = 0) -> bool:
+        if not isinstance(key, str) or not key:
+            return False
+        return self._known is None or key in self._known
+
+    def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
+        if not isinstance(key, str) or not key:
+            return "partition keys are non-empty strings"
+        listed = describe_key_list(self.keys or [])
+        return f"it is not one of the keys of dynamic partitions {self.name!r}; {listed}"
+
+
+class MultiKeySpace(_Validating):
+    """The cross product of named dimensions; a key joins one key per dimension with "|"
+    in the order given (the SDK and the wire both order dimensions by name)."""
+
+    def __init__(self, dimensions: Sequence[tuple[str, KeySpace]]):
+        if len(dimensions) < 2:
+            raise KeySpaceError("a multi-dimensional key space needs two or more dimensions")
+        self.dimensions = list(dimensions)
+
+    def split(self, key: object) -> list[str] | None:
+        """One key per dimension, or None if `key` does not have one part per dimension."""
+        if not isinstance(key, str):
+            return None
+        parts = key.split(MULTIPARTITION_KEY_DELIMITER)
+        return parts if len(parts) == len(self.dimensions) else None
+
+    def has_key(self, key: object, now: float) -> bool:
+        parts = self.split(key)
+        return parts is not None and all(
+            space.has_key(part, now)
+            for (_, space), part in zip(self.dimensions, parts, strict=True)
+        )
+
+    def key_shape(self) -> str:
+        names = ", ".join(name for name, _ in self.dimensions)
+        return f"keys join one key per dimension ({names}) with {MULTIPARTITION_KEY_DELIMITER!r}"
+
+    def describe_valid_keys(self, key: object, now: float, as_of: str = "now") -> str:
+        parts = self.split(key)
+        if parts is None:
+            return self.key_shape()
+        for (name, space), part in zip(self.dimensions, parts, strict=True):
+            if not space.has_key(part, now):
+                detail = space.describe_valid_keys(part, now, as_of)
+                return f"dimension {name!r} has no key {part!r}: {detail}"
+        return self.key_shape()
