@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from weir_partitions.errors import KeySpaceError
+from weir_partitions.key_spaces import StaticKeySpace
+
 from weir._errors import DefinitionError
 from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
 
@@ -18,16 +21,12 @@ class StaticPartitionsDefinition(PartitionsDefinition):
     """
 
     def __init__(self, partition_keys: Sequence[str]):
-        keys = list(partition_keys)
-        seen: set[str] = set()
-        dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
-        if dupes:
-            raise DefinitionError(f"StaticPartitionsDefinition has duplicate keys: {dupes}")
-        bad = [k for k in keys if not isinstance(k, str) or not k]
-        if bad:
-            raise DefinitionError(f"Partition keys must be non-empty strings, got {bad!r}")
-        self._keys = keys
-        self._position = {k: i for i, k in enumerate(keys)}
+        try:
+            space = StaticKeySpace(list(partition_keys))
+        except KeySpaceError as e:
+            raise DefinitionError(str(e)) from None
+        self._keys = space.keys
+        self._position = space.position
 
     def get_partition_keys(
         self,
