@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import grpc
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
-from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
+from weir_controlplane.api.partition_keys import check_partition_key
 from weir_controlplane.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
@@ -87,7 +87,7 @@ class RunsApi:
                 f"code location {location!r} failed to load: {row.error_message}; fix its "
                 "code and reload it before launching"
             )
-        _check_partition(request.partition_key, [graph.nodes[key] for key in keys])
+        check_partition_key(request.partition_key, [graph.nodes[key] for key in keys])
         tags = dict(request.tags)
         if request.job_name:
             tags[convert.JOB_NAME_TAG] = request.job_name
@@ -278,27 +278,3 @@ def _single_location(keys: set[str], graph: DeploymentGraph) -> str:
             "executes in one, so narrow the selection or set codeLocation"
         )
     return locations[0]
-
-
-def _check_partition(partition_key: str, nodes: list[definitions_pb2.AssetNode]) -> None:
-    partitioned = [node for node in nodes if node.HasField("partitions_def")]
-    names = ", ".join(repr("/".join(node.key.path)) for node in partitioned[:5])
-    if partitioned and not partition_key:
-        raise InvalidArgumentError(
-            f"asset(s) {names} are partitioned: set partitionKey to the partition to run"
-        )
-    if partition_key and not partitioned:
-        raise InvalidArgumentError(
-            f"partitionKey {partition_key!r} was given but none of the selected assets is "
-            "partitioned"
-        )
-    for node in partitioned:
-        definition = node.partitions_def
-        if definition.WhichOneof("kind") == "static" and partition_key not in set(
-            definition.static.keys
-        ):
-            known = list(definition.static.keys)
-            raise InvalidArgumentError(
-                f"{partition_key!r} is not a partition of asset {'/'.join(node.key.path)!r} "
-                f"(its partitions: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
-            )
