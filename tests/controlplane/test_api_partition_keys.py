@@ -162,3 +162,10 @@ def test_over_http_an_unknown_key_is_a_400_naming_it(
     assert payload["code"] == "invalid_argument"
     assert "'2024-02-30' is not a partition of asset 'daily'" in payload["message"]
     assert "'2024-01-01' to '2024-02-29'" in payload["message"]
+
+
+def test_a_partition_range_is_not_accepted_yet(server: ApiServer, located: DeploymentScope) -> None:
+    window = partitions_pb2.PartitionKeyRange(start="2024-01-01", end="2024-01-03")
+    error = rpc_error(lambda: launch(server, located, "daily", partition_range=window))
+    assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "partitionKey" in error.details()
