@@ -36,6 +36,7 @@ _FIELDS = (
     ("day of week", 0, 7),
 )
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 _DAY = 86400
 
 
@@ -137,6 +138,7 @@ class CronClock:
         self.tz = tz
         self.every_hour = schedule.every_hour
         self._times = sorted(h * 3600 + m * 60 for h in schedule.hours for m in schedule.minutes)
+        self._offset_guess = 0  # a hint only: any value gives the same ticks
 
     def local(self, ts: int) -> datetime:
         """The aware local datetime of an instant."""
@@ -205,6 +207,24 @@ class CronClock:
 
     def _instants(self, wall: int) -> list[tuple[int, datetime, bool]]:
         """The instants a wall-clock time fires at: (tick, local, is second instance)."""
+        # Most wall-clock times occur once at the offset of the last one: try that first.
+        tick = wall - self._offset_guess
+        local = datetime.fromtimestamp(tick, self.tz)
+        if (
+            not local.fold
+            and local.toordinal() == wall // _DAY + _EPOCH_ORDINAL
+            and local.hour * 3600 + local.minute * 60 + local.second == wall % _DAY
+            # A first instance of a repeated time has a second only for every-hour schedules.
+            and (not self.every_hour or local.replace(fold=1).utcoffset() == local.utcoffset())
+        ):
+            return [(tick, local, False)]
+        instants = self._resolve(wall)
+        if instants:
+            self._offset_guess = wall - instants[-1][0]
+        return instants
+
+    def _resolve(self, wall: int) -> list[tuple[int, datetime, bool]]:
+        """`_instants` the careful way: both readings of the wall-clock time."""
         naive = _EPOCH + timedelta(seconds=wall)
         first = naive.replace(tzinfo=self.tz)
         second = naive.replace(tzinfo=self.tz, fold=1)
