@@ -2,9 +2,10 @@
 
 croniter reads the five-field string (names, ranges, steps, lists, ``L``, ``1#2``,
 ``@daily``) and walks its wall-clock times; `CronClock` puts each wall-clock time on the
-timeline of a zone (integer POSIX seconds). When the day fields are all ``*`` the
-wall-clock times are every listed time of every day, so they are counted out directly
-rather than asked of croniter one by one (hourly and daily partitions list many keys).
+timeline of a zone (integer POSIX seconds). When day of month and month are ``*`` and
+day of week is ``*`` or a list of days, the wall-clock times are every listed time of
+those weekdays, so they are counted out directly rather than asked of croniter one by one
+(hourly, daily and weekly partitions list many keys).
 
 Daylight saving, the same rules as Dagster's:
 - a schedule that fires every hour (hour field ``*``) keeps its cadence in real time: a
@@ -37,6 +38,7 @@ _FIELDS = (
 )
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
+_EPOCH_WEEKDAY = 4  # 1970-01-01 was a Thursday; cron counts from Sunday = 0
 _DAY = 86400
 
 
@@ -45,8 +47,8 @@ class CronSchedule:
     """A five-field cron string and its expanded fields (day of week 0 = Sunday).
 
     >>> schedule = parse_cron("15 3 * * mon-fri")
-    >>> schedule.days_of_week, schedule.every_day
-    ((1, 2, 3, 4, 5), False)
+    >>> schedule.days_of_week, schedule.weekly_days
+    ((1, 2, 3, 4, 5), frozenset({1, 2, 3, 4, 5}))
     """
 
     expression: str
@@ -56,8 +58,9 @@ class CronSchedule:
     last_day_of_month: bool
     months: tuple[int, ...]
     days_of_week: tuple[int, ...]
-    # Day of month, month and day of week are all "*": every listed time of every day.
-    every_day: bool
+    # When day of month and month are "*" and day of week is "*" or plain days: the days
+    # of the week on which every listed time fires (else None: croniter walks the dates).
+    weekly_days: frozenset[int] | None
 
     @property
     def every_hour(self) -> bool:
@@ -75,7 +78,7 @@ def parse_cron(expression: str) -> CronSchedule:
     if not text.startswith("@") and len(text.split()) != 5:
         raise CronFieldCountError(expression, len(text.split()))
     try:
-        fields, _ = croniter.expand(text)
+        fields, nth_weekdays = croniter.expand(text)
     except (CroniterError, ValueError) as exc:
         raise CronError(expression, _why_invalid(text, exc)) from None
     if len(fields) != 5:
@@ -100,7 +103,14 @@ def parse_cron(expression: str) -> CronSchedule:
         last_day_of_month="l" in fields[2],
         months=values(3),
         days_of_week=values(4),
-        every_day=fields[2] == ["*"] and fields[3] == ["*"] and fields[4] == ["*"],
+        weekly_days=(
+            frozenset(values(4))
+            if fields[2] == ["*"]
+            and fields[3] == ["*"]
+            and not nth_weekdays
+            and all(v == "*" or isinstance(v, int) for v in fields[4])
+            else None
+        ),
     )
 
 
@@ -254,14 +264,16 @@ class CronClock:
 
     def _walls_up(self, wall: int) -> Iterator[int]:
         """Wall-clock times (naive POSIX seconds) of the schedule at or after `wall`."""
-        if self.schedule.every_day:
+        weekly_days = self.schedule.weekly_days
+        if weekly_days is not None:
             times = self._times
             day, within = divmod(wall, _DAY)
             i = bisect.bisect_left(times, within)
             while True:
-                base = day * _DAY
-                for t in times[i:]:
-                    yield base + t
+                if (day + _EPOCH_WEEKDAY) % 7 in weekly_days:
+                    base = day * _DAY
+                    for t in times[i:]:
+                        yield base + t
                 day, i = day + 1, 0
         from croniter import croniter
 
@@ -271,14 +283,16 @@ class CronClock:
 
     def _walls_down(self, wall: int) -> Iterator[int]:
         """Wall-clock times of the schedule at or before `wall`, descending."""
-        if self.schedule.every_day:
+        weekly_days = self.schedule.weekly_days
+        if weekly_days is not None:
             times = self._times
             day, within = divmod(wall, _DAY)
             i = bisect.bisect_right(times, within)
             while True:
-                base = day * _DAY
-                for t in reversed(times[:i]):
-                    yield base + t
+                if (day + _EPOCH_WEEKDAY) % 7 in weekly_days:
+                    base = day * _DAY
+                    for t in reversed(times[:i]):
+                        yield base + t
                 day, i = day - 1, len(times)
         from croniter import croniter
 
