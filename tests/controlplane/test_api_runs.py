@@ -173,7 +173,7 @@ def test_run_events_page_by_cursor_and_failures_carry_their_error(
     stub = server.control_plane()
     first = stub.GetRunEvents(cp.GetRunEventsRequest(run_id=run.run_id, limit=3), metadata=md(etl))
     # RUN_ENQUEUED, written by the control plane (sequence 0), then the worker's.
-    assert [e.event_type for e in first.events][0] == E.RUN_EVENT_TYPE_RUN_ENQUEUED
+    assert first.events[0].event_type == E.RUN_EVENT_TYPE_RUN_ENQUEUED
     assert [e.sequence for e in first.events] == [0, 1, 2]
     assert first.has_more
     rest = stub.GetRunEvents(
