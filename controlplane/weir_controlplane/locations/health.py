@@ -24,8 +24,9 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from weir_controlplane.errors import ApiError
 from weir_controlplane.locations.registry import CodeLocationRegistry, WatchedLocation
-from weir_controlplane.storage import CodeLocationStatus
+from weir_controlplane.storage import CodeLocationNotFoundError, CodeLocationStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,11 @@ class LocationHealthWatcher:
     def check_once(self) -> None:
         """One pass over every location: check all, then act on each answer."""
         pending: list[tuple[WatchedLocation, Any]] = []
-        for location in self._registry.watched():
+        watched = self._registry.watched()
+        keys = {(location.scope.deployment_id, location.name) for location in watched}
+        for gone in set(self._tracking) - keys:  # removed since the last pass
+            del self._tracking[gone]
+        for location in watched:
             if location.client is None or (location.managed and not location.process_alive):
                 pending.append((location, None))
                 continue
@@ -92,8 +97,10 @@ class LocationHealthWatcher:
             request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
             pending.append((location, stub.Check.future(request, timeout=self.settings.timeout)))
         for location, future in pending:
-            problem = _problem(location, future)
-            self._judge(location, problem)
+            try:
+                self._judge(location, _problem(location, future))
+            except (ApiError, CodeLocationNotFoundError) as exc:  # removed while checked
+                log.info("code location %s: %s", location.name, exc)
 
     def _judge(self, location: WatchedLocation, problem: str | None) -> None:
         key = (location.scope.deployment_id, location.name)
