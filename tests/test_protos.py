@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import shutil
 import subprocess
 import sys
@@ -452,3 +453,20 @@ def test_generate_restores_drifted_code_byte_for_byte(protos_copy):
 
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == committed
     assert _generate(protos_copy, "--check").returncode == 0
+
+
+def _readme_selection_examples() -> list[str]:
+    """The selection strings in protos/README.md's table of every form."""
+    text = (Path(__file__).parents[1] / "protos" / "README.md").read_text()
+    table = text.split("### Selections", 1)[1].split("\n\n")[2]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return [example for row in rows for example in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
+
+
+def test_every_selection_example_in_the_readme_parses():
+    import weir_selection
+
+    examples = _readme_selection_examples()
+    assert len(examples) >= 30 and "roots(group:sales)" in examples
+    for example in examples:
+        weir_selection.parse(example)  # raises SelectionSyntaxError if the README is wrong

@@ -174,7 +174,7 @@ def serve(config: ServerConfig) -> int:
     print(READY_LINE.format(port=port), flush=True)
     parent = _starting_parent()
     while not stop.wait(1.0):
-        if parent is not None and os.getppid() != parent:
+        if parent is not None and not _alive(parent):
             # The control plane that started us died without stopping us (e.g. kill -9):
             # a server nobody can reach would only hold its port and memory.
             log.warning("The process that started this code server is gone; shutting down")
@@ -186,6 +186,26 @@ def serve(config: ServerConfig) -> int:
 
 
 def _starting_parent() -> int | None:
-    """The pid of the control plane that started this server, when it said so."""
+    """The pid of the control plane that started this server, when it said so. The pid is
+    watched itself, not our parent: a wrapper (`sh -c`, `uv run`) may stand between."""
     value = os.environ.get("WEIR_CODESERVER_PARENT_PID", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdigit() and int(value) > 1 else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A parent that died but was not yet reaped still answers signal 0."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False

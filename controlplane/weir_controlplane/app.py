@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from weir_controlplane.locations import CodeLocationRegistry, LocationSpec
+from weir_controlplane.locations import (
+    CodeLocationRegistry,
+    HealthSettings,
+    LocationHealthWatcher,
+    LocationSpec,
+)
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
 
@@ -32,6 +37,8 @@ class ControlPlaneConfig:
     max_concurrent_runs: int = 10
     heartbeat_interval: float = 2.0
     heartbeat_timeout: float = 20.0
+    # Seconds between health checks of the code locations.
+    health_check_interval: float = 1.0
 
 
 class ControlPlane:
@@ -40,6 +47,7 @@ class ControlPlane:
         self.storage: Storage | None = None
         self.registry: CodeLocationRegistry | None = None
         self.coordinator: RunCoordinator | None = None
+        self.health: LocationHealthWatcher | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server = None
@@ -77,7 +85,11 @@ class ControlPlane:
         self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
         self._start_http(create_connect_app(api, storage.deployments))
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
-        self.registry.add_all(scope, list(config.workspace))
+        self.registry.sync(scope, list(config.workspace))
+        self.health = LocationHealthWatcher(
+            self.registry, HealthSettings(interval=config.health_check_interval)
+        )
+        self.health.start()
         self.coordinator.start()
 
     def _start_http(self, app: object) -> None:
@@ -102,6 +114,8 @@ class ControlPlane:
             self._api.set_serving(False)  # health checks see the drain before the stop
         if self.coordinator is not None:
             self.coordinator.stop()
+        if self.health is not None:
+            self.health.stop()
         if self._http is not None:
             self._http.should_exit = True
             if self._http_thread is not None:

@@ -165,6 +165,25 @@ function main() {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  watchControlPlane(shutdown);
+}
+
+// A control plane that started us and then died (kill -9) cannot stop us: notice it by the
+// pid it gave us (not our parent's, which may be a wrapper such as `npm start`), and stop.
+function watchControlPlane(shutdown) {
+  const pid = Number(process.env.WEIR_CODESERVER_PARENT_PID || 0);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0); // signal 0: only asks whether the process exists
+    } catch (error) {
+      if (error.code === 'EPERM') return; // it exists, under another user
+      clearInterval(timer);
+      console.error('The process that started this code server is gone; shutting down');
+      shutdown();
+    }
+  }, 1000);
+  timer.unref();
 }
 
 main();

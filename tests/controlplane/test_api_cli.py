@@ -155,7 +155,12 @@ def test_runs_list_show_and_cancel(
     assert "Status:    FAILURE" in out
     assert "KeyError: 'customer_id'" in out
     events = columns(out.split("\n\n", 1)[1])
-    assert [row["EVENT"] for row in events] == ["RUN_STARTED", "STEP_FAILURE", "RUN_FAILURE"]
+    assert [row["EVENT"] for row in events] == [
+        "RUN_ENQUEUED",
+        "RUN_STARTED",
+        "STEP_FAILURE",
+        "RUN_FAILURE",
+    ]
 
     code, out, _ = weir(server, etl, capsys, "runs", "cancel", queued)
     assert code == 0 and out.strip() == f"Run {queued}: CANCELED"

@@ -142,7 +142,8 @@ def test_reported_events_show_on_the_asset_and_the_run(http: httpx.Client) -> No
     assert found["checks"][0]["spec"]["name"] == "not_empty"
     assert found["checks"][0]["latestEvaluation"]["evaluation"].get("passed", False) is False
     events = ok(http, "GetRunEvents", {"runId": run_id})
-    assert [e["sequence"] for e in events["events"]] == ["1", "2", "3"]
+    # The control plane's own RUN_ENQUEUED comes first, without a worker sequence.
+    assert [e.get("sequence", "0") for e in events["events"]] == ["0", "1", "2", "3"]
     assert ok(http, "GetRun", {"runId": run_id})["run"]["status"] == "RUN_STATUS_STARTED"
 
 
@@ -278,7 +279,8 @@ def test_watch_run_streams_in_connect_envelopes(http: httpx.Client) -> None:
     messages = envelopes(reply.content)
     *data, (end_flags, end) = messages
     assert end_flags == 2 and end == {}
-    assert [e["sequence"] for _, m in data for e in m.get("events", [])] == ["1", "2"]
+    streamed = [e.get("sequence", "0") for _, m in data for e in m.get("events", [])]
+    assert streamed == ["0", "1", "2"]  # RUN_ENQUEUED, then the worker's events
     assert data[-1][1]["run"]["status"] == "RUN_STATUS_SUCCESS"
 
     unknown = http.post(

@@ -55,7 +55,7 @@ def test_report_events_stores_a_retried_batch_once(server: ApiServer, etl: Deplo
     events = server.control_plane().GetRunEvents(
         cp.GetRunEventsRequest(run_id=run.run_id), metadata=md(etl)
     )
-    assert sorted(e.sequence for e in events.events) == [1, 2, 3, 4]
+    assert sorted(e.sequence for e in events.events if e.sequence) == [1, 2, 3, 4]
     materializations = server.control_plane().ListMaterializations(
         cp.ListMaterializationsRequest(key=key("orders")), metadata=md(etl)
     )

@@ -171,8 +171,10 @@ def test_run_events_page_by_cursor_and_failures_carry_their_error(
         ),
     )
     stub = server.control_plane()
-    first = stub.GetRunEvents(cp.GetRunEventsRequest(run_id=run.run_id, limit=2), metadata=md(etl))
-    assert [e.sequence for e in first.events] == [1, 2]
+    first = stub.GetRunEvents(cp.GetRunEventsRequest(run_id=run.run_id, limit=3), metadata=md(etl))
+    # RUN_ENQUEUED, written by the control plane (sequence 0), then the worker's.
+    assert first.events[0].event_type == E.RUN_EVENT_TYPE_RUN_ENQUEUED
+    assert [e.sequence for e in first.events] == [0, 1, 2]
     assert first.has_more
     rest = stub.GetRunEvents(
         cp.GetRunEventsRequest(run_id=run.run_id, cursor=first.next_cursor), metadata=md(etl)
@@ -209,7 +211,8 @@ def test_watch_run_streams_events_as_they_are_reported_and_ends_with_the_run(
         cp.WatchRunRequest(run_id=run.run_id), metadata=md(etl)
     )
     first = next(stream)  # the run as it stands, before any event
-    assert first.run.status == runs_pb2.RUN_STATUS_QUEUED and not first.events
+    assert first.run.status == runs_pb2.RUN_STATUS_QUEUED
+    assert [e.event_type for e in first.events] == [E.RUN_EVENT_TYPE_RUN_ENQUEUED]
     received: list[cp.WatchRunResponse] = []
     reader = threading.Thread(target=lambda: received.extend(stream))
     reader.start()
@@ -224,9 +227,9 @@ def test_watch_run_streams_events_as_they_are_reported_and_ends_with_the_run(
     assert not reader.is_alive(), "WatchRun did not end after the run succeeded"
     assert [e.sequence for r in received for e in r.events] == [1, 2, 3]
     assert received[-1].run.status == runs_pb2.RUN_STATUS_SUCCESS
-    # Resuming from a cursor continues after it.
+    # Resuming from a cursor continues after it (RUN_ENQUEUED, then RUN_STARTED).
     after_first = server.control_plane().GetRunEvents(
-        cp.GetRunEventsRequest(run_id=run.run_id, limit=1), metadata=md(etl)
+        cp.GetRunEventsRequest(run_id=run.run_id, limit=2), metadata=md(etl)
     )
     resumed = list(
         server.control_plane().WatchRun(

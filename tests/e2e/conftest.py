@@ -218,11 +218,11 @@ def start_control_plane(tmp_path: Path, e2e_env: dict[str, str], request: pytest
 
 
 @pytest.fixture
-def start_codeserver(e2e_env: dict[str, str]) -> Iterator[Callable[[Path], Process]]:
+def start_codeserver(e2e_env: dict[str, str]) -> Iterator[Callable[..., Process]]:
     started: list[Process] = []
 
-    def start(python_file: Path) -> Process:
-        args = [str(BIN / "weir-codeserver"), "-f", str(python_file), "--port", "0"]
+    def start(python_file: Path, port: int = 0) -> Process:
+        args = [str(BIN / "weir-codeserver"), "-f", str(python_file), "--port", str(port)]
         process = Process(args, e2e_env, r"WEIR_CODESERVER_READY\s+port=(\d+)")
         started.append(process)
         return process

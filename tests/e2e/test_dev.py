@@ -98,3 +98,50 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_weir_dev_with_another_file_forgets_the_previous_one(e2e_env):
+    pipeline = Path(__file__).parent / "locations" / "pipeline.py"
+    for python_file, expected in ((QUICKSTART, "defs"), (pipeline, "pipeline")):
+        http_port = free_port()
+        dev = Process(
+            [str(BIN / "weir"), "dev", "-f", str(python_file), "--http-port", str(http_port),
+             "--grpc-port", str(free_port())],
+            e2e_env,
+            r"WEIR_CONTROLPLANE_READY",
+        )  # fmt: skip
+        api = Api(http_port)
+        try:
+            listed = api("ListCodeLocations")["codeLocations"]
+            assert [(loc["name"], loc["status"]) for loc in listed] == [
+                (expected, "CODE_LOCATION_STATUS_LOADED")
+            ]
+        finally:
+            api.http.close()
+            dev.stop()
+
+
+def test_a_code_server_behind_a_wrapper_watches_the_pid_it_was_given(e2e_env):
+    """WEIR_CODESERVER_PARENT_PID names the control plane, which need not be the parent:
+    `sh -c` stands between here."""
+    stand_in = subprocess.Popen(["sleep", "300"])  # plays the control plane
+    # `; true` keeps sh from exec-ing the server, so sh stays its parent.
+    command = f"{BIN / 'weir-codeserver'} -f {QUICKSTART} --port 0; true"
+    server = Process(
+        ["sh", "-c", command],
+        {**e2e_env, "WEIR_CODESERVER_PARENT_PID": str(stand_in.pid)},
+        r"WEIR_CODESERVER_READY\s+port=(\d+)",
+    )
+    try:
+        assert server.match is not None
+        # The watch has no visible tick; it runs every second, so three pass here.
+        time.sleep(3)
+        assert server.proc.poll() is None, "exited though the pid it watches is alive"
+        stand_in.kill()
+        stand_in.wait()
+        assert server.proc.wait(15) == 0
+        assert "is gone; shutting down" in server.log()
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+        server.kill()

@@ -16,7 +16,11 @@ from weir_controlplane.errors import (
 )
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.locations.workspace import parse_location
-from weir_controlplane.storage import CodeLocationNotFoundError, CodeLocationStorage
+from weir_controlplane.storage import (
+    CodeLocationNotFoundError,
+    CodeLocationSource,
+    CodeLocationStorage,
+)
 
 
 class CodeLocationsApi:
@@ -57,7 +61,7 @@ class CodeLocationsApi:
             pass
         else:
             raise AlreadyExistsError(f"a code location named {name!r} already exists")
-        state = self._registry.add(scope, spec)
+        state = self._registry.add(scope, spec, CodeLocationSource.API)
         return cp.CreateCodeLocationResponse(code_location=convert.code_location_proto(state))
 
     def delete_code_location(

@@ -182,7 +182,9 @@ def code_location_proto(state: LocationState) -> control_plane_pb2.CodeLocation:
         update_time=timestamp(state.updated_at),
         asset_count=state.asset_count,
     )
-    if state.error:
+    if isinstance(state.load_error, common_pb2.Error):
+        message.error.CopyFrom(state.load_error)  # the location's class name and stack
+    elif state.error:
         message.error.CopyFrom(common_pb2.Error(message=state.error))
     if isinstance(state.runtime, code_location_pb2.RuntimeInfo):
         message.runtime.CopyFrom(state.runtime)

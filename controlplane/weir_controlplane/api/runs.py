@@ -189,7 +189,12 @@ class RunsApi:
         )
 
     def cancel_run(self, request: cp.CancelRunRequest) -> cp.CancelRunResponse:
-        run = self._coordinator.cancel(current_scope(), _run_id(request.run_id))
+        run_id = _run_id(request.run_id)
+        reason = request.reason.strip()
+        if len(reason) > 1000:
+            raise InvalidArgumentError("reason is limited to 1000 characters")
+        asked = "a CancelRun request" + (f": {reason}" if reason else "")
+        run = self._coordinator.cancel(current_scope(), run_id, requested_by=asked)
         return cp.CancelRunResponse(run=convert.run_proto(run))
 
     # --- events -------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """A gRPC client of one code location's CodeLocationService, with the control plane's timeouts
-and errors (UnavailableError when the location is down)."""
+and errors.
+
+A status from the location keeps its meaning: UNAVAILABLE (and a call that timed out) means
+the location cannot be reached; INVALID_ARGUMENT and FAILED_PRECONDITION mean it answered
+and refused the request, with its reason; INTERNAL and UNKNOWN are its own bugs.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,17 @@ from typing import Any, TypeVar
 import grpc
 from weir_protos.v1 import code_location_pb2 as cl_pb2
 from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
-from weir_protos.v1 import definitions_pb2
+from weir_protos.v1 import common_pb2, definitions_pb2
 
-from weir_controlplane.errors import FailedPreconditionError, NotFoundError, UnavailableError
+from weir_controlplane.errors import (
+    ApiError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    UnavailableError,
+    UnimplementedError,
+)
 
 # Snapshots of tens of thousands of assets stream in parts; a generous receive limit keeps
 # a single large part (or an older server's unary reply) loading.
@@ -22,9 +35,26 @@ T = TypeVar("T")
 class LoadFailedError(FailedPreconditionError):
     """The location serves, but the user's code failed to load."""
 
-    def __init__(self, message: str, stack: str = ""):
+    def __init__(self, message: str, error: common_pb2.Error | None = None):
         super().__init__(message)
-        self.stack = stack
+        # The location's own report (class name, stack, cause), kept whole for the API.
+        self.error = error if error is not None else common_pb2.Error(message=message)
+
+    @classmethod
+    def reported(cls, error: common_pb2.Error) -> LoadFailedError:
+        return cls(error.message, error)
+
+
+# Statuses that say the location could not be reached (or did not answer in time): the
+# request may succeed later. Any other status is the location's answer.
+_UNREACHABLE = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 
 
 class CodeLocationClient:
@@ -37,9 +67,19 @@ class CodeLocationClient:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # Reconnect within seconds of a restarted location listening again, not
+                # after gRPC's default backoff of up to two minutes.
+                ("grpc.initial_reconnect_backoff_ms", 200),
+                ("grpc.min_reconnect_backoff_ms", 200),
+                ("grpc.max_reconnect_backoff_ms", 2000),
             ],
         )
         self._stub = cl_grpc.CodeLocationServiceStub(self._channel)
+
+    @property
+    def channel(self) -> grpc.Channel:
+        """The connection, shared with whoever checks the location's health."""
+        return self._channel
 
     def close(self) -> None:
         self._channel.close()
@@ -48,15 +88,25 @@ class CodeLocationClient:
         try:
             return fn()
         except grpc.RpcError as err:
-            code, details = err.code(), err.details() or ""
-            if code == grpc.StatusCode.NOT_FOUND:
-                raise NotFoundError(details) from None
-            if code == grpc.StatusCode.FAILED_PRECONDITION:
-                raise LoadFailedError(details) from None
-            raise UnavailableError(
+            raise self._error(what, err.code(), err.details() or "") from None
+
+    def _error(self, what: str, code: grpc.StatusCode | None, details: str) -> ApiError:
+        if code is None or code in _UNREACHABLE:
+            return UnavailableError(
                 f"Code location '{self.name}' at {self.address} is unavailable ({what}: "
                 f"{code.name if code else 'error'}: {details or 'no answer'})"
-            ) from None
+            )
+        if code == grpc.StatusCode.NOT_FOUND:
+            return NotFoundError(details)
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            return InvalidArgumentError(f"Code location '{self.name}' refused {what}: {details}")
+        if code == grpc.StatusCode.FAILED_PRECONDITION:
+            return LoadFailedError(f"Code location '{self.name}' refused {what}: {details}")
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            return UnimplementedError(f"Code location '{self.name}' does not implement {what}")
+        return InternalError(
+            f"Code location '{self.name}' failed {what}: {code.name}: {details or 'no details'}"
+        )
 
     def info(self) -> cl_pb2.GetLocationInfoResponse:
         return self._call(
@@ -76,7 +126,7 @@ class CodeLocationClient:
             )
             for part in stream:
                 if part.HasField("load_error"):
-                    raise LoadFailedError(part.load_error.message, part.load_error.stack)
+                    raise LoadFailedError.reported(part.load_error)
                 snapshot.MergeFrom(part.part)
             return snapshot
 

@@ -12,8 +12,10 @@
         working_directory: examples/node
 
 A started location must print `WEIR_CODESERVER_READY port=<port>` on stdout once it
-serves. Every command gets WEIR_CODESERVER_HOST and WEIR_CODESERVER_PORT=0 (pick a free
-port) in its environment; the Python code server also gets `--host` and `--port 0`.
+serves. Every command gets WEIR_CODESERVER_HOST, WEIR_CODESERVER_PORT=0 (pick a free
+port) and WEIR_CODESERVER_PARENT_PID (exit when that process is gone) in its environment;
+the Python code server also gets `--host` and `--port 0`. The file is the deployment's list:
+a location it no longer names is removed when the control plane next starts.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 QUEUED → STARTING → STARTED → SUCCESS / FAILURE / CANCELED. The queue is woken by events (a
 submission, a run ending), not by polling; every transition is a conditional UPDATE in
-storage, so several control-plane replicas on one database never double-launch.
+storage, so several control-plane replicas on one database never double-launch. The
+transitions the control plane makes itself are recorded as the contract's lifecycle events
+(RUN_ENQUEUED, RUN_STARTING, RUN_CANCELING, and RUN_FAILURE / RUN_CANCELED when it ends a
+run). After a restart, runs it believes executing are reconciled with their code location.
 """
 
 from __future__ import annotations
@@ -17,12 +20,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import duration_pb2, struct_pb2
-from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2
+from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2, runs_pb2
 
-from weir_controlplane.errors import ApiError
+from weir_controlplane.errors import ApiError, NotFoundError, UnavailableError
 from weir_controlplane.locations import CodeLocationRegistry
-from weir_controlplane.runs.events import run_canceled_event, run_failure_event, to_new_event
-from weir_controlplane.storage import DeploymentScope, NewRun, Run, RunStatus, Storage
+from weir_controlplane.runs.events import (
+    lifecycle_event,
+    run_canceled_event,
+    run_failure_event,
+    to_new_event,
+)
+from weir_controlplane.storage import (
+    IN_PROGRESS_RUN_STATUSES,
+    DeploymentScope,
+    NewRun,
+    Run,
+    RunFilter,
+    RunStatus,
+    Storage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +71,21 @@ class RunCoordinator:
 
     def start(self) -> None:
         self._started_at = time.monotonic()
-        for name, target in (("run-queue", self._queue_loop), ("run-monitor", self._monitor_loop)):
+        # Taken before the queue can launch anything: the runs an earlier process left.
+        inherited = self._in_progress()
+        loops = (
+            ("run-queue", self._queue_loop),
+            ("run-monitor", self._monitor_loop),
+        )
+        for name, target in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if inherited:
+            thread = threading.Thread(
+                target=self._reconcile_after_start, args=(inherited,), name="run-reconcile",
+                daemon=True,
+            )  # fmt: skip
             thread.start()
             self._threads.append(thread)
 
@@ -93,31 +122,45 @@ class RunCoordinator:
                 run_config=dict(run_config or {}),
             ),
         )
-        self._wake.set()
+        self._record(
+            scope,
+            run.run_id,
+            lifecycle_event(
+                run.run_id,
+                events_pb2.RUN_EVENT_TYPE_RUN_ENQUEUED,
+                f"Queued for code location {location}",
+            ),
+        )
         return run
 
-    def cancel(self, scope: DeploymentScope, run_id: str) -> Run:
-        """Cancel a queued run at once; ask a running one's worker to stop."""
+    def cancel(self, scope: DeploymentScope, run_id: str, *, requested_by: str) -> Run:
+        """Cancel a queued run at once; ask a running one's worker to stop.
+
+        `requested_by` says who or what asked ("a CancelRun request: superseded"); the run's
+        failure_reason and its RUN_CANCELING / RUN_CANCELED event say it.
+        """
         runs = self._storage.runs
+        why = f"Canceled by {requested_by}"
         if runs.transition(
             scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.CANCELED,
-            failure_reason="Canceled before it started",
+            failure_reason=f"{why}, before it started",
         ):  # fmt: skip
-            self._record(scope, run_id, run_canceled_event(run_id, "Canceled before it started"))
+            self._record(scope, run_id, run_canceled_event(run_id, f"{why}, before it started"))
             return runs.get_run(scope, run_id)
         if runs.transition(
             scope, run_id, from_statuses={RunStatus.STARTING, RunStatus.STARTED},
-            to=RunStatus.CANCELING,
+            to=RunStatus.CANCELING, failure_reason=why,
         ):  # fmt: skip
+            event = lifecycle_event(run_id, events_pb2.RUN_EVENT_TYPE_RUN_CANCELING, why)
+            self._record(scope, run_id, event)
             run = runs.get_run(scope, run_id)
             self._launcher.submit(self._ask_worker_to_stop, scope, run)
-            self.notify(run_id)
             return run
         return runs.get_run(scope, run_id)  # already ending or ended: nothing to do
 
     def _ask_worker_to_stop(self, scope: DeploymentScope, run: Run) -> None:
         try:
-            self._registry.client(scope, run.code_location).cancel_run(run.run_id)
+            self._registry.cancel_run(scope, run.code_location, run.run_id)
         except ApiError as exc:
             # The worker also learns of the cancel from its heartbeat replies.
             log.warning("could not reach %s to cancel %s: %s", run.code_location, run.run_id, exc)
@@ -180,17 +223,35 @@ class RunCoordinator:
                 self._launcher.submit(self._launch, scope, run)
 
     def _launch(self, scope: DeploymentScope, run: Run) -> None:
+        location = run.code_location
+        starting = lifecycle_event(
+            run.run_id,
+            events_pb2.RUN_EVENT_TYPE_RUN_STARTING,
+            f"Starting on code location {location}",
+        )
         try:
-            client = self._registry.client(scope, run.code_location)
-            graph = self._registry.graph(scope, run.code_location)
+            self._record(scope, run.run_id, starting)
+            client = self._registry.client(scope, location)
+            graph = self._registry.graph(scope, location)
             client.execute_run(self._execute_request(scope, run, graph.content_hash))
-        except ApiError as exc:
+        except UnavailableError as exc:
             self._fail(
                 scope,
                 run.run_id,
                 events_pb2.RUN_FAILURE_REASON_CODE_LOCATION_UNAVAILABLE,
                 f"Could not start the run: {exc.message}",
                 from_statuses={RunStatus.STARTING},
+            )
+        except ApiError as exc:
+            # The location answered and refused (an unknown asset, invalid run config, code
+            # that failed to load): its message is the reason.
+            self._fail(
+                scope,
+                run.run_id,
+                events_pb2.RUN_FAILURE_REASON_START_FAILED,
+                f"The code location refused to start the run: {exc.message}",
+                from_statuses={RunStatus.STARTING},
+                error_class=type(exc).__name__,
             )
         except Exception as exc:  # never leave a run STARTING because of a bug here
             log.exception("launching %s failed", run.run_id)
@@ -200,6 +261,7 @@ class RunCoordinator:
                 events_pb2.RUN_FAILURE_REASON_START_FAILED,
                 f"Could not start the run: {type(exc).__name__}: {exc}",
                 from_statuses={RunStatus.STARTING},
+                error_class=type(exc).__name__,
             )
 
     def _execute_request(
@@ -229,12 +291,14 @@ class RunCoordinator:
         reason: int,
         message: str,
         from_statuses: set[RunStatus],
+        error_class: str = "",
     ) -> None:
         if self._storage.runs.transition(
             scope, run_id, from_statuses=from_statuses, to=RunStatus.FAILURE,
             failure_reason=message,
         ):  # fmt: skip
-            self._record(scope, run_id, run_failure_event(run_id, reason, message))
+            event = run_failure_event(run_id, reason, message, error_class)
+            self._record(scope, run_id, event)
 
     # --- the monitor --------------------------------------------------------------------
 
@@ -259,17 +323,87 @@ class RunCoordinator:
                 f"The run worker stopped heartbeating (last heard from "
                 f"{last.isoformat(timespec='seconds')}; timeout {timeout.seconds} s)"
             )
-            if run.status is RunStatus.CANCELING:
-                if self._storage.runs.transition(
-                    scope, run.run_id, from_statuses={RunStatus.CANCELING},
-                    to=RunStatus.CANCELED, failure_reason=message,
-                ):  # fmt: skip
-                    self._record(scope, run.run_id, run_canceled_event(run.run_id, message))
-                continue
-            self._fail(
-                scope,
-                run.run_id,
-                events_pb2.RUN_FAILURE_REASON_RUN_WORKER_LOST,
-                message,
-                from_statuses={RunStatus.STARTING, RunStatus.STARTED},
+            self._end_lost(scope, run, message)
+
+    def _end_lost(self, scope: DeploymentScope, run: Run, message: str) -> None:
+        """End a run whose worker is gone: CANCELED if a cancel was asked, else FAILURE."""
+        if run.status is RunStatus.CANCELING:
+            if run.failure_reason:
+                message = f"{run.failure_reason}; {message[0].lower()}{message[1:]}"
+            if self._storage.runs.transition(
+                scope, run.run_id, from_statuses={RunStatus.CANCELING},
+                to=RunStatus.CANCELED, failure_reason=message,
+            ):  # fmt: skip
+                self._record(scope, run.run_id, run_canceled_event(run.run_id, message))
+            return
+        self._fail(
+            scope,
+            run.run_id,
+            events_pb2.RUN_FAILURE_REASON_RUN_WORKER_LOST,
+            message,
+            from_statuses={RunStatus.STARTING, RunStatus.STARTED},
+        )
+
+    # --- reconcile after a restart ------------------------------------------------------
+
+    def _in_progress(self) -> list[tuple[DeploymentScope, Run]]:
+        found = []
+        for scope in self._scopes():
+            page = self._storage.runs.list_runs(
+                scope, RunFilter(statuses=frozenset(IN_PROGRESS_RUN_STATUSES)), limit=500
             )
+            found += [(scope, run) for run in page.items]
+        return found
+
+    def _reconcile_after_start(self, inherited: list[tuple[DeploymentScope, Run]]) -> None:
+        # A worker that outlived our restart heartbeats within an interval or two; give it
+        # that long to say so before asking its location.
+        grace = min(self.settings.heartbeat_timeout, 2 * self.settings.heartbeat_interval)
+        if self._stopping.wait(grace):
+            return
+        for scope, run in inherited:
+            try:
+                self.reconcile(scope, run.run_id)
+            except Exception:
+                log.exception("reconciling run %s failed; the run monitor remains", run.run_id)
+
+    def reconcile(self, scope: DeploymentScope, run_id: str) -> None:
+        """Ask the run's code location about a run an earlier control-plane process left
+        executing (protos/README.md, "After a restart"), and end it if its worker is gone,
+        rather than wait for its heartbeat timeout."""
+        run = self._storage.runs.get_run(scope, run_id)
+        started = datetime.now(UTC) - timedelta(seconds=time.monotonic() - self._started_at)
+        if run.status not in IN_PROGRESS_RUN_STATUSES:
+            return
+        if run.last_heartbeat_at is not None and run.last_heartbeat_at >= started:
+            return  # its worker found us again: heartbeats judge it from here
+        verdict = self._location_verdict(scope, run)
+        if verdict is not None:
+            log.info("run %s: %s", run.run_id, verdict)
+            self._end_lost(scope, run, verdict)
+
+    def _location_verdict(self, scope: DeploymentScope, run: Run) -> str | None:
+        """Why the run's worker is gone, from its location's answer; None if it lives (or
+        the location cannot say: the heartbeat timeout decides then)."""
+        location = run.code_location
+        try:
+            status = self._registry.run_status(scope, location, run.run_id)
+        except NotFoundError:
+            return (
+                f"The run worker is gone: code location {location} no longer knows the run "
+                "(it restarted while the control plane was down)"
+            )
+        except ApiError as exc:
+            log.info("cannot reconcile run %s now: %s", run.run_id, exc.message)
+            return None
+        if status.worker_alive:
+            return None
+        return (
+            f"The run worker exited without reporting its end (code location {location} last "
+            f"saw it {status_name(status.status)}, at event {status.last_sequence})"
+        )
+
+
+def status_name(status: int) -> str:
+    """runs_pb2 RUN_STATUS_STARTED -> "STARTED"."""
+    return runs_pb2.RunStatus.Name(status).removeprefix("RUN_STATUS_")

@@ -11,7 +11,12 @@ from sqlalchemy.engine import Row
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.errors import CodeLocationNotFoundError
-from weir_controlplane.storage.records import CodeLocation, CodeLocationStatus, DeploymentScope
+from weir_controlplane.storage.records import (
+    CodeLocation,
+    CodeLocationSource,
+    CodeLocationStatus,
+    DeploymentScope,
+)
 from weir_controlplane.storage.schema import code_locations, snapshots
 
 
@@ -36,6 +41,7 @@ class CodeLocationStorage:
         *,
         address: str | None = None,
         command: str | None = None,
+        source: CodeLocationSource = CodeLocationSource.WORKSPACE,
         now: datetime | None = None,
     ) -> CodeLocation:
         """Register a location, or change where it is; a new one starts LOADING."""
@@ -45,12 +51,18 @@ class CodeLocationStorage:
             name=name,
             address=address,
             command=command,
+            source=source.value,
             status=CodeLocationStatus.LOADING.value,
             updated_at=now,
         )
         statement = statement.on_conflict_do_update(
             index_elements=["deployment_id", "name"],
-            set_={"address": address, "command": command, "updated_at": now},
+            set_={
+                "address": address,
+                "command": command,
+                "source": source.value,
+                "updated_at": now,
+            },
         )
         with self._db.write() as conn:
             conn.execute(statement)
@@ -191,4 +203,5 @@ def _code_location(row: Row[Any]) -> CodeLocation:
         error_message=row.error_message,
         snapshot_hash=row.snapshot_hash,
         updated_at=row.updated_at,
+        source=CodeLocationSource(row.source),
     )

@@ -89,6 +89,8 @@ def run_changes(
             changes["ended_at"] = event.timestamp
             if status is RunStatus.FAILURE:
                 changes["failure_reason"] = event.message
+            elif status is RunStatus.SUCCESS:
+                changes["failure_reason"] = None  # a cancel that came too late says nothing
     if "status" in changes:
         changes["status"] = changes["status"].value
     return changes

@@ -231,6 +231,13 @@ class CheckResult:
 # --- code locations -------------------------------------------------------------------
 
 
+class CodeLocationSource(enum.StrEnum):
+    """Where a code location was declared, which decides what removes it."""
+
+    WORKSPACE = "workspace"  # the workspace file; gone from the file, gone on next start
+    API = "api"  # CreateCodeLocation; stays until DeleteCodeLocation
+
+
 class CodeLocationStatus(enum.StrEnum):
     LOADING = "LOADING"
     LOADED = "LOADED"
@@ -247,3 +254,4 @@ class CodeLocation:
     error_message: str | None
     snapshot_hash: str | None
     updated_at: datetime
+    source: CodeLocationSource = CodeLocationSource.WORKSPACE

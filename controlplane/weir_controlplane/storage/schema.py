@@ -75,6 +75,8 @@ code_locations = sa.Table(
     sa.Column("name", NAME, nullable=False),
     sa.Column("address", NAME),
     sa.Column("command", sa.Text),
+    # "workspace" (the workspace file lists it) or "api" (added with CreateCodeLocation).
+    sa.Column("source", sa.String(16), nullable=False, server_default="workspace"),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error_message", sa.Text),
     sa.Column("snapshot_hash", sa.String(128)),
