@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import message_factory
-from weir_protos.v1 import code_location_pb2, runs_pb2
+from weir_protos.v1 import code_location_pb2
 
 from weir_codeserver.location import LoadedLocation
 from weir_codeserver.run_plan import RunRequestError
@@ -96,7 +96,7 @@ class CodeLocationServicer:
             )
         record, alive = found
         return code_location_pb2.GetRunStatusResponse(
-            status=runs_pb2.RunStatus.Value(f"RUN_STATUS_{record.status}"),
+            status=f"RUN_STATUS_{record.status}",  # the status name our workers report
             worker_alive=alive,
             worker_id=record.worker_id,
             last_sequence=record.last_sequence,

@@ -152,8 +152,9 @@ class _SnapshotWriter:
             yield _serialize(_SCHEDULES, self.schedule(self.defs.schedules[name]))
         for name in sorted(self.defs.sensors):
             yield _serialize(_SENSORS, self.sensor(self.defs.sensors[name]))
-        for key in sorted(self.resources):
-            yield _serialize(_RESOURCES, self.resource(key, self.resources[key]))
+        for resource_key in sorted(self.resources):
+            resource = self.resources[resource_key]
+            yield _serialize(_RESOURCES, self.resource(resource_key, resource))
 
     def _once(self, obj: Any, convert: Any) -> Any:
         cached = self._converted.get(id(obj))

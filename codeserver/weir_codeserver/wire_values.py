@@ -175,7 +175,7 @@ def _asset(value: AssetMetadataValue) -> common_pb2.MetadataValue:
 
 @metadata_value_message.register
 def _null(value: NullMetadataValue) -> common_pb2.MetadataValue:
-    return common_pb2.MetadataValue(null=struct_pb2.NULL_VALUE)
+    return common_pb2.MetadataValue(null="NULL_VALUE")  # the enum by name, as the stubs type it
 
 
 def metadata_entries(metadata: Mapping[str, Any] | None) -> list[common_pb2.MetadataEntry]:

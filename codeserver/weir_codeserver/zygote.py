@@ -122,7 +122,8 @@ class _ZygoteLoop:
         gc.freeze()
         self._replenish()
         while True:
-            ready, _, _ = select.select([self.control, self.wake_r], [], [])
+            watched: list[socket.socket | int] = [self.control, self.wake_r]
+            ready, _, _ = select.select(watched, [], [])
             if self.wake_r in ready:
                 _drain(self.wake_r)
                 self._reap()

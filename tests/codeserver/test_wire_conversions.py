@@ -44,8 +44,16 @@ from weir import (
 )
 from weir._automation.conditions import NODE_TYPES
 from weir._automation.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
+from weir._execution.events import (
+    AssetCheckEvaluation,
+    AssetMaterialization,
+    EventType,
+    WeirEvent,
+)
 from weir._metadata import MetadataValue as MetadataValueBase
 from weir._metadata import wrap_metadata_value
+from weir._results import AssetCheckSeverity
+from weir_codeserver.run_events import EVENT_TYPES, SEVERITIES, EventTranslator
 from weir_codeserver.wire_automation import (
     PARAM_SETTERS,
     automation_condition_message,
@@ -65,7 +73,13 @@ from weir_codeserver.wire_values import (
     metadata_value_message,
     timestamp_to_datetime,
 )
-from weir_protos.v1 import automation_pb2, common_pb2, definitions_pb2, partitions_pb2
+from weir_protos.v1 import (
+    automation_pb2,
+    common_pb2,
+    definitions_pb2,
+    events_pb2,
+    partitions_pb2,
+)
 from wire_coverage import (
     Conversion,
     Sent,
@@ -623,3 +637,100 @@ def test_an_unknown_metadata_class_is_refused_by_name():
 
     with pytest.raises(UnsupportedOnWireError, match="Secret"):
         metadata_value_message(Secret("x"))
+
+
+# ---- run events -----------------------------------------------------------------------
+
+
+def _translated(data, event_type):
+    event = WeirEvent(event_type, "run-1", step_key="step", event_specific_data=data)
+    return EventTranslator("run-1").translate(event)[-1]
+
+
+_MATERIALIZATIONS = [
+    AssetMaterialization(
+        AssetKey(["raw", "orders"]),
+        partition="2024-01-01",
+        metadata={"rows": MetadataValue.int(3)},
+        description="Loaded",
+    ),
+    AssetMaterialization(AssetKey(["plain"])),
+]
+_EVALUATIONS = [
+    AssetCheckEvaluation(
+        AssetKey(["orders"]),
+        "nonneg",
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"bad": MetadataValue.int(2)},
+        description="Two negative",
+        blocking=True,
+        partition="eu",
+    ),
+    AssetCheckEvaluation(AssetKey(["orders"]), "fresh", passed=True),
+]
+_EVENT_CONVERSIONS = [
+    Conversion(
+        AssetMaterialization,
+        events_pb2.AssetMaterialization,
+        lambda: [
+            (m, _translated(m, EventType.ASSET_MATERIALIZATION).materialization)
+            for m in _MATERIALIZATIONS
+        ],
+        {
+            "asset_key": Sent(
+                "asset_key", lambda m: tuple(m.asset_key.path), lambda d: d.asset_key.path
+            ),
+            "partition": Sent("partition", lambda m: m.partition or None),
+            "metadata": Sent(
+                "metadata", lambda m: metadata_from_entries(m.metadata), lambda d: dict(d.metadata)
+            ),
+            "description": Sent("description", lambda m: m.description or None),
+        },
+        wire_only={"data_version": "the SDK's materializations carry no data version yet"},
+    ),
+    Conversion(
+        AssetCheckEvaluation,
+        events_pb2.AssetCheckEvaluation,
+        lambda: [
+            (e, _translated(e, EventType.ASSET_CHECK_EVALUATION).check_evaluation)
+            for e in _EVALUATIONS
+        ],
+        {
+            "asset_key": Sent(
+                "asset_key", lambda m: tuple(m.asset_key.path), lambda d: d.asset_key.path
+            ),
+            "check_name": Sent("check_name", lambda m: m.check_name),
+            "passed": Sent("passed", lambda m: m.passed),
+            "severity": Sent(
+                "severity",
+                lambda m: events_pb2.AssetCheckSeverity.Name(m.severity),
+                lambda d: f"ASSET_CHECK_SEVERITY_{d.severity.name}",
+            ),
+            "metadata": Sent(
+                "metadata", lambda m: metadata_from_entries(m.metadata), lambda d: dict(d.metadata)
+            ),
+            "description": Sent("description", lambda m: m.description or None),
+            "blocking": Sent("blocking", lambda m: m.blocking),
+            "partition": Sent("partition", lambda m: m.partition or None),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("conversion", _EVENT_CONVERSIONS, ids=ids(_EVENT_CONVERSIONS))
+def test_run_event_payloads_round_trip_field_by_field(conversion):
+    check_sdk_fields_accounted(conversion)
+    check_wire_fields_accounted(conversion)
+    check_round_trip(conversion)
+
+
+def test_every_sdk_event_type_and_severity_has_a_wire_value():
+    assert set(EVENT_TYPES) == set(EventType)
+    assert len(set(EVENT_TYPES.values())) == len(EventType)
+    assert set(SEVERITIES) == set(AssetCheckSeverity)
+    names = {
+        events_pb2.RunEventType.Name(v) for k, v in EVENT_TYPES.items() if k.name != "RUN_START"
+    }
+    assert names == {f"RUN_EVENT_TYPE_{t.name}" for t in EventType if t.name != "RUN_START"}
+    assert EVENT_TYPES[EventType.RUN_START] == events_pb2.RUN_EVENT_TYPE_RUN_STARTED
