@@ -20,7 +20,6 @@ from weir_codeserver.location import LoadedLocation
 from weir_codeserver.run_plan import RunRequestError
 from weir_codeserver.supervisor import RunSupervisor
 from weir_codeserver.ticks import (
-    NotEvaluableError,
     UnknownInstigatorError,
     evaluate_schedule,
     evaluate_sensor,
@@ -68,8 +67,6 @@ class CodeLocationServicer:
             return evaluate(self.location.definitions, request)
         except UnknownInstigatorError as exc:
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
-        except NotEvaluableError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
 
     def ExecuteRun(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._require_loaded(context)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import singledispatch
 from typing import Any
 
 from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 from weir import AssetKey, MetadataValue
+from weir._execution.events import ErrorInfo
 from weir._metadata import (
     AssetMetadataValue,
     BoolMetadataValue,
@@ -26,6 +27,7 @@ from weir._metadata import (
     MarkdownMetadataValue,
     NullMetadataValue,
     PathMetadataValue,
+    TableColumn,
     TableSchema,
     TableSchemaMetadataValue,
     TextMetadataValue,
@@ -198,27 +200,38 @@ def metadata_from_entries(entries: Iterable[common_pb2.MetadataEntry]) -> dict[s
 
 def _metadata_value_from_message(message: common_pb2.MetadataValue) -> MetadataValue:
     kind = message.WhichOneof("value")
-    if kind is None or kind == "null":
+    if kind is None:
         return MetadataValue.null()
-    if kind == "json":
-        return MetadataValue.json(json_format.MessageToDict(message.json))
-    if kind == "asset":
-        return MetadataValue.asset(AssetKey(list(message.asset.path)))
-    if kind == "table_schema":
-        from weir import TableColumn, TableSchema
+    return _FROM_WIRE[kind](message)
 
-        columns = [
-            TableColumn(c.name, c.type, c.description or None) for c in message.table_schema.columns
-        ]
-        return MetadataValue.table_schema(TableSchema(columns))
-    if kind == "timestamp":
-        return MetadataValue.text(timestamp_to_datetime(message.timestamp).isoformat())
-    constructor = getattr(MetadataValue, kind)
-    return constructor(getattr(message, kind))
+
+def _table_schema_from_message(message: common_pb2.MetadataValue) -> MetadataValue:
+    columns = [
+        TableColumn(c.name, c.type, c.description or None) for c in message.table_schema.columns
+    ]
+    return MetadataValue.table_schema(TableSchema(columns))
+
+
+# Each case of the wire's MetadataValue -> the SDK value it reads back as.
+_FROM_WIRE: dict[str, Callable[[common_pb2.MetadataValue], MetadataValue]] = {
+    "text": lambda m: MetadataValue.text(m.text),
+    "int": lambda m: MetadataValue.int(m.int),
+    "float": lambda m: MetadataValue.float(m.float),
+    "bool": lambda m: MetadataValue.bool(m.bool),
+    "json": lambda m: MetadataValue.json(json_format.MessageToDict(m.json)),
+    "url": lambda m: MetadataValue.url(m.url),
+    "path": lambda m: MetadataValue.path(m.path),
+    "md": lambda m: MetadataValue.md(m.md),
+    "table_schema": _table_schema_from_message,
+    "asset": lambda m: MetadataValue.asset(AssetKey(list(m.asset.path))),
+    "null": lambda m: MetadataValue.null(),
+    # The SDK has no timestamp kind: a wire timestamp reads as its ISO 8601 text.
+    "timestamp": lambda m: MetadataValue.text(timestamp_to_datetime(m.timestamp).isoformat()),
+}
 
 
 def error_message(
-    message: str, class_name: str = "", stack: str = "", cause: Any = None
+    message: str, class_name: str = "", stack: str = "", cause: ErrorInfo | None = None
 ) -> common_pb2.Error:
     error = common_pb2.Error(
         message=message or class_name or "error", class_name=class_name, stack=stack
@@ -228,7 +241,7 @@ def error_message(
     return error
 
 
-def error_info_message(info: Any) -> common_pb2.Error:
+def error_info_message(info: ErrorInfo) -> common_pb2.Error:
     """The SDK's ErrorInfo (message, cls_name, stack, cause) as a wire Error."""
     return error_message(info.message, info.cls_name, info.stack, info.cause)
 
