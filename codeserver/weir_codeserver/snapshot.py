@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from google.protobuf.message import Message
 from weir import AssetKey, Definitions, IOManager
 from weir._automation.asset_sensors import AssetSensorDefinition
 from weir._automation.run_status_sensors import RunStatus, RunStatusSensorDefinition
@@ -35,7 +36,7 @@ from weir._graph import AssetGraph
 from weir._results import AssetCheckKey
 from weir._selection import AssetSelection
 from weir._specs import AssetDep
-from weir_protos.v1 import definitions_pb2, runs_pb2
+from weir_protos.v1 import definitions_pb2, partitions_pb2, runs_pb2
 
 from weir_codeserver.wire_automation import (
     automation_condition_message,
@@ -58,6 +59,8 @@ from weir_codeserver.wire_values import (
 )
 
 log = logging.getLogger(__name__)
+_Sdk = TypeVar("_Sdk")
+_Message = TypeVar("_Message", bound=Message)
 
 # DefinitionsSnapshot field numbers (see definitions.proto).
 _CONTENT_HASH, _ASSETS, _JOBS, _SCHEDULES, _SENSORS, _RESOURCES = 1, 2, 3, 4, 5, 6
@@ -123,8 +126,22 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _serialize(number: int, message: Any) -> tuple[int, bytes]:
+def _serialize(number: int, message: Message) -> tuple[int, bytes]:
     return number, length_delimited(number, message.SerializeToString(deterministic=True))
+
+
+class _Memo(Generic[_Sdk, _Message]):
+    """A converter that converts each object once, however many definitions share it."""
+
+    def __init__(self, convert: Callable[[_Sdk], _Message]):
+        self.convert = convert
+        self._done: dict[int, tuple[_Sdk, _Message]] = {}
+
+    def __call__(self, obj: _Sdk) -> _Message:
+        done = self._done.get(id(obj))
+        if done is None:
+            done = self._done[id(obj)] = (obj, self.convert(obj))  # obj kept: ids stay unique
+        return done[1]
 
 
 class _SnapshotWriter:
@@ -141,7 +158,9 @@ class _SnapshotWriter:
                 self.jobs_of_key.setdefault(key, []).append(name)
         self.position = {key: i for i, key in enumerate(self.graph.toposorted_keys)}
         # Many assets share one partitions definition or condition object; convert it once.
-        self._converted: dict[int, tuple[Any, Any]] = {}
+        self._partitions = _Memo(partitions_def_message)
+        self._conditions = _Memo(automation_condition_message)
+        self._mappings = _Memo(partition_mapping_message)
 
     def entries(self) -> Iterable[tuple[int, bytes]]:
         for key in self.graph.toposorted_keys:
@@ -155,12 +174,6 @@ class _SnapshotWriter:
         for resource_key in sorted(self.resources):
             resource = self.resources[resource_key]
             yield _serialize(_RESOURCES, self.resource(resource_key, resource))
-
-    def _once(self, obj: Any, convert: Any) -> Any:
-        cached = self._converted.get(id(obj))
-        if cached is None:
-            cached = self._converted[id(obj)] = (obj, convert(obj))  # obj kept: ids stay unique
-        return cached[1]
 
     # ---- assets ------------------------------------------------------------------------
 
@@ -192,13 +205,11 @@ class _SnapshotWriter:
                 if mapping is not None:
                     edge.partition_mapping.CopyFrom(mapping)
         if spec.partitions_def is not None:
-            node.partitions_def.CopyFrom(self._once(spec.partitions_def, partitions_def_message))
+            node.partitions_def.CopyFrom(self._partitions(spec.partitions_def))
         for check_key in self.graph.check_keys_by_asset.get(key, ()):
             node.check_specs.append(self.check_spec(check_key))
         if spec.automation_condition is not None:
-            node.automation_condition.CopyFrom(
-                self._once(spec.automation_condition, automation_condition_message)
-            )
+            node.automation_condition.CopyFrom(self._conditions(spec.automation_condition))
         if spec.freshness_policy is not None:
             node.freshness_policy.CopyFrom(freshness_policy_message(spec.freshness_policy))
         if ad.backfill_policy is not None:
@@ -207,9 +218,9 @@ class _SnapshotWriter:
             node.retry_policy.CopyFrom(retry_policy_message(ad.retry_policy))
         return node
 
-    def _mapping(self, key: AssetKey, dep: AssetDep) -> Any:
+    def _mapping(self, key: AssetKey, dep: AssetDep) -> partitions_pb2.PartitionMapping | None:
         try:
-            return self._once(dep.partition_mapping, partition_mapping_message)
+            return self._mappings(dep.partition_mapping)
         except UnsupportedOnWireError as exc:
             # The control plane then applies the default mapping; say so rather than fail
             # the whole location over one edge.
@@ -260,7 +271,7 @@ class _SnapshotWriter:
             None,
         )
         if partitions_def is not None:
-            message.partitions_def.CopyFrom(self._once(partitions_def, partitions_def_message))
+            message.partitions_def.CopyFrom(self._partitions(partitions_def))
         return message
 
     def schedule(self, schedule: ScheduleDefinition) -> definitions_pb2.ScheduleSnapshot:
