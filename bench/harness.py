@@ -146,10 +146,7 @@ def _run_once(workload: Workload, ctx: BenchContext) -> float:
         workload.run(ctx)
     except AttributeError as exc:
         # `dg.materialize` missing from the implementation: report it, don't crash the table.
-        if (
-            isinstance(getattr(exc, "obj", None), ModuleType)
-            and exc.obj.__name__ == ctx.module_name
-        ):
+        if isinstance(exc.obj, ModuleType) and exc.obj.__name__ == ctx.module_name:
             raise Unavailable(f"{ctx.module_name} has no {exc.name}") from exc
         raise
     if not ctx.seconds:

@@ -9,7 +9,7 @@ import pstats
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from bench.spec import Target, Workload, format_seconds, params_label
 
@@ -72,7 +72,7 @@ class Row:
         return reasons
 
 
-def _measured(line: Mapping[str, Any] | None) -> bool:
+def _measured(line: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
     return line is not None and "median_s" in line
 
 
@@ -307,7 +307,11 @@ def render(rows: Sequence[Row], environment: Mapping[str, str], quick: bool) -> 
     if notes:
         lines += ["", "## Notes", "", *notes]
     missed = [row for row in rows if row.missed() or row.profile]
-    unavailable = [row for row in rows if row.weir is not None and "unavailable" in row.weir]
+    unavailable = [
+        (row, row.weir["unavailable"])
+        for row in rows
+        if row.weir is not None and "unavailable" in row.weir
+    ]
     if missed or unavailable:
         lines += ["", "## Where the time goes", ""]
         for row in missed:
@@ -320,9 +324,9 @@ def render(rows: Sequence[Row], environment: Mapping[str, str], quick: bool) -> 
                     "cProfile charges it to whichever function allocated)"
                 )
             lines += [f"  - {text}" for text in row.profile or ["(not profiled)"]]
-        for row in unavailable:
+        for row, why in unavailable:
             lines.append(
                 f"- **{row.workload.title}** ({row.label or 'default'}): {UNAVAILABLE_IN_WEIR} "
-                f"({row.weir['unavailable']})"
+                f"({why})"
             )
     return "\n".join(lines) + "\n"

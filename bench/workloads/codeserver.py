@@ -194,7 +194,7 @@ def _collector():
 class _Collector:
     """The control plane's side of run reporting, reduced to storing events by sequence."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from concurrent import futures
 
         import grpc
@@ -205,7 +205,9 @@ class _Collector:
         self.cond = threading.Condition()
 
         class Servicer(reporting_pb2_grpc.RunReportingServiceServicer):
-            def ReportEvents(self, request, context):
+            def ReportEvents(
+                self, request: reporting_pb2.ReportEventsRequest, context: grpc.ServicerContext
+            ) -> reporting_pb2.ReportEventsResponse:
                 with collector.cond:
                     stored = collector.events.setdefault(request.run_id, {})
                     for event in request.events:
@@ -216,7 +218,9 @@ class _Collector:
                     collector.cond.notify_all()
                 return reporting_pb2.ReportEventsResponse(acknowledged_sequence=ack)
 
-            def Heartbeat(self, request, context):
+            def Heartbeat(
+                self, request: reporting_pb2.HeartbeatRequest, context: grpc.ServicerContext
+            ) -> reporting_pb2.HeartbeatResponse:
                 return reporting_pb2.HeartbeatResponse()
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))

@@ -7,15 +7,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.spec import Target
 
 TITLE = "import"
 TIMED = "`import dg` in a fresh interpreter (startup excluded)"
 IMPLEMENTATIONS = ("weir", "dagster")
-PARAMS = [{}]
-QUICK_PARAMS = [{}]
-WARMUP_PARAMS: dict = {}  # a first import may compile bytecode; that is not what we measure
+PARAMS: list[dict[str, Any]] = [{}]
+QUICK_PARAMS: list[dict[str, Any]] = [{}]
+# A first import may compile bytecode; that is not what we measure.
+WARMUP_PARAMS: dict[str, Any] = {}
 REPEAT = 5
 ORDER = 10
 

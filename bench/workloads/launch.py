@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.spec import Target
@@ -206,7 +207,7 @@ class _DagsterSystem:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         seen: set[DagsterEventType] = set()
 
-        def poll_until(done):
+        def poll_until(done: Callable[[], bool]) -> None:
             while not done():
                 if time.monotonic() > deadline:
                     raise RuntimeError(

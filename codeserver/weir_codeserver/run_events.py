@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from weir import AssetKey, EventType, WeirEvent
-from weir._execution.events import ErrorInfo, StepFailureData
+from weir._execution.events import (
+    AssetCheckEvaluation,
+    AssetMaterialization,
+    ErrorInfo,
+    StepFailureData,
+)
+from weir._results import AssetCheckSeverity
 from weir_protos.v1 import common_pb2, events_pb2
 
 from weir_codeserver.wire_values import (
@@ -23,25 +29,37 @@ from weir_codeserver.wire_values import (
 )
 
 E = events_pb2.RunEventType
-_LOG_LEVELS = (
+_LOG_LEVELS: tuple[tuple[int, events_pb2.LogLevel], ...] = (
     (logging.DEBUG, events_pb2.LOG_LEVEL_DEBUG),
     (logging.INFO, events_pb2.LOG_LEVEL_INFO),
     (logging.WARNING, events_pb2.LOG_LEVEL_WARNING),
     (logging.ERROR, events_pb2.LOG_LEVEL_ERROR),
 )
-_SEVERITY = {
-    "WARN": events_pb2.ASSET_CHECK_SEVERITY_WARN,
-    "ERROR": events_pb2.ASSET_CHECK_SEVERITY_ERROR,
+SEVERITIES: dict[AssetCheckSeverity, events_pb2.AssetCheckSeverity] = {
+    AssetCheckSeverity.WARN: events_pb2.ASSET_CHECK_SEVERITY_WARN,
+    AssetCheckSeverity.ERROR: events_pb2.ASSET_CHECK_SEVERITY_ERROR,
 }
-# The SDK says RUN_START where the wire contract says RUN_STARTED.
-_RENAMED = {"RUN_START": "RUN_STARTED"}
+# Every SDK event type and the wire type it is sent as.
+EVENT_TYPES: dict[EventType, events_pb2.RunEventType] = {
+    EventType.RUN_START: E.RUN_EVENT_TYPE_RUN_STARTED,  # the SDK says RUN_START
+    EventType.RUN_SUCCESS: E.RUN_EVENT_TYPE_RUN_SUCCESS,
+    EventType.RUN_FAILURE: E.RUN_EVENT_TYPE_RUN_FAILURE,
+    EventType.RUN_CANCELED: E.RUN_EVENT_TYPE_RUN_CANCELED,
+    EventType.STEP_START: E.RUN_EVENT_TYPE_STEP_START,
+    EventType.STEP_SUCCESS: E.RUN_EVENT_TYPE_STEP_SUCCESS,
+    EventType.STEP_FAILURE: E.RUN_EVENT_TYPE_STEP_FAILURE,
+    EventType.STEP_SKIPPED: E.RUN_EVENT_TYPE_STEP_SKIPPED,
+    EventType.STEP_UP_FOR_RETRY: E.RUN_EVENT_TYPE_STEP_UP_FOR_RETRY,
+    EventType.ASSET_MATERIALIZATION: E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION,
+    EventType.ASSET_CHECK_EVALUATION: E.RUN_EVENT_TYPE_ASSET_CHECK_EVALUATION,
+    EventType.LOG: E.RUN_EVENT_TYPE_LOG,
+}
 _MESSAGE_LIMIT = 4000
-_WIRE_TYPES = dict(E.items())
 
 
 def run_event(
     run_id: str,
-    event_type: int,
+    event_type: events_pb2.RunEventType,
     message: str,
     step_key: str | None = None,
     when: float | None = None,
@@ -86,7 +104,7 @@ def engine_event(
 def run_failure(
     run_id: str,
     message: str,
-    reason: int,
+    reason: events_pb2.RunFailureReason,
     error: common_pb2.Error | None = None,
     failed_step_keys: tuple[str, ...] = (),
 ) -> events_pb2.RunEvent:
@@ -127,15 +145,8 @@ class EventTranslator:
         return out
 
     def _convert(self, event: WeirEvent) -> events_pb2.RunEvent:
-        name = _RENAMED.get(event.event_type.value, event.event_type.value)
-        wire_type = _WIRE_TYPES.get(f"RUN_EVENT_TYPE_{name}", 0)
-        message = run_event(
-            self.run_id,
-            wire_type or E.RUN_EVENT_TYPE_ENGINE,
-            event.message,
-            event.step_key,
-            event.timestamp,
-        )
+        wire_type = EVENT_TYPES[event.event_type]
+        message = run_event(self.run_id, wire_type, event.message, event.step_key, event.timestamp)
         step = event.step_key or ""
         data = event.event_specific_data
         if wire_type == E.RUN_EVENT_TYPE_STEP_START:
@@ -151,23 +162,23 @@ class EventTranslator:
             self.step_errors[step] = data.error
             message.step_failure.error.CopyFrom(error_info_message(data.error))
             message.step_failure.attempt = self.attempts.get(step, 1)
-        elif wire_type == E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION and data is not None:
-            payload = message.materialization
-            payload.asset_key.CopyFrom(asset_key_message(data.asset_key))
-            payload.partition = data.partition or ""
-            payload.metadata.extend(metadata_entries(data.metadata))
-            payload.description = data.description or ""
-            payload.data_version = str(getattr(data, "data_version", None) or "")
-        elif wire_type == E.RUN_EVENT_TYPE_ASSET_CHECK_EVALUATION and data is not None:
-            payload = message.check_evaluation
-            payload.asset_key.CopyFrom(asset_key_message(data.asset_key))
-            payload.check_name = data.check_name
-            payload.passed = data.passed
-            payload.severity = _SEVERITY.get(str(data.severity.value), 0)
-            payload.metadata.extend(metadata_entries(data.metadata))
-            payload.description = data.description or ""
-            payload.blocking = data.blocking
-            payload.partition = data.partition or ""
+        elif isinstance(data, AssetMaterialization):
+            # The SDK's materializations carry no data version yet: data_version stays empty.
+            materialization = message.materialization
+            materialization.asset_key.CopyFrom(asset_key_message(data.asset_key))
+            materialization.partition = data.partition or ""
+            materialization.metadata.extend(metadata_entries(data.metadata))
+            materialization.description = data.description or ""
+        elif isinstance(data, AssetCheckEvaluation):
+            evaluation = message.check_evaluation
+            evaluation.asset_key.CopyFrom(asset_key_message(data.asset_key))
+            evaluation.check_name = data.check_name
+            evaluation.passed = data.passed
+            evaluation.severity = SEVERITIES[data.severity]
+            evaluation.metadata.extend(metadata_entries(data.metadata))
+            evaluation.description = data.description or ""
+            evaluation.blocking = data.blocking
+            evaluation.partition = data.partition or ""
         elif wire_type == E.RUN_EVENT_TYPE_LOG:
             message.log.level = _log_level(event.level)
             message.log.text = event.message
@@ -175,7 +186,7 @@ class EventTranslator:
         return message
 
 
-def _log_level(level: int) -> int:
+def _log_level(level: int) -> events_pb2.LogLevel:
     for threshold, wire_level in _LOG_LEVELS:
         if level <= threshold:
             return wire_level

@@ -18,6 +18,9 @@ from weir._errors import WeirError
 from weir._execution.executor import required_resource_keys
 from weir._execution.materialize import validate_run_config
 from weir._execution.plan import ExecutionPlan, StepKind
+from weir._partitions.base import PartitionsDefinition
+from weir._partitions.dynamic import DynamicPartitionsDefinition
+from weir._partitions.multi import MultiPartitionsDefinition
 from weir_protos.v1 import code_location_pb2
 
 from weir_codeserver.wire_values import struct_to_dict
@@ -128,12 +131,12 @@ def _keep_requested_checks(plan: ExecutionPlan, request: Any) -> None:
 
 
 def _partition_keys(plan: ExecutionPlan, request: Any) -> list[str | None]:
-    partitioned = [
-        (key, plan.graph.specs[key].partitions_def)
-        for step in plan.steps
-        for key in step.asset_keys
-        if plan.graph.specs[key].partitions_def is not None
-    ]
+    partitioned: list[tuple[AssetKey, PartitionsDefinition]] = []
+    for step in plan.steps:
+        for key in step.asset_keys:
+            partitions_def = plan.graph.specs[key].partitions_def
+            if partitions_def is not None:
+                partitioned.append((key, partitions_def))
     has_range = request.HasField("partition_range")
     if not partitioned:
         if request.partition_key or has_range:
@@ -162,10 +165,9 @@ def _partition_keys(plan: ExecutionPlan, request: Any) -> list[str | None]:
     return list(keys)
 
 
-def _keys_known_here(partitions_def: Any) -> bool:
+def _keys_known_here(partitions_def: PartitionsDefinition) -> bool:
     """Dynamic partition keys live in the control plane, which checked them before launch."""
-    kinds = [
-        partitions_def,
-        *(d.partitions_def for d in getattr(partitions_def, "partitions_defs", ())),
-    ]
-    return not any(type(p).__name__.startswith("Dynamic") for p in kinds)
+    kinds = [partitions_def]
+    if isinstance(partitions_def, MultiPartitionsDefinition):
+        kinds += [d.partitions_def for d in partitions_def.partitions_defs]
+    return not any(isinstance(p, DynamicPartitionsDefinition) for p in kinds)

@@ -14,13 +14,12 @@ from typing import Any
 
 import grpc
 from google.protobuf import message_factory
-from weir_protos.v1 import code_location_pb2, runs_pb2
+from weir_protos.v1 import code_location_pb2
 
 from weir_codeserver.location import LoadedLocation
 from weir_codeserver.run_plan import RunRequestError
 from weir_codeserver.supervisor import RunSupervisor
 from weir_codeserver.ticks import (
-    NotEvaluableError,
     UnknownInstigatorError,
     evaluate_schedule,
     evaluate_sensor,
@@ -68,8 +67,6 @@ class CodeLocationServicer:
             return evaluate(self.location.definitions, request)
         except UnknownInstigatorError as exc:
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
-        except NotEvaluableError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
 
     def ExecuteRun(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._require_loaded(context)
@@ -96,7 +93,7 @@ class CodeLocationServicer:
             )
         record, alive = found
         return code_location_pb2.GetRunStatusResponse(
-            status=runs_pb2.RunStatus.Value(f"RUN_STATUS_{record.status}"),
+            status=f"RUN_STATUS_{record.status}",  # the status name our workers report
             worker_alive=alive,
             worker_id=record.worker_id,
             last_sequence=record.last_sequence,

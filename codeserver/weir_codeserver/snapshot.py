@@ -19,13 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from google.protobuf.message import Message
 from weir import AssetKey, Definitions, IOManager
+from weir._automation.asset_sensors import AssetSensorDefinition
+from weir._automation.run_status_sensors import RunStatus, RunStatusSensorDefinition
+from weir._automation.schedules import DefaultScheduleStatus, ScheduleDefinition
+from weir._automation.sensors import DefaultSensorStatus, SensorDefinition
+from weir._automation.targets import ANONYMOUS_JOB_PREFIX
+from weir._checks import AssetChecksDefinition, AssetCheckSpec
+from weir._errors import SelectionError
 from weir._graph import AssetGraph
-from weir_protos.v1 import definitions_pb2, runs_pb2
+from weir._results import AssetCheckKey
+from weir._selection import AssetSelection
+from weir._specs import AssetDep
+from weir_protos.v1 import definitions_pb2, partitions_pb2, runs_pb2
 
 from weir_codeserver.wire_automation import (
     automation_condition_message,
@@ -48,6 +59,8 @@ from weir_codeserver.wire_values import (
 )
 
 log = logging.getLogger(__name__)
+_Sdk = TypeVar("_Sdk")
+_Message = TypeVar("_Message", bound=Message)
 
 # DefinitionsSnapshot field numbers (see definitions.proto).
 _CONTENT_HASH, _ASSETS, _JOBS, _SCHEDULES, _SENSORS, _RESOURCES = 1, 2, 3, 4, 5, 6
@@ -113,8 +126,22 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _serialize(number: int, message: Any) -> tuple[int, bytes]:
+def _serialize(number: int, message: Message) -> tuple[int, bytes]:
     return number, length_delimited(number, message.SerializeToString(deterministic=True))
+
+
+class _Memo(Generic[_Sdk, _Message]):
+    """A converter that converts each object once, however many definitions share it."""
+
+    def __init__(self, convert: Callable[[_Sdk], _Message]):
+        self.convert = convert
+        self._done: dict[int, tuple[_Sdk, _Message]] = {}
+
+    def __call__(self, obj: _Sdk) -> _Message:
+        done = self._done.get(id(obj))
+        if done is None:
+            done = self._done[id(obj)] = (obj, self.convert(obj))  # obj kept: ids stay unique
+        return done[1]
 
 
 class _SnapshotWriter:
@@ -131,7 +158,9 @@ class _SnapshotWriter:
                 self.jobs_of_key.setdefault(key, []).append(name)
         self.position = {key: i for i, key in enumerate(self.graph.toposorted_keys)}
         # Many assets share one partitions definition or condition object; convert it once.
-        self._converted: dict[int, tuple[Any, Any]] = {}
+        self._partitions = _Memo(partitions_def_message)
+        self._conditions = _Memo(automation_condition_message)
+        self._mappings = _Memo(partition_mapping_message)
 
     def entries(self) -> Iterable[tuple[int, bytes]]:
         for key in self.graph.toposorted_keys:
@@ -142,14 +171,9 @@ class _SnapshotWriter:
             yield _serialize(_SCHEDULES, self.schedule(self.defs.schedules[name]))
         for name in sorted(self.defs.sensors):
             yield _serialize(_SENSORS, self.sensor(self.defs.sensors[name]))
-        for key in sorted(self.resources):
-            yield _serialize(_RESOURCES, self.resource(key, self.resources[key]))
-
-    def _once(self, obj: Any, convert: Any) -> Any:
-        cached = self._converted.get(id(obj))
-        if cached is None:
-            cached = self._converted[id(obj)] = (obj, convert(obj))  # obj kept: ids stay unique
-        return cached[1]
+        for resource_key in sorted(self.resources):
+            resource = self.resources[resource_key]
+            yield _serialize(_RESOURCES, self.resource(resource_key, resource))
 
     # ---- assets ------------------------------------------------------------------------
 
@@ -181,13 +205,11 @@ class _SnapshotWriter:
                 if mapping is not None:
                     edge.partition_mapping.CopyFrom(mapping)
         if spec.partitions_def is not None:
-            node.partitions_def.CopyFrom(self._once(spec.partitions_def, partitions_def_message))
+            node.partitions_def.CopyFrom(self._partitions(spec.partitions_def))
         for check_key in self.graph.check_keys_by_asset.get(key, ()):
             node.check_specs.append(self.check_spec(check_key))
         if spec.automation_condition is not None:
-            node.automation_condition.CopyFrom(
-                self._once(spec.automation_condition, automation_condition_message)
-            )
+            node.automation_condition.CopyFrom(self._conditions(spec.automation_condition))
         if spec.freshness_policy is not None:
             node.freshness_policy.CopyFrom(freshness_policy_message(spec.freshness_policy))
         if ad.backfill_policy is not None:
@@ -196,9 +218,9 @@ class _SnapshotWriter:
             node.retry_policy.CopyFrom(retry_policy_message(ad.retry_policy))
         return node
 
-    def _mapping(self, key: AssetKey, dep: Any) -> Any:
+    def _mapping(self, key: AssetKey, dep: AssetDep) -> partitions_pb2.PartitionMapping | None:
         try:
-            return self._once(dep.partition_mapping, partition_mapping_message)
+            return self._mappings(dep.partition_mapping)
         except UnsupportedOnWireError as exc:
             # The control plane then applies the default mapping; say so rather than fail
             # the whole location over one edge.
@@ -210,25 +232,14 @@ class _SnapshotWriter:
             )
             return None
 
-    def check_spec(self, check_key: Any) -> definitions_pb2.AssetCheckSpec:
+    def check_spec(self, check_key: AssetCheckKey) -> definitions_pb2.AssetCheckSpec:
         owner = self.graph.checks_by_key[check_key]
-        spec = getattr(owner, "spec", None)
-        if spec is None:  # declared on the asset: the asset's own step evaluates it
+        spec: AssetCheckSpec
+        if isinstance(owner, AssetChecksDefinition):  # its own step evaluates it
+            spec = owner.spec
+        else:  # declared on the asset: the asset's own step evaluates it
             spec = next(s for s in owner.check_specs if s.key == check_key)
-        message = definitions_pb2.AssetCheckSpec(
-            name=spec.name,
-            asset_key=asset_key_message(spec.asset_key),
-            description=spec.description or "",
-            blocking=spec.blocking,
-            additional_deps=[asset_key_message(k) for k in spec.additional_deps],
-            node_name=owner.node_name,
-        )
-        condition = getattr(spec, "automation_condition", None)
-        if condition is not None:
-            message.automation_condition.CopyFrom(
-                self._once(condition, automation_condition_message)
-            )
-        return message
+        return check_spec_message(spec, node_name=owner.node_name)
 
     # ---- jobs, schedules, sensors, resources -------------------------------------------
 
@@ -260,92 +271,103 @@ class _SnapshotWriter:
             None,
         )
         if partitions_def is not None:
-            message.partitions_def.CopyFrom(self._once(partitions_def, partitions_def_message))
+            message.partitions_def.CopyFrom(self._partitions(partitions_def))
         return message
 
-    def schedule(self, schedule: Any) -> definitions_pb2.ScheduleSnapshot:
-        crons = list(getattr(schedule, "cron_schedules", None) or [schedule.cron_schedule])
-        return definitions_pb2.ScheduleSnapshot(
-            name=schedule.name,
-            cron_schedule=crons[0],
-            cron_schedules=crons if len(crons) > 1 else (),
-            timezone=getattr(schedule, "execution_timezone", None) or "UTC",
-            job_name=schedule.job_name,
-            default_status=_default_status(schedule),
-            description=schedule.description or "",
-            tags=getattr(schedule, "tags", None) or {},
-            metadata=metadata_entries(getattr(schedule, "metadata", None)),
-        )
+    def schedule(self, schedule: ScheduleDefinition) -> definitions_pb2.ScheduleSnapshot:
+        return schedule_message(schedule)
 
-    def sensor(self, sensor: Any) -> definitions_pb2.SensorSnapshot:
-        job_names = list(getattr(sensor, "job_names", None) or ())
-        message = definitions_pb2.SensorSnapshot(
-            name=sensor.name,
-            sensor_type=_sensor_type(sensor),
-            job_names=job_names,
-            default_status=_default_status(sensor),
-            description=sensor.description or "",
-            tags=getattr(sensor, "tags", None) or {},
-            metadata=metadata_entries(getattr(sensor, "metadata", None)),
-        )
-        interval = getattr(sensor, "minimum_interval_seconds", None)
-        if interval:
-            message.minimum_interval.CopyFrom(duration_message(interval))
-        if message.sensor_type == definitions_pb2.SENSOR_TYPE_ASSET:
-            message.monitored_asset_keys.append(asset_key_message(sensor.asset_key))
-        if message.sensor_type == definitions_pb2.SENSOR_TYPE_RUN_STATUS:
-            message.run_status = runs_pb2.RunStatus.Value(f"RUN_STATUS_{sensor.run_status.name}")
-            message.monitored_job_names.extend(sorted(sensor.monitored_job_names))
-        targets = self._sensor_targets(sensor, job_names)
-        message.target_asset_keys.extend(asset_key_message(k) for k in targets)
+    def sensor(self, sensor: SensorDefinition) -> definitions_pb2.SensorSnapshot:
+        message = sensor_message(sensor)
+        # Assets a sensor launches directly: its asset target, an anonymous job.
+        job_names = sensor.job_names
+        if len(job_names) == 1 and job_names[0].startswith(ANONYMOUS_JOB_PREFIX):
+            keys = sorted(self.job_keys.get(job_names[0], ()), key=self.position.__getitem__)
+            message.target_asset_keys.extend(asset_key_message(k) for k in keys)
         return message
 
-    def _sensor_targets(self, sensor: Any, job_names: list[str]) -> list[AssetKey]:
-        """Assets a sensor launches directly: its asset target (an anonymous job) or, for an
-        automation sensor, the assets whose conditions it evaluates."""
-        from weir._automation.targets import ANONYMOUS_JOB_PREFIX
-
-        selection = getattr(sensor, "asset_selection", None)
-        if selection is not None:
-            keys: Iterable[AssetKey] = selection.resolve(self.graph)
-        elif len(job_names) == 1 and job_names[0].startswith(ANONYMOUS_JOB_PREFIX):
-            keys = self.job_keys.get(job_names[0], ())
-        else:
-            return []
-        return sorted(keys, key=self.position.__getitem__)
-
-    def resource(self, key: str, resource: Any) -> definitions_pb2.ResourceSnapshot:
-        description = getattr(resource, "description", None)
+    def resource(self, key: str, resource: object) -> definitions_pb2.ResourceSnapshot:
+        # The SDK gives resources no description of their own, so none is sent.
         return definitions_pb2.ResourceSnapshot(
             key=key,
             type_name=python_type_name(resource),
-            description=description if isinstance(description, str) else "",
             is_io_manager=isinstance(resource, IOManager),
         )
 
 
-def _selection_text(selection: Any) -> str:
+def check_spec_message(spec: AssetCheckSpec, node_name: str) -> definitions_pb2.AssetCheckSpec:
+    return definitions_pb2.AssetCheckSpec(
+        name=spec.name,
+        asset_key=asset_key_message(spec.asset_key),
+        description=spec.description or "",
+        blocking=spec.blocking,
+        additional_deps=[asset_key_message(k) for k in spec.additional_deps],
+        node_name=node_name,
+    )
+
+
+def schedule_message(schedule: ScheduleDefinition) -> definitions_pb2.ScheduleSnapshot:
+    crons = schedule.cron_schedules
+    return definitions_pb2.ScheduleSnapshot(
+        name=schedule.name,
+        cron_schedule=crons[0],
+        cron_schedules=crons if len(crons) > 1 else (),
+        timezone=schedule.execution_timezone,
+        job_name=schedule.job_name,
+        default_status=_DEFAULT_SCHEDULE_STATUS[schedule.default_status],
+        description=schedule.description or "",
+        tags=schedule.tags,
+        metadata=metadata_entries(schedule.metadata),
+    )
+
+
+def sensor_message(sensor: SensorDefinition) -> definitions_pb2.SensorSnapshot:
+    """A sensor's own fields; the snapshot adds the assets an asset-targeting sensor runs."""
+    message = definitions_pb2.SensorSnapshot(
+        name=sensor.name,
+        sensor_type=definitions_pb2.SENSOR_TYPE_STANDARD,
+        job_names=sensor.job_names,
+        minimum_interval=duration_message(sensor.minimum_interval_seconds),
+        default_status=_DEFAULT_SENSOR_STATUS[sensor.default_status],
+        description=sensor.description or "",
+        tags=sensor.tags,
+        metadata=metadata_entries(sensor.metadata),
+    )
+    if isinstance(sensor, AssetSensorDefinition):
+        message.sensor_type = definitions_pb2.SENSOR_TYPE_ASSET
+        message.monitored_asset_keys.append(asset_key_message(sensor.asset_key))
+    elif isinstance(sensor, RunStatusSensorDefinition):
+        message.sensor_type = definitions_pb2.SENSOR_TYPE_RUN_STATUS
+        message.run_status = _RUN_STATUS[sensor.run_status]
+        message.monitored_job_names.extend(sorted(sensor.monitored_job_names))
+    return message
+
+
+_DEFAULT_SCHEDULE_STATUS = {
+    DefaultScheduleStatus.STOPPED: definitions_pb2.DEFAULT_STATUS_STOPPED,
+    DefaultScheduleStatus.RUNNING: definitions_pb2.DEFAULT_STATUS_RUNNING,
+}
+_RUN_STATUS = {
+    RunStatus.QUEUED: runs_pb2.RUN_STATUS_QUEUED,
+    RunStatus.STARTING: runs_pb2.RUN_STATUS_STARTING,
+    RunStatus.STARTED: runs_pb2.RUN_STATUS_STARTED,
+    RunStatus.SUCCESS: runs_pb2.RUN_STATUS_SUCCESS,
+    RunStatus.FAILURE: runs_pb2.RUN_STATUS_FAILURE,
+    RunStatus.CANCELED: runs_pb2.RUN_STATUS_CANCELED,
+}
+_DEFAULT_SENSOR_STATUS = {
+    DefaultSensorStatus.STOPPED: definitions_pb2.DEFAULT_STATUS_STOPPED,
+    DefaultSensorStatus.RUNNING: definitions_pb2.DEFAULT_STATUS_RUNNING,
+}
+
+
+def _selection_text(selection: object) -> str:
+    """The selection as the user wrote it; empty when it was given as keys or assets."""
     if isinstance(selection, str):
         return selection
-    to_text = getattr(selection, "to_selection_str", None)
-    if callable(to_text):
+    if isinstance(selection, AssetSelection):
         try:
-            return to_text()
-        except Exception:  # a selection with no string form (e.g. built from callables)
+            return selection.to_selection_str()
+        except SelectionError:  # a selection with no string form (e.g. key prefixes)
             return ""
     return ""
-
-
-def _default_status(instigator: Any) -> int:
-    status = getattr(getattr(instigator, "default_status", None), "name", "STOPPED")
-    return definitions_pb2.DefaultStatus.Value(f"DEFAULT_STATUS_{status}")
-
-
-def _sensor_type(sensor: Any) -> int:
-    if "Automation" in type(sensor).__name__:
-        return definitions_pb2.SENSOR_TYPE_AUTOMATION
-    if hasattr(sensor, "asset_key"):
-        return definitions_pb2.SENSOR_TYPE_ASSET
-    if hasattr(sensor, "run_status"):
-        return definitions_pb2.SENSOR_TYPE_RUN_STATUS
-    return definitions_pb2.SENSOR_TYPE_STANDARD

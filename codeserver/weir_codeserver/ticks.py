@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from weir import Definitions
+from weir._automation.run_request import AddDynamicPartitionsRequest, RunRequest
 from weir_protos.v1 import code_location_pb2, runs_pb2
 
 from weir_codeserver.wire_values import (
@@ -24,10 +25,6 @@ from weir_codeserver.wire_values import (
 
 class UnknownInstigatorError(LookupError):
     """No sensor or schedule of that name (NOT_FOUND)."""
-
-
-class NotEvaluableError(ValueError):
-    """The sensor exists but is not evaluated by calling user code (INVALID_ARGUMENT)."""
 
 
 def evaluate_schedule(
@@ -58,11 +55,6 @@ def evaluate_sensor(
     sensor = defs.sensors.get(request.sensor_name)
     if sensor is None:
         raise UnknownInstigatorError(_unknown("sensor", request.sensor_name, defs.sensors))
-    if "Automation" in type(sensor).__name__:
-        raise NotEvaluableError(
-            f"Sensor '{sensor.name}' evaluates automation conditions; the control plane "
-            "evaluates it from the definitions snapshot"
-        )
     response = code_location_pb2.EvaluateSensorResponse()
     try:
         context = SensorEvaluationContext(
@@ -90,13 +82,13 @@ def evaluate_sensor(
         message = response.dynamic_partitions_requests.add(
             partitions_def_name=change.partitions_def_name
         )
-        adding = type(change).__name__.startswith("Add")
+        adding = isinstance(change, AddDynamicPartitionsRequest)
         keys = message.add_partition_keys if adding else message.delete_partition_keys
         keys.extend(change.partition_keys)
     return response
 
 
-def run_request_message(request: Any) -> runs_pb2.RunRequest:
+def run_request_message(request: RunRequest) -> runs_pb2.RunRequest:
     message = runs_pb2.RunRequest(
         run_key=request.run_key or "",
         job_name=request.job_name or "",

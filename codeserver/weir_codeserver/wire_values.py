@@ -10,18 +10,39 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import singledispatch
 from typing import Any
 
 from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 from weir import AssetKey, MetadataValue
-from weir._metadata import wrap_metadata_value
+from weir._execution.events import ErrorInfo
+from weir._metadata import (
+    AssetMetadataValue,
+    BoolMetadataValue,
+    FloatMetadataValue,
+    IntMetadataValue,
+    JsonMetadataValue,
+    MarkdownMetadataValue,
+    NullMetadataValue,
+    PathMetadataValue,
+    TableColumn,
+    TableSchema,
+    TableSchemaMetadataValue,
+    TextMetadataValue,
+    UrlMetadataValue,
+    wrap_metadata_value,
+)
 from weir_protos.v1 import common_pb2
 
 from weir_codeserver.loader import USER_MODULE_PREFIX
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class UnsupportedOnWireError(ValueError):
+    """An SDK object has no weir.v1 representation (e.g. a user-defined partition mapping)."""
 
 
 def asset_key_message(key: AssetKey) -> common_pb2.AssetKey:
@@ -84,37 +105,79 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@singledispatch
 def metadata_value_message(value: MetadataValue) -> common_pb2.MetadataValue:
-    """One typed value as the wire's `oneof`; kinds the wire lacks travel as text."""
-    kind, raw = value.kind, value.value
-    message = common_pb2.MetadataValue()
-    if kind == "null" or raw is None:
-        message.null = struct_pb2.NULL_VALUE
-    elif kind == "int":
-        if _INT64_MIN <= raw <= _INT64_MAX:
-            message.int = raw
-        else:  # Python ints are unbounded; the wire's are 64-bit
-            message.text = str(raw)
-    elif kind in ("text", "url", "path", "md"):
-        setattr(message, kind, str(raw))
-    elif kind == "float":
-        message.float = float(raw)
-    elif kind == "bool":
-        message.bool = bool(raw)
-    elif kind == "json":
-        message.json.CopyFrom(json_value_message(raw))
-    elif kind == "asset":
-        message.asset.path.extend(AssetKey.from_coercible(raw).path)
-    elif kind == "table_schema":
-        for column in raw.columns:
-            message.table_schema.columns.add(
-                name=column.name, type=column.type, description=column.description or ""
-            )
-    elif kind == "timestamp":
-        message.timestamp.CopyFrom(timestamp_message(raw))
-    else:
-        message.text = str(raw)
-    return message
+    """One typed value as the wire's `oneof`, one converter per SDK kind."""
+    raise UnsupportedOnWireError(
+        f"metadata value {type(value).__qualname__} (kind {value.kind!r}) has no weir.v1 form"
+    )
+
+
+@metadata_value_message.register
+def _text(value: TextMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(text=str(value.value))
+
+
+@metadata_value_message.register
+def _int(value: IntMetadataValue) -> common_pb2.MetadataValue:
+    if _INT64_MIN <= value.value <= _INT64_MAX:
+        return common_pb2.MetadataValue(int=value.value)
+    return common_pb2.MetadataValue(text=str(value.value))  # Python ints are unbounded
+
+
+@metadata_value_message.register
+def _float(value: FloatMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(float=float(value.value))
+
+
+@metadata_value_message.register
+def _bool(value: BoolMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(bool=bool(value.value))
+
+
+@metadata_value_message.register
+def _json(value: JsonMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(json=json_value_message(value.value))
+
+
+@metadata_value_message.register
+def _url(value: UrlMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(url=str(value.value))
+
+
+@metadata_value_message.register
+def _path(value: PathMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(path=str(value.value))
+
+
+@metadata_value_message.register
+def _md(value: MarkdownMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(md=str(value.value))
+
+
+@metadata_value_message.register
+def _table_schema(value: TableSchemaMetadataValue) -> common_pb2.MetadataValue:
+    schema: TableSchema = value.value
+    return common_pb2.MetadataValue(
+        table_schema=common_pb2.TableSchema(
+            columns=[
+                common_pb2.TableColumn(
+                    name=column.name, type=column.type, description=column.description or ""
+                )
+                for column in schema.columns
+            ]
+        )
+    )
+
+
+@metadata_value_message.register
+def _asset(value: AssetMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(asset=asset_key_message(AssetKey.from_coercible(value.value)))
+
+
+@metadata_value_message.register
+def _null(value: NullMetadataValue) -> common_pb2.MetadataValue:
+    return common_pb2.MetadataValue(null="NULL_VALUE")  # the enum by name, as the stubs type it
 
 
 def metadata_entries(metadata: Mapping[str, Any] | None) -> list[common_pb2.MetadataEntry]:
@@ -137,27 +200,38 @@ def metadata_from_entries(entries: Iterable[common_pb2.MetadataEntry]) -> dict[s
 
 def _metadata_value_from_message(message: common_pb2.MetadataValue) -> MetadataValue:
     kind = message.WhichOneof("value")
-    if kind is None or kind == "null":
+    if kind is None:
         return MetadataValue.null()
-    if kind == "json":
-        return MetadataValue.json(json_format.MessageToDict(message.json))
-    if kind == "asset":
-        return MetadataValue.asset(AssetKey(list(message.asset.path)))
-    if kind == "table_schema":
-        from weir import TableColumn, TableSchema
+    return _FROM_WIRE[kind](message)
 
-        columns = [
-            TableColumn(c.name, c.type, c.description or None) for c in message.table_schema.columns
-        ]
-        return MetadataValue.table_schema(TableSchema(columns))
-    if kind == "timestamp":
-        return MetadataValue.text(timestamp_to_datetime(message.timestamp).isoformat())
-    constructor = getattr(MetadataValue, kind)
-    return constructor(getattr(message, kind))
+
+def _table_schema_from_message(message: common_pb2.MetadataValue) -> MetadataValue:
+    columns = [
+        TableColumn(c.name, c.type, c.description or None) for c in message.table_schema.columns
+    ]
+    return MetadataValue.table_schema(TableSchema(columns))
+
+
+# Each case of the wire's MetadataValue -> the SDK value it reads back as.
+_FROM_WIRE: dict[str, Callable[[common_pb2.MetadataValue], MetadataValue]] = {
+    "text": lambda m: MetadataValue.text(m.text),
+    "int": lambda m: MetadataValue.int(m.int),
+    "float": lambda m: MetadataValue.float(m.float),
+    "bool": lambda m: MetadataValue.bool(m.bool),
+    "json": lambda m: MetadataValue.json(json_format.MessageToDict(m.json)),
+    "url": lambda m: MetadataValue.url(m.url),
+    "path": lambda m: MetadataValue.path(m.path),
+    "md": lambda m: MetadataValue.md(m.md),
+    "table_schema": _table_schema_from_message,
+    "asset": lambda m: MetadataValue.asset(AssetKey(list(m.asset.path))),
+    "null": lambda m: MetadataValue.null(),
+    # The SDK has no timestamp kind: a wire timestamp reads as its ISO 8601 text.
+    "timestamp": lambda m: MetadataValue.text(timestamp_to_datetime(m.timestamp).isoformat()),
+}
 
 
 def error_message(
-    message: str, class_name: str = "", stack: str = "", cause: Any = None
+    message: str, class_name: str = "", stack: str = "", cause: ErrorInfo | None = None
 ) -> common_pb2.Error:
     error = common_pb2.Error(
         message=message or class_name or "error", class_name=class_name, stack=stack
@@ -167,7 +241,7 @@ def error_message(
     return error
 
 
-def error_info_message(info: Any) -> common_pb2.Error:
+def error_info_message(info: ErrorInfo) -> common_pb2.Error:
     """The SDK's ErrorInfo (message, cls_name, stack, cause) as a wire Error."""
     return error_message(info.message, info.cls_name, info.stack, info.cause)
 

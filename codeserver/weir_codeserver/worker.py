@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
-from weir import Definitions, EventType, WeirEvent
+from weir import AssetCheckKey, AssetChecksDefinition, Definitions, EventType, WeirEvent
 from weir._execution.executor import PlanExecution, required_resource_keys, set_up_resources
+from weir._execution.plan import ExecutionStep
 from weir._execution.step import RunScope
 from weir_protos.v1 import code_location_pb2, events_pb2
 
@@ -275,11 +276,11 @@ class RunWorker:
             self.status(message)
 
 
-def _checks_of(step: Any) -> list[Any]:
+def _checks_of(step: ExecutionStep) -> list[AssetCheckKey]:
     definition = step.definition
-    if hasattr(definition, "check_key"):
+    if isinstance(definition, AssetChecksDefinition):
         return [definition.check_key]
-    return [spec.key for spec in getattr(definition, "check_specs", ())]
+    return [spec.key for spec in definition.check_specs]
 
 
 def run_worker_process(

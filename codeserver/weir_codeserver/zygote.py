@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from weir import Definitions
+from weir import AssetChecksDefinition, AssetsDefinition, Definitions
 
 from weir_codeserver import ipc
 
@@ -122,7 +122,8 @@ class _ZygoteLoop:
         gc.freeze()
         self._replenish()
         while True:
-            ready, _, _ = select.select([self.control, self.wake_r], [], [])
+            watched: list[socket.socket | int] = [self.control, self.wake_r]
+            ready, _, _ = select.select(watched, [], [])
             if self.wake_r in ready:
                 _drain(self.wake_r)
                 self._reap()
@@ -300,10 +301,11 @@ def _warm_up(defs: Definitions) -> None:
     import weir_codeserver.worker  # noqa: F401
 
     hints: dict[str, Any] = {}
-    for owner in (*defs.assets, *defs.asset_checks):
-        params = getattr(owner, "params", None)
-        if params is None or getattr(owner, "fn", None) is None:
+    owners: list[AssetsDefinition | AssetChecksDefinition] = [*defs.assets, *defs.asset_checks]
+    for owner in owners:
+        if owner.fn is None:  # an external asset: nothing to check
             continue
+        params = owner.params
         for hint in (unwrap_output_hint(params.return_hint), *params.input_params.values()):
             if hint is not None and len(hints) < _MAX_WARM_HINTS:
                 hints.setdefault(repr(hint), hint)

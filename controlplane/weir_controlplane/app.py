@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -23,6 +24,12 @@ from weir_controlplane.locations import (
 )
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
+
+if TYPE_CHECKING:
+    import grpc
+    from starlette.applications import Starlette
+
+    from weir_controlplane.api import ControlPlaneApi
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +57,8 @@ class ControlPlane:
         self.health: LocationHealthWatcher | None = None
         self.grpc_port = 0
         self.http_port = 0
-        self._grpc_server = None
-        self._api = None
+        self._grpc_server: grpc.Server | None = None
+        self._api: ControlPlaneApi | None = None
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
 
@@ -92,7 +99,7 @@ class ControlPlane:
         self.health.start()
         self.coordinator.start()
 
-    def _start_http(self, app: object) -> None:
+    def _start_http(self, app: Starlette) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.http_port))

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
+from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
@@ -179,19 +180,20 @@ class AssetsApi:
         return assets
 
 
-def _checks(key: str, node: object, results: list[CheckResult]) -> list[cp.AssetCheck]:
+def _checks(
+    key: str, node: definitions_pb2.AssetNode | None, results: list[CheckResult]
+) -> list[cp.AssetCheck]:
     """One entry per check: the defined checks in their order, then any only recorded."""
     latest: dict[str, CheckResult] = {}
     for result in results:
         if result.check_name not in latest or latest[result.check_name].event_id < result.event_id:
             latest[result.check_name] = result
     checks = []
-    specs = list(getattr(node, "check_specs", ()))
-    for spec in specs:
+    for spec in node.check_specs if node is not None else ():
         check = cp.AssetCheck(spec=spec)
-        result = latest.pop(spec.name, None)
-        if result is not None:
-            check.latest_evaluation.CopyFrom(convert.check_evaluation_record(result))
+        recorded = latest.pop(spec.name, None)
+        if recorded is not None:
+            check.latest_evaluation.CopyFrom(convert.check_evaluation_record(recorded))
         checks.append(check)
     for name, result in sorted(latest.items()):
         check = cp.AssetCheck()

@@ -64,8 +64,9 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
 # --- runs -----------------------------------------------------------------------------
 
 
-def run_status_proto(status: RunStatus) -> runs_pb2.RunStatus.ValueType:
-    return runs_pb2.RunStatus.Value(f"RUN_STATUS_{status.value}")
+def run_status_proto(status: RunStatus) -> runs_pb2.RunStatus:
+    # grpc_tools' stubs type EnumTypeWrapper.Value() as int but enum fields as the enum.
+    return runs_pb2.RunStatus.Value(f"RUN_STATUS_{status.value}")  # type: ignore[return-value]
 
 
 def run_status(value: int) -> RunStatus:
@@ -114,7 +115,8 @@ def run_event_proto(record: EventRecord) -> events_pb2.RunEvent:
     else:
         event_type = _EVENT_TYPE_PREFIX + record.event_type
         if event_type in _EVENT_TYPE_NAMES:
-            event.event_type = events_pb2.RunEventType.Value(event_type)
+            # grpc_tools' stubs type Value() as int but the field as RunEventType.
+            event.event_type = events_pb2.RunEventType.Value(event_type)  # type: ignore[assignment]
         event.step_key = record.step_key or ""
         event.message = record.message or ""
         event.timestamp.CopyFrom(timestamp(record.timestamp))
@@ -174,9 +176,7 @@ def code_location_proto(state: LocationState) -> control_plane_pb2.CodeLocation:
     """A registry `LocationState` as the wire's CodeLocation."""
     message = control_plane_pb2.CodeLocation(
         name=state.name,
-        status=control_plane_pb2.CodeLocationStatus.Value(
-            f"CODE_LOCATION_STATUS_{state.status.value}"
-        ),
+        status=f"CODE_LOCATION_STATUS_{state.status.value}",  # the enum value by name
         address=state.address or "",
         content_hash=state.content_hash or "",
         update_time=timestamp(state.updated_at),

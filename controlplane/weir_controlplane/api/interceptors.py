@@ -133,7 +133,8 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
 
 
 def _already_aborted(context: grpc.ServicerContext) -> bool:
-    code = context.code()
+    # grpcio has had ServicerContext.code() since 1.38; types-grpcio does not list it.
+    code = context.code()  # type: ignore[attr-defined]
     return code is not None and code != grpc.StatusCode.OK
 
 

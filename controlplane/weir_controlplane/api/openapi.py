@@ -152,9 +152,19 @@ def _is_synthetic(oneof: Any) -> bool:
     return len(oneof.fields) == 1 and oneof.name == "_" + oneof.fields[0].name
 
 
+def _message_of(field: FieldDescriptor) -> Descriptor:
+    assert field.message_type is not None, f"{field.full_name} is not a message field"
+    return field.message_type
+
+
+def _enum_of(field: FieldDescriptor) -> EnumDescriptor:
+    assert field.enum_type is not None, f"{field.full_name} is not an enum field"
+    return field.enum_type
+
+
 def _field_schema(field: FieldDescriptor, schemas: dict[str, Any]) -> dict[str, Any]:
     if _is_map(field):
-        value_field = field.message_type.fields_by_name["value"]
+        value_field = _message_of(field).fields_by_name["value"]
         return {"type": "object", "additionalProperties": _single_schema(value_field, schemas)}
     single = _single_schema(field, schemas)
     if _is_repeated(field):
@@ -164,13 +174,13 @@ def _field_schema(field: FieldDescriptor, schemas: dict[str, Any]) -> dict[str, 
 
 def _single_schema(field: FieldDescriptor, schemas: dict[str, Any]) -> dict[str, Any]:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        message = field.message_type
+        message = _message_of(field)
         if message.full_name in _WELL_KNOWN:
             return dict(_WELL_KNOWN[message.full_name])
         _add_message(message, schemas)
         return _ref(message.full_name)
     if field.type == FieldDescriptor.TYPE_ENUM:
-        return _enum_schema(field.enum_type, schemas)
+        return _enum_schema(_enum_of(field), schemas)
     return dict(_SCALARS[field.type])
 
 
@@ -185,13 +195,10 @@ def _enum_schema(enum: EnumDescriptor, schemas: dict[str, Any]) -> dict[str, Any
 def _is_map(field: FieldDescriptor) -> bool:
     return (
         field.type == FieldDescriptor.TYPE_MESSAGE
-        and field.message_type.GetOptions().map_entry
+        and _message_of(field).GetOptions().map_entry
         and _is_repeated(field)
     )
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
-    is_repeated = getattr(field, "is_repeated", None)
-    if is_repeated is not None:
-        return bool(is_repeated)
-    return field.label == FieldDescriptor.LABEL_REPEATED
+    return field.is_repeated

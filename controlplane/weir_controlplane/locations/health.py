@@ -93,7 +93,8 @@ class LocationHealthWatcher:
             if location.client is None or (location.managed and not location.process_alive):
                 pending.append((location, None))
                 continue
-            stub = health_pb2_grpc.HealthStub(location.client.channel)
+            # types-grpcio-health-checking declares HealthStub without its methods.
+            stub: Any = health_pb2_grpc.HealthStub(location.client.channel)
             request = health_pb2.HealthCheckRequest(service=SERVICE_NAME)
             pending.append((location, stub.Check.future(request, timeout=self.settings.timeout)))
         for location, future in pending:

@@ -82,12 +82,11 @@ def parse_location(entry: Any, base_dir: Path) -> LocationSpec:
     if "python_module" in entry:
         command = codeserver_command(module=str(entry["python_module"]))
         return LocationSpec(name, command=command, working_directory=workdir_path or str(base_dir))
-    command = entry["command"]
-    if isinstance(command, str):
-        command = command.split()
-    if not command or not all(isinstance(c, str) for c in command):
+    given = entry["command"]
+    words = given.split() if isinstance(given, str) else given
+    if not (isinstance(words, list | tuple) and words and all(isinstance(c, str) for c in words)):
         raise InvalidArgumentError(f"Code location '{name}': command must be a list of strings")
-    return LocationSpec(name, command=tuple(command), working_directory=workdir_path)
+    return LocationSpec(name, command=tuple(words), working_directory=workdir_path)
 
 
 def load_workspace(path: str | Path) -> list[LocationSpec]:
