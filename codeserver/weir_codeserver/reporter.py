@@ -18,6 +18,7 @@ Runs in the worker process only (it imports grpc).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import sys
@@ -83,8 +84,10 @@ class ReportingOptions:
     call_timeout_seconds: float = 10.0
     backoff_initial_seconds: float = 0.05
     backoff_max_seconds: float = 2.0
-    # How long the control plane may stay unreachable before the events are given up.
-    give_up_after_seconds: float = 3600.0
+    # How long the control plane may stay unreachable before the events are given up:
+    # well past any heartbeat timeout, after which a restarted control plane has failed
+    # the run anyway; bounded so a worker whose control plane never returns exits.
+    give_up_after_seconds: float = 300.0
     # How often a refused batch (bad token, unknown run) is tried before giving up.
     refusals_tolerated: int = 5
 
@@ -387,4 +390,6 @@ class EventReporter:
 
 
 def _note(text: str) -> None:
-    print(f"weir worker: {text}", file=sys.stderr, flush=True)
+    # The code server whose pipe stderr is may be gone; a note is never worth a crash.
+    with contextlib.suppress(OSError, ValueError):
+        print(f"weir worker: {text}", file=sys.stderr, flush=True)
