@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import grpc
@@ -366,3 +367,43 @@ def test_finished_workers_are_reaped(start_codeserver, collector):
     for child in _children(zygote):
         state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
         assert state != "Z"
+
+
+def test_a_worker_that_exits_mid_run_fails_the_run_at_once_with_its_exit_code(
+    start_codeserver, collector
+):
+    events, reporting = collector
+    server = start_codeserver(CODE / "exits.py")
+    request = execute_request(reporting.address, "exits")
+    started = time.monotonic()
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert time.monotonic() - started < 10  # not a heartbeat timeout later
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_FAILURE
+    assert "The run worker exited with code 3" in run[-1].message
+    assert run[-1].run_failure.reason == events_pb2.RUN_FAILURE_REASON_RUN_WORKER_ERROR
+    assert [e.sequence for e in run] == list(range(1, len(run) + 1))
+    assert _status(server, request.run_id).status == runs_pb2.RUN_STATUS_FAILURE
+
+
+def test_an_idle_spare_worker_exits_when_its_code_server_is_killed(start_codeserver):
+    server = start_codeserver(PIPELINE)
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _children(zygote), "the zygote to fork its spare worker")
+    (spare,) = _children(zygote)
+
+    server.process.kill()
+    server.process.wait(WAIT)
+
+    _wait_until(
+        lambda: not _running(zygote) and not _running(spare), "the zygote and spare to exit"
+    )
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
