@@ -111,9 +111,12 @@ def kill_control_plane(plane: Any, signum: int) -> None:
         time.sleep(0.05)
 
 
-def test_a_killed_run_worker_fails_its_run_at_once_and_the_queue_goes_on(plane, control_dir):
+def test_a_killed_worker_fails_its_run_at_once_and_a_killed_code_server_does_not(
+    plane, control_dir
+):
     (control_dir / "slow.hold").touch()
-    api = plane(max_concurrent_runs=1).api
+    control = plane(max_concurrent_runs=1)
+    api = control.api
     first = api.launch("raw slow")
     api.wait_event(first, "STEP_START", "slow")
     queued = api.launch("raw")
@@ -130,26 +133,59 @@ def test_a_killed_run_worker_fails_its_run_at_once_and_the_queue_goes_on(plane, 
     assert_stored_once_and_ended(api, first)
     assert api.wait_status(queued, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
 
-
-def test_a_killed_code_server_leaves_its_run_to_finish(plane, control_dir):
-    (control_dir / "slow.hold").touch()
-    control = plane()
-    api = control.api
-    run_id = api.launch("raw slow after_slow")
-    api.wait_event(run_id, "STEP_START", "slow")
+    # The code server dies mid-run: its worker is a process of its own and finishes.
+    (control_dir / "slow.pid").unlink()
+    survivor = api.launch("raw slow after_slow")
+    api.wait_event(survivor, "STEP_START", "slow")
+    wait_for_file(control_dir / "slow.pid")
     (code_server,) = children_of(control.process.proc.pid)
-
     os.kill(code_server, signal.SIGKILL)
     (control_dir / "slow.hold").unlink()
 
-    run = api.wait_status(run_id, "SUCCESS", "FAILURE", timeout=60)
+    run = api.wait_status(survivor, "SUCCESS", "FAILURE", timeout=60)
     assert run["status"] == "RUN_STATUS_SUCCESS", run
-    events = assert_stored_once_and_ended(api, run_id)
+    events = assert_stored_once_and_ended(api, survivor)
     assert sum(e["eventType"].endswith("ASSET_MATERIALIZATION") for e in events) == 3
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
-def test_a_control_plane_restart_mid_run_loses_nothing(plane, control_dir, signum):
+def test_a_control_plane_killed_mid_run_and_mid_ingest_loses_nothing(plane, control_dir):
+    (control_dir / "slow.hold").touch()
+    control = plane(max_concurrent_runs=2)
+    api = control.api
+    held = api.launch("raw slow after_slow")
+    api.wait_event(held, "STEP_START", "slow")
+    chatty = api.launch("chatty")
+    queued = api.launch("raw")
+    worker = int(wait_for_file(control_dir / "slow.pid").read_text())
+    wait_for_file(control_dir / "chatty.pid")
+    deadline = time.monotonic() + 30
+    while len(api("GetRunEvents", runId=chatty, limit=200).get("events", [])) < 200:
+        assert time.monotonic() < deadline, "the chatty run's events never started arriving"
+        time.sleep(0.02)
+
+    kill_control_plane(control, signal.SIGKILL)  # chatty's batches are in flight
+    assert alive(worker), "the run worker died with its control plane"
+    (control_dir / "slow.hold").unlink()  # the run goes on; its events wait in the worker
+    control.start()
+
+    run = api.wait_status(held, "SUCCESS", "FAILURE", timeout=60)
+    assert run["status"] == "RUN_STATUS_SUCCESS", run
+    events = assert_stored_once_and_ended(api, held)
+    steps = {e.get("stepKey") for e in events if e["eventType"].endswith("STEP_SUCCESS")}
+    assert {"raw", "slow", "after_slow"} <= steps
+
+    run = api.wait_status(chatty, "SUCCESS", "FAILURE", timeout=60)
+    assert run["status"] == "RUN_STATUS_SUCCESS", run
+    events = assert_stored_once_and_ended(api, chatty)
+    lines = [e.get("message", "") for e in events if e["eventType"] == "RUN_EVENT_TYPE_LOG"]
+    lines = [line for line in lines if line.startswith("line ")]
+    assert sorted(lines, key=lambda m: int(m.split()[1])) == [f"line {n}" for n in range(3000)]
+    assert api.wait_status(queued, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+
+
+def test_a_control_plane_stopped_mid_run_leaves_the_run_to_finish(plane, control_dir):
+    """SIGTERM: the control plane stops its code server with its whole process group; the
+    run worker is not in it."""
     (control_dir / "slow.hold").touch()
     control = plane(max_concurrent_runs=1)
     api = control.api
@@ -158,38 +194,15 @@ def test_a_control_plane_restart_mid_run_loses_nothing(plane, control_dir, signu
     queued = api.launch("raw")
     worker = int(wait_for_file(control_dir / "slow.pid").read_text())
 
-    kill_control_plane(control, signum)
-    assert alive(worker), "the run worker died with its control plane"
-    (control_dir / "slow.hold").unlink()  # the run goes on; its events wait in the worker
+    kill_control_plane(control, signal.SIGTERM)
+    assert alive(worker), "the run worker was stopped with its control plane"
+    (control_dir / "slow.hold").unlink()
     control.start()
 
     run = api.wait_status(run_id, "SUCCESS", "FAILURE", timeout=60)
     assert run["status"] == "RUN_STATUS_SUCCESS", run
-    events = assert_stored_once_and_ended(api, run_id)
-    steps = {e.get("stepKey") for e in events if e["eventType"].endswith("STEP_SUCCESS")}
-    assert {"raw", "slow", "after_slow"} <= steps
+    assert_stored_once_and_ended(api, run_id)
     assert api.wait_status(queued, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
-
-
-def test_a_control_plane_killed_mid_ingest_stores_every_event_once(plane, control_dir):
-    control = plane()
-    api = control.api
-    run_id = api.launch("chatty")
-    wait_for_file(control_dir / "chatty.pid")
-    deadline = time.monotonic() + 30
-    while len(api("GetRunEvents", runId=run_id, limit=200).get("events", [])) < 200:
-        assert time.monotonic() < deadline, "the run's events never started arriving"
-        time.sleep(0.02)
-
-    kill_control_plane(control, signal.SIGKILL)  # batches are in flight
-    control.start()
-
-    run = api.wait_status(run_id, "SUCCESS", "FAILURE", timeout=60)
-    assert run["status"] == "RUN_STATUS_SUCCESS", run
-    events = assert_stored_once_and_ended(api, run_id)
-    logged = [e for e in events if e["eventType"] == "RUN_EVENT_TYPE_LOG"]
-    lines = [e["message"] for e in logged if e.get("message", "").startswith("line ")]
-    assert sorted(lines, key=lambda m: int(m.split()[1])) == [f"line {n}" for n in range(3000)]
 
 
 def test_a_control_plane_killed_mid_launch_ends_every_run_with_a_reason(plane, control_dir):
