@@ -9,6 +9,7 @@ import pytest
 from api_harness import (
     ApiServer,
     add_location,
+    asset,
     etl_snapshot,
     event,
     key,
@@ -17,6 +18,7 @@ from api_harness import (
     md,
     rpc_error,
     serving,
+    snapshot,
 )
 from weir_controlplane.storage import DeploymentScope, Storage
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -242,3 +244,24 @@ def _status(server: ApiServer, scope: DeploymentScope, run_id: str) -> Any:
         .GetRun(cp.GetRunRequest(run_id=run_id), metadata=md(scope))
         .run.status
     )
+
+
+def test_a_multi_asset_that_cannot_subset_brings_its_other_outputs_into_the_plan(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    # One step computes both outputs, so a run of one reports materializations of both.
+    left, right = asset("left"), asset("right")
+    for node in (left, right):
+        node.node_name = "both"
+        node.can_subset = False
+    add_location(server.storage, scope, "multi", snapshot(left, right, asset("alone")))
+    run = launch(server, scope, "left")
+    assert sorted("/".join(k.path) for k in run.asset_keys) == ["left", "right"]
+    reply = server.report(
+        scope,
+        run.run_id,
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        event(2, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("left")),
+        event(3, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("right")),
+    )
+    assert reply.acknowledged_sequence == 3
