@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--shutdown-grace",
         type=float,
         default=10.0,
-        help="seconds live runs get to stop on SIGTERM before their workers are killed",
+        help="seconds in-flight calls get to finish on SIGTERM (live runs go on in their own "
+        "worker processes)",
     )
     parser.add_argument(
         "--spare-workers",

@@ -93,7 +93,10 @@ class SpawnLauncher:
             repr(accepted_at),
             *self.target.to_args(),
         ]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(self.status_fd,))
+        # Its own process group: stopping the code server's group leaves the run going.
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, pass_fds=(self.status_fd,), process_group=0
+        )
         assert process.stdin is not None
         process.stdin.write(request)
         process.stdin.close()

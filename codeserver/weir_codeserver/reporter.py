@@ -8,16 +8,23 @@ down (or restarting) only delays delivery: the same events are sent again, with 
 exponential backoff, and stored once by their (run_id, sequence). A heartbeat thread
 calls Heartbeat every interval until the last event is acknowledged.
 
+Nothing the control plane replies can stop delivery by surprise: an acknowledgement of
+more than was sent is taken only up to what was sent, a refusal because the run has
+ended stops the run, and an unexpected error in the sender is reported and ends
+delivery as given up, so `finish` returns. Every wait is bounded.
+
 Runs in the worker process only (it imports grpc).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import sys
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +47,11 @@ _URGENT = frozenset(
         E.RUN_EVENT_TYPE_RUN_CANCELED,
     }
 )
+# The control plane refuses the events because the run has ended (the run monitor failed
+# it, it was canceled): sending again cannot help, and the worker should stop.
+_RUN_ENDED = grpc.StatusCode.FAILED_PRECONDITION
+# Longest single wait on a condition; loops around it re-check why they wait.
+_WAIT_SLICE_SECONDS = 1.0
 # Worth retrying for as long as the deadline allows; anything else is a refusal.
 _TRANSIENT = frozenset(
     {
@@ -72,8 +84,10 @@ class ReportingOptions:
     call_timeout_seconds: float = 10.0
     backoff_initial_seconds: float = 0.05
     backoff_max_seconds: float = 2.0
-    # How long the control plane may stay unreachable before the events are given up.
-    give_up_after_seconds: float = 3600.0
+    # How long the control plane may stay unreachable before the events are given up:
+    # well past any heartbeat timeout, after which a restarted control plane has failed
+    # the run anyway; bounded so a worker whose control plane never returns exits.
+    give_up_after_seconds: float = 300.0
     # How often a refused batch (bad token, unknown run) is tried before giving up.
     refusals_tolerated: int = 5
 
@@ -155,17 +169,22 @@ class EventReporter:
 
     def finish(self, timeout: float | None = None) -> bool:
         """Wait until every event is acknowledged (or given up), then stop. True if all
-        events were stored."""
+        events were stored.
+
+        Waits at most `timeout` seconds; by default as long as the sender keeps trying
+        (`give_up_after_seconds` of outage, plus one call)."""
+        if timeout is None:
+            timeout = self.options.give_up_after_seconds + self.options.call_timeout_seconds
         with self._cond:
             self._closing = True
             self._urgent_upto = self.last_sequence
             self._cond.notify_all()
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while self._pending and not self.gave_up:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
+            deadline = time.monotonic() + timeout
+            while self._pending and not self.gave_up and self._sender_alive():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     break
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, _WAIT_SLICE_SECONDS))
             delivered = not self._pending
         self._stopped.set()
         self._connected.set()
@@ -179,12 +198,29 @@ class EventReporter:
 
     # ---- sender ------------------------------------------------------------------------
 
+    def _sender_alive(self) -> bool:
+        return bool(self._threads) and self._threads[0].is_alive()
+
     def _connect(self) -> None:
         self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
         self._stub = reporting_pb2_grpc.RunReportingServiceStub(self._channel)
         self._connected.set()
 
     def _send_loop(self) -> None:
+        try:
+            self._deliver()
+        except BaseException as exc:  # never die silently: say why, and let finish() return
+            with self._cond:
+                lost = len(self._pending)
+                self.gave_up = True
+                self._cond.notify_all()
+            _note(
+                f"run {self.run_id}: event delivery stopped by an unexpected error, "
+                f"{lost} events undelivered: {type(exc).__name__}: {exc}\n"
+                + "".join(traceback.format_exception(exc))
+            )
+
+    def _deliver(self) -> None:
         self._connect()
         failures_since: float | None = None
         attempt = 0
@@ -202,6 +238,9 @@ class EventReporter:
                 )
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+                if code == _RUN_ENDED:
+                    self._stop_for_ended_run(exc)
+                    return
                 failures_since = failures_since or time.monotonic()
                 attempt += 1
                 if self._should_give_up(code, attempt, failures_since, exc):
@@ -221,40 +260,58 @@ class EventReporter:
         with self._cond:
             while not self._stopped.is_set():
                 unsent = self.last_sequence - self._sent_upto
-                if unsent > 0 and (
+                if unsent <= 0:
+                    self._cond.wait(_WAIT_SLICE_SECONDS)
+                    continue
+                due = (
                     unsent >= opts.batch_events
                     or self._urgent_upto > self._sent_upto
                     or self._closing
-                ):
-                    break
-                if unsent > 0:
+                )
+                if not due:
                     seen = self.last_sequence
                     waited = time.monotonic() - (self._oldest_unsent_at or time.monotonic())
                     self._cond.wait(
                         min(opts.quiet_seconds, max(0.0, opts.max_delay_seconds - waited))
                     )
-                    if self.last_sequence == seen or waited >= opts.max_delay_seconds:
-                        break  # quiet for a moment, or waited long enough
-                    continue
-                self._cond.wait()
-            if self._stopped.is_set():
-                return None
-            batch: list[events_pb2.RunEvent] = []
-            size = 0
-            for sequence, event in self._pending:
-                if sequence <= self.acknowledged_sequence:
-                    continue
-                size += event.ByteSize()
-                if batch and (len(batch) >= opts.batch_events or size > opts.batch_bytes):
-                    break
-                batch.append(event)
-            self._sent_upto = batch[-1].sequence
-            self._oldest_unsent_at = (
-                None if self._sent_upto >= self.last_sequence else time.monotonic()
-            )
+                    # Quiet for a moment, or waited long enough.
+                    due = self.last_sequence == seen or waited >= opts.max_delay_seconds
+                if due:
+                    batch = self._take_batch()
+                    if batch:
+                        return batch
+            return None
+
+    def _take_batch(self) -> list[events_pb2.RunEvent]:
+        """The next events after the ack, up to the batch limits (lock held). Empty when
+        everything pending is acknowledged already."""
+        opts = self.options
+        batch: list[events_pb2.RunEvent] = []
+        size = 0
+        for sequence, event in self._pending:
+            if sequence <= self.acknowledged_sequence:
+                continue
+            size += event.ByteSize()
+            if batch and (len(batch) >= opts.batch_events or size > opts.batch_bytes):
+                break
+            batch.append(event)
+        if not batch:
+            self._sent_upto = max(self._sent_upto, self.acknowledged_sequence)
             return batch
+        self._sent_upto = batch[-1].sequence
+        self._oldest_unsent_at = None if self._sent_upto >= self.last_sequence else time.monotonic()
+        return batch
 
     def _acknowledge(self, acknowledged: int, sent_upto: int) -> None:
+        if acknowledged > sent_upto:
+            # The control plane holds events this reporter never sent (someone else
+            # reported for the run). Ours are the ones sent; take the ack only that far.
+            _note(
+                f"run {self.run_id}: the control plane acknowledged sequence {acknowledged}, "
+                f"past the {sent_upto} events sent; events with those numbers came from "
+                "elsewhere"
+            )
+            acknowledged = sent_upto
         with self._cond:
             if acknowledged > self.acknowledged_sequence:
                 self.acknowledged_sequence = acknowledged
@@ -270,6 +327,17 @@ class EventReporter:
     def _resend_from_ack(self) -> None:
         with self._cond:
             self._sent_upto = self.acknowledged_sequence
+
+    def _stop_for_ended_run(self, exc: grpc.RpcError) -> None:
+        """The run ended without this worker (failed by the run monitor, canceled): its
+        events no longer count. Stop delivering, and stop the run."""
+        detail = exc.details() if hasattr(exc, "details") else str(exc)
+        with self._cond:
+            lost = len(self._pending)
+            self.gave_up = True
+            self._cond.notify_all()
+        _note(f"run {self.run_id}: the control plane refused {lost} events: {detail}")
+        self.on_cancel()
 
     def _should_give_up(
         self, code: grpc.StatusCode, attempt: int, failing_since: float, exc: grpc.RpcError
@@ -301,7 +369,9 @@ class EventReporter:
     # ---- heartbeat ---------------------------------------------------------------------
 
     def _heartbeat_loop(self) -> None:
-        self._connected.wait()
+        while not self._connected.wait(_WAIT_SLICE_SECONDS):
+            if self._stopped.is_set() or not self._sender_alive():
+                return
         while not self._stopped.wait(self.heartbeat_seconds):
             try:
                 response = self._stub.Heartbeat(  # type: ignore[union-attr]
@@ -320,4 +390,6 @@ class EventReporter:
 
 
 def _note(text: str) -> None:
-    print(f"weir worker: {text}", file=sys.stderr, flush=True)
+    # The code server whose pipe stderr is may be gone; a note is never worth a crash.
+    with contextlib.suppress(OSError, ValueError):
+        print(f"weir worker: {text}", file=sys.stderr, flush=True)

@@ -72,8 +72,8 @@ class CodeServer:
         self.grpc_server.start()
 
     def stop(self, grace: float | None = None) -> None:
-        """NOT_SERVING, finish in-flight calls, cancel live runs (killing what outlives the
-        grace period), then stop."""
+        """NOT_SERVING, finish in-flight calls, then stop. Live runs go on in their own
+        worker processes and report to the control plane themselves."""
         grace = self.grace if grace is None else grace
         with self._stop_lock:
             if self._stopped.is_set():

@@ -3,12 +3,16 @@
 Workers are started by the zygote when there is one and it is alive, else spawned as
 fresh interpreters (logged: it is much slower). What a worker reports (status, last and
 acknowledged sequence) and the zygote's note of its exit arrive as status datagrams,
-read by one thread.
+read by one thread. A worker that dies before its run ended is reported to the control
+plane at once, as the run's RUN_FAILURE saying how it died.
+
+A run worker is a process of its own, in its own process group: it reports to the
+control plane directly, so it outlives the code server. Stopping the code server (or the
+control plane that started it) leaves live runs running; only a cancel ends them early.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -23,6 +27,7 @@ from weir_codeserver import ipc
 from weir_codeserver.launchers import LauncherUnavailableError, SpawnLauncher, ZygoteLauncher
 from weir_codeserver.location import LoadedLocation
 from weir_codeserver.run_plan import prepare_run
+from weir_codeserver.worker_exits import WorkerExit, WorkerExitReporter
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,9 @@ class RunRecord:
     last_sequence: int = 0
     acknowledged_sequence: int = 0
     exit_code: int | None = None
+    reporting_address: str = ""
+    reporting_token: str = ""
+    deployment: str = ""
 
     @property
     def ended(self) -> bool:
@@ -53,8 +61,10 @@ class RunSupervisor:
         status_receiving: socket.socket,
         status_sending: socket.socket,
         zygote: ZygoteLauncher | None,
+        exits: WorkerExitReporter | None = None,
     ):
         self.location = location
+        self.exits = exits or WorkerExitReporter()
         self.zygote = zygote
         self.spawner = SpawnLauncher(location.target, status_sending, self._on_exit)
         self._status_receiving = status_receiving
@@ -91,6 +101,9 @@ class RunSupervisor:
                 pid=pid,
                 launcher=launcher,
                 accepted_at=accepted_at,
+                reporting_address=request.reporting_address,
+                reporting_token=request.reporting_token,
+                deployment=request.deployment,
             )
             self._records[request.run_id] = record
             return replace(record)
@@ -165,8 +178,22 @@ class RunSupervisor:
             if record is None or record.pid != note.get("pid"):
                 return
             if note["kind"] == "exit":
+                if record.exit_code is not None:
+                    return
                 record.exit_code = int(note["code"])
                 self._log_exit(record)
+                if _died_mid_run(record) and record.reporting_address:
+                    self.exits.report(
+                        WorkerExit(
+                            run_id=record.run_id,
+                            worker_id=record.worker_id,
+                            exit_code=record.exit_code,
+                            reporting_address=record.reporting_address,
+                            reporting_token=record.reporting_token,
+                            deployment=record.deployment,
+                        )
+                    )
+                    record.status = "FAILURE"
                 return
             record.last_sequence = max(record.last_sequence, int(note["last_sequence"]))
             record.acknowledged_sequence = max(
@@ -191,31 +218,25 @@ class RunSupervisor:
     # ---- shutdown ----------------------------------------------------------------------
 
     def shutdown(self, grace: float) -> None:
-        """Cancel live runs, give their workers `grace` seconds to report, kill the rest."""
+        """Stop starting workers. Live runs go on in their own processes and report to
+        the control plane themselves; idle spare workers exit with the zygote."""
         with self._lock:
             live = [r for r in self._records.values() if self._alive(r)]
         for record in live:
-            _signal(record.pid, signal.SIGUSR1)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(self._still_running(r) for r in live):
-            time.sleep(0.05)
-        for record in live:
-            if self._still_running(record):
-                log.warning("Killing run worker %s of run %s", record.worker_id, record.run_id)
-                _signal(record.pid, signal.SIGKILL)
+            log.info(
+                "Run %s continues in its worker %s after this code server stops",
+                record.run_id,
+                record.worker_id,
+            )
         self._closing = True
         if self.zygote is not None:
             self.zygote.close()
         self._reader.join(timeout=1.0)
 
-    def _still_running(self, record: RunRecord) -> bool:
-        with self._lock:
-            return self._alive(record)
 
-
-def _signal(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signum)
+def _died_mid_run(record: RunRecord) -> bool:
+    """The worker ended without saying its run ended, or could not deliver that it had."""
+    return record.exit_code != 0 or record.status not in FINAL_STATUSES
 
 
 def _describe_exit(code: int | None) -> str:

@@ -3,11 +3,16 @@
 Runs in a process of its own: forked from the zygote (user code already loaded) or, when
 the zygote is gone, a fresh interpreter (worker_main.py). SIGTERM or SIGUSR1 asks it to
 cancel: it lets the running step finish, skips the rest and ends RUN_CANCELED.
+
+It outlives the code server that started it: its output shares the code server's pipe,
+and once no one reads that pipe any more, writing to it must not fail the user's step
+or stop the reporter (`_OutputAfterItsReader`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -283,6 +288,55 @@ def _checks_of(step: ExecutionStep) -> list[AssetCheckKey]:
     return [spec.key for spec in definition.check_specs]
 
 
+class _OutputAfterItsReader(io.TextIOBase):
+    """sys.stdout / sys.stderr of a worker: once the pipe they write to has no reader (the
+    code server and its control plane are gone), output goes to /dev/null instead of
+    raising BrokenPipeError into user code."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self._to_devnull()
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", "utf-8"))
+
+    def _to_devnull(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        self._stream = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
+
+
+def _outlive_the_output_pipe() -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _OutputAfterItsReader):
+            setattr(sys, name, _OutputAfterItsReader(stream))
+
+
 def run_worker_process(
     defs: Definitions,
     resources: Mapping[str, Any],
@@ -294,6 +348,7 @@ def run_worker_process(
     cancel: CancelFlag,
 ) -> int:
     """The whole life of a worker process; returns its exit code."""
+    _outlive_the_output_pipe()
     try:
         request = code_location_pb2.ExecuteRunRequest.FromString(request_bytes)
         worker = RunWorker(

@@ -13,6 +13,11 @@ hands a run to one of them; without a spare it forks a worker for the run.
 The zygote serves one kind of request on the control stream, "start this run", and
 notes each worker's exit on the status socket. It exits when the server closes the
 control stream or on SIGTERM.
+
+A worker with a run leaves the code server's process group as it takes the run, so a
+signal to the group (the control plane stopping the code server) does not reach it: the
+run goes on and reports to the control plane directly. An idle spare stays in the group
+and exits with the zygote: it has no run to finish.
 """
 
 from __future__ import annotations
@@ -217,6 +222,7 @@ class _ZygoteLoop:
     def _become_worker(self, header: dict[str, Any], payload: bytes) -> int:
         from weir_codeserver.worker import CancelFlag, install_cancel_handlers
 
+        os.setpgid(0, 0)  # the run outlives the code server's process group
         cancel = CancelFlag()
         install_cancel_handlers(cancel)
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
@@ -235,9 +241,10 @@ class _ZygoteLoop:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # idle: nothing to cancel
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
         warm = grpc.insecure_channel("127.0.0.1:1")  # never used; kept so gRPC stays up
-        frame = ipc.recv_frame(conn)
+        frame = _wait_for_run(conn, zygote=os.getppid())
         if frame is None:
             return 0  # the zygote is gone
+        os.setpgid(0, 0)  # the run outlives the code server's process group
         install_cancel_handlers(cancel)
         header, payload = frame
         try:
@@ -280,6 +287,20 @@ class _ZygoteLoop:
             }
             with contextlib.suppress(OSError):
                 self.status(note)
+
+
+def _wait_for_run(conn: socket.socket, zygote: int) -> tuple[dict[str, Any], bytes] | None:
+    """The run the zygote hands over, or None once the zygote is gone: its end of `conn`
+    closing says so, and so does this process being re-parented (should the socket be
+    held open elsewhere)."""
+    while os.getppid() == zygote:
+        ready, _, _ = select.select([conn], [], [], _SPARE_CHECK_SECONDS)
+        if ready:
+            return ipc.recv_frame(conn)
+    return None
+
+
+_SPARE_CHECK_SECONDS = 1.0
 
 
 def _os_thread_count() -> int:

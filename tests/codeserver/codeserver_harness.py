@@ -9,6 +9,7 @@ events by (run_id, sequence) as the contract says and lets tests wait for them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -51,6 +52,7 @@ class RunningCodeServer:
     channel: grpc.Channel
     stub: code_location_pb2_grpc.CodeLocationServiceStub
     drain: threading.Thread
+    marker: str = ""  # in the environment of the server and every worker it starts
 
     @property
     def address(self) -> str:
@@ -64,6 +66,8 @@ class RunningCodeServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Run workers outlive their code server by design; a test's are done with it.
+        kill_processes_marked(self.marker)
         self.drain.join(WAIT)  # the zygote and workers hold the output pipe too
         self.channel.close()
         return self.process.returncode
@@ -85,13 +89,20 @@ def gate(tmp_path: Path) -> Path:
 
 
 def launch_codeserver(path: Path | str, home: Path, gate: Path, *args: str) -> RunningCodeServer:
-    env = {**os.environ, "WEIR_HOME": str(home), "WEIR_TEST_GATE": str(gate)}
+    marker = uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "WEIR_HOME": str(home),
+        "WEIR_TEST_GATE": str(gate),
+        "WEIR_TEST_PROCESS_MARKER": marker,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "weir_codeserver", "-f", str(path), "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        start_new_session=True,
     )
     assert process.stdout is not None
     output: list[str] = []
@@ -109,7 +120,7 @@ def launch_codeserver(path: Path | str, home: Path, gate: Path, *args: str) -> R
         f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", -1)]
     )
     stub = code_location_pb2_grpc.CodeLocationServiceStub(channel)
-    return RunningCodeServer(process, port, output, channel, stub, drain)
+    return RunningCodeServer(process, port, output, channel, stub, drain, marker)
 
 
 @pytest.fixture
@@ -142,6 +153,23 @@ def shared_codeserver(
     yield serve
     for server in servers.values():
         server.stop()
+
+
+def kill_processes_marked(marker: str) -> None:
+    """SIGKILL every process whose environment carries WEIR_TEST_PROCESS_MARKER=marker."""
+    if not marker:
+        return
+    needle = f"WEIR_TEST_PROCESS_MARKER={marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _drain(stream: Any, output: list[str]) -> None:
@@ -185,9 +213,13 @@ class EventCollector(reporting_pb2_grpc.RunReportingServiceServicer):
     def Heartbeat(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.cond:
             self.heartbeats += 1
+            stored = self.events.get(request.run_id, {})
+            ack = 0
+            while ack + 1 in stored:
+                ack += 1
             self.cond.notify_all()
         return reporting_pb2.HeartbeatResponse(
-            cancel_requested=request.run_id in self.cancel_requested
+            cancel_requested=request.run_id in self.cancel_requested, acknowledged_sequence=ack
         )
 
     def run_events(self, run_id: str) -> list[events_pb2.RunEvent]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import grpc
 import pytest
 from codeserver_harness import CODE, WAIT, E, event_types, execute_request
 from google.protobuf import duration_pb2
-from weir_protos.v1 import code_location_pb2, partitions_pb2, runs_pb2
+from weir_protos.v1 import code_location_pb2, events_pb2, partitions_pb2, runs_pb2
 
 PIPELINE = CODE / "pipeline.py"
 
@@ -269,8 +270,16 @@ def test_killed_worker_is_reported_dead(start_codeserver, collector):
     _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to die")
     status = _status(server, request.run_id)
     assert status.worker_id == reply.worker_id
-    assert status.status == runs_pb2.RUN_STATUS_STARTED  # it never reached a final status
+    assert status.status == runs_pb2.RUN_STATUS_FAILURE
     assert status.last_sequence == status.acknowledged_sequence == reported
+    # The code server tells the control plane at once, continuing the worker's sequence.
+    events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_RUN_FAILURE)
+    failure = events.run_events(request.run_id)[-1]
+    assert failure.sequence == reported + 1
+    assert f"run worker was killed by signal 9 (SIGKILL) (worker {reply.worker_id})" in (
+        failure.message
+    )
+    assert failure.run_failure.reason == events_pb2.RUN_FAILURE_REASON_RUN_WORKER_LOST
     canceled = server.stub.CancelRun(
         code_location_pb2.CodeLocationServiceCancelRunRequest(run_id=request.run_id)
     )
@@ -318,19 +327,24 @@ def test_user_code_that_starts_threads_runs_in_fresh_interpreters(start_codeserv
     assert "No zygote" in "".join(server.output)
 
 
-def test_sigterm_cancels_live_runs_and_exits(start_codeserver, collector, gate):
+def test_sigterm_stops_the_server_and_its_runs_go_on(start_codeserver, collector, gate):
+    """A run worker is its own process: the code server stopping (or the control plane
+    that started it stopping it with its whole process group) does not end the run."""
     events, reporting = collector
     server = start_codeserver(PIPELINE)
     request = execute_request(reporting.address, "gated", "after_gate")
-    server.stub.ExecuteRun(request)
+    reply = server.stub.ExecuteRun(request)
     events.wait_for_event(request.run_id, E.RUN_EVENT_TYPE_STEP_START, "gated")
+    worker = int(reply.worker_id.split(":")[1].split("@")[0])
+    assert os.getpgid(worker) != os.getpgid(server.process.pid)
 
-    server.process.send_signal(signal.SIGTERM)
+    os.killpg(os.getpgid(server.process.pid), signal.SIGTERM)
+    assert server.process.wait(WAIT) == 0
     (gate / f"{request.run_id}.open").touch()
 
     run = events.wait_for_end(request.run_id)
-    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_CANCELED
-    assert server.process.wait(WAIT) == 0
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    assert [e.sequence for e in run] == list(range(1, len(run) + 1))
 
 
 def _children(pid: int) -> list[int]:
@@ -353,3 +367,43 @@ def test_finished_workers_are_reaped(start_codeserver, collector):
     for child in _children(zygote):
         state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
         assert state != "Z"
+
+
+def test_a_worker_that_exits_mid_run_fails_the_run_at_once_with_its_exit_code(
+    start_codeserver, collector
+):
+    events, reporting = collector
+    server = start_codeserver(CODE / "exits.py")
+    request = execute_request(reporting.address, "exits")
+    started = time.monotonic()
+    server.stub.ExecuteRun(request)
+
+    run = events.wait_for_end(request.run_id)
+    assert time.monotonic() - started < 10  # not a heartbeat timeout later
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_FAILURE
+    assert "The run worker exited with code 3" in run[-1].message
+    assert run[-1].run_failure.reason == events_pb2.RUN_FAILURE_REASON_RUN_WORKER_ERROR
+    assert [e.sequence for e in run] == list(range(1, len(run) + 1))
+    assert _status(server, request.run_id).status == runs_pb2.RUN_STATUS_FAILURE
+
+
+def test_an_idle_spare_worker_exits_when_its_code_server_is_killed(start_codeserver):
+    server = start_codeserver(PIPELINE)
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _children(zygote), "the zygote to fork its spare worker")
+    (spare,) = _children(zygote)
+
+    server.process.kill()
+    server.process.wait(WAIT)
+
+    _wait_until(
+        lambda: not _running(zygote) and not _running(spare), "the zygote and spare to exit"
+    )
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

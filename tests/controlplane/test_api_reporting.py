@@ -9,6 +9,7 @@ import pytest
 from api_harness import (
     ApiServer,
     add_location,
+    asset,
     etl_snapshot,
     event,
     key,
@@ -17,6 +18,7 @@ from api_harness import (
     md,
     rpc_error,
     serving,
+    snapshot,
 )
 from weir_controlplane.storage import DeploymentScope, Storage
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -49,9 +51,11 @@ def test_report_events_stores_a_retried_batch_once(server: ApiServer, etl: Deplo
     ]
     assert server.report(etl, run.run_id, *batch).acknowledged_sequence == 2
     assert server.report(etl, run.run_id, *batch).acknowledged_sequence == 2
-    # Out of order: 4 arrives before 3; the ack waits for the gap to close.
+    # Out of order: 4 arrives before 3 and waits, unstored, for the worker to resend it.
     assert server.report(etl, run.run_id, event(4, E.RUN_EVENT_TYPE_LOG)).acknowledged_sequence == 2
-    assert server.report(etl, run.run_id, event(3, E.RUN_EVENT_TYPE_LOG)).acknowledged_sequence == 4
+    assert server.report(etl, run.run_id, event(3, E.RUN_EVENT_TYPE_LOG)).acknowledged_sequence == 3
+    resent = server.report(etl, run.run_id, event(3, E.RUN_EVENT_TYPE_LOG), event(4, 30))
+    assert resent.acknowledged_sequence == 4
     events = server.control_plane().GetRunEvents(
         cp.GetRunEventsRequest(run_id=run.run_id), metadata=md(etl)
     )
@@ -109,3 +113,155 @@ def test_workers_learn_of_a_cancel_from_reports_and_heartbeats(
         reporting_pb2.HeartbeatRequest(run_id=run.run_id), metadata=md(etl)
     )
     assert heartbeat.cancel_requested and heartbeat.acknowledged_sequence == 2
+
+
+def test_a_terminal_event_after_a_gap_does_not_end_the_run(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = launch(server, etl, "orders")
+    server.report(etl, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED))
+    forged = server.report(etl, run.run_id, event(10, E.RUN_EVENT_TYPE_RUN_SUCCESS))
+    assert forged.acknowledged_sequence == 1
+    assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_STARTED
+
+    real = server.report(
+        etl,
+        run.run_id,
+        event(2, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")),
+        event(3, E.RUN_EVENT_TYPE_RUN_SUCCESS),
+    )
+    assert real.acknowledged_sequence == 3
+    assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_SUCCESS
+    assert _materialization_runs(server, etl, "orders") == [run.run_id]
+
+
+def test_events_after_the_run_ended_are_refused_and_change_nothing(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    first = launch(server, etl, "orders")
+    server.report(
+        etl,
+        first.run_id,
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        event(2, E.RUN_EVENT_TYPE_RUN_FAILURE, message="worker lost"),
+    )
+    second = launch(server, etl, "orders")
+    server.report(
+        etl,
+        second.run_id,
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        event(2, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")),
+    )
+
+    late = [
+        event(3, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")),
+        event(4, E.RUN_EVENT_TYPE_RUN_SUCCESS),
+    ]
+    error = rpc_error(lambda: server.report(etl, first.run_id, *late))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "has ended (FAILURE)" in error.details() and "2 later event(s)" in error.details()
+    assert _status(server, etl, first.run_id) == runs_pb2.RUN_STATUS_FAILURE
+    assert _materialization_runs(server, etl, "orders") == [second.run_id]
+    assert [e.sequence for e in _events(server, etl, first.run_id)] == [1, 2]
+    # A retry of what was stored before the end is still acknowledged as usual.
+    again = server.report(etl, first.run_id, event(2, E.RUN_EVENT_TYPE_RUN_FAILURE))
+    assert again.acknowledged_sequence == 2 and again.cancel_requested
+
+
+def test_an_event_in_the_same_batch_after_the_end_is_not_stored(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = launch(server, etl, "orders")
+    error = rpc_error(
+        lambda: server.report(
+            etl,
+            run.run_id,
+            event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+            event(2, E.RUN_EVENT_TYPE_RUN_CANCELED),
+            event(
+                3, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")
+            ),
+        )
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_CANCELED
+    assert [e.sequence for e in _events(server, etl, run.run_id)] == [1, 2]
+    assert _materialization_runs(server, etl, "orders") == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"materialization": materialized("revenue")},
+        {"materialization": materialized("nobody_defines_this")},
+        {
+            "check_evaluation": E.AssetCheckEvaluation(
+                asset_key=key("revenue"), check_name="c", passed=True
+            )
+        },
+    ],
+)
+def test_an_event_outside_the_runs_plan_is_refused_and_creates_nothing(
+    server: ApiServer, etl: DeploymentScope, payload: dict[str, Any]
+) -> None:
+    run = launch(server, etl, "orders")
+    kind = (
+        E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION
+        if "materialization" in payload
+        else E.RUN_EVENT_TYPE_ASSET_CHECK_EVALUATION
+    )
+    error = rpc_error(
+        lambda: server.report(
+            etl, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED), event(2, kind, **payload)
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "was not launched to materialize" in error.details()
+    assert _events(server, etl, run.run_id) == []
+    listed = server.control_plane().ListAssets(cp.ListAssetsRequest(), metadata=md(etl))
+    names = {"/".join(a.key.path) for a in listed.assets}
+    assert "nobody_defines_this" not in names
+    assert _materialization_runs(server, etl, "revenue") == []
+
+
+def _events(server: ApiServer, scope: DeploymentScope, run_id: str) -> list[Any]:
+    reply = server.control_plane().GetRunEvents(
+        cp.GetRunEventsRequest(run_id=run_id), metadata=md(scope)
+    )
+    return list(reply.events)
+
+
+def _materialization_runs(server: ApiServer, scope: DeploymentScope, name: str) -> list[str]:
+    reply = server.control_plane().ListMaterializations(
+        cp.ListMaterializationsRequest(key=key(name)), metadata=md(scope)
+    )
+    return [m.run_id for m in reply.materializations]
+
+
+def _status(server: ApiServer, scope: DeploymentScope, run_id: str) -> Any:
+    return (
+        server.control_plane()
+        .GetRun(cp.GetRunRequest(run_id=run_id), metadata=md(scope))
+        .run.status
+    )
+
+
+def test_a_multi_asset_that_cannot_subset_brings_its_other_outputs_into_the_plan(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    # One step computes both outputs, so a run of one reports materializations of both.
+    left, right = asset("left"), asset("right")
+    for node in (left, right):
+        node.node_name = "both"
+        node.can_subset = False
+    add_location(server.storage, scope, "multi", snapshot(left, right, asset("alone")))
+    run = launch(server, scope, "left")
+    assert sorted("/".join(k.path) for k in run.asset_keys) == ["left", "right"]
+    reply = server.report(
+        scope,
+        run.run_id,
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        event(2, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("left")),
+        event(3, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("right")),
+    )
+    assert reply.acknowledged_sequence == 3

@@ -19,13 +19,29 @@ from weir_controlplane.storage import (
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
+# Every asset these tests report; a run refuses events for assets outside its plan.
+PLANNED = (
+    "daily",
+    "orders",
+    "revenue",
+    "fresh",
+    "plain",
+    "unchecked",
+    "never",
+    "elsewhere",
+    *(f"shared{i}" for i in range(20)),
+)
+
+
 class Worker:
     """Reports one run's events the way a run worker does: numbered, in batches."""
 
     def __init__(self, storage: Storage, scope: DeploymentScope) -> None:
         self.storage = storage
         self.scope = scope
-        self.run_id = storage.runs.create_run(scope, NewRun(code_location="etl")).run_id
+        self.run_id = storage.runs.create_run(
+            scope, NewRun(code_location="etl", asset_keys=PLANNED)
+        ).run_id
         self.sequence = 0
 
     def event(self, event_type: str, **fields: Any) -> NewEvent:

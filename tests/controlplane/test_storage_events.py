@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from weir_controlplane.storage import (
     RunNotFoundError,
     RunStatus,
     Storage,
+    UnplannedAssetError,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +43,8 @@ def _materialization(sequence: int, asset_key: str, partition: str | None = None
 
 
 def _new_run(storage: Storage, scope: DeploymentScope) -> str:
-    return storage.runs.create_run(scope, NewRun(code_location="etl")).run_id
+    plan = ("orders", "a", "warehouse/orders")
+    return storage.runs.create_run(scope, NewRun(code_location="etl", asset_keys=plan)).run_id
 
 
 def test_a_redelivered_batch_is_stored_once(storage: Storage, scope: DeploymentScope) -> None:
@@ -70,23 +73,21 @@ def test_a_partly_new_batch_adds_only_its_new_events(
     assert storage.assets.summaries(scope, ["a"])["a"].materialization_count == 2
 
 
-def test_out_of_order_batches_ack_only_the_contiguous_prefix(
+def test_events_past_a_gap_wait_for_the_worker_to_resend_them(
     storage: Storage, scope: DeploymentScope
 ) -> None:
     run_id = _new_run(storage, scope)
     late = storage.events.store_batch(scope, run_id, [_event(s) for s in range(6, 11)])
-    later = storage.events.store_batch(scope, run_id, [_event(s) for s in range(13, 15)])
-    assert late.acknowledged_sequence == 0
-    assert later.acknowledged_sequence == 0
+    assert (late.inserted, late.acknowledged_sequence) == (0, 0)
 
     filled = storage.events.store_batch(scope, run_id, [_event(s) for s in range(1, 6)])
-    assert filled.acknowledged_sequence == 10
-    assert storage.runs.get_run(scope, run_id).last_event_sequence == 10
-
-    gap_closed = storage.events.store_batch(scope, run_id, [_event(11), _event(12)])
-    assert gap_closed.acknowledged_sequence == 14
+    assert (filled.inserted, filled.acknowledged_sequence) == (5, 5)
+    # A batch that starts below the ack and runs past a gap stores what continues the prefix.
+    mixed = storage.events.store_batch(scope, run_id, [_event(s) for s in (*range(4, 9), 11, 12)])
+    assert (mixed.inserted, mixed.acknowledged_sequence) == (3, 8)
+    assert storage.runs.get_run(scope, run_id).last_event_sequence == 8
     sequences = [event.sequence for event in storage.event_log.get_run_events(scope, run_id).items]
-    assert sorted(sequences) == list(range(1, 15))
+    assert sequences == list(range(1, 9))
 
 
 def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentScope) -> None:
@@ -112,16 +113,53 @@ def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentSc
     assert failed.last_event_sequence == 3
 
 
-def test_run_status_is_right_when_the_end_arrives_before_the_start(
+def test_an_end_that_arrives_before_the_start_waits_for_it(
     storage: Storage, scope: DeploymentScope
 ) -> None:
     run_id = _new_run(storage, scope)
-    storage.events.store_batch(scope, run_id, [_event(3, EventType.RUN_SUCCESS)])
-    storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED), _event(2)])
+    early = storage.events.store_batch(scope, run_id, [_event(3, EventType.RUN_SUCCESS)])
+    assert early.acknowledged_sequence == 0
+    assert storage.runs.get_run(scope, run_id).status is RunStatus.QUEUED
+
+    storage.events.store_batch(
+        scope,
+        run_id,
+        [_event(1, EventType.RUN_STARTED), _event(2), _event(3, EventType.RUN_SUCCESS)],
+    )
     run = storage.runs.get_run(scope, run_id)
     assert run.status is RunStatus.SUCCESS
     assert run.started_at == T0 + timedelta(seconds=1)
     assert run.ended_at == T0 + timedelta(seconds=3)
+
+
+def test_a_materialization_after_the_end_is_not_stored(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    result = storage.events.store_batch(
+        scope,
+        run_id,
+        [
+            _event(1, EventType.RUN_STARTED),
+            _event(2, EventType.RUN_SUCCESS),
+            _materialization(3, "a"),
+        ],
+    )
+    assert (result.inserted, result.acknowledged_sequence, result.refused) == (2, 2, 1)
+    assert result.status is RunStatus.SUCCESS
+    assert storage.assets.summaries(scope, ["a"]) == {}
+
+
+def test_an_event_for_an_asset_outside_the_plan_stores_nothing(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    with pytest.raises(UnplannedAssetError, match="'revenue'"):
+        storage.events.store_batch(
+            scope, run_id, [_event(1, EventType.RUN_STARTED), _materialization(2, "revenue")]
+        )
+    assert storage.event_log.get_run_events(scope, run_id).items == ()
+    assert storage.assets.summaries(scope, ["revenue"]) == {}
 
 
 def test_a_terminal_status_is_final(storage: Storage, scope: DeploymentScope) -> None:
@@ -137,11 +175,12 @@ def test_a_terminal_status_is_final(storage: Storage, scope: DeploymentScope) ->
             message="run worker stopped heartbeating",
         ),
     )
-    storage.events.store_batch(scope, run_id, [_event(2, EventType.RUN_SUCCESS)])
+    late = storage.events.store_batch(scope, run_id, [_event(2, EventType.RUN_SUCCESS)])
+    assert (late.inserted, late.refused, late.status) == (0, 1, RunStatus.FAILURE)
     run = storage.runs.get_run(scope, run_id)
     assert run.status is RunStatus.FAILURE
     assert run.failure_reason == "run worker stopped heartbeating"
-    assert run.last_event_sequence == 2
+    assert run.last_event_sequence == 1
 
 
 def test_control_plane_events_sit_beside_the_workers_sequence(
@@ -151,16 +190,32 @@ def test_control_plane_events_sit_beside_the_workers_sequence(
     recorded = storage.events.record(
         scope,
         run_id,
+        NewEvent(sequence=None, event_type="ENGINE_EVENT", timestamp=T0, message="launching"),
+    )
+    assert recorded.sequence is None
+    result = storage.events.store_batch(scope, run_id, [_event(1), _event(2)])
+    assert result.acknowledged_sequence == 2
+    types = [event.event_type for event in storage.event_log.get_run_events(scope, run_id).items]
+    assert types == ["ENGINE_EVENT", "STEP_OUTPUT", "STEP_OUTPUT"]
+
+
+def test_a_worker_reporting_after_a_cancel_the_control_plane_recorded_is_refused(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    storage.events.record(
+        scope,
+        run_id,
         NewEvent(
             sequence=None, event_type=EventType.RUN_CANCELED, timestamp=T0, message="by alice"
         ),
     )
-    assert recorded.sequence is None
     assert storage.runs.get_run(scope, run_id).status is RunStatus.CANCELED
-    result = storage.events.store_batch(scope, run_id, [_event(1), _event(2)])
-    assert result.acknowledged_sequence == 2
+    result = storage.events.store_batch(scope, run_id, [_event(1), _materialization(2, "a")])
+    assert (result.inserted, result.refused, result.status) == (0, 2, RunStatus.CANCELED)
     types = [event.event_type for event in storage.event_log.get_run_events(scope, run_id).items]
-    assert types == [EventType.RUN_CANCELED, "STEP_OUTPUT", "STEP_OUTPUT"]
+    assert types == [EventType.RUN_CANCELED]
+    assert storage.assets.summaries(scope, ["a"]) == {}
 
 
 def test_events_read_back_in_pages_and_a_cursor_follows_a_live_run(
@@ -243,8 +298,13 @@ def test_concurrent_batches_of_one_run_ack_everything(
     barrier = threading.Barrier(len(batches))
 
     def send(batch: list[NewEvent]) -> None:
+        # Like a worker: send again until the ack covers the batch (past a gap it waits).
         barrier.wait()
-        storage.events.store_batch(scope, run_id, batch)
+        for _ in range(200):
+            result = storage.events.store_batch(scope, run_id, batch)
+            if result.acknowledged_sequence >= batch[-1].sequence:  # type: ignore[operator]
+                return
+            time.sleep(0.01)
 
     threads = [threading.Thread(target=send, args=(batch,)) for batch in reversed(batches)]
     for thread in threads:

@@ -2,7 +2,9 @@
 
 A batch is stored in one transaction (storage makes re-delivery idempotent by
 `(run_id, sequence)`); when it stored anything new, the RunCoordinator is told, which
-wakes the run queue and every WatchRun on the run.
+wakes the run queue and every WatchRun on the run. Events reported after the run ended
+(by its own terminal event, the run monitor or a cancel) are refused with
+FAILED_PRECONDITION: the worker should stop, nothing it says any more counts.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from typing import Any
 from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
 
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.errors import InvalidArgumentError
+from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.runs.events import to_new_event
 from weir_controlplane.storage import EventIngest, RunStatus, RunStorage
 
-# A worker seeing one of these in a reply stops the run.
-_CANCEL_STATUSES = frozenset({RunStatus.CANCELING, RunStatus.CANCELED})
+# A worker seeing one of these in a reply stops the run: it was canceled, or it has
+# already ended (say, failed by the run monitor) and nothing the worker does counts.
+_CANCEL_STATUSES = frozenset({RunStatus.CANCELING, RunStatus.CANCELED, RunStatus.FAILURE})
 
 
 class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
@@ -39,10 +42,15 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
         result = self._events.store_batch(scope, run_id, batch)
         if result.inserted:
             self._coordinator.notify(run_id)
-        run = self._runs.get_run(scope, run_id)
+        if result.refused:
+            raise FailedPreconditionError(
+                f"run {run_id!r} has ended ({result.status}) at sequence "
+                f"{result.acknowledged_sequence}; {result.refused} later event(s) were not "
+                "stored"
+            )
         return reporting_pb2.ReportEventsResponse(
             acknowledged_sequence=result.acknowledged_sequence,
-            cancel_requested=run.status in _CANCEL_STATUSES,
+            cancel_requested=result.status in _CANCEL_STATUSES,
         )
 
     def Heartbeat(

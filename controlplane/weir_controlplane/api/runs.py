@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import grpc
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
+from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
@@ -81,6 +82,7 @@ class RunsApi:
         graph = DeploymentGraph.of(graphs)
         keys = self._target_keys(request, graph)
         location = _single_location(keys, graph)
+        keys |= _computed_together(keys, graph.graphs[location].nodes)
         row = self._code_locations.get(scope, location)
         if row.status is CodeLocationStatus.ERROR:
             raise FailedPreconditionError(
@@ -273,6 +275,19 @@ def _job_keys(job_name: str, graph: DeploymentGraph) -> set[str]:
         )
     job = graph.graphs[defining[0]].jobs[job_name]
     return {"/".join(key.path) for key in job.asset_keys}
+
+
+def _computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode]) -> set[str]:
+    """The other outputs of selected multi-assets that cannot run a subset: their step
+    materializes them too, so they belong to the run's plan (whose events it accepts)."""
+    steps = {
+        nodes[key].node_name
+        for key in keys
+        if key in nodes and nodes[key].node_name and not nodes[key].can_subset
+    }
+    if not steps:
+        return set()
+    return {key for key, node in nodes.items() if node.node_name in steps and node.is_executable}
 
 
 def _single_location(keys: set[str], graph: DeploymentGraph) -> str:

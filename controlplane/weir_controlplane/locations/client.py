@@ -25,6 +25,7 @@ from weir_controlplane.errors import (
     UnavailableError,
     UnimplementedError,
 )
+from weir_controlplane.locations.snapshot_check import SnapshotBudget
 
 # Snapshots of tens of thousands of assets stream in parts; a generous receive limit keeps
 # a single large part (or an older server's unary reply) loading.
@@ -116,18 +117,26 @@ class CodeLocationClient:
             ),
         )
 
-    def definitions(self) -> definitions_pb2.DefinitionsSnapshot:
-        """The whole snapshot, merged from the streamed parts."""
+    def definitions(
+        self, budget: SnapshotBudget | None = None
+    ) -> definitions_pb2.DefinitionsSnapshot:
+        """The whole snapshot, merged from the streamed parts; `budget` refuses (with
+        SnapshotRefusedError) a stream that grows past its limits, before holding it all."""
 
         def fetch() -> definitions_pb2.DefinitionsSnapshot:
             snapshot = definitions_pb2.DefinitionsSnapshot()
             stream = self._stub.StreamDefinitions(
                 cl_pb2.StreamDefinitionsRequest(), timeout=self.timeout * 6
             )
-            for part in stream:
-                if part.HasField("load_error"):
-                    raise LoadFailedError.reported(part.load_error)
-                snapshot.MergeFrom(part.part)
+            try:
+                for part in stream:
+                    if part.HasField("load_error"):
+                        raise LoadFailedError.reported(part.load_error)
+                    if budget is not None:
+                        budget.add(part.part)
+                    snapshot.MergeFrom(part.part)
+            finally:
+                stream.cancel()
             return snapshot
 
         return self._call("StreamDefinitions", fetch)

@@ -28,6 +28,12 @@ from weir_controlplane.errors import (
 from weir_controlplane.locations.client import CodeLocationClient, LoadFailedError
 from weir_controlplane.locations.graph import SnapshotGraph
 from weir_controlplane.locations.process import LocationProcess, LocationStartError
+from weir_controlplane.locations.snapshot_check import (
+    SnapshotBudget,
+    SnapshotLimits,
+    SnapshotRefusedError,
+    checked_graph,
+)
 from weir_controlplane.locations.workspace import LocationSpec
 from weir_controlplane.storage import (
     IN_PROGRESS_RUN_STATUSES,
@@ -103,8 +109,11 @@ class _Location:
 
 
 class CodeLocationRegistry:
-    def __init__(self, storage: Storage, host: str = "127.0.0.1"):
+    def __init__(
+        self, storage: Storage, host: str = "127.0.0.1", limits: SnapshotLimits | None = None
+    ):
         self._storage = storage
+        self._limits = limits or SnapshotLimits()
         self._host = host
         self._locations: dict[tuple[int, str], _Location] = {}
         self._graphs: dict[str, SnapshotGraph] = {}  # by content hash
@@ -330,11 +339,14 @@ class CodeLocationRegistry:
         stored = (
             self._storage.code_locations.get_snapshot(scope, content_hash) if content_hash else None
         )
-        if stored is not None:
-            snapshot = definitions_pb2.DefinitionsSnapshot.FromString(stored)
-        else:
-            snapshot = client.definitions()
-        graph = SnapshotGraph(snapshot)
+        try:
+            if stored is not None:
+                snapshot = definitions_pb2.DefinitionsSnapshot.FromString(stored)
+            else:
+                snapshot = client.definitions(SnapshotBudget(client.name, self._limits))
+            graph = checked_graph(client.name, snapshot, self._limits)
+        except SnapshotRefusedError as exc:
+            raise LoadFailedError(str(exc)) from None
         self._graphs[graph.content_hash] = graph
         return graph
 

@@ -25,6 +25,7 @@ from weir_controlplane.storage.errors import (
     NotFoundError,
     RunNotFoundError,
     StorageError,
+    UnplannedAssetError,
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
@@ -93,6 +94,7 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "UnplannedAssetError",
     "create_engine",
     "default_database_url",
     "upgrade_to_head",

@@ -7,6 +7,7 @@ StorageError
 │   └── CodeLocationNotFoundError
 ├── InvalidCursorError            (INVALID_ARGUMENT / 400)
 ├── InvalidEventError             (INVALID_ARGUMENT / 400)
+│   └── UnplannedAssetError       an event names an asset outside its run's plan
 ├── DuplicateRunError             (ALREADY_EXISTS / 409)
 └── NaiveDatetimeError            (a programming error: pass UTC-aware datetimes)
 """
@@ -50,6 +51,22 @@ class InvalidCursorError(StorageError):
 
 class InvalidEventError(StorageError):
     """A reported event breaks the ingest contract (for example a sequence below 1)."""
+
+
+class UnplannedAssetError(InvalidEventError):
+    """A reported event names an asset (or a check on one) its run was not launched for."""
+
+    def __init__(
+        self, run_id: str, asset_keys: list[str], event_type: str, sequence: int | None
+    ) -> None:
+        shown = ", ".join(repr(key) for key in asset_keys[:5])
+        more = f" and {len(asset_keys) - 5} more" if len(asset_keys) > 5 else ""
+        super().__init__(
+            f"{event_type} event {sequence} names asset {shown}{more}, which run {run_id!r} "
+            "was not launched to materialize; nothing of the batch was stored"
+        )
+        self.run_id = run_id
+        self.asset_keys = asset_keys
 
 
 class DuplicateRunError(StorageError):

@@ -3,6 +3,12 @@
 A batch is one transaction: insert the new events, update the derived tables from
 exactly those, advance the run's acknowledged sequence. A retried batch stores
 nothing twice and changes nothing.
+
+A run's events take effect in sequence order. Only the events that continue the run's
+stored prefix (1..ack) without a gap are stored; anything past a gap waits in the
+worker's retry buffer until the reply's ack tells it to resend. So a terminal event ends
+the run only once every event before it is stored, and nothing after the event that
+ended a run is stored at all: not its materializations, not its status.
 """
 
 from __future__ import annotations
@@ -19,7 +25,11 @@ from weir_controlplane.storage import cursors, derived
 from weir_controlplane.storage.derived import StoredEvent
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
-from weir_controlplane.storage.errors import InvalidEventError, RunNotFoundError
+from weir_controlplane.storage.errors import (
+    InvalidEventError,
+    RunNotFoundError,
+    UnplannedAssetError,
+)
 from weir_controlplane.storage.records import (
     DeploymentScope,
     EventPage,
@@ -29,7 +39,7 @@ from weir_controlplane.storage.records import (
     NewEvent,
     RunStatus,
 )
-from weir_controlplane.storage.schema import event_log, runs
+from weir_controlplane.storage.schema import event_log, run_assets, runs
 
 MAX_EVENT_TYPE_LENGTH = 64
 MAX_PAGE_SIZE = 10_000
@@ -37,6 +47,11 @@ MAX_PAGE_SIZE = 10_000
 _ASSET_EVENT_TYPES = frozenset(
     {EventType.ASSET_MATERIALIZATION.value, EventType.ASSET_FAILED_TO_MATERIALIZE.value}
 )
+_TERMINAL_EVENT_TYPES = frozenset(
+    {EventType.RUN_SUCCESS.value, EventType.RUN_FAILURE.value, EventType.RUN_CANCELED.value}
+)
+# Asset keys looked up in the run's plan per statement (well under every bind limit).
+_PLAN_CHUNK = 500
 
 
 class EventIngest:
@@ -58,36 +73,49 @@ class EventIngest:
     def store_batch(
         self, scope: DeploymentScope, run_id: str, events: Sequence[NewEvent]
     ) -> IngestResult:
-        """Store a worker's batch of events for one run, once, however often it is sent."""
+        """Store a worker's batch of events for one run, once, however often it is sent.
+
+        Raises UnplannedAssetError, storing nothing, when an event names an asset the
+        run was not launched to materialize. Events after the one that ended the run
+        are not stored; `IngestResult.refused` counts them.
+        """
         batch = _deduplicated(events)
         with self._db.write() as conn:
             run = _lock_run(conn, scope, run_id)
+            _check_planned(conn, run_id, batch)
+            ack = run.last_event_sequence
             # Everything at or below the ack is stored already: the common retry costs
-            # no insert at all.
-            fresh = [event for event in batch if event.sequence > run.last_event_sequence]
+            # no insert at all. Past a gap nothing is stored yet.
+            fresh = _continuing(batch, ack)
+            status = RunStatus(run.status)
+            if status.is_terminal:
+                refused, fresh = len(fresh), []
+            else:
+                kept = _through_first_terminal(fresh)
+                refused, fresh = len(fresh) - len(kept), kept
             stored = self._insert_new(conn, scope, run_id, fresh)
-            ack, max_sequence = _advance_ack(
-                conn,
-                run_id,
-                run.last_event_sequence,
-                run.max_event_sequence,
-                [event.sequence for event in fresh if event.sequence is not None],
+            new_ack, max_sequence = _advance_ack(
+                conn, run_id, ack, run.max_event_sequence, len(fresh)
             )
             if stored:
                 derived.apply_asset_events(
                     conn, self._db.dialect, scope.deployment_id, run_id, stored
                 )
-            changes = (
-                derived.run_changes(RunStatus(run.status), run.started_at, stored) if stored else {}
-            )
-            if stored or ack != run.last_event_sequence:
+            changes = derived.run_changes(status, run.started_at, stored) if stored else {}
+            if stored or new_ack != ack:
                 changes |= {
-                    "last_event_sequence": ack,
+                    "last_event_sequence": new_ack,
                     "max_event_sequence": max_sequence,
                     "updated_at": datetime.now(UTC),
                 }
                 conn.execute(runs.update().where(runs.c.id == run.id).values(changes))
-        return IngestResult(inserted=len(stored), acknowledged_sequence=ack)
+            final = RunStatus(changes.get("status", status.value))
+        return IngestResult(
+            inserted=len(stored),
+            acknowledged_sequence=new_ack,
+            refused=refused,
+            status=final,
+        )
 
     def record(self, scope: DeploymentScope, run_id: str, event: NewEvent) -> EventRecord:
         """Append an event the control plane itself decided on, outside the worker's sequence.
@@ -233,7 +261,7 @@ def _insert_events(dialect: str) -> sa.Executable:
 
 
 def _deduplicated(events: Iterable[NewEvent]) -> list[NewEvent]:
-    """Validate a worker batch and keep the first event for each sequence."""
+    """Validate a worker batch, keep the first event for each sequence, sort by sequence."""
     by_sequence: dict[int, NewEvent] = {}
     for event in events:
         if event.sequence is None or event.sequence < 1:
@@ -242,7 +270,7 @@ def _deduplicated(events: Iterable[NewEvent]) -> list[NewEvent]:
             )
         _validate(event)
         by_sequence.setdefault(event.sequence, event)
-    return list(by_sequence.values())
+    return [by_sequence[sequence] for sequence in sorted(by_sequence)]
 
 
 def _validate(event: NewEvent) -> None:
@@ -261,18 +289,60 @@ def _validate(event: NewEvent) -> None:
         )
 
 
-def _advance_ack(
-    conn: Connection, run_id: str, ack: int, max_sequence: int, batch: Sequence[int]
-) -> tuple[int, int]:
-    """The new (contiguous ack, highest stored sequence) after storing `batch`.
+def _continuing(batch: Sequence[NewEvent], ack: int) -> list[NewEvent]:
+    """The events of `batch` (sorted by sequence) that extend the prefix 1..ack unbroken."""
+    fresh: list[NewEvent] = []
+    for event in batch:
+        assert event.sequence is not None
+        if event.sequence <= ack:
+            continue
+        if event.sequence != ack + len(fresh) + 1:
+            break
+        fresh.append(event)
+    return fresh
 
-    Only when an earlier batch left a gap do we look at the log, and then only past it.
+
+def _through_first_terminal(events: Sequence[NewEvent]) -> list[NewEvent]:
+    for index, event in enumerate(events):
+        if event.event_type in _TERMINAL_EVENT_TYPES:
+            return list(events[: index + 1])
+    return list(events)
+
+
+def _check_planned(conn: Connection, run_id: str, batch: Sequence[NewEvent]) -> None:
+    """Refuse a batch naming an asset outside the run's plan: it would create or move an
+    asset that this run was never launched to touch."""
+    named = sorted({event.asset_key for event in batch if event.asset_key is not None})
+    if not named:
+        return
+    planned: set[str] = set()
+    for start in range(0, len(named), _PLAN_CHUNK):
+        chunk = named[start : start + _PLAN_CHUNK]
+        planned.update(
+            conn.execute(
+                sa.select(run_assets.c.asset_key).where(
+                    run_assets.c.run_id == run_id, run_assets.c.asset_key.in_(chunk)
+                )
+            ).scalars()
+        )
+    unplanned = [key for key in named if key not in planned]
+    if unplanned:
+        first = next(event for event in batch if event.asset_key == unplanned[0])
+        raise UnplannedAssetError(run_id, unplanned, first.event_type, first.sequence)
+
+
+def _advance_ack(
+    conn: Connection, run_id: str, ack: int, max_sequence: int, stored: int
+) -> tuple[int, int]:
+    """The new (contiguous ack, highest stored sequence) after storing `stored` events
+    right after `ack`.
+
+    Only a database written before gaps were refused can hold events past the ack; then
+    we look at the log, and only past it.
     """
     had_gap = max_sequence > ack
-    max_sequence = max([max_sequence, *batch])
-    present = set(batch)
-    while ack + 1 in present:
-        ack += 1
+    ack += stored
+    max_sequence = max(max_sequence, ack)
     if had_gap and ack < max_sequence:
         stored_after = conn.execute(
             sa.select(event_log.c.sequence)

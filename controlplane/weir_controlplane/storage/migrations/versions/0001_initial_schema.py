@@ -228,11 +228,10 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         # Explicit ids above do not advance PostgreSQL's sequences.
-        for table in ("organizations", "deployments"):
-            op.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
-            )
+        for table in (organizations, deployments):
+            sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+            highest = sa.select(sa.func.max(table.c.id)).scalar_subquery()
+            op.execute(sa.select(sa.func.setval(sequence, highest)))
 
 
 def downgrade() -> None:
