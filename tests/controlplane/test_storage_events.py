@@ -91,7 +91,7 @@ def test_out_of_order_batches_ack_only_the_contiguous_prefix(
 
 def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentScope) -> None:
     run_id = _new_run(storage, scope)
-    storage.runs.claim(scope, run_id)
+    storage.runs.transition(scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.STARTING)
     storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED)])
     started = storage.runs.get_run(scope, run_id)
     assert started.status is RunStatus.STARTED
