@@ -163,7 +163,9 @@ def test_a_million_events_are_ingested_with_steady_memory(start_control_plane, d
     served = ServedLocation(ScriptedLocation("events"))
     try:
         plane = start_control_plane(
-            [{"name": "scripted", "address": served.address}], heartbeat_timeout=3600
+            [{"name": "scripted", "address": served.address}],
+            max_concurrent_runs=run_count,  # every run in progress at once, as ingest sees them
+            heartbeat_timeout=3600,  # the test reports events, not heartbeats
         )
         api = plane.api
         run_ids = [api.launch("events") for _ in range(run_count)]
