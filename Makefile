@@ -4,7 +4,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test lint format protos protos-check buf-lint buf-breaking bench-setup bench clean
+.PHONY: install dev test test-load lint format protos protos-check buf-lint buf-breaking bench-setup bench clean
 
 # Bootstrap uv into the project venv, then install exactly what uv.lock pins.
 $(VENV)/.installed: uv.lock pyproject.toml sdk/pyproject.toml selection/pyproject.toml partitions/pyproject.toml protos/pyproject.toml codeserver/pyproject.toml controlplane/pyproject.toml
@@ -19,6 +19,11 @@ dev: install
 
 test: install
 	$(VENV)/bin/pytest
+
+# The load suite (tests/e2e/test_load.py), left out of `make test`, at WEIR_LOAD_SCALE
+# (default 0.03, about two minutes; 1 is the full size: bench/load_suite.py).
+test-load: install
+	$(VENV)/bin/pytest -m load
 
 lint: install buf-lint
 	$(VENV)/bin/ruff check .

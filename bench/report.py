@@ -6,6 +6,7 @@ Pure functions of their inputs, so the table's logic is tested without timing an
 from __future__ import annotations
 
 import pstats
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -279,6 +280,25 @@ def short_path(filename: str) -> str:
     if "/lib/python3" in filename:
         return "stdlib/" + filename.rsplit("/", 1)[1]
     return filename.rsplit("/", 1)[-1]
+
+
+# A section another script writes into RESULTS.md (bench/load_suite.py, say) sits between
+# these markers and survives `make bench` regenerating the rest.
+_KEPT = re.compile(r"<!-- kept:(?P<name>[\w-]+) -->.*?<!-- /kept:(?P=name) -->\n", re.DOTALL)
+
+
+def kept_sections(previous: str) -> str:
+    """The kept sections of a previous RESULTS.md, to append to a regenerated one."""
+    return "".join(match.group(0) for match in _KEPT.finditer(previous))
+
+
+def replace_kept_section(text: str, name: str, body: str) -> str:
+    """`text` with its kept section `name` set to `body` (appended if it had none)."""
+    section = f"<!-- kept:{name} -->\n{body.rstrip()}\n<!-- /kept:{name} -->\n"
+    for match in _KEPT.finditer(text):
+        if match.group("name") == name:
+            return text[: match.start()] + section + text[match.end() :]
+    return text.rstrip("\n") + "\n\n" + section
 
 
 def render(rows: Sequence[Row], environment: Mapping[str, str], quick: bool) -> str:

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
 from bench.report import (  # noqa: E402
     Row,
     build_rows,
+    kept_sections,
     render,
     summarize_importtime,
     summarize_profile,
@@ -255,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         WORK_DIR / "RESULTS-quick.md" if args.quick else REPO / "bench" / "RESULTS.md"
     )
     text = render(rows, environment(lines, args.quick, args.repeat), args.quick)
+    if output.exists():
+        text += kept_sections(output.read_text())
     output.write_text(text)
     print(f"wrote {output}", file=sys.stderr)
     return 1 if any("error" in line for line in lines) else 0

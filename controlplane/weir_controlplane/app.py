@@ -9,6 +9,7 @@ plane.stop()
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
     HealthSettings,
@@ -46,6 +48,52 @@ class ControlPlaneConfig:
     heartbeat_timeout: float = 20.0
     # Seconds between health checks of the code locations.
     health_check_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot work, before anything opens or listens."""
+        for port in ("grpc_port", "http_port"):
+            _check_int(port, getattr(self, port), low=0, high=65535, requirement="must be a port")
+        _check_int(
+            "max_concurrent_runs",
+            self.max_concurrent_runs,
+            low=1,
+            requirement="must be at least 1 (with no slot, runs would stay queued)",
+        )
+        interval, timeout = self.heartbeat_interval, self.heartbeat_timeout
+        if not _positive_seconds(interval):
+            raise InvalidSettingError(
+                "heartbeat_interval", "must be a positive number of seconds", interval
+            )
+        if not _positive_seconds(timeout) or timeout <= interval:
+            raise InvalidSettingError(
+                "heartbeat_timeout",
+                f"must be longer than heartbeat_interval ({interval} s), or every run "
+                "would be failed as lost",
+                timeout,
+            )
+
+
+def _check_int(
+    setting: str, value: object, *, low: int, high: int | None = None, requirement: str
+) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        if high is not None:
+            requirement = f"{requirement} ({low} to {high})"
+        raise InvalidSettingError(setting, requirement, value)
+
+
+def _positive_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 class ControlPlane:

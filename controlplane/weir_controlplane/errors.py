@@ -16,6 +16,8 @@ ApiError                            (code "unknown" / 500 unless a subclass says
 └── UnavailableError                unavailable         / 503
     └── ControlPlaneUnreachableError  (client side: nothing answered at the URL)
 
+InvalidSettingError (a ValueError)  a control-plane setting out of range, found before start
+
 This module imports nothing heavy, so the CLI can use it without loading grpc.
 """
 
@@ -151,3 +153,17 @@ _CLASS_BY_CODE: dict[str, type[ApiError]] = {
         UnavailableError,
     )
 }
+
+
+class InvalidSettingError(ValueError):
+    """A control-plane setting that cannot work (say, `max_concurrent_runs=0`, which would
+    leave every run queued forever), refused when the configuration is built.
+
+    `setting` is the field's name; the CLI shows it as its flag (`--max-concurrent-runs`).
+    """
+
+    def __init__(self, setting: str, requirement: str, value: object) -> None:
+        super().__init__(f"{setting} {requirement} (got {value!r})")
+        self.setting = setting
+        self.requirement = requirement
+        self.value = value

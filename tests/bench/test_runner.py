@@ -17,7 +17,9 @@ from bench.report import (
     NOT_RUN_DAGSTER,
     UNAVAILABLE_IN_WEIR,
     build_rows,
+    kept_sections,
     render,
+    replace_kept_section,
     results_table,
     summarize_importtime,
     summarize_profile,
@@ -108,6 +110,19 @@ def test_table_pairs_both_implementations_with_ratio_and_verdict():
     assert "100.0x faster" in table
     assert "0.1 ms/asset" in table and "10 ms/asset" in table
     assert "| met |" in table
+
+
+def test_a_section_written_by_another_script_survives_regeneration():
+    workload = _workload()
+    [row] = build_rows([workload], [_line("sample", "weir", {"assets": 100}, 0.01)], quick=False)
+    first = render([row], {"mode": "full"}, quick=False)
+    with_load = replace_kept_section(first, "load-suite", "## Load suite\n\n| a |\n")
+    assert with_load.startswith(first.rstrip("\n")) and "## Load suite" in with_load
+    # Writing it again replaces it; regenerating the rest keeps it.
+    again = replace_kept_section(with_load, "load-suite", "## Load suite\n\n| b |\n")
+    assert "| a |" not in again and again.count("## Load suite") == 1
+    regenerated = render([row], {"mode": "full"}, quick=False) + kept_sections(again)
+    assert regenerated.endswith("| b |\n<!-- /kept:load-suite -->\n")
 
 
 def test_missed_targets_say_by_how_much():

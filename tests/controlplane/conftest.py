@@ -1,6 +1,8 @@
 """Databases for control-plane tests: SQLite always, PostgreSQL when configured.
 
-Every fixture built on `database_url` runs its tests once per backend. PostgreSQL
+Every fixture built on `database_url` runs its tests once per backend. The API tests
+share `server` (the API on real ports, one per test module) and `etl` (a deployment with
+the "etl" code location); a module needing another location overrides `etl`. PostgreSQL
 runs need `WEIR_TEST_POSTGRES_URL` (e.g. postgresql+psycopg://postgres@127.0.0.1/test);
 each session works in a schema of its own, dropped afterwards, so parallel or earlier
 runs never see each other's rows.
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from api_harness import ApiServer, add_location, etl_snapshot, serving
 from sqlalchemy.engine import make_url
 from weir_controlplane.storage import DeploymentScope, Storage
 
@@ -84,3 +87,17 @@ def storage(database_url: str) -> Iterator[Storage]:
 def scope(storage: Storage) -> DeploymentScope:
     """A fresh deployment: the test sees no rows but its own."""
     return storage.deployments.ensure_deployment(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="module")
+def server(storage: Storage) -> Iterator[ApiServer]:
+    """The API over gRPC and HTTP on free ports, for one test module (see api_harness)."""
+    with serving(storage) as api_server:
+        yield api_server
+
+
+@pytest.fixture
+def etl(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
+    """A deployment with the code location "etl" (see `etl_snapshot`)."""
+    add_location(server.storage, scope, "etl", etl_snapshot())
+    return scope

@@ -11,34 +11,19 @@ from api_harness import (
     ApiServer,
     add_location,
     asset,
-    etl_snapshot,
     event,
     key,
     launch,
     materialized,
     md,
     rpc_error,
-    serving,
     snapshot,
 )
-from weir_controlplane.storage import DeploymentScope, Storage
+from weir_controlplane.storage import DeploymentScope
 from weir_protos.v1 import common_pb2, events_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
 E = events_pb2
-
-
-@pytest.fixture(scope="module")
-def server(storage: Storage) -> Any:
-    with serving(storage) as api_server:
-        yield api_server
-
-
-@pytest.fixture
-def etl(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
-    """A deployment with the code location "etl" (see `etl_snapshot`)."""
-    add_location(server.storage, scope, "etl", etl_snapshot())
-    return scope
 
 
 # --- assets ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from api_harness import (
@@ -15,23 +14,16 @@ from api_harness import (
     free_port,
     key,
     materialized,
-    serving,
     snapshot,
 )
 from weir_controlplane.cli import main
 from weir_controlplane.client import WeirClient
 from weir_controlplane.errors import ControlPlaneUnreachableError, NotFoundError
-from weir_controlplane.storage import DeploymentScope, Storage
+from weir_controlplane.storage import DeploymentScope
 from weir_protos.v1 import common_pb2, events_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
 E = events_pb2
-
-
-@pytest.fixture(scope="module")
-def server(storage: Storage) -> Any:
-    with serving(storage) as api_server:
-        yield api_server
 
 
 @pytest.fixture

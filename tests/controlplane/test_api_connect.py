@@ -8,18 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from api_harness import ApiServer, add_location, asset, serving, snapshot
-from weir_controlplane.storage import CodeLocationStatus, DeploymentScope, Storage
+from api_harness import ApiServer, add_location, asset, snapshot
+from weir_controlplane.storage import CodeLocationStatus, DeploymentScope
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import reporting_pb2
 
 SERVICE = "/weir.v1.ControlPlaneService"
-
-
-@pytest.fixture(scope="module")
-def server(storage: Storage) -> Any:
-    with serving(storage) as api_server:
-        yield api_server
 
 
 @pytest.fixture

@@ -4,39 +4,20 @@ deployment scoping, code locations."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import grpc
-import pytest
 from api_harness import (
     ApiServer,
-    add_location,
-    etl_snapshot,
     free_port,
     launch,
     md,
     rpc_error,
-    serving,
 )
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from weir_controlplane.api.servicer import ControlPlaneServicer
-from weir_controlplane.storage import CodeLocationStatus, DeploymentScope, Storage
+from weir_controlplane.storage import CodeLocationStatus, DeploymentScope
 from weir_protos.v1 import control_plane_pb2 as cp
-
-
-@pytest.fixture(scope="module")
-def server(storage: Storage) -> Any:
-    with serving(storage) as api_server:
-        yield api_server
-
-
-@pytest.fixture
-def etl(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
-    """A deployment with the code location "etl" (see `etl_snapshot`)."""
-    add_location(server.storage, scope, "etl", etl_snapshot())
-    return scope
-
 
 # --- the service is complete ----------------------------------------------------------
 

@@ -92,7 +92,7 @@ def test_events_past_a_gap_wait_for_the_worker_to_resend_them(
 
 def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentScope) -> None:
     run_id = _new_run(storage, scope)
-    storage.runs.claim(scope, run_id)
+    storage.runs.transition(scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.STARTING)
     storage.events.store_batch(scope, run_id, [_event(1, EventType.RUN_STARTED)])
     started = storage.runs.get_run(scope, run_id)
     assert started.status is RunStatus.STARTED

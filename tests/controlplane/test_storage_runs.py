@@ -87,7 +87,7 @@ def test_list_runs_pages_newest_first_without_gaps_or_repeats(
 
 def test_list_runs_filters(storage: Storage, scope: DeploymentScope) -> None:
     old = _create(storage, scope, tags={"team": "a"}, asset_keys=("x",))
-    storage.runs.claim(scope, old.run_id)
+    storage.runs.claim_queued(scope, max_in_progress=1)
     other_location = _create(storage, scope, code_location="ml", tags={"team": "a"})
     queued_b = _create(storage, scope, tags={"team": "b", "env": "prod"}, asset_keys=("y",))
 
@@ -112,54 +112,57 @@ def test_bad_cursor_is_a_clear_error(storage: Storage, scope: DeploymentScope) -
         storage.runs.list_runs(scope, cursor="not-a-cursor")
 
 
-def test_run_key_lookup_finds_the_run_that_carries_it(
-    storage: Storage, scope: DeploymentScope
-) -> None:
-    keyed = _create(storage, scope, tags={"weir/run_key": "daily-2026-03-01"})
-    _create(storage, scope, tags={"weir/run_key": "daily-2026-03-02"})
-    found = storage.runs.runs_with_tag(scope, "weir/run_key", "daily-2026-03-01")
-    assert [run.run_id for run in found] == [keyed.run_id]
-    assert storage.runs.runs_with_tag(scope, "weir/run_key", "never") == []
-
-
-def test_queue_hands_out_oldest_first_and_counts_in_progress(
+def test_queue_claims_the_oldest_runs_up_to_the_limit(
     storage: Storage, scope: DeploymentScope
 ) -> None:
     first, second, third = (_create(storage, scope) for _ in range(3))
-    assert [run.run_id for run in storage.runs.queued_runs(scope)] == [
-        first.run_id,
-        second.run_id,
-        third.run_id,
-    ]
-    assert storage.runs.count_in_progress(scope) == 0
-    assert storage.runs.claim(scope, first.run_id)
-    assert [run.run_id for run in storage.runs.queued_runs(scope, limit=1)] == [second.run_id]
-    assert storage.runs.count_in_progress(scope) == 1
+    claimed = storage.runs.claim_queued(scope, max_in_progress=2)
+    assert [run.run_id for run in claimed] == [first.run_id, second.run_id]
+    assert {run.status for run in claimed} == {RunStatus.STARTING}
     assert storage.runs.get_run(scope, first.run_id).status is RunStatus.STARTING
+    # Both slots are held (a CANCELING run still holds one): nothing more until one frees.
+    _move(storage, scope, first, RunStatus.STARTING, RunStatus.CANCELING)
+    assert storage.runs.claim_queued(scope, max_in_progress=2) == []
+    _move(storage, scope, first, RunStatus.CANCELING, RunStatus.CANCELED)
+    assert [run.run_id for run in storage.runs.claim_queued(scope, max_in_progress=2)] == [
+        third.run_id
+    ]
+    assert storage.runs.claim_queued(scope, max_in_progress=5) == []
 
 
-def test_a_run_is_claimed_once_however_many_replicas_race(
-    storage: Storage, scope: DeploymentScope
+def test_replicas_racing_to_claim_never_exceed_the_limit(
+    database_url: str, storage: Storage, scope: DeploymentScope
 ) -> None:
-    run = _create(storage, scope)
-    contenders = 8
-    barrier = threading.Barrier(contenders)
-    results: list[bool] = []
+    queued = [_create(storage, scope).run_id for _ in range(12)]
+    replicas = [Storage.open(database_url, migrate=False) for _ in range(6)]
+    barrier = threading.Barrier(len(replicas))
+    claimed: list[str] = []
     lock = threading.Lock()
 
-    def claim() -> None:
+    def claim(replica: Storage) -> None:
         barrier.wait()
-        won = storage.runs.claim(scope, run.run_id)
-        with lock:
-            results.append(won)
+        for _ in range(3):
+            runs = replica.runs.claim_queued(scope, max_in_progress=4)
+            with lock:
+                claimed.extend(run.run_id for run in runs)
 
-    threads = [threading.Thread(target=claim) for _ in range(contenders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False] * (contenders - 1) + [True]
-    assert not storage.runs.claim(scope, run.run_id)
+    threads = [threading.Thread(target=claim, args=(replica,)) for replica in replicas]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for replica in replicas:
+            replica.close()
+    # Four slots: the four oldest runs, each claimed by exactly one replica.
+    assert sorted(claimed) == sorted(queued[:4])
+
+
+def _move(
+    storage: Storage, scope: DeploymentScope, run: Run, from_status: RunStatus, to: RunStatus
+) -> None:
+    assert storage.runs.transition(scope, run.run_id, from_statuses={from_status}, to=to)
 
 
 def test_transition_only_from_the_expected_statuses(
@@ -185,8 +188,7 @@ def test_transition_only_from_the_expected_statuses(
 
 def test_heartbeats_keep_a_run_off_the_stale_list(storage: Storage, scope: DeploymentScope) -> None:
     alive, silent, never_heard = (_create(storage, scope) for _ in range(3))
-    for run in (alive, silent, never_heard):
-        storage.runs.claim(scope, run.run_id, now=T0)
+    storage.runs.claim_queued(scope, max_in_progress=3, now=T0)
     status = storage.runs.heartbeat(
         scope,
         alive.run_id,

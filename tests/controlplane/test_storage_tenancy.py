@@ -54,9 +54,7 @@ def test_deployment_b_never_sees_deployment_a(
     assert storage.runs.list_runs(other).items == ()
     assert storage.runs.list_runs(other, RunFilter(tags={"weir/run_key": "k"})).items == ()
     assert storage.runs.list_runs(other, RunFilter(asset_key="orders")).items == ()
-    assert storage.runs.runs_with_tag(other, "weir/run_key", "k") == []
-    assert storage.runs.queued_runs(other) == []
-    assert storage.runs.get_runs(other, [run.run_id]) == {}
+    assert storage.runs.claim_queued(other, max_in_progress=10) == []
     with pytest.raises(RunNotFoundError):
         storage.runs.get_run(other, run.run_id)
     assert storage.event_log.get_run_events(other, run.run_id).items == ()
@@ -79,7 +77,7 @@ def test_deployment_b_cannot_change_deployment_a(
     run = storage.runs.create_run(scope, NewRun(code_location="etl"))
     storage.code_locations.upsert(scope, "etl", address="localhost:4266")
 
-    assert not storage.runs.claim(other, run.run_id)
+    assert storage.runs.claim_queued(other, max_in_progress=10) == []
     with pytest.raises(RunNotFoundError):
         storage.runs.heartbeat(other, run.run_id)
     with pytest.raises(RunNotFoundError):
@@ -87,7 +85,9 @@ def test_deployment_b_cannot_change_deployment_a(
     with pytest.raises(CodeLocationNotFoundError):
         storage.code_locations.remove(other, "etl")
 
-    assert storage.runs.claim(scope, run.run_id)
+    assert [claimed.run_id for claimed in storage.runs.claim_queued(scope, max_in_progress=10)] == [
+        run.run_id
+    ]
     assert storage.code_locations.get(scope, "etl").address == "localhost:4266"
 
 

@@ -1,5 +1,11 @@
 """Real processes on real ports: the control plane (`weir controlplane`), code-location servers
-(`weir-codeserver`), and an HTTP client speaking the Connect JSON API."""
+(`weir-codeserver`), and an HTTP client speaking the Connect JSON API.
+
+The control plane runs on SQLite under $WEIR_HOME. Tests marked `@ON_BOTH_DATABASES` run
+again on PostgreSQL (a schema of their own, dropped after) when `WEIR_TEST_POSTGRES_URL`
+is set: the ones whose outcome rests on the database (the queue's claim, ingest,
+heartbeats, restarts), so CI does not pay twice for every process start.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,9 +25,15 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 BIN = Path(sys.executable).parent
 LOCATIONS = Path(__file__).parent / "locations"
+POSTGRES_URL_ENV = "WEIR_TEST_POSTGRES_URL"
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def free_port() -> int:
@@ -201,11 +214,43 @@ def write_workspace(path: Path, locations: list[dict[str, str]]) -> Path:
 
 
 @pytest.fixture
-def start_control_plane(tmp_path: Path, e2e_env: dict[str, str], request: pytest.FixtureRequest):
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The control plane's database URL: None for SQLite under $WEIR_HOME (the default), or
+    a fresh PostgreSQL schema when a test is parametrized with `ON_BOTH_DATABASES`."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    base_url = os.environ.get(POSTGRES_URL_ENV)
+    if not base_url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set; the PostgreSQL variant needs a server")
+    schema = f"weir_e2e_{uuid.uuid4().hex[:12]}"
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def start_control_plane(
+    tmp_path: Path,
+    e2e_env: dict[str, str],
+    database: str | None,
+    request: pytest.FixtureRequest,
+):
     started: list[ControlPlane] = []
 
     def start(locations: list[dict[str, str]], **flags: Any) -> ControlPlane:
         workspace = write_workspace(tmp_path / "weir.yaml", locations)
+        if database is not None:
+            flags.setdefault("database_url", database)
         plane = ControlPlane(workspace, tmp_path / "home", e2e_env, **flags).start()
         started.append(plane)
         return plane

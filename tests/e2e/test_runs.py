@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
 
-from conftest import LOCATIONS, Api
+import grpc
+from conftest import LOCATIONS, ON_BOTH_DATABASES, Api
+from weir_protos.v1 import code_location_pb2 as cl_pb2
+from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
+from weir_protos.v1 import runs_pb2
 
 
 def step_events(api: Api, run_id: str) -> list[tuple[str, str]]:
@@ -21,6 +26,7 @@ def pipeline_location() -> dict[str, str]:
     return {"name": "pipeline", "python_file": str(LOCATIONS / "pipeline.py")}
 
 
+@ON_BOTH_DATABASES
 def test_run_succeeds_and_asset_state_is_served(start_control_plane):
     api = start_control_plane([pipeline_location()]).api
     run_id = api.launch("raw slow after_slow")
@@ -51,6 +57,7 @@ def test_failing_asset_fails_its_run_with_the_error_text(start_control_plane, co
     assert "fragile" in run["failureReason"]
 
 
+@ON_BOTH_DATABASES
 def test_cancel_mid_run_keeps_finished_steps(start_control_plane, control_dir):
     (control_dir / "slow.hold").touch()
     api = start_control_plane([pipeline_location()]).api
@@ -65,6 +72,7 @@ def test_cancel_mid_run_keeps_finished_steps(start_control_plane, control_dir):
     assert api("GetAsset", key={"path": ["raw"]})["asset"]["latestMaterialization"]
 
 
+@ON_BOTH_DATABASES
 def test_control_plane_restart_mid_run_loses_no_event(
     start_control_plane, start_codeserver, control_dir
 ):
@@ -77,7 +85,16 @@ def test_control_plane_restart_mid_run_loses_no_event(
 
     plane.stop()  # the worker keeps running and buffers what it cannot report
     (control_dir / "slow.hold").unlink()
-    time.sleep(1.0)
+    # The run ends while nobody listens: its last events wait in the worker's buffer.
+    with grpc.insecure_channel(address) as channel:
+        stub = cl_grpc.CodeLocationServiceStub(channel)
+        deadline = time.monotonic() + 30
+        status = stub.GetRunStatus(cl_pb2.GetRunStatusRequest(run_id=run_id))
+        while status.status != runs_pb2.RUN_STATUS_SUCCESS and time.monotonic() < deadline:
+            time.sleep(0.02)
+            status = stub.GetRunStatus(cl_pb2.GetRunStatusRequest(run_id=run_id))
+    assert status.status == runs_pb2.RUN_STATUS_SUCCESS
+    assert status.acknowledged_sequence < status.last_sequence
     plane.start()
 
     run = plane.api.wait_status(run_id, "SUCCESS", "FAILURE", timeout=90)
@@ -91,6 +108,7 @@ def test_control_plane_restart_mid_run_loses_no_event(
     assert kinds[-1][0] == "RUN_SUCCESS"
 
 
+@ON_BOTH_DATABASES
 def test_killed_run_worker_fails_the_run_with_a_reason(start_control_plane, control_dir):
     (control_dir / "slow.hold").touch()
     plane = start_control_plane([pipeline_location()], heartbeat_interval=0.2, heartbeat_timeout=2)
@@ -151,15 +169,24 @@ def test_run_on_a_code_location_that_went_down_fails_with_the_reason(
     assert reload["status"] == "CODE_LOCATION_STATUS_UNREACHABLE"
 
 
+@ON_BOTH_DATABASES
 def test_queue_honours_max_concurrent_runs(start_control_plane, control_dir):
     (control_dir / "slow.hold").touch()
     api = start_control_plane([pipeline_location()], max_concurrent_runs=1).api
     first = api.launch("raw slow")
     api.wait_event(first, "STEP_START", "slow")
-    second = api.launch("raw")
-    time.sleep(0.5)  # ample time for a queue that ignored the limit to have launched it
+    second = api.launch("raw")  # wakes the queue, which finds no free slot
     assert api.run(second)["status"] == "RUN_STATUS_QUEUED"
     (control_dir / "slow.hold").unlink()
-    assert api.wait_status(first, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+    ended = api.wait_status(first, "SUCCESS", "FAILURE")
+    assert ended["status"] == "RUN_STATUS_SUCCESS"
     # The freed slot wakes the queue at once: no polling interval to wait out.
-    assert api.wait_status(second, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+    started = api.wait_status(second, "SUCCESS", "FAILURE")
+    assert started["status"] == "RUN_STATUS_SUCCESS"
+    # A queue ignoring the limit would have started the one-step second run while the
+    # first was held; it started only once the first had ended.
+    assert _time(started["startTime"]) >= _time(ended["endTime"])
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

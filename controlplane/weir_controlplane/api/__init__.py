@@ -9,9 +9,9 @@ Example (what app.py does)::
     http_app = create_connect_app(api, storage.deployments)  # serve with uvicorn
 """
 
-from weir_controlplane.api.connect import create_connect_app, create_http_app
+from weir_controlplane.api.connect import create_connect_app
 from weir_controlplane.api.context import current_request_id, current_scope
-from weir_controlplane.api.grpc_server import GrpcServerConfig, create_grpc_server, create_server
+from weir_controlplane.api.grpc_server import GrpcServerConfig, create_server
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
 from weir_controlplane.api.openapi import openapi_document
 
@@ -20,8 +20,6 @@ __all__ = [
     "ControlPlaneApi",
     "GrpcServerConfig",
     "create_connect_app",
-    "create_grpc_server",
-    "create_http_app",
     "create_server",
     "current_request_id",
     "current_scope",

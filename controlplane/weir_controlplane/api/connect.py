@@ -37,9 +37,7 @@ from starlette.routing import BaseRoute, Route
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
 from weir_controlplane.api.openapi import openapi_document
 from weir_controlplane.errors import CONNECT_HTTP_STATUS, connect_code
-from weir_controlplane.locations import CodeLocationRegistry
-from weir_controlplane.runs import RunCoordinator
-from weir_controlplane.storage import DeploymentStorage, Storage
+from weir_controlplane.storage import DeploymentStorage
 
 log = logging.getLogger("weir_controlplane.api")
 
@@ -185,14 +183,6 @@ def create_connect_app(
             ),
         ]
     )
-
-
-def create_http_app(
-    storage: Storage, registry: CodeLocationRegistry, coordinator: RunCoordinator
-) -> Starlette:
-    """`create_connect_app` for an API built from its parts."""
-    api = ControlPlaneApi.build(storage, registry, coordinator)
-    return create_connect_app(api, storage.deployments)
 
 
 def error_response(

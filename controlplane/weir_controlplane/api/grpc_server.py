@@ -11,9 +11,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
-from weir_controlplane.locations import CodeLocationRegistry
-from weir_controlplane.runs import RunCoordinator
-from weir_controlplane.storage import Storage
 
 # Snapshots and event batches can be large; the default 4 MiB is too tight for them.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -63,18 +60,3 @@ def create_server(config: GrpcServerConfig) -> tuple[grpc.Server, int]:
     if port == 0:
         raise OSError(f"cannot listen for gRPC on {config.host}:{config.port}")
     return server, port
-
-
-def create_grpc_server(
-    storage: Storage,
-    registry: CodeLocationRegistry,
-    coordinator: RunCoordinator,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-) -> tuple[grpc.Server, int]:
-    """`create_server` for an API built from its parts; the server is started."""
-    api = ControlPlaneApi.build(storage, registry, coordinator)
-    server, bound = create_server(GrpcServerConfig(api=api, host=host, port=port))
-    server.start()
-    return server, bound

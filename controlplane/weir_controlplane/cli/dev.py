@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from weir_controlplane.cli import CommandError
-from weir_controlplane.errors import ApiError
+from weir_controlplane.errors import ApiError, InvalidSettingError
 from weir_controlplane.locations import LocationSpec, load_workspace
 from weir_controlplane.locations.workspace import codeserver_command
 
@@ -94,8 +94,8 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         raise CommandError(
             f"--host {args.host} would expose the API without authentication; listen on 127.0.0.1"
         )
-    plane = ControlPlane(
-        ControlPlaneConfig(
+    try:
+        config = ControlPlaneConfig(
             host=args.host,
             grpc_port=args.grpc_port,
             http_port=args.http_port,
@@ -105,7 +105,11 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
         )
-    )
+    except InvalidSettingError as exc:
+        flag = "--" + exc.setting.replace("_", "-")
+        requirement = exc.requirement.replace("heartbeat_interval", "--heartbeat-interval")
+        raise CommandError(f"{flag} {requirement} (got {exc.value})") from None
+    plane = ControlPlane(config)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

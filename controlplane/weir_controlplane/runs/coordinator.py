@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ from weir_controlplane.storage import (
 
 log = logging.getLogger(__name__)
 
+# How many runs' change versions are kept: far more than are watched at once.
+TRACKED_RUN_VERSIONS = 10_000
+
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -64,7 +68,10 @@ class RunCoordinator:
         self._threads: list[threading.Thread] = []
         self._launcher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="launch")
         self._changed = threading.Condition()
-        self._versions: dict[str, int] = {}  # run id -> bumps on every stored event
+        # Run id -> the change clock's value at its latest change, for the runs changed
+        # most recently (bounded: watchers of an evicted run just wake and re-read).
+        self._versions: OrderedDict[str, int] = OrderedDict()
+        self._clock = 0
         self._started_at = time.monotonic()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -170,7 +177,13 @@ class RunCoordinator:
     def notify(self, run_id: str) -> None:
         """Something about `run_id` changed: wake its watchers and the queue."""
         with self._changed:
-            self._versions[run_id] = self._versions.get(run_id, 0) + 1
+            # One clock for every run: a version is never reused, so a run evicted and
+            # changed again cannot come back at a version a watcher already saw.
+            self._clock += 1
+            self._versions[run_id] = self._clock
+            self._versions.move_to_end(run_id)
+            if len(self._versions) > TRACKED_RUN_VERSIONS:
+                self._versions.popitem(last=False)
             self._changed.notify_all()
         self._wake.set()
 
@@ -214,13 +227,11 @@ class RunCoordinator:
                 log.exception("run queue pass failed; retrying on the next wake-up")
 
     def _launch_queued(self, scope: DeploymentScope) -> None:
-        runs = self._storage.runs
-        free = self.settings.max_concurrent_runs - runs.count_in_progress(scope)
-        if free <= 0:
-            return
-        for run in runs.queued_runs(scope, limit=free):
-            if runs.claim(scope, run.run_id):  # another replica may have taken it
-                self._launcher.submit(self._launch, scope, run)
+        claimed = self._storage.runs.claim_queued(
+            scope, max_in_progress=self.settings.max_concurrent_runs
+        )
+        for run in claimed:
+            self._launcher.submit(self._launch, scope, run)
 
     def _launch(self, scope: DeploymentScope, run: Run) -> None:
         location = run.code_location

@@ -91,10 +91,6 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
 
-    @property
-    def is_postgresql(self) -> bool:
-        return self.dialect == "postgresql"
-
     @contextmanager
     def write(self) -> Iterator[Connection]:
         with _unwrapped_storage_errors(), self.engine.connect() as conn:

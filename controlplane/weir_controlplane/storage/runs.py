@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from weir_controlplane.storage import cursors
+from weir_controlplane.storage import cursors, locks
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.errors import DuplicateRunError, RunNotFoundError
 from weir_controlplane.storage.records import (
@@ -37,8 +37,8 @@ class RunStorage:
 
     Example::
 
-        run = storage.runs.create_run(scope, NewRun(code_location="etl", selection="a+"))
-        if storage.runs.claim(scope, run.run_id):
+        storage.runs.create_run(scope, NewRun(code_location="etl", selection="a+"))
+        for run in storage.runs.claim_queued(scope, max_in_progress=10):
             ...  # this replica launches it
     """
 
@@ -100,14 +100,6 @@ class RunStorage:
             raise RunNotFoundError(run_id)
         return found[0]
 
-    def get_runs(self, scope: DeploymentScope, run_ids: Collection[str]) -> dict[str, Run]:
-        """Several runs by id in one query; ids not found (or not in scope) are absent."""
-        if not run_ids:
-            return {}
-        with self._db.read() as conn:
-            rows = conn.execute(_select_runs(scope).where(runs.c.run_id.in_(list(run_ids))))
-            return {run.run_id: run for run in _load_runs(conn, rows)}
-
     def list_runs(
         self,
         scope: DeploymentScope,
@@ -131,37 +123,49 @@ class RunStorage:
         next_cursor = cursors.encode(rows[limit - 1].id) if len(rows) > limit else None
         return Page(items=tuple(items), next_cursor=next_cursor)
 
-    def runs_with_tag(self, scope: DeploymentScope, key: str, value: str) -> list[Run]:
-        """Runs carrying tag `key=value`, newest first: how run keys stay idempotent."""
-        return list(self.list_runs(scope, RunFilter(tags={key: value}), limit=MAX_PAGE_SIZE).items)
-
     # --- the queue --------------------------------------------------------------------
 
-    def queued_runs(self, scope: DeploymentScope, *, limit: int = 100) -> list[Run]:
-        """QUEUED runs, oldest first: the order the queue launches them in."""
-        query = (
-            _select_runs(scope)
-            .where(runs.c.status == RunStatus.QUEUED.value)
-            .order_by(runs.c.id)
-            .limit(limit)
-        )
-        with self._db.read() as conn:
-            return _load_runs(conn, conn.execute(query))
+    def claim_queued(
+        self, scope: DeploymentScope, *, max_in_progress: int, now: datetime | None = None
+    ) -> list[Run]:
+        """Move the oldest QUEUED runs to STARTING, leaving at most `max_in_progress` runs
+        holding a slot (STARTING, STARTED or CANCELING); the runs this caller claimed.
 
-    def count_in_progress(self, scope: DeploymentScope) -> int:
-        """Runs holding a concurrency slot: STARTING, STARTED or CANCELING."""
-        query = sa.select(sa.func.count()).where(
+        Counting the slots and claiming happen in one transaction under the deployment's
+        queue lock, so control-plane replicas sharing a database never exceed the limit
+        together and every run is claimed once.
+        """
+        now = now or datetime.now(UTC)
+        in_progress = sa.select(sa.func.count()).where(
             runs.c.deployment_id == scope.deployment_id,
             runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]),
         )
-        with self._db.read() as conn:
-            return conn.execute(query).scalar_one()
-
-    def claim(self, scope: DeploymentScope, run_id: str, *, now: datetime | None = None) -> bool:
-        """Move a QUEUED run to STARTING; True for exactly one of any concurrent callers."""
-        return self.transition(
-            scope, run_id, from_statuses={RunStatus.QUEUED}, to=RunStatus.STARTING, now=now
-        )
+        with self._db.write() as conn:
+            locks.lock_run_queue(conn, scope)
+            free = max_in_progress - conn.execute(in_progress).scalar_one()
+            if free <= 0:
+                return []
+            oldest = (
+                sa.select(runs.c.id)
+                .where(
+                    runs.c.deployment_id == scope.deployment_id,
+                    runs.c.status == RunStatus.QUEUED.value,
+                )
+                .order_by(runs.c.id)
+                .limit(free)
+            )
+            ids = list(conn.execute(oldest).scalars())
+            if not ids:
+                return []
+            conn.execute(
+                runs.update()
+                .where(runs.c.id.in_(ids), runs.c.status == RunStatus.QUEUED.value)
+                .values(status=RunStatus.STARTING.value, updated_at=now)
+            )
+            claimed = conn.execute(
+                _select_runs(scope).where(runs.c.id.in_(ids)).order_by(runs.c.id)
+            )
+            return _load_runs(conn, claimed)
 
     def transition(
         self,

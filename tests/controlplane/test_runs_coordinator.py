@@ -1,0 +1,235 @@
+"""RunCoordinator: the queue's limit across replicas, and watchers' change versions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+from api_harness import asset, snapshot
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from weir_controlplane.locations import CodeLocationRegistry, LocationSpec
+from weir_controlplane.runs import RunCoordinator, RunSettings
+from weir_controlplane.runs.coordinator import TRACKED_RUN_VERSIONS
+from weir_controlplane.runs.events import to_new_event
+from weir_controlplane.storage import (
+    IN_PROGRESS_RUN_STATUSES,
+    DeploymentScope,
+    RunFilter,
+    RunStatus,
+    Storage,
+)
+from weir_protos.v1 import code_location_pb2 as cl_pb2
+from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
+from weir_protos.v1 import events_pb2
+
+LIMIT = 3
+RUNS = 100
+
+
+class BusyLocation(cl_grpc.CodeLocationServiceServicer):
+    """A code location whose every run works a few milliseconds and then succeeds.
+
+    Its "worker" reports RUN_STARTED and RUN_SUCCESS through the launching replica's
+    storage, then wakes both replicas' queues at once: the moment they race for the slot.
+    """
+
+    def __init__(self, finish: Callable[[str, str], None]) -> None:
+        self.snapshot = snapshot(asset("work"))
+        self.executed: Counter[str] = Counter()
+        self.running = 0
+        self.most_running = 0
+        self._finish = finish
+        self._lock = threading.Lock()
+        self._workers = futures.ThreadPoolExecutor(max_workers=16)
+
+    def GetLocationInfo(self, request: Any, context: Any) -> cl_pb2.GetLocationInfoResponse:
+        return cl_pb2.GetLocationInfoResponse(content_hash=self.snapshot.content_hash)
+
+    def StreamDefinitions(self, request: Any, context: Any) -> Iterator[Any]:
+        yield cl_pb2.StreamDefinitionsResponse(part=self.snapshot)
+
+    def ExecuteRun(self, request: cl_pb2.ExecuteRunRequest, context: Any) -> Any:
+        with self._lock:
+            self.executed[request.run_id] += 1
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        self._workers.submit(self._work, request.reporting_address, request.run_id)
+        return cl_pb2.ExecuteRunResponse(worker_id=f"worker-{request.run_id}")
+
+    def _work(self, replica: str, run_id: str) -> None:
+        time.sleep(0.005)  # the run's work
+        with self._lock:
+            self.running -= 1
+        self._finish(replica, run_id)
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=True)
+
+
+@dataclass
+class Replica:
+    storage: Storage
+    registry: CodeLocationRegistry
+    coordinator: RunCoordinator
+
+
+def _event(run_id: str, sequence: int, event_type: Any) -> Any:
+    return to_new_event(
+        events_pb2.RunEvent(run_id=run_id, sequence=sequence, event_type=event_type)
+    )
+
+
+def _in_progress(storage: Storage, scope: DeploymentScope) -> int:
+    page = storage.runs.list_runs(
+        scope, RunFilter(statuses=frozenset(IN_PROGRESS_RUN_STATUSES)), limit=1000
+    )
+    return len(page.items)
+
+
+def test_two_replicas_on_one_database_never_exceed_the_limit_and_run_each_run_once(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    replicas: dict[str, Replica] = {}
+
+    def finish(name: str, run_id: str) -> None:
+        replica = replicas[name]
+        replica.storage.events.store_batch(
+            scope,
+            run_id,
+            [
+                _event(run_id, 1, events_pb2.RUN_EVENT_TYPE_RUN_STARTED),
+                _event(run_id, 2, events_pb2.RUN_EVENT_TYPE_RUN_SUCCESS),
+            ],
+        )
+        for each in replicas.values():
+            each.coordinator.notify(run_id)
+
+    location = BusyLocation(finish)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
+    health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    second_storage = Storage.open(database_url, migrate=False)
+    try:
+        for name, replica_storage in (("a", storage), ("b", second_storage)):
+            registry = CodeLocationRegistry(replica_storage)
+            registry.add(scope, LocationSpec("busy", address=f"127.0.0.1:{port}"))
+            coordinator = RunCoordinator(
+                replica_storage, registry, RunSettings(max_concurrent_runs=LIMIT)
+            )
+            coordinator.reporting_address = name  # tells the location whom to report to
+            replicas[name] = Replica(replica_storage, registry, coordinator)
+        for replica in replicas.values():
+            replica.coordinator.start()
+
+        samples: list[int] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                samples.append(_in_progress(second_storage, scope))
+                done.wait(0.002)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        # Both replicas take launches at once, each waking its own queue.
+        submitted: list[str] = []
+
+        def submit(replica: Replica) -> None:
+            for _ in range(RUNS // 2):
+                run = replica.coordinator.submit(scope, location="busy", asset_keys=["work"])
+                submitted.append(run.run_id)
+
+        submitters = [threading.Thread(target=submit, args=(r,)) for r in replicas.values()]
+        for thread in submitters:
+            thread.start()
+        for thread in submitters:
+            thread.join()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = storage.runs.list_runs(scope, limit=1000).items
+            if all(run.status.is_terminal for run in runs):
+                break
+            time.sleep(0.02)
+        done.set()
+        sampler.join()
+    finally:
+        for replica in replicas.values():
+            replica.coordinator.stop()
+            replica.registry.stop()
+        server.stop(None).wait(5)
+        location.close()
+        second_storage.close()
+
+    statuses = Counter(run.status for run in storage.runs.list_runs(scope, limit=1000).items)
+    assert statuses == {RunStatus.SUCCESS: RUNS}
+    assert sorted(location.executed) == sorted(submitted)
+    assert set(location.executed.values()) == {1}, "a run was launched twice"
+    assert max(samples) <= LIMIT, f"{max(samples)} runs in progress at once; the limit is {LIMIT}"
+    assert location.most_running <= LIMIT
+    assert max(samples) == LIMIT, "the queue never filled its slots: the test proved nothing"
+
+
+def _serving_health() -> health.HealthServicer:
+    servicer = health.HealthServicer()
+    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    return servicer
+
+
+# --- change versions --------------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(storage: Storage) -> Iterator[RunCoordinator]:
+    registry = CodeLocationRegistry(storage)
+    coordinator = RunCoordinator(storage, registry, RunSettings())
+    yield coordinator
+    coordinator.stop()
+    registry.stop()
+
+
+def test_change_versions_stay_bounded_however_many_runs_change(
+    coordinator: RunCoordinator,
+) -> None:
+    for n in range(TRACKED_RUN_VERSIONS * 2):
+        coordinator.notify(f"run-{n}")
+    assert len(coordinator._versions) == TRACKED_RUN_VERSIONS
+    # The most recent runs are still tracked; the oldest were let go.
+    assert coordinator.version(f"run-{TRACKED_RUN_VERSIONS * 2 - 1}") > 0
+    assert coordinator.version("run-0") == 0
+
+
+def test_a_watcher_of_a_run_whose_version_was_evicted_still_sees_its_next_change(
+    coordinator: RunCoordinator,
+) -> None:
+    coordinator.notify("watched")
+    seen = coordinator.version("watched")
+    for n in range(TRACKED_RUN_VERSIONS):  # push "watched" out of the table
+        coordinator.notify(f"other-{n}")
+    # Changed again after eviction: a version the watcher never saw, so it wakes at once
+    # (a per-run counter restarting from zero would hand out `seen` again and sleep).
+    coordinator.notify("watched")
+    started = time.monotonic()
+    assert coordinator.wait_for_change("watched", seen, timeout=5) != seen
+    assert time.monotonic() - started < 1
+
+    seen = coordinator.version("watched")
+    woke = threading.Event()
+
+    def watch() -> None:
+        if coordinator.wait_for_change("watched", seen, timeout=10) != seen:
+            woke.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    coordinator.notify("watched")
+    assert woke.wait(10)
+    watcher.join()
