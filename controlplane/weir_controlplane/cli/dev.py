@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from weir_controlplane.cli import CommandError
 from weir_controlplane.errors import ApiError
-from weir_controlplane.locations import LocationSpec, load_workspace
-from weir_controlplane.locations.workspace import codeserver_command
 
+# The server's modules (the locations package, storage, SQLAlchemy, Alembic, uvicorn) are
+# imported inside the commands that serve: `weir --help` and the client commands load this
+# module too, and should not pay seconds of imports for a server they never start.
 if TYPE_CHECKING:
     from weir_controlplane.app import ControlPlane
+    from weir_controlplane.locations import LocationSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +57,9 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_dev(args: argparse.Namespace) -> int:
+    from weir_controlplane.locations import LocationSpec
+    from weir_controlplane.locations.workspace import codeserver_command
+
     if args.workspace:
         specs = _workspace(args.workspace)
     else:
@@ -75,6 +80,8 @@ def run_controlplane(args: argparse.Namespace) -> int:
 
 
 def _workspace(path: str) -> list[LocationSpec]:
+    from weir_controlplane.locations import load_workspace
+
     try:
         return load_workspace(path)
     except ApiError as exc:
