@@ -30,7 +30,7 @@ WARMUP_PARAMS = {"command": "--help"}  # writes bytecode caches; not what a user
 REPEAT = 10
 ORDER = 70
 
-_server = None
+_url: str | None = None
 
 
 def target(params):
@@ -51,19 +51,19 @@ def run(bench):
 
 
 def _control_plane_url() -> str:
-    global _server
-    if _server is None:
+    global _url
+    if _url is None:
         from bench.workloads._servers import ServerProcess
 
         directory = Path(tempfile.mkdtemp(prefix="weir-bench-cli-"))
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
         env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
         weir = Path(sys.executable).parent / "weir"
-        _server = ServerProcess(
+        server = ServerProcess(
             [str(weir), "controlplane", "--grpc-port", "0", "--http-port", "0"],
             log=directory / "controlplane.log",
             env=env,
         )
-        ready = _server.wait_for(r"WEIR_CONTROLPLANE_READY grpc=(\d+) http=(\d+)", 120)
-        _server.url = f"http://127.0.0.1:{ready.group(2)}"
-    return _server.url
+        ready = server.wait_for(r"WEIR_CONTROLPLANE_READY grpc=(\d+) http=(\d+)", 120)
+        _url = f"http://127.0.0.1:{ready.group(2)}"  # the server stops at exit
+    return _url
