@@ -13,7 +13,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
 from weir_protos.v1 import definitions_pb2
+from weir_selection import SelectionSyntaxError
 
+from weir_controlplane.api import limits
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import SnapshotGraph
 
@@ -81,12 +83,20 @@ class DeploymentGraph:
 
     def resolve(self, selection: str) -> set[str]:
         """The keys a selection string picks; INVALID_ARGUMENT naming what is wrong."""
+        limits.check_selection(selection)
         if not self.graphs:
             raise InvalidArgumentError(
                 f"selection {selection!r} cannot be resolved: no code location of this "
                 "deployment has definitions loaded"
             )
-        return set(self.union.resolve(selection))
+        try:
+            return set(self.union.resolve(selection))
+        except SelectionSyntaxError as error:
+            # Name the field; echo the text only when short enough to read.
+            shown = f" {selection!r}" if len(selection) <= 80 else ""
+            raise InvalidArgumentError(
+                f"selection{shown} is not valid: {error.reason} (column {error.column})"
+            ) from None
 
     def parents(self, key: str) -> list[str]:
         return self.union.parents.get(key, [])
