@@ -13,7 +13,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
 from weir_protos.v1 import definitions_pb2
-from weir_selection import SelectionSyntaxError
 
 from weir_controlplane.api import limits
 from weir_controlplane.errors import InvalidArgumentError
@@ -89,14 +88,7 @@ class DeploymentGraph:
                 f"selection {selection!r} cannot be resolved: no code location of this "
                 "deployment has definitions loaded"
             )
-        try:
-            return set(self.union.resolve(selection))
-        except SelectionSyntaxError as error:
-            # Name the field; echo the text only when short enough to read.
-            shown = f" {selection!r}" if len(selection) <= 80 else ""
-            raise InvalidArgumentError(
-                f"selection{shown} is not valid: {error.reason} (column {error.column})"
-            ) from None
+        return set(self.union.resolve(selection))
 
     def parents(self, key: str) -> list[str]:
         return self.union.parents.get(key, [])
