@@ -32,6 +32,8 @@ class ControlPlaneConfig:
     max_concurrent_runs: int = 10
     heartbeat_interval: float = 2.0
     heartbeat_timeout: float = 20.0
+    # Host names the HTTP API answers besides loopback and `host` (a proxy's, a DNS name).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class ControlPlane:
@@ -75,7 +77,14 @@ class ControlPlane:
         )
         self._grpc_server.start()
         self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
-        self._start_http(create_connect_app(api, storage.deployments))
+        self._start_http(
+            create_connect_app(
+                api,
+                storage.deployments,
+                bind_host=config.host,
+                allowed_hosts=config.allowed_hosts,
+            )
+        )
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
         self.registry.add_all(scope, list(config.workspace))
         self.coordinator.start()

@@ -53,6 +53,13 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrent-runs", type=int, default=10)
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the HTTP API answers besides loopback and --host (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
 
 
@@ -111,6 +118,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             max_concurrent_runs=args.max_concurrent_runs,
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
+            allowed_hosts=tuple(args.allowed_host),
         )
     )
     stop = threading.Event()

@@ -3,6 +3,7 @@ and errors (UnavailableError when the location is down)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,8 @@ from weir_controlplane.errors import FailedPreconditionError, NotFoundError, Una
 # Snapshots of tens of thousands of assets stream in parts; a generous receive limit keeps
 # a single large part (or an older server's unary reply) loading.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+log = logging.getLogger("weir_controlplane.locations")
 T = TypeVar("T")
 
 
@@ -53,9 +56,20 @@ class CodeLocationClient:
                 raise NotFoundError(details) from None
             if code == grpc.StatusCode.FAILED_PRECONDITION:
                 raise LoadFailedError(details) from None
+            # The caller hears only that no code server answered: whether the port is closed
+            # or another server listens there would let an API client map the network.
+            # The server's log keeps the details.
+            log.warning(
+                "code location %r at %s: %s failed: %s: %s",
+                self.name,
+                self.address,
+                what,
+                code.name if code else "error",
+                details or "no answer",
+            )
             raise UnavailableError(
-                f"Code location '{self.name}' at {self.address} is unavailable ({what}: "
-                f"{code.name if code else 'error'}: {details or 'no answer'})"
+                f"Code location '{self.name}' at {self.address} is unavailable: no code "
+                f"server answered {what}"
             ) from None
 
     def info(self) -> cl_pb2.GetLocationInfoResponse:
