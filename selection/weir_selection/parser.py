@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from weir_selection import syntax
 from weir_selection.errors import SelectionError, SelectionSyntaxError
@@ -394,5 +394,6 @@ def _depth(node: Node) -> int:
         deepest = max(deepest, level)
         if level > MAX_DEPTH:
             return level  # deep enough to refuse; no need to measure the rest
-        stack.extend((getattr(item, f.name), level + 1) for f in dataclasses.fields(item))
+        instance: Any = item  # every Node subclass is a dataclass; the base class is not
+        stack.extend((getattr(instance, f.name), level + 1) for f in dataclasses.fields(instance))
     return deepest

@@ -154,15 +154,15 @@ class AssetsApi:
                 f"asset {key!r} is not defined by any code location of deployment "
                 f"{scope.name!r} and was never materialized there"
             )
-        records = [convert.materialization_record(r) for r in page.items]
-        fitting = paging.fitting(records)
-        if fitting < len(records):  # too big for one reply: the page ends early
+        found = [convert.materialization_record(r) for r in page.items]
+        fitting = paging.fitting(found)
+        if fitting < len(found):  # too big for one reply: the page ends early
             page = self._assets.list_materializations(
                 scope, key, partition=partition, cursor=cursor, limit=fitting
             )
-            records = records[:fitting]
+            found = found[:fitting]
         return cp.ListMaterializationsResponse(
-            materializations=records, next_cursor=page.next_cursor or ""
+            materializations=found, next_cursor=page.next_cursor or ""
         )
 
     # --- helpers ------------------------------------------------------------------------
