@@ -221,3 +221,44 @@ def test_list_materializations_of_an_unknown_partition_says_so(http: httpx.Clien
         json={"key": {"path": ["daily"]}, "partitionKey": "2024-01-01"},
     )
     assert known.status_code == 200
+
+
+def test_get_run_events_and_watch_run_split_big_events_under_4_mib(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = launch(server, etl, "orders")
+    entry = common_pb2.MetadataEntry(
+        label="blob", value=common_pb2.MetadataValue(text="z" * 250_000)
+    )
+    big = materialized("orders")
+    big.metadata.append(entry)
+    server.report(
+        etl,
+        run.run_id,
+        *[
+            event(i, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=big)
+            for i in range(1, 31)
+        ],
+    )
+    stub, cursor, sequences = server.control_plane(), "", []
+    while True:
+        page = stub.GetRunEvents(
+            cp.GetRunEventsRequest(run_id=run.run_id, cursor=cursor, limit=1000),
+            metadata=deployment(etl),
+        )
+        assert page.ByteSize() < 4 * 1024 * 1024
+        sequences += [e.sequence for e in page.events]
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    assert sequences == list(range(1, 31))
+    server.control_plane().CancelRun(
+        cp.CancelRunRequest(run_id=run.run_id), metadata=deployment(etl)
+    )
+    watched = []
+    for message in stub.WatchRun(
+        cp.WatchRunRequest(run_id=run.run_id), metadata=deployment(etl), timeout=30
+    ):
+        assert message.ByteSize() < 4 * 1024 * 1024
+        watched += [e.sequence for e in message.events if e.sequence]
+    assert watched == list(range(1, 31))

@@ -241,14 +241,17 @@ class RunsApi:
             page = self._event_log.get_run_events(
                 scope, run_id, after_cursor=cursor, limit=WATCH_BATCH
             )
+            events = [convert.run_event_proto(record) for record in page.items]
+            fitting = paging.fitting(events)
+            if fitting < len(events):  # too big for one message: the rest goes in the next
+                page = self._event_log.get_run_events(
+                    scope, run_id, after_cursor=cursor, limit=fitting
+                )
+                events = events[:fitting]
             if page.items or run.status is not sent_status:
                 cursor = page.cursor or cursor
                 sent_status = run.status
-                yield cp.WatchRunResponse(
-                    events=[convert.run_event_proto(record) for record in page.items],
-                    run=convert.run_proto(run),
-                    cursor=cursor,
-                )
+                yield cp.WatchRunResponse(events=events, run=convert.run_proto(run), cursor=cursor)
             if page.has_more:
                 continue
             if run.status.is_terminal:
