@@ -34,7 +34,9 @@ def _loaded(argv: list[str]) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["runs", "--help"], ["runs", "launch", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["dev", "--help"], ["runs", "--help"], ["runs", "launch", "--help"]]
+)
 def test_help_loads_no_server_module_and_no_protobuf(argv: list[str]) -> None:
     loaded = _loaded(argv)
     assert not loaded & SERVER_MODULES
