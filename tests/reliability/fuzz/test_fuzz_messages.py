@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import fuzz_harness
 import grpc
 import httpx
 import pytest
@@ -21,6 +22,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescri
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from weir_protos.v1 import control_plane_pb2, reporting_pb2
+
+fuzz_target = fuzz_harness.fuzz_target  # the shared server fixture
 
 CALL_TIMEOUT_S = 20  # a call that takes longer is a hang
 EXAMPLES = 25

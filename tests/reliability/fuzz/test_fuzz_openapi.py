@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import fuzz_harness
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from weir_controlplane.api.openapi import openapi_document
+
+fuzz_target = fuzz_harness.fuzz_target  # the shared server fixture
 
 OPERATIONS = sorted(openapi_document()["paths"])
 EXAMPLES = 25

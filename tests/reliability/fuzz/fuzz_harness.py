@@ -1,5 +1,9 @@
 """One API server on loopback for the fuzz suites: SQLite storage, the "etl" code
-location's snapshot, and a run that has ended (so streams over it finish)."""
+location's snapshot, and a run that has ended (so streams over it finish).
+
+A module rather than a conftest.py: the e2e tests import their conftest by name, which a
+second conftest module on the path would shadow. Test modules import `fuzz_target`.
+"""
 
 from __future__ import annotations
 
