@@ -49,6 +49,9 @@ class ControlPlaneConfig:
     # Seconds between health checks of the code locations.
     health_check_interval: float = 1.0
 
+    # Host names the HTTP API answers besides loopback and `host` (a proxy's, a DNS name).
+    allowed_hosts: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
         for port in ("grpc_port", "http_port"):
@@ -138,7 +141,14 @@ class ControlPlane:
         )
         self._grpc_server.start()
         self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
-        self._start_http(create_connect_app(api, storage.deployments))
+        self._start_http(
+            create_connect_app(
+                api,
+                storage.deployments,
+                bind_host=config.host,
+                allowed_hosts=config.allowed_hosts,
+            )
+        )
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
         self.registry.sync(scope, list(config.workspace))
         self.health = LocationHealthWatcher(

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -80,8 +81,16 @@ class WeirClient:
         try:
             with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
                 data = response.read()
+                content_type = response.headers.get("content-type", "")
         except urllib.error.HTTPError as error:
-            raise _api_error(error.code, error.read()) from None
+            raise _api_error(error.code, error.read(), self.url) from None
+        except http.client.HTTPException as error:
+            # Something answered, but not in HTTP/1.1: most often the gRPC port (HTTP/2).
+            raise ControlPlaneUnreachableError(
+                f"{self.url} does not answer as an HTTP/1.1 server "
+                f"({type(error).__name__}); if that is the control plane's gRPC port, pass "
+                "its HTTP port to --url (default 3000)"
+            ) from None
         except (TimeoutError, urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ControlPlaneUnreachableError(
@@ -91,9 +100,9 @@ class WeirClient:
         reply = reply_class()
         try:
             json_format.Parse(data.decode("utf-8"), reply, ignore_unknown_fields=True)
-        except (json_format.ParseError, UnicodeDecodeError) as error:
+        except (json_format.ParseError, UnicodeDecodeError):
             raise ApiError.from_code(
-                "internal", f"the reply from {self.url} is not a {reply_class.__name__}: {error}"
+                "unavailable", _not_weir(self.url, 200, content_type)
             ) from None
         return reply
 
@@ -181,15 +190,21 @@ def _reply_class(service: str, method: str) -> type[Message]:
     raise ValueError(f"{service} has no method {method!r}")
 
 
-def _api_error(status: int, body: bytes) -> ApiError:
-    """The error a non-200 reply stands for: its Connect error JSON, else its HTTP status."""
+def _api_error(status: int, body: bytes, url: str) -> ApiError:
+    """The error a non-200 reply stands for: its Connect error JSON, else its HTTP status.
+    Another server's page (HTML, say) is not shown: one line says what answered."""
     try:
         payload = json.loads(body)
     except ValueError:
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("code"), str):
         return ApiError.from_code(payload["code"], str(payload.get("message", "")))
-    text = body.decode("utf-8", "replace").strip()[:200]
-    return ApiError.from_code(
-        _CODE_BY_HTTP_STATUS.get(status, "unknown"), f"HTTP {status}: {text or 'no details'}"
+    return ApiError.from_code(_CODE_BY_HTTP_STATUS.get(status, "unknown"), _not_weir(url, status))
+
+
+def _not_weir(url: str, status: int, content_type: str = "") -> str:
+    kind = f", {content_type.split(';')[0]}" if content_type else ""
+    return (
+        f"{url} answered HTTP {status}{kind} that is not a Weir API reply; is --url the "
+        "control plane's HTTP address?"
     )

@@ -30,11 +30,18 @@ Grammar, loosest binding first::
   downstream of the group.
 - An unknown key is reported when the selection is resolved; an attribute that matches
   nothing selects nothing.
+- A selection nests at most `MAX_DEPTH` levels: parentheses, ``not``, ``roots(...)`` and
+  ``sinks(...)`` while parsing, and the depth of the resulting tree (a chain of
+  ``and not`` adds a level per term). Deeper text is a `SelectionSyntaxError`, not a
+  RecursionError: selections arrive from API clients.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 from weir_selection import syntax
 from weir_selection.errors import SelectionError, SelectionSyntaxError
@@ -59,6 +66,9 @@ from weir_selection.nodes import (
 
 _EVERY_LEVEL = -1  # a parsed `*` traversal, before it becomes depth=None
 _DIGITS = frozenset("0123456789")  # not str.isdigit, which also accepts "²"
+# How deep a selection may nest. Far above what a person writes; far below what would
+# exhaust Python's stack in the parser, the evaluator, or a node's hash and repr.
+MAX_DEPTH = 64
 
 
 def parse(text: str, include_sources: bool = False) -> Node:
@@ -80,6 +90,7 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.include_sources = include_sources
+        self.nesting = 0  # open parentheses, `not`s and functions around the cursor
 
     # -- grammar ------------------------------------------------------------------------------
 
@@ -90,6 +101,12 @@ class _Parser:
         selection = self._union()
         if not self._at_end():  # only a stray ')' stops a union early
             self._fail("found ')' without a matching '('")
+        if _depth(selection) > MAX_DEPTH:
+            self._fail(
+                f"the selection nests deeper than {MAX_DEPTH} levels (parentheses, 'not', "
+                "'and not' chains); write it flatter, e.g. 'x and not (a or b or c)'",
+                at=0,
+            )
         return selection
 
     def _union(self) -> Node:
@@ -123,7 +140,8 @@ class _Parser:
     def _not(self) -> Node:
         self._skip_space()
         if self._keyword("not"):
-            return Difference(AllAssets(self.include_sources), self._not())
+            with self._nested():
+                return Difference(AllAssets(self.include_sources), self._not())
         return self._traversal()
 
     def _traversal(self) -> Node:
@@ -203,7 +221,8 @@ class _Parser:
         self._skip_space()
         if self._peek() == ")":
             self._fail("expected a selection inside the parentheses")
-        inner = self._union()
+        with self._nested():
+            inner = self._union()
         if self._peek() != ")":
             self._fail(f"expected ')' to close the '(' opened at column {opened + 1}")
         self.pos += 1
@@ -311,6 +330,20 @@ class _Parser:
 
     # -- characters -----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _nested(self) -> Iterator[None]:
+        """One more level of nesting, refused past `MAX_DEPTH`."""
+        if self.nesting >= MAX_DEPTH:
+            self._fail(
+                f"the selection nests deeper than {MAX_DEPTH} levels (parentheses, 'not', "
+                "roots(...), sinks(...)); write it flatter"
+            )
+        self.nesting += 1
+        try:
+            yield
+        finally:
+            self.nesting -= 1
+
     def _peek(self, ahead: int = 0) -> str:
         """The character `ahead` of the cursor, or "" past the end (in no character set)."""
         return self.text[self.pos + ahead : self.pos + ahead + 1]
@@ -345,3 +378,22 @@ def _depths(levels: int | None) -> list[int | None]:
     if levels is None:
         return []
     return [None if levels == _EVERY_LEVEL else levels]
+
+
+def _depth(node: Node) -> int:
+    """How many levels deep the tree under `node` goes, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend((child, level) for child in item)
+            continue
+        if not isinstance(item, Node):
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            return level  # deep enough to refuse; no need to measure the rest
+        instance: Any = item  # every Node subclass is a dataclass; the base class is not
+        stack.extend((getattr(instance, f.name), level + 1) for f in dataclasses.fields(instance))
+    return deepest

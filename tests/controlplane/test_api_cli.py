@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import re
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from api_harness import (
@@ -202,3 +207,91 @@ def test_the_client_raises_the_servers_error_classes(
         ["orders"],
         ["revenue"],
     ]
+
+
+def test_an_unknown_flag_shows_the_subcommands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["runs", "list", "--bogus"])
+    _, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert err.startswith("usage: weir runs list ")
+    assert "weir runs list: error: unrecognized arguments: --bogus" in err
+
+
+def test_api_errors_name_the_cli_flag_the_person_typed(
+    server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = weir(
+        server, etl, capsys, "runs", "launch", "--select", "orders", "--partition", "2024-01-01"
+    )
+    assert code == 1
+    assert err.startswith("error: --partition '2024-01-01' was given but none of the selected")
+    assert "partitionKey" not in err
+
+
+def test_the_grpc_port_or_another_http_server_is_one_line_not_a_traceback(
+    server: ApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["runs", "list", "--url", f"http://127.0.0.1:{server.grpc_port}"])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "does not answer as an HTTP/1.1 server" in err and "HTTP port" in err
+
+    with _html_server(404) as url:
+        code = main(["runs", "list", "--url", url])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1 and "<html" not in err
+    assert f"{url} answered HTTP 404" in err and "not a Weir API reply" in err
+
+    with _html_server(200) as url:
+        code = main(["assets", "list", "--url", url])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1 and "<html" not in err
+    assert "answered HTTP 200, text/html that is not a Weir API reply" in err
+
+
+def test_the_cli_default_url_is_the_clients() -> None:
+    from weir_controlplane import client
+    from weir_controlplane.cli import remote
+
+    assert remote.DEFAULT_URL == client.DEFAULT_URL
+
+
+def test_the_cli_status_names_are_the_proto_enum() -> None:
+    from weir_controlplane.cli.runs import STATUS_NAMES
+    from weir_protos.v1 import runs_pb2
+
+    assert [
+        runs_pb2.RunStatus.Name(value).removeprefix("RUN_STATUS_")
+        for value in runs_pb2.RunStatus.values()
+        if value != runs_pb2.RUN_STATUS_UNSPECIFIED
+    ] == STATUS_NAMES
+
+
+@contextlib.contextmanager
+def _html_server(status: int) -> Iterator[str]:
+    """A plain HTTP server that answers every POST with an HTML page."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<html><body><h1>Not here</h1>\n<p>some other server</p></body></html>"
+            self.send_response(status)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)

@@ -193,7 +193,7 @@ def test_errors_are_connect_json_with_the_matching_http_status(
     ("body", "needle"),
     [
         (b'{"runId": ', "not valid JSON"),
-        (b"[1, 2]", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
         (b'{"runID": "x"}', "runID"),
         (b'{"limit": "many"}', "limit"),
     ],

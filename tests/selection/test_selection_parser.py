@@ -16,6 +16,7 @@ from weir_selection import (
     Owner,
     Roots,
     RunTogether,
+    SelectionSyntaxError,
     Sinks,
     Tag,
     Union,
@@ -23,6 +24,7 @@ from weir_selection import (
     parse,
     to_text,
 )
+from weir_selection.parser import MAX_DEPTH
 
 A, B = Keys(("a",)), Keys(("b",))
 
@@ -188,3 +190,27 @@ def test_nodes_are_immutable_hashable_values():
     assert ws.union(A, ws.union(B, A)) == Union((A, B, A))
     assert ws.intersection(ws.intersection(A, B), A) == Intersection((A, B, A))
     assert ws.union(A) == A
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 200 + "a" + ")" * 200,
+        "not " * 1000 + "a",
+        "roots(" * 100 + "a" + ")" * 100,
+        " and not ".join(["a"] * 3000),
+        "(" * 5000,
+    ],
+    ids=["parentheses", "not", "roots", "and-not-chain", "unclosed"],
+)
+def test_nesting_past_the_bound_is_a_syntax_error_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(SelectionSyntaxError, match=f"nests deeper than {MAX_DEPTH} levels"):
+        parse(text)
+
+
+def test_nesting_up_to_the_bound_parses_and_prints() -> None:
+    deep = "(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH
+    assert parse(deep) == Keys(("a",))
+    chain = parse(" and not ".join(["a"] * (MAX_DEPTH - 1)))
+    assert to_text(chain).count("and not") == MAX_DEPTH - 2
+    assert hash(chain) == hash(parse(to_text(chain)))

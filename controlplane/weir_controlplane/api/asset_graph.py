@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from weir_protos.v1 import definitions_pb2
 
+from weir_controlplane.api import limits
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import SnapshotGraph
 
@@ -81,6 +82,7 @@ class DeploymentGraph:
 
     def resolve(self, selection: str) -> set[str]:
         """The keys a selection string picks; INVALID_ARGUMENT naming what is wrong."""
+        limits.check_selection(selection)
         if not self.graphs:
             raise InvalidArgumentError(
                 f"selection {selection!r} cannot be resolved: no code location of this "

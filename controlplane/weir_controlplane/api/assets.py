@@ -70,9 +70,12 @@ class AssetsApi:
                 more = True
                 break
             page.append(key)
+        assets = self._describe(scope, graph, page)
+        fitting = paging.fitting(assets)
+        if fitting < len(assets):  # too big for one reply: the page ends early
+            assets, page, more = assets[:fitting], page[:fitting], True
         return cp.ListAssetsResponse(
-            assets=self._describe(scope, graph, page),
-            next_cursor=paging.encode_after(page[-1]) if more else "",
+            assets=assets, next_cursor=paging.encode_after(page[-1]) if more else ""
         )
 
     def get_asset(self, request: cp.GetAssetRequest) -> cp.GetAssetResponse:
@@ -126,6 +129,8 @@ class AssetsApi:
         key = convert.key_text(request.key)
         limit = paging.page_size(request.limit)
         partition = request.partition_key or None
+        if partition is not None:
+            _check_partition_exists(self.graph(scope), key, partition)
         if request.run_id:
             # A run's own events are few: filter them rather than the asset's history.
             run_events = self._event_log.get_run_events(
@@ -141,17 +146,24 @@ class AssetsApi:
             return cp.ListMaterializationsResponse(
                 materializations=[convert.materialization_record(r) for r in records[:limit]]
             )
+        cursor = request.cursor or None
         page = self._assets.list_materializations(
-            scope, key, partition=partition, cursor=request.cursor or None, limit=limit
+            scope, key, partition=partition, cursor=cursor, limit=limit
         )
         if not page.items and not request.cursor and self.graph(scope).node(key) is None:
             raise NotFoundError(
                 f"asset {key!r} is not defined by any code location of deployment "
                 f"{scope.name!r} and was never materialized there"
             )
+        found = [convert.materialization_record(r) for r in page.items]
+        fitting = paging.fitting(found)
+        if fitting < len(found):  # too big for one reply: the page ends early
+            page = self._assets.list_materializations(
+                scope, key, partition=partition, cursor=cursor, limit=fitting
+            )
+            found = found[:fitting]
         return cp.ListMaterializationsResponse(
-            materializations=[convert.materialization_record(r) for r in page.items],
-            next_cursor=page.next_cursor or "",
+            materializations=found, next_cursor=page.next_cursor or ""
         )
 
     # --- helpers ------------------------------------------------------------------------
@@ -178,6 +190,26 @@ class AssetsApi:
             asset.checks.extend(_checks(key, node, checks.get(key, [])))
             assets.append(asset)
         return assets
+
+
+def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) -> None:
+    """NOT_FOUND for a partition key the asset's definition does not have; INVALID_ARGUMENT
+    for a partition key of an unpartitioned asset. (Keys of time-window and dynamic
+    partitions are not checked here: a key with no materialization lists none.)"""
+    node = graph.node(key)
+    if node is None:
+        return  # an asset only recorded, not defined: its history answers for itself
+    if not node.HasField("partitions_def"):
+        raise InvalidArgumentError(
+            f"asset {key!r} is not partitioned; partitionKey {partition!r} names no partition"
+        )
+    definition = node.partitions_def
+    if definition.WhichOneof("kind") == "static" and partition not in definition.static.keys:
+        known = list(definition.static.keys)
+        raise NotFoundError(
+            f"partitionKey {partition!r} is not a partition of asset {key!r} (its partitions: "
+            f"{', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
+        )
 
 
 def _checks(

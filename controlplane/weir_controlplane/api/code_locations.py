@@ -3,6 +3,7 @@ DeleteCodeLocation, answered by the CodeLocationRegistry."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -54,6 +55,7 @@ class CodeLocationsApi:
                 "address is required: the gRPC target of its CodeLocationService, e.g. "
                 '"127.0.0.1:4266"'
             )
+        _check_address(request.address)
         spec = parse_location({"name": name, "address": request.address}, Path.cwd())
         try:
             self._code_locations.get(scope, name)
@@ -77,6 +79,24 @@ class CodeLocationsApi:
             )
         self._registry.remove(scope, name)
         return cp.DeleteCodeLocationResponse()
+
+
+# What CreateCodeLocation connects to: host:port, [ipv6]:port, or a gRPC dns: target.
+# Other gRPC schemes (unix:, unix-abstract:, vsock:, ipv4:/ipv6: lists) would let an API
+# client point the control plane at local sockets.
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-\.]{0,252}[A-Za-z0-9])?|\[[0-9A-Fa-f:\.]+\])"
+_PORT = r"(?:[1-9][0-9]{0,4})"
+_ADDRESS = re.compile(rf"^(?:dns:(?://[^/]*/)?)?{_HOST}:{_PORT}$")
+
+
+def _check_address(address: str) -> None:
+    match = _ADDRESS.match(address)
+    port = int(address.rsplit(":", 1)[1]) if match else 0
+    if not match or not 0 < port < 65536:
+        raise InvalidArgumentError(
+            f'address {address[:100]!r} is not a host:port (e.g. "127.0.0.1:4266", '
+            '"[::1]:4266", "dns:codeserver.internal:4266")'
+        )
 
 
 def _name(name: str) -> str:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import struct
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
@@ -30,11 +32,13 @@ from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
+from weir_controlplane.api.host_check import HostCheckMiddleware, host_names
 from weir_controlplane.api.openapi import openapi_document
 from weir_controlplane.errors import CONNECT_HTTP_STATUS, connect_code
 from weir_controlplane.storage import DeploymentStorage
@@ -46,11 +50,25 @@ PROTO = "application/proto"
 STREAM_JSON = "application/connect+json"
 STREAM_PROTO = "application/connect+proto"
 MAX_BODY_BYTES = 64 * 1024 * 1024
+_ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Request body encodings Connect clients may use (`content-encoding`); others are refused.
+_DECODERS = {"gzip", "identity"}
+# A content type the server does not speak: HTTP 415, and the code Connect uses for what
+# a server does not support (as for an unsupported compression).
+_UNSUPPORTED_MEDIA = "unimplemented"
 _END_STREAM_FLAG = 0x02
 _END = object()
 # Request headers that describe the HTTP exchange, not the call: not passed as metadata.
 _TRANSPORT_HEADERS = frozenset(
-    {"host", "content-type", "content-length", "accept", "accept-encoding", "connection"}
+    {
+        "host",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "accept",
+        "accept-encoding",
+        "connection",
+    }
 )
 
 
@@ -130,11 +148,14 @@ def create_connect_app(
     deployments: DeploymentStorage | None = None,
     *,
     routes: Sequence[BaseRoute] = (),
+    bind_host: str = "",
+    allowed_hosts: Sequence[str] = (),
 ) -> Starlette:
     """The HTTP app: every API method under `/<service>/<method>`, plus health and OpenAPI.
 
     `routes` come first (say, the web UI); `deployments`, when given, lets `/healthz`
-    check the database answers.
+    check the database answers. Requests are answered only when their Host header is
+    loopback, `bind_host` or one of `allowed_hosts` (see `host_check`).
     """
     methods = _method_descriptors()
     document: dict[str, Any] = {}
@@ -176,12 +197,11 @@ def create_connect_app(
             *routes,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
-            Route(
-                "/{service}/{method}",
-                call,
-                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            ),
-        ]
+            # Every method reaches `call`, which answers all but POST with a Connect
+            # error and `Allow: POST` (Starlette's own 405 would list these methods).
+            Route("/{service}/{method}", call, methods=list(_ANY_METHOD)),
+        ],
+        middleware=[Middleware(HostCheckMiddleware, allowed=host_names(bind_host, allowed_hosts))],
     )
 
 
@@ -210,10 +230,19 @@ def _method_descriptors() -> dict[str, MethodDescriptor]:
 
 def _metadata(request: Request) -> list[tuple[str, str]]:
     return [
-        (name.lower(), value)
-        for name, value in request.headers.items()
-        if name.lower() not in _TRANSPORT_HEADERS
+        (name.decode("latin-1").lower(), _header_text(value))
+        for name, value in request.headers.raw
+        if name.decode("latin-1").lower() not in _TRANSPORT_HEADERS
     ]
+
+
+def _header_text(value: bytes) -> str:
+    """A header value as its sender meant it: UTF-8 (what clients send for non-ASCII,
+    gRPC included), else latin-1, the HTTP/1.1 default."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def _peer(request: Request) -> str:
@@ -232,24 +261,96 @@ async def _read_body(request: Request) -> bytes | Response:
         return error_response(
             "resource_exhausted", f"request body over the limit of {MAX_BODY_BYTES} bytes"
         )
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in _DECODERS:
+        # Connect: a compression the server does not support is `unimplemented`, and the
+        # reply says which it does.
+        return error_response(
+            "unimplemented",
+            f"content-encoding {encoding!r} is not supported; send gzip or identity",
+            headers={"accept-encoding": "gzip, identity"},
+        )
+    if encoding == "gzip":
+        return _gunzip(body)
     return body
 
 
+def _gunzip(body: bytes) -> bytes | Response:
+    """A gzip body decompressed, refusing one that expands past `MAX_BODY_BYTES`."""
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(body, MAX_BODY_BYTES + 1)
+    except zlib.error:
+        return error_response("invalid_argument", "request body is not valid gzip")
+    if len(data) > MAX_BODY_BYTES or decompressor.unconsumed_tail:
+        return error_response(
+            "resource_exhausted",
+            f"request body decompresses past the limit of {MAX_BODY_BYTES} bytes",
+        )
+    if not decompressor.eof:
+        return error_response("invalid_argument", "request body is truncated gzip")
+    return data
+
+
 def _parse(body: bytes, descriptor: MethodDescriptor, binary: bool) -> Message:
-    """The request message; ConnectAbort(invalid_argument) naming what is wrong."""
+    """The request message; ConnectAbort(invalid_argument) naming what is wrong, in words
+    of the API (fields, types), never a Python exception's text."""
     message = message_factory.GetMessageClass(descriptor.input_type)()
     type_name = descriptor.input_type.full_name
-    try:
-        if binary:
+    if binary:
+        try:
             message.ParseFromString(body)
-        else:
-            json_format.Parse(body.decode("utf-8") if body.strip() else "{}", message)
-    except (json_format.ParseError, DecodeError, UnicodeDecodeError) as error:
-        kind = "protobuf" if binary else "JSON"
+        except DecodeError:
+            raise ConnectAbort(
+                "invalid_argument", f"request body is not a valid protobuf {type_name}"
+            ) from None
+        return message
+    try:
+        document = json.loads(body) if body.strip() else {}
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting
         raise ConnectAbort(
-            "invalid_argument", f"request body is not valid {kind} for {type_name}: {error}"
+            "invalid_argument", f"request body is not valid JSON (expected a {type_name})"
         ) from None
+    if not isinstance(document, dict):
+        raise ConnectAbort(
+            "invalid_argument", f"request body must be a JSON object (a {type_name})"
+        )
+    try:
+        json_format.ParseDict(document, message)
+    except (json_format.ParseError, RecursionError) as error:
+        raise ConnectAbort("invalid_argument", _parse_error(str(error), type_name)) from None
     return message
+
+
+# The parts of json_format's messages that are its own words; anything else after
+# "Failed to parse <field> field:" is a Python exception's text and is not passed on.
+_PROTOBUF_PHRASES = (
+    "Invalid enum value",
+    "Couldn't parse",
+    "Value out of range",
+    "Map field",
+    "Failed to parse timestamp",
+    "Failed to parse duration",
+    "Repeated field",
+    "Expected",
+)
+_FIELD_ERROR = re.compile(r"^Failed to parse (\w+) field: (.*)$", re.DOTALL)
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]*)"')
+
+
+def _parse_error(text: str, type_name: str) -> str:
+    unknown = _UNKNOWN_FIELD.search(text)
+    if unknown:
+        return f"request body has no field {unknown.group(1)[:100]!r} in {type_name}"
+    match = _FIELD_ERROR.match(text)
+    if match is None:
+        return f"request body is not a valid {type_name}"
+    field, reason = match.groups()
+    while (inner := _FIELD_ERROR.match(reason)) is not None:  # nested messages
+        field, reason = f"{field}.{inner.group(1)}", inner.group(2)
+    if reason.startswith(_PROTOBUF_PHRASES):
+        return f"field {field} of {type_name}: {reason[:300]}"
+    return f"field {field} of {type_name} has the wrong type or format"
 
 
 def _serialize(message: Message, binary: bool) -> bytes:
@@ -269,7 +370,7 @@ async def _unary_call(
 ) -> Response:
     if content_type not in (JSON, PROTO):
         return error_response(
-            "invalid_argument",
+            _UNSUPPORTED_MEDIA,
             f"unsupported content type {content_type or '(none)'!r}: send {JSON} (or {PROTO})",
             415,
             headers={"accept-post": f"{JSON}, {PROTO}"},
@@ -328,7 +429,7 @@ async def _streaming_call(
 ) -> Response:
     if content_type not in (STREAM_JSON, STREAM_PROTO):
         return error_response(
-            "invalid_argument",
+            _UNSUPPORTED_MEDIA,
             f"{path} streams its reply: send {STREAM_JSON} (Connect's streaming form), "
             f"not {content_type or '(none)'!r}",
             415,

@@ -27,7 +27,7 @@ import grpc
 
 from weir_controlplane.api.context import current_request_id, request_id_var, scope_var
 from weir_controlplane.api.error_mapping import to_api_error
-from weir_controlplane.errors import grpc_status_name
+from weir_controlplane.errors import InvalidArgumentError, grpc_status_name
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, DeploymentScope, DeploymentStorage
 
 T = TypeVar("T")
@@ -172,10 +172,60 @@ class DeploymentScopeInterceptor(grpc.ServerInterceptor):
         return scope
 
 
+class _Malformed:
+    """What a request that failed to parse becomes, so the call can refuse it by name."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class MalformedRequestInterceptor(grpc.ServerInterceptor):
+    """Refuses a request whose bytes are not a valid message with INVALID_ARGUMENT.
+
+    grpcio answers a request it cannot deserialize with INTERNAL ("Exception
+    deserializing request!"), which reads as a bug of ours; the fault is the caller's.
+    The handler's deserializer keeps what it could not parse, and the call raises
+    InvalidArgumentError for the error layer to answer. (Connect calls parse their body
+    themselves; their requests arrive here already parsed.)
+    """
+
+    def intercept_service(self, continuation: Any, details: Any) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        deserialize = handler.request_deserializer
+        method = details.method
+
+        def tolerant(data: bytes) -> Any:
+            try:
+                return deserialize(data)
+            except Exception as exc:  # DecodeError, or whatever a deserializer raises
+                return _Malformed(exc)
+
+        def refuse(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            def run(request: Any, context: grpc.ServicerContext) -> Any:
+                if isinstance(request, _Malformed):
+                    raise InvalidArgumentError(
+                        f"the request of {method} is not a valid protobuf message"
+                    )
+                return behaviour(request, context)
+
+            return run
+
+        replacements: dict[str, Any] = {"request_deserializer": tolerant}
+        for kind in ("unary_unary", "unary_stream"):
+            behaviour = getattr(handler, kind)
+            if behaviour is not None:
+                replacements[kind] = refuse(behaviour)
+        return handler._replace(**replacements)
+
+
 def standard_interceptors(deployments: DeploymentStorage) -> list[grpc.ServerInterceptor]:
-    """The chain in order, outermost first: request id, error mapping, deployment scope."""
+    """The chain in order, outermost first: request id, error mapping, deployment scope,
+    malformed requests."""
     return [
         RequestIdInterceptor(),
         ErrorMappingInterceptor(),
         DeploymentScopeInterceptor(deployments),
+        MalformedRequestInterceptor(),
     ]

@@ -47,6 +47,23 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
 }
 
 
+# Request fields the API refuses to do without (proto3 has no `required`; the servicers
+# answer INVALID_ARGUMENT "... is required"). A test checks each against the server.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "weir.v1.GetRunRequest": ("runId",),
+    "weir.v1.CancelRunRequest": ("runId",),
+    "weir.v1.GetRunEventsRequest": ("runId",),
+    "weir.v1.WatchRunRequest": ("runId",),
+    "weir.v1.ReportEventsRequest": ("runId",),
+    "weir.v1.HeartbeatRequest": ("runId",),
+    "weir.v1.GetAssetRequest": ("key",),
+    "weir.v1.ListMaterializationsRequest": ("key",),
+    "weir.v1.CreateCodeLocationRequest": ("name", "address"),
+    "weir.v1.ReloadCodeLocationRequest": ("name",),
+    "weir.v1.DeleteCodeLocationRequest": ("name",),
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole document: one path per RPC of the served services, and their schemas."""
     from weir_protos.v1 import control_plane_pb2, reporting_pb2
@@ -138,6 +155,9 @@ def _add_message(descriptor: Descriptor, schemas: dict[str, Any]) -> None:
     schemas[name] = {}  # claimed before recursing: messages may refer to themselves
     properties = {field.json_name: _field_schema(field, schemas) for field in descriptor.fields}
     schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = REQUIRED_FIELDS.get(name)
+    if required:
+        schema["required"] = list(required)
     oneofs = [oneof for oneof in descriptor.oneofs if not _is_synthetic(oneof)]
     if oneofs:
         schema["description"] = " ".join(

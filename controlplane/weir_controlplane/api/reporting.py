@@ -13,6 +13,7 @@ from typing import Any
 
 from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
 
+from weir_controlplane.api import limits
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 from weir_controlplane.runs import RunCoordinator
@@ -83,6 +84,9 @@ def _checked(run_id: str, index: int, event: events_pb2.RunEvent) -> events_pb2.
         raise InvalidArgumentError(
             f"event {index} of the batch has sequence 0; a worker numbers its events from 1"
         )
+    # Sequences are stored as signed 64-bit integers; the proto field is unsigned.
+    limits.check_int64(event.sequence, field=f"event {index} of the batch: sequence")
+    limits.check_event(event, where=f"event {index} of the batch (sequence {event.sequence})")
     if event.event_type == events_pb2.RUN_EVENT_TYPE_UNSPECIFIED:
         raise InvalidArgumentError(
             f"event {index} of the batch (sequence {event.sequence}) has no event type"

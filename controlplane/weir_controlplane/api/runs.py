@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
-from weir_controlplane.api import convert, paging
+from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.partition_keys import check_partition_key
@@ -30,6 +30,7 @@ from weir_controlplane.storage import (
     CodeLocationStatus,
     CodeLocationStorage,
     EventLog,
+    EventPage,
     RunFilter,
     RunStorage,
 )
@@ -70,6 +71,9 @@ class RunsApi:
             raise InvalidArgumentError(
                 'name what to run: selection (e.g. "orders+"), assetKeys or jobName'
             )
+        limits.check_tags(request.tags)
+        if request.HasField("run_config"):
+            limits.check_run_config(request.run_config)
         graphs = self._registry.all_graphs(scope)
         if request.code_location:
             if request.code_location not in graphs:
@@ -154,6 +158,7 @@ class RunsApi:
         return cp.GetRunResponse(run=convert.run_proto(run))
 
     def list_runs(self, request: cp.ListRunsRequest) -> cp.ListRunsResponse:
+        limits.check_tags(request.tags)
         tags = dict(request.tags)
         if request.job_name:
             tags[convert.JOB_NAME_TAG] = request.job_name
@@ -179,16 +184,16 @@ class RunsApi:
                 else None
             ),
         )
+        scope, cursor = current_scope(), request.cursor or None
         page = self._runs.list_runs(
-            current_scope(),
-            run_filter,
-            cursor=request.cursor or None,
-            limit=paging.page_size(request.limit),
+            scope, run_filter, cursor=cursor, limit=paging.page_size(request.limit)
         )
-        return cp.ListRunsResponse(
-            runs=[convert.run_proto(run) for run in page.items],
-            next_cursor=page.next_cursor or "",
-        )
+        runs = [convert.run_proto(run) for run in page.items]
+        fitting = paging.fitting(runs)
+        if fitting < len(runs):  # too big for one reply: the page ends early, with a cursor
+            page = self._runs.list_runs(scope, run_filter, cursor=cursor, limit=fitting)
+            runs = runs[:fitting]
+        return cp.ListRunsResponse(runs=runs, next_cursor=page.next_cursor or "")
 
     def cancel_run(self, request: cp.CancelRunRequest) -> cp.CancelRunResponse:
         run_id = _run_id(request.run_id)
@@ -206,18 +211,22 @@ class RunsApi:
         run_id = _run_id(request.run_id)
         self._runs.get_run(scope, run_id)  # NOT_FOUND for an unknown run
         wanted_types = {convert.event_type_name(t) for t in request.event_types}
-        page = self._event_log.get_run_events(
-            scope,
-            run_id,
-            after_cursor=request.cursor or None,
-            limit=paging.page_size(request.limit),
-        )
-        events = [
-            convert.run_event_proto(record)
-            for record in page.items
-            if (not wanted_types or record.event_type in wanted_types)
-            and (not request.step_key or record.step_key == request.step_key)
-        ]
+
+        def read(limit: int) -> EventPage:
+            return self._event_log.get_run_events(
+                scope,
+                run_id,
+                after_cursor=request.cursor or None,
+                limit=limit,
+                event_types=wanted_types,
+                step_key=request.step_key or None,
+            )
+
+        page = read(paging.page_size(request.limit))
+        events = [convert.run_event_proto(record) for record in page.items]
+        fitting = paging.fitting(events)
+        if fitting < len(events):  # too big for one reply: the page ends early
+            page, events = read(fitting), events[:fitting]
         return cp.GetRunEventsResponse(
             events=events, next_cursor=page.cursor or "0", has_more=page.has_more
         )
@@ -239,14 +248,17 @@ class RunsApi:
             page = self._event_log.get_run_events(
                 scope, run_id, after_cursor=cursor, limit=WATCH_BATCH
             )
+            events = [convert.run_event_proto(record) for record in page.items]
+            fitting = paging.fitting(events)
+            if fitting < len(events):  # too big for one message: the rest goes in the next
+                page = self._event_log.get_run_events(
+                    scope, run_id, after_cursor=cursor, limit=fitting
+                )
+                events = events[:fitting]
             if page.items or run.status is not sent_status:
                 cursor = page.cursor or cursor
                 sent_status = run.status
-                yield cp.WatchRunResponse(
-                    events=[convert.run_event_proto(record) for record in page.items],
-                    run=convert.run_proto(run),
-                    cursor=cursor,
-                )
+                yield cp.WatchRunResponse(events=events, run=convert.run_proto(run), cursor=cursor)
             if page.has_more:
                 continue
             if run.status.is_terminal:

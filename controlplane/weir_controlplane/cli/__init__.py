@@ -31,11 +31,29 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _remember_parsers(parser)
     return parser
 
 
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand's parser a default naming itself, so `main` can report an
+    unknown flag with the usage of the command it was given to."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.set_defaults(command_parser=subparser)
+                _remember_parsers(subparser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # argparse reports flags no subcommand knows with the top-level usage; parse them out
+    # and let the subcommand that got them say so with its own usage.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        getattr(args, "command_parser", parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
     try:
         return int(args.handler(args) or 0)
     except CommandError as exc:

@@ -8,12 +8,14 @@ weir assets lineage revenue --upstream 1
 from __future__ import annotations
 
 import argparse
-
-from weir_protos.v1 import control_plane_pb2 as cp
+from typing import TYPE_CHECKING
 
 from weir_controlplane.cli.output import table, when
 from weir_controlplane.cli.remote import add_api_options, api_command, client_for
-from weir_controlplane.client import asset_key
+
+# Imported by the commands that call the API: `weir --help` should not load protobuf.
+if TYPE_CHECKING:
+    from weir_protos.v1 import control_plane_pb2 as cp
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--tag", default="", metavar="KEY[=VALUE]")
     listing.add_argument("--location", default="", help="only this code location's assets")
     add_api_options(listing)
-    listing.set_defaults(handler=api_command(list_assets))
+    listing.set_defaults(
+        handler=api_command(
+            list_assets,
+            flags={"selection": "--select", "codeLocation": "--location", "tag": "--tag"},
+        )
+    )
 
     lineage = commands.add_parser("lineage", help="assets a selection picks, with their deps")
     lineage.add_argument("selection", metavar="SEL", help='e.g. "+revenue+" or "*orders"')
@@ -40,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--downstream", type=int, metavar="N", help="SEL is one asset key: N levels down"
     )
     add_api_options(lineage)
-    lineage.set_defaults(handler=api_command(show_lineage))
+    lineage.set_defaults(
+        handler=api_command(
+            show_lineage,
+            flags={"upstreamDepth": "--upstream", "downstreamDepth": "--downstream"},
+        )
+    )
 
 
 def list_assets(args: argparse.Namespace) -> int:
@@ -74,6 +86,10 @@ def list_assets(args: argparse.Namespace) -> int:
 
 
 def show_lineage(args: argparse.Namespace) -> int:
+    from weir_protos.v1 import control_plane_pb2 as cp
+
+    from weir_controlplane.client import asset_key
+
     client = client_for(args)
     if args.upstream is not None or args.downstream is not None:
         request = cp.GetAssetLineageRequest(key=asset_key(args.selection))

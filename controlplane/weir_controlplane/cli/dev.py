@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from weir_controlplane.cli import CommandError
 from weir_controlplane.errors import ApiError, InvalidSettingError
-from weir_controlplane.locations import LocationSpec, load_workspace
-from weir_controlplane.locations.workspace import codeserver_command
 
+# The server's modules (the locations package, storage, SQLAlchemy, Alembic, uvicorn) are
+# imported inside the commands that serve: `weir --help` and the client commands load this
+# module too, and should not pay seconds of imports for a server they never start.
 if TYPE_CHECKING:
     from weir_controlplane.app import ControlPlane
+    from weir_controlplane.locations import LocationSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,10 +53,20 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrent-runs", type=int, default=10)
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the HTTP API answers besides loopback and --host (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
 
 
 def run_dev(args: argparse.Namespace) -> int:
+    from weir_controlplane.locations import LocationSpec
+    from weir_controlplane.locations.workspace import codeserver_command
+
     if args.workspace:
         specs = _workspace(args.workspace)
     else:
@@ -75,6 +87,8 @@ def run_controlplane(args: argparse.Namespace) -> int:
 
 
 def _workspace(path: str) -> list[LocationSpec]:
+    from weir_controlplane.locations import load_workspace
+
     try:
         return load_workspace(path)
     except ApiError as exc:
@@ -104,6 +118,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             max_concurrent_runs=args.max_concurrent_runs,
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
+            allowed_hosts=tuple(args.allowed_host),
         )
     except InvalidSettingError as exc:
         flag = "--" + exc.setting.replace("_", "-")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
+if TYPE_CHECKING:  # only annotations: `weir --help` loads this module without protobuf
+    from google.protobuf.timestamp_pb2 import Timestamp
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

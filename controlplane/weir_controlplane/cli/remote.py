@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from weir_controlplane.cli import CommandError
-from weir_controlplane.client import DEFAULT_URL, WeirClient
 from weir_controlplane.errors import ApiError, ControlPlaneUnreachableError
+
+if TYPE_CHECKING:  # the client loads protobuf: imported by the commands that call the API
+    from weir_controlplane.client import WeirClient
+
+# weir_controlplane.client.DEFAULT_URL, repeated so that building the parser loads no
+# protobuf; a test pins the two to each other.
+DEFAULT_URL = "http://127.0.0.1:3000"
 
 
 def add_api_options(parser: argparse.ArgumentParser) -> None:
@@ -27,11 +34,19 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
 
 
 def client_for(args: argparse.Namespace) -> WeirClient:
+    from weir_controlplane.client import WeirClient
+
     return WeirClient(args.url, deployment=args.deployment, token=os.environ.get("WEIR_TOKEN"))
 
 
-def api_command(run: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.Namespace], Any]:
-    """`run` with the API's errors turned into one-line CLI errors."""
+def api_command(
+    run: Callable[[argparse.Namespace], Any], flags: Mapping[str, str] | None = None
+) -> Callable[[argparse.Namespace], Any]:
+    """`run` with the API's errors turned into one-line CLI errors.
+
+    `flags` maps request fields, as the API's messages name them (`partitionKey`), to the
+    command's flags (`--partition`): the person at the terminal typed the flag.
+    """
 
     def handler(args: argparse.Namespace) -> Any:
         try:
@@ -39,6 +54,15 @@ def api_command(run: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.
         except ControlPlaneUnreachableError as error:
             raise CommandError(error.message) from None
         except ApiError as error:
-            raise CommandError(f"{error.message} ({error.code})") from None
+            message = name_flags(error.message, flags or {})
+            raise CommandError(f"{message} ({error.code})") from None
 
     return handler
+
+
+def name_flags(message: str, flags: Mapping[str, str]) -> str:
+    """`message` with each request field it names, as a whole word, replaced by its flag."""
+    if not flags:
+        return " ".join(message.split())
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, flags)) + r")(?![\w-])")
+    return " ".join(pattern.sub(lambda match: flags[match.group(1)], message).split())

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
-
-from weir_protos.v1 import events_pb2, runs_pb2
+from typing import TYPE_CHECKING
 
 from weir_controlplane.cli import CommandError
 from weir_controlplane.cli.output import duration, shorten, table, when
 from weir_controlplane.cli.remote import add_api_options, api_command, client_for
 
-_STATUS_NAMES = [
-    runs_pb2.RunStatus.Name(value).removeprefix("RUN_STATUS_")
-    for value in runs_pb2.RunStatus.values()
-    if value != runs_pb2.RUN_STATUS_UNSPECIFIED
+# The protos are imported by the commands that call the API, not here: `weir --help` builds
+# this parser and should not load protobuf.
+if TYPE_CHECKING:
+    from weir_protos.v1 import events_pb2, runs_pb2
+
+# weir.v1.RunStatus without its prefix, in enum order (a test pins it to the proto enum).
+STATUS_NAMES = [
+    "QUEUED",
+    "STARTING",
+    "STARTED",
+    "SUCCESS",
+    "FAILURE",
+    "CANCELING",
+    "CANCELED",
 ]
 
 
@@ -38,7 +47,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     launch.add_argument("--config", default="", metavar="JSON", help="run config as JSON")
     launch.add_argument("--location", default="", help="the code location, if ambiguous")
     add_api_options(launch)
-    launch.set_defaults(handler=api_command(launch_run))
+    launch.set_defaults(
+        handler=api_command(
+            launch_run,
+            flags={
+                "selection": "--select",
+                "partitionKey": "--partition",
+                "tags": "--tag",
+                "runConfig": "--config",
+                "codeLocation": "--location",
+            },
+        )
+    )
 
     listing = commands.add_parser("list", help="runs, newest first")
     listing.add_argument(
@@ -46,14 +66,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         type=str.upper,
-        choices=_STATUS_NAMES,
+        choices=STATUS_NAMES,
         metavar="STATUS",
-        help=f"repeat for several; one of {', '.join(s.lower() for s in _STATUS_NAMES)}",
+        help=f"repeat for several; one of {', '.join(s.lower() for s in STATUS_NAMES)}",
     )
     listing.add_argument("--location", default="")
     listing.add_argument("--limit", type=int, default=20)
     add_api_options(listing)
-    listing.set_defaults(handler=api_command(list_runs))
+    listing.set_defaults(
+        handler=api_command(
+            list_runs,
+            flags={"statuses": "--status", "codeLocation": "--location", "limit": "--limit"},
+        )
+    )
 
     show = commands.add_parser("show", help="a run and its events")
     show.add_argument("run_id", metavar="RUN_ID")
@@ -87,6 +112,8 @@ def launch_run(args: argparse.Namespace) -> int:
 
 
 def list_runs(args: argparse.Namespace) -> int:
+    from weir_protos.v1 import runs_pb2
+
     reply = client_for(args).list_runs(
         statuses=[runs_pb2.RunStatus.Value(f"RUN_STATUS_{s}") for s in args.status],
         code_location=args.location,
@@ -131,6 +158,8 @@ def show_run(args: argparse.Namespace) -> int:
     print(f"Run {run.run_id}")
     for label, value in details:
         print(f"  {label + ':':<11}{value}")
+    from weir_protos.v1 import events_pb2
+
     events = list(client.all_run_events(run.run_id))
     print()
     if not events:
@@ -161,6 +190,8 @@ def cancel_run(args: argparse.Namespace) -> int:
 
 
 def _status(value: int) -> str:
+    from weir_protos.v1 import runs_pb2
+
     return runs_pb2.RunStatus.Name(value).removeprefix("RUN_STATUS_")
 
 

@@ -8,6 +8,7 @@ and refused the request, with its reason; INTERNAL and UNKNOWN are its own bugs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +31,8 @@ from weir_controlplane.locations.snapshot_check import SnapshotBudget
 # Snapshots of tens of thousands of assets stream in parts; a generous receive limit keeps
 # a single large part (or an older server's unary reply) loading.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+log = logging.getLogger("weir_controlplane.locations")
 T = TypeVar("T")
 
 
@@ -93,9 +96,20 @@ class CodeLocationClient:
 
     def _error(self, what: str, code: grpc.StatusCode | None, details: str) -> ApiError:
         if code is None or code in _UNREACHABLE:
+            # The caller hears only that no code server answered: whether the port is closed
+            # or another server listens there would let an API client map the network.
+            # The server's log keeps the details.
+            log.warning(
+                "code location %r at %s: %s failed: %s: %s",
+                self.name,
+                self.address,
+                what,
+                code.name if code else "error",
+                details or "no answer",
+            )
             return UnavailableError(
-                f"Code location '{self.name}' at {self.address} is unavailable ({what}: "
-                f"{code.name if code else 'error'}: {details or 'no answer'})"
+                f"Code location '{self.name}' at {self.address} is unavailable: no code "
+                f"server answered {what}"
             )
         if code == grpc.StatusCode.NOT_FOUND:
             return NotFoundError(details)

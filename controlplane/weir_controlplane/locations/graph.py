@@ -14,6 +14,9 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.errors import InvalidArgumentError
 
+# A malformed selection longer than this is not echoed back with a caret under it.
+_ECHOED_SELECTION_CHARS = 200
+
 
 def key_string(key: object) -> str:
     """The user string of a weir.v1.AssetKey ("raw/orders")."""
@@ -64,6 +67,12 @@ class SnapshotGraph:
         """
         try:
             return weir_selection.resolve(selection_text, self.selection_graph)
+        except weir_selection.SelectionSyntaxError as error:
+            if len(selection_text) > _ECHOED_SELECTION_CHARS:  # no caret under a wall of text
+                raise InvalidArgumentError(
+                    f"Invalid asset selection: {error.reason} (column {error.column})"
+                ) from None
+            raise InvalidArgumentError(str(error)) from None
         except weir_selection.SelectionError as error:
             raise InvalidArgumentError(str(error)) from None
 

@@ -14,7 +14,7 @@ ended a run is stored at all: not its materializations, not its status.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -169,8 +169,12 @@ class EventLog:
         *,
         after_cursor: str | None = None,
         limit: int = 1000,
+        event_types: Collection[str] = (),
+        step_key: str | None = None,
     ) -> EventPage:
-        """Events stored after `after_cursor`, oldest first.
+        """Events stored after `after_cursor`, oldest first; only those of `event_types`
+        and `step_key` when given (filtered in the query, so a page is never empty for
+        want of matches while more exist).
 
         To follow a live run, call again with the returned `cursor`: event ids only
         grow, so a late-arriving event is never skipped. An unknown run has no events.
@@ -180,6 +184,10 @@ class EventLog:
         query = sa.select(event_log).where(
             event_log.c.run_id == run_id, event_log.c.deployment_id == scope.deployment_id
         )
+        if event_types:
+            query = query.where(event_log.c.event_type.in_(sorted(event_types)))
+        if step_key is not None:
+            query = query.where(event_log.c.step_key == step_key)
         if after is not None:
             query = query.where(event_log.c.id > after)
         query = query.order_by(event_log.c.id).limit(limit + 1)

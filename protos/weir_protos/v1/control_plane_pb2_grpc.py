@@ -36,7 +36,11 @@ class ControlPlaneServiceStub:
 
     List RPCs page with an opaque cursor: pass a reply's next_cursor as the next
     request's cursor; an empty next_cursor means there is no more. limit 0 means the
-    server's default (100); larger than the server's maximum (1,000) is cut to it.
+    server's default (100); larger than the server's maximum (1,000) is cut to it. A
+    page also ends early, with a next_cursor, once its items reach 3 MiB, so a reply
+    stays under a gRPC client's default 4 MiB limit. A cursor not from an earlier reply
+    is INVALID_ARGUMENT. (Every size limit of the API lives in the control plane's
+    api/limits.py; the fields below repeat them.)
     ---- Code locations ----
     """
 
@@ -129,7 +133,11 @@ class ControlPlaneServiceServicer:
 
     List RPCs page with an opaque cursor: pass a reply's next_cursor as the next
     request's cursor; an empty next_cursor means there is no more. limit 0 means the
-    server's default (100); larger than the server's maximum (1,000) is cut to it.
+    server's default (100); larger than the server's maximum (1,000) is cut to it. A
+    page also ends early, with a next_cursor, once its items reach 3 MiB, so a reply
+    stays under a gRPC client's default 4 MiB limit. A cursor not from an earlier reply
+    is INVALID_ARGUMENT. (Every size limit of the API lives in the control plane's
+    api/limits.py; the fields below repeat them.)
     ---- Code locations ----
     """
 
@@ -335,7 +343,11 @@ class ControlPlaneService:
 
     List RPCs page with an opaque cursor: pass a reply's next_cursor as the next
     request's cursor; an empty next_cursor means there is no more. limit 0 means the
-    server's default (100); larger than the server's maximum (1,000) is cut to it.
+    server's default (100); larger than the server's maximum (1,000) is cut to it. A
+    page also ends early, with a next_cursor, once its items reach 3 MiB, so a reply
+    stays under a gRPC client's default 4 MiB limit. A cursor not from an earlier reply
+    is INVALID_ARGUMENT. (Every size limit of the API lives in the control plane's
+    api/limits.py; the fields below repeat them.)
     ---- Code locations ----
     """
 
