@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import time
 from collections.abc import Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -18,6 +19,7 @@ from weir_protos.v1 import definitions_pb2
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
+from weir_controlplane.api.partition_keys import space_of
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.storage import (
@@ -193,9 +195,8 @@ class AssetsApi:
 
 
 def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) -> None:
-    """NOT_FOUND for a partition key the asset's definition does not have; INVALID_ARGUMENT
-    for a partition key of an unpartitioned asset. (Keys of time-window and dynamic
-    partitions are not checked here: a key with no materialization lists none.)"""
+    """NOT_FOUND for a partition key the asset's definition does not have (as of now);
+    INVALID_ARGUMENT for a partition key of an unpartitioned asset."""
     node = graph.node(key)
     if node is None:
         return  # an asset only recorded, not defined: its history answers for itself
@@ -203,12 +204,12 @@ def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) ->
         raise InvalidArgumentError(
             f"asset {key!r} is not partitioned; partitionKey {partition!r} names no partition"
         )
-    definition = node.partitions_def
-    if definition.WhichOneof("kind") == "static" and partition not in definition.static.keys:
-        known = list(definition.static.keys)
+    now = time.time()
+    space = space_of(node)
+    if not space.has_key(partition, now):
         raise NotFoundError(
-            f"partitionKey {partition!r} is not a partition of asset {key!r} (its partitions: "
-            f"{', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
+            f"partitionKey {partition!r} is not a partition of asset {key!r}: "
+            f"{space.describe_valid_keys(partition, now)}"
         )
 
 

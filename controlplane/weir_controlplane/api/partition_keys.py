@@ -46,7 +46,7 @@ def check_partition_key(
         )
     moment = time.time() if now is None else now
     for node in partitioned:
-        space = _space_of(node)
+        space = space_of(node)
         if not space.has_key(partition_key, moment):
             detail = space.describe_valid_keys(partition_key, moment)
             raise InvalidArgumentError(
@@ -89,7 +89,7 @@ def _cached_space(serialized: bytes) -> KeySpace:
     return key_space(partitions_pb2.PartitionsDefinition.FromString(serialized))
 
 
-def _space_of(node: definitions_pb2.AssetNode) -> KeySpace:
+def space_of(node: definitions_pb2.AssetNode) -> KeySpace:
     try:
         return _cached_space(node.partitions_def.SerializeToString(deterministic=True))
     except PartitionsError as exc:
