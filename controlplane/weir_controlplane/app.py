@@ -12,12 +12,17 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from weir_controlplane import heap
 from weir_controlplane.locations import CodeLocationRegistry, LocationSpec
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
+
+if TYPE_CHECKING:
+    from weir_controlplane.api import ControlPlaneApi, GrpcApiServer
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +47,8 @@ class ControlPlane:
         self.coordinator: RunCoordinator | None = None
         self.grpc_port = 0
         self.http_port = 0
-        self._grpc_server = None
-        self._api = None
+        self._grpc_server: GrpcApiServer | None = None
+        self._api: ControlPlaneApi | None = None
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
 
@@ -79,6 +84,7 @@ class ControlPlane:
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
         self.registry.add_all(scope, list(config.workspace))
         self.coordinator.start()
+        heap.settle_after_startup()
 
     def _start_http(self, app: object) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -108,6 +114,8 @@ class ControlPlane:
                 self._http_thread.join(10)
         if self._grpc_server is not None:
             self._grpc_server.stop(grace=5).wait(10)
+        if self._api is not None:
+            self._api.close()
         if self.registry is not None:
             self.registry.stop()
         if self.storage is not None:

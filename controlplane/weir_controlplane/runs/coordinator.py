@@ -22,6 +22,7 @@ from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs.events import run_canceled_event, run_failure_event, to_new_event
+from weir_controlplane.runs.notifier import RunNotifier
 from weir_controlplane.storage import DeploymentScope, NewRun, Run, RunStatus, Storage
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,13 @@ class RunSettings:
 
 
 class RunCoordinator:
-    def __init__(self, storage: Storage, registry: CodeLocationRegistry, settings: RunSettings):
+    def __init__(
+        self,
+        storage: Storage,
+        registry: CodeLocationRegistry,
+        settings: RunSettings,
+        notifier: RunNotifier | None = None,
+    ):
         self._storage = storage
         self._registry = registry
         self.settings = settings
@@ -47,8 +54,8 @@ class RunCoordinator:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._launcher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="launch")
-        self._changed = threading.Condition()
-        self._versions: dict[str, int] = {}  # run id -> bumps on every stored event
+        # Wakes the WatchRun streams of a run; rung on every stored change (`notify`).
+        self.notifier = notifier or RunNotifier()
         self._started_at = time.monotonic()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -63,8 +70,6 @@ class RunCoordinator:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        with self._changed:
-            self._changed.notify_all()
         for thread in self._threads:
             thread.join(5)
         self._launcher.shutdown(wait=True, cancel_futures=True)
@@ -126,25 +131,8 @@ class RunCoordinator:
 
     def notify(self, run_id: str) -> None:
         """Something about `run_id` changed: wake its watchers and the queue."""
-        with self._changed:
-            self._versions[run_id] = self._versions.get(run_id, 0) + 1
-            self._changed.notify_all()
+        self.notifier.ring(run_id)
         self._wake.set()
-
-    def version(self, run_id: str) -> int:
-        with self._changed:
-            return self._versions.get(run_id, 0)
-
-    def wait_for_change(self, run_id: str, seen_version: int, timeout: float) -> int:
-        """Block until `run_id` changes past `seen_version` (or `timeout`); the new version."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while self._versions.get(run_id, 0) == seen_version and not self._stopping.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._changed.wait(remaining)
-            return self._versions.get(run_id, 0)
 
     def _record(self, scope: DeploymentScope, run_id: str, event: events_pb2.RunEvent) -> None:
         self._storage.events.record(scope, run_id, to_new_event(event))
