@@ -1,7 +1,8 @@
 """WatchRun at scale and at its edges: 500 streams over gRPC and HTTP while runs report
 events, a watcher catching up on a backlog that keeps growing, and a client that leaves.
 
-The load test runs the watchers in a process of their own (watch_clients.py) and the
+The load test runs the watchers in a process of their own (bench/workloads/
+_watch_clients.py, the load generator of the watch_streams bench) and the
 server, the reporting workers and a probe calling Heartbeat and GetRun here.
 """
 
@@ -25,7 +26,8 @@ from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import events_pb2, reporting_pb2, runs_pb2
 
 E = events_pb2
-CLIENTS = Path(__file__).with_name("watch_clients.py")
+# The load generator the bench workload watch_streams.py uses too.
+CLIENTS = Path(__file__).parents[2] / "bench" / "workloads" / "_watch_clients.py"
 
 RUNS = 10
 WATCHERS_PER_TRANSPORT = 250

@@ -1,10 +1,12 @@
 """Many WatchRun streams from one process: gRPC (grpc.aio) and HTTP/Connect (httpx).
 
-Run by test_api_watch_load.py in a process of its own, so the watchers' decoding does
-not compete with the server under test for its interpreter lock:
+Run by bench/workloads/watch_streams.py and tests/controlplane/test_api_watch.py in a
+process of its own, so the watchers' decoding does not compete with the server under test
+for its interpreter lock:
 
-    python watch_clients.py '{"grpc": "127.0.0.1:4000", "http": "http://127.0.0.1:3000",
-                              "deployment": "prod", "runs": ["..."], "per_transport": 250}'
+    python bench/workloads/_watch_clients.py '{"grpc": "127.0.0.1:4000",
+        "http": "http://127.0.0.1:3000", "deployment": "prod", "runs": ["..."],
+        "per_transport": 250}'
 
 Watchers are spread evenly over the runs. Prints one JSON line when every stream has
 its first message (or after `ready_timeout` seconds, counting those that have), then
