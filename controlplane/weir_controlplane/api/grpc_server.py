@@ -11,6 +11,7 @@ that lets the synchronous policy code work on an asyncio call.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
@@ -178,12 +179,16 @@ def _check_handlers(api: ControlPlaneApi) -> None:
     """Every method is a synchronous unary call or an async server stream: the two kinds
     `_ApiHandlers` serves."""
     for path, handler in api.method_handlers.items():
-        unary = handler.unary_unary is not None and not asyncio.iscoroutinefunction(
+        unary = handler.unary_unary is not None and not inspect.iscoroutinefunction(
             handler.unary_unary
         )
-        stream = handler.unary_stream is not None
+        stream = handler.unary_stream is not None and inspect.isasyncgenfunction(
+            handler.unary_stream
+        )
         if not (unary or stream):
-            raise TypeError(f"{path}: only unary calls and server streams are served")
+            raise TypeError(
+                f"{path}: served are synchronous unary methods and async generator streams"
+            )
 
 
 class GrpcApiServer:

@@ -42,6 +42,7 @@ class WatchStep:
 
 
 _ReadKey = tuple[int, str, str]  # deployment id, run id, cursor
+_Reads = dict[_ReadKey, "asyncio.Future[WatchStep]"]
 
 
 class SharedReads:
@@ -53,8 +54,7 @@ class SharedReads:
         self._event_log = event_log
         self._executor = executor
         # Reads in flight on each loop; an entry leaves when its read is done.
-        self._in_flight: dict[asyncio.AbstractEventLoop, dict[_ReadKey, asyncio.Future[WatchStep]]]
-        self._in_flight = {}
+        self._in_flight: dict[asyncio.AbstractEventLoop, _Reads] = {}
 
     async def read(self, scope: DeploymentScope, run_id: str, cursor: str) -> WatchStep:
         loop = asyncio.get_running_loop()
@@ -87,9 +87,9 @@ class SharedReads:
 
 
 def _forget(
-    reads: dict[_ReadKey, asyncio.Future[WatchStep]],
+    reads: _Reads,
     key: _ReadKey,
-    by_loop: dict[asyncio.AbstractEventLoop, dict[_ReadKey, asyncio.Future[WatchStep]]],
+    by_loop: dict[asyncio.AbstractEventLoop, _Reads],
     loop: asyncio.AbstractEventLoop,
 ) -> Callable[[asyncio.Future[WatchStep]], None]:
     def done(future: asyncio.Future[WatchStep]) -> None:
