@@ -37,13 +37,7 @@ class RunSettings:
 
 
 class RunCoordinator:
-    def __init__(
-        self,
-        storage: Storage,
-        registry: CodeLocationRegistry,
-        settings: RunSettings,
-        notifier: RunNotifier | None = None,
-    ):
+    def __init__(self, storage: Storage, registry: CodeLocationRegistry, settings: RunSettings):
         self._storage = storage
         self._registry = registry
         self.settings = settings
@@ -55,7 +49,7 @@ class RunCoordinator:
         self._threads: list[threading.Thread] = []
         self._launcher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="launch")
         # Wakes the WatchRun streams of a run; rung on every stored change (`notify`).
-        self.notifier = notifier or RunNotifier()
+        self.notifier = RunNotifier()
         self._started_at = time.monotonic()
 
     # --- lifecycle ----------------------------------------------------------------------
