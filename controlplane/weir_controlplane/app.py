@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from weir_controlplane import heap
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -28,10 +29,9 @@ from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
 
 if TYPE_CHECKING:
-    import grpc
     from starlette.applications import Starlette
 
-    from weir_controlplane.api import ControlPlaneApi
+    from weir_controlplane.api import ControlPlaneApi, GrpcApiServer
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class ControlPlane:
         self.health: LocationHealthWatcher | None = None
         self.grpc_port = 0
         self.http_port = 0
-        self._grpc_server: grpc.Server | None = None
+        self._grpc_server: GrpcApiServer | None = None
         self._api: ControlPlaneApi | None = None
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
@@ -156,6 +156,7 @@ class ControlPlane:
         )
         self.health.start()
         self.coordinator.start()
+        heap.settle_after_startup()
 
     def _start_http(self, app: Starlette) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -187,6 +188,8 @@ class ControlPlane:
                 self._http_thread.join(10)
         if self._grpc_server is not None:
             self._grpc_server.stop(grace=5).wait(10)
+        if self._api is not None:
+            self._api.close()
         if self.registry is not None:
             self.registry.stop()
         if self.storage is not None:

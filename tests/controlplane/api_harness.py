@@ -190,6 +190,7 @@ def serving(storage: Storage) -> Iterator[ApiServer]:
     finally:
         coordinator.stop()
         registry.stop()
+        api.close()
 
 
 @contextmanager

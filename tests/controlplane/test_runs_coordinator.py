@@ -16,7 +16,6 @@ from api_harness import asset, snapshot
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from weir_controlplane.locations import CodeLocationRegistry, LocationSpec
 from weir_controlplane.runs import RunCoordinator, RunSettings
-from weir_controlplane.runs.coordinator import TRACKED_RUN_VERSIONS
 from weir_controlplane.runs.events import to_new_event
 from weir_controlplane.storage import (
     IN_PROGRESS_RUN_STATUSES,
@@ -184,7 +183,7 @@ def _serving_health() -> health.HealthServicer:
     return servicer
 
 
-# --- change versions --------------------------------------------------------------------
+# --- change notifications -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -196,40 +195,7 @@ def coordinator(storage: Storage) -> Iterator[RunCoordinator]:
     registry.stop()
 
 
-def test_change_versions_stay_bounded_however_many_runs_change(
-    coordinator: RunCoordinator,
-) -> None:
-    for n in range(TRACKED_RUN_VERSIONS * 2):
+def test_changes_to_runs_no_one_watches_leave_no_state(coordinator: RunCoordinator) -> None:
+    for n in range(20_000):
         coordinator.notify(f"run-{n}")
-    assert len(coordinator._versions) == TRACKED_RUN_VERSIONS
-    # The most recent runs are still tracked; the oldest were let go.
-    assert coordinator.version(f"run-{TRACKED_RUN_VERSIONS * 2 - 1}") > 0
-    assert coordinator.version("run-0") == 0
-
-
-def test_a_watcher_of_a_run_whose_version_was_evicted_still_sees_its_next_change(
-    coordinator: RunCoordinator,
-) -> None:
-    coordinator.notify("watched")
-    seen = coordinator.version("watched")
-    for n in range(TRACKED_RUN_VERSIONS):  # push "watched" out of the table
-        coordinator.notify(f"other-{n}")
-    # Changed again after eviction: a version the watcher never saw, so it wakes at once
-    # (a per-run counter restarting from zero would hand out `seen` again and sleep).
-    coordinator.notify("watched")
-    started = time.monotonic()
-    assert coordinator.wait_for_change("watched", seen, timeout=5) != seen
-    assert time.monotonic() - started < 1
-
-    seen = coordinator.version("watched")
-    woke = threading.Event()
-
-    def watch() -> None:
-        if coordinator.wait_for_change("watched", seen, timeout=10) != seen:
-            woke.set()
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    coordinator.notify("watched")
-    assert woke.wait(10)
-    watcher.join()
+    assert coordinator.notifier.watched_runs() == 0

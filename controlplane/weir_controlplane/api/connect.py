@@ -22,8 +22,10 @@ import json
 import logging
 import re
 import struct
+import threading
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -403,6 +405,34 @@ async def _unary_call(
     )
 
 
+class _StreamEncodings:
+    """Encoded stream messages by message object. Watchers of one run share their reply
+    messages (run_watch.SharedReads), so each is encoded once rather than once per
+    stream; the last `size` are kept, with the message itself so its id stays unique."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._by_id: OrderedDict[tuple[int, bool], tuple[Message, bytes]] = OrderedDict()
+
+    def encode(self, message: Message, binary: bool) -> bytes:
+        key = (id(message), binary)
+        with self._lock:
+            known = self._by_id.get(key)
+            if known is not None and known[0] is message:
+                self._by_id.move_to_end(key)
+                return known[1]
+        encoded = _serialize(message, binary)
+        with self._lock:
+            self._by_id[key] = (message, encoded)
+            while len(self._by_id) > self._size:
+                self._by_id.popitem(last=False)
+        return encoded
+
+
+_stream_encodings = _StreamEncodings()
+
+
 def _envelope(flags: int, payload: bytes) -> bytes:
     return struct.pack(">BI", flags, len(payload)) + payload
 
@@ -440,16 +470,17 @@ async def _streaming_call(
         return body
     binary = content_type == STREAM_PROTO
     context = ConnectCallContext(_metadata(request), _peer(request))
-    replies: Iterator[Any] = iter(())
+    replies: AsyncGenerator[Any, None] | None = None
     first: Any = _END
     failure: ConnectAbort | None = None
     try:
         message = _parse(_unwrap_envelope(body), descriptor, binary)
         handler = api.intercepted(path, context.invocation_metadata())
+        # An async generator on this loop: waiting for the next message holds no thread.
         replies = handler.unary_stream(message, context)
         # Run the first step before answering, so that the headers it sets (the request
         # id) go out with the response.
-        first = await run_in_threadpool(next, replies, _END)
+        first = await anext(replies, _END)
     except ConnectAbort as abort:
         failure = abort
     except Exception:
@@ -460,10 +491,10 @@ async def _streaming_call(
         nonlocal failure
         reply = first
         try:
-            while reply is not _END and failure is None:
-                yield _envelope(0, _serialize(reply, binary))
+            while reply is not _END and failure is None and replies is not None:
+                yield _envelope(0, _stream_encodings.encode(reply, binary))
                 try:
-                    reply = await run_in_threadpool(next, replies, _END)
+                    reply = await anext(replies, _END)
                 except ConnectAbort as abort:
                     failure = abort
                 except Exception:
@@ -476,6 +507,9 @@ async def _streaming_call(
                 end["metadata"] = {key: [value] for key, value in context.trailing_metadata}
             yield _envelope(_END_STREAM_FLAG, json.dumps(end).encode())
         finally:
+            # A client that left cancels this generator: end the method's stream with it.
+            if replies is not None:
+                await replies.aclose()
             context.close()
 
     return StreamingResponse(

@@ -1,24 +1,27 @@
 """`ControlPlaneApi`: the API's servicers, their method handlers and the interceptor chain.
 
-Built once in app.py and handed to both transports: `create_server` registers the
-servicers on a gRPC server with `interceptors`; the Connect app looks methods up in
-`method_handlers` and runs them through the same `interceptors`.
+Built once in app.py and handed to both transports: each resolves a call's method
+through `intercepted` (the handler wrapped in `interceptors`), so both run one policy.
+Synchronous handlers run on `pools`: run reporting on threads of its own, so that no
+number of readers can delay a heartbeat; WatchRun streams wait on an event loop and
+borrow a thread only to read storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2
 from weir_protos.v1 import control_plane_pb2_grpc, reporting_pb2_grpc
 
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.interceptors import standard_interceptors
 from weir_controlplane.api.reporting import RunReportingServicer
+from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.servicer import ControlPlaneServicer
 from weir_controlplane.locations import CodeLocationRegistry
@@ -27,6 +30,34 @@ from weir_controlplane.storage import Storage
 
 # Fully qualified names of the services the API serves, as in "/<service>/<method>".
 SERVICE_NAMES = ("weir.v1.ControlPlaneService", "weir.v1.RunReportingService")
+_REPORTING_METHODS = "/weir.v1.RunReportingService/"
+
+
+@dataclass(frozen=True)
+class CallPools:
+    """The threads synchronous handlers run on, kept apart so one kind of call cannot
+    starve another. Sized to leave storage connections free (SQLite's pool holds 15):
+    reads and watch reads together never take them all, so reporting finds one."""
+
+    reads: ThreadPoolExecutor  # ControlPlaneService's unary calls
+    reporting: ThreadPoolExecutor  # RunReportingService: events and heartbeats
+    watch_reads: ThreadPoolExecutor  # storage reads of WatchRun streams
+
+    @classmethod
+    def create(cls, reads: int = 8, reporting: int = 4, watch_reads: int = 2) -> CallPools:
+        return cls(
+            reads=ThreadPoolExecutor(reads, thread_name_prefix="api-read"),
+            reporting=ThreadPoolExecutor(reporting, thread_name_prefix="api-reporting"),
+            watch_reads=ThreadPoolExecutor(watch_reads, thread_name_prefix="api-watch"),
+        )
+
+    def for_method(self, path: str) -> Executor:
+        """Where the unary method `path` ("/weir.v1.RunReportingService/Heartbeat") runs."""
+        return self.reporting if path.startswith(_REPORTING_METHODS) else self.reads
+
+    def shutdown(self) -> None:
+        for pool in (self.reads, self.reporting, self.watch_reads):
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _HandlerCollector:
@@ -59,8 +90,11 @@ class ControlPlaneApi:
     control_plane: ControlPlaneServicer
     reporting: RunReportingServicer
     interceptors: list[grpc.ServerInterceptor]
-    health: health.HealthServicer = field(default_factory=health.HealthServicer)
+    pools: CallPools = field(default_factory=CallPools.create)
     method_handlers: dict[str, grpc.RpcMethodHandler] = field(init=False)
+    # Told SERVING (True) or NOT_SERVING (False): each server's grpc.health.v1 servicer.
+    serving_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+    serving: bool = False
 
     def __post_init__(self) -> None:
         collector = _HandlerCollector()
@@ -71,17 +105,24 @@ class ControlPlaneApi:
     def build(
         cls, storage: Storage, registry: CodeLocationRegistry, coordinator: RunCoordinator
     ) -> ControlPlaneApi:
+        pools = CallPools.create()
         control_plane = ControlPlaneServicer(
             code_locations=CodeLocationsApi(registry, storage.code_locations),
             assets=AssetsApi(registry, storage.assets, storage.event_log, storage.code_locations),
             runs=RunsApi(
-                registry, coordinator, storage.runs, storage.event_log, storage.code_locations
+                registry,
+                coordinator,
+                storage.runs,
+                storage.event_log,
+                storage.code_locations,
+                watch_reads=SharedReads(storage.runs, storage.event_log, pools.watch_reads),
             ),
         )
         return cls(
             control_plane=control_plane,
             reporting=RunReportingServicer(storage.events, storage.runs, coordinator),
             interceptors=standard_interceptors(storage.deployments),
+            pools=pools,
         )
 
     def add_to_server(self, server: Any) -> None:
@@ -104,13 +145,13 @@ class ControlPlaneApi:
 
     def set_serving(self, serving: bool) -> None:
         """Report SERVING or NOT_SERVING on grpc.health.v1 (before a graceful stop)."""
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
-        for service in ("", *SERVICE_NAMES):
-            self.health.set(service, status)
+        self.serving = serving
+        for listener in self.serving_listeners:
+            listener(serving)
+
+    def close(self) -> None:
+        """Stop the handler threads (after the servers stopped)."""
+        self.pools.shutdown()
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,26 @@ Each interceptor does one job:
 - `DeploymentScopeInterceptor`: resolves `x-weir-deployment` (default "prod") to a
   storage scope and makes it `current_scope()`.
 
-They are standard `grpc.ServerInterceptor`s; the Connect app (connect.py) runs its calls
-through the same instances, so a policy added here holds for both transports. An
-interceptor wraps the method's behaviour: a unary call runs inside it once, a streaming
-call runs each step (start, every next message) inside it, so context variables are set
-in whichever thread runs the step and errors in mid-stream are mapped too.
+They are standard `grpc.ServerInterceptor`s; both transports resolve a method through
+`ControlPlaneApi.intercepted`, which runs the same instances, so a policy added here
+holds for gRPC and HTTP alike. An interceptor wraps the method's behaviour in a context
+manager (`Around`): a unary call runs inside it once, a streaming call runs each step
+(start, every next message) inside it, so context variables are set wherever the step
+runs and errors in mid-stream are mapped too. Steps may be synchronous (unary calls,
+run in a worker thread) or awaited (WatchRun, an async generator on an event loop);
+the policy code is the same for both. The call context it sees answers synchronously:
+`send_initial_metadata` and `abort` are recorded or raised, and the transport sends
+them (see `grpc_server.GrpcCallContext`, `connect.ConnectCallContext`).
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import grpc
 
@@ -30,8 +37,8 @@ from weir_controlplane.api.error_mapping import to_api_error
 from weir_controlplane.errors import InvalidArgumentError, grpc_status_name
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, DeploymentScope, DeploymentStorage
 
-T = TypeVar("T")
-Around = Callable[[grpc.ServicerContext, Callable[[], T]], T]
+# What an interceptor wraps every step of a call in, given the call's context.
+Around = Callable[[grpc.ServicerContext], AbstractContextManager[None]]
 
 REQUEST_ID_HEADER = "x-request-id"
 DEPLOYMENT_HEADER = "x-weir-deployment"
@@ -48,37 +55,75 @@ def metadata_value(metadata: Sequence[tuple[str, Any]] | None, key: str) -> str 
     return None
 
 
-def wrap_handler(handler: grpc.RpcMethodHandler, around: Around[Any]) -> grpc.RpcMethodHandler:
+def wrap_handler(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
     """`handler` with its behaviour run inside `around` (each step, for streamed replies)."""
     replacements: dict[str, Callable[..., Any]] = {}
     for kind in ("unary_unary", "stream_unary"):
         behaviour = getattr(handler, kind)
         if behaviour is not None:
-            replacements[kind] = _unary_reply(behaviour, around)
+            replacements[kind] = (
+                _awaited_reply(behaviour, around)
+                if inspect.iscoroutinefunction(behaviour)
+                else _unary_reply(behaviour, around)
+            )
     for kind in ("unary_stream", "stream_stream"):
         behaviour = getattr(handler, kind)
         if behaviour is not None:
-            replacements[kind] = _streamed_reply(behaviour, around)
+            replacements[kind] = (
+                _async_streamed_reply(behaviour, around)
+                if inspect.isasyncgenfunction(behaviour)
+                else _streamed_reply(behaviour, around)
+            )
     return handler._replace(**replacements)  # type: ignore[attr-defined]
 
 
-def _unary_reply(behaviour: Callable[[Any, Any], Any], around: Around[Any]) -> Callable[..., Any]:
+def _unary_reply(behaviour: Callable[[Any, Any], Any], around: Around) -> Callable[..., Any]:
     def run(request: Any, context: grpc.ServicerContext) -> Any:
-        return around(context, lambda: behaviour(request, context))
+        with around(context):
+            return behaviour(request, context)
+
+    return run
+
+
+def _awaited_reply(behaviour: Callable[[Any, Any], Any], around: Around) -> Callable[..., Any]:
+    async def run(request: Any, context: grpc.ServicerContext) -> Any:
+        with around(context):
+            return await behaviour(request, context)
 
     return run
 
 
 def _streamed_reply(
-    behaviour: Callable[[Any, Any], Any], around: Around[Any]
+    behaviour: Callable[[Any, Any], Any], around: Around
 ) -> Callable[..., Iterator[Any]]:
     def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        replies = around(context, lambda: iter(behaviour(request, context)))
+        with around(context):
+            replies = iter(behaviour(request, context))
         while True:
-            reply = around(context, lambda: next(replies, _END))
+            with around(context):
+                reply = next(replies, _END)
             if reply is _END:
                 return
             yield reply
+
+    return run
+
+
+def _async_streamed_reply(
+    behaviour: Callable[[Any, Any], Any], around: Around
+) -> Callable[..., AsyncIterator[Any]]:
+    async def run(request: Any, context: grpc.ServicerContext) -> AsyncIterator[Any]:
+        with around(context):
+            replies = behaviour(request, context).__aiter__()
+        try:
+            while True:
+                with around(context):
+                    reply = await anext(replies, _END)
+                if reply is _END:
+                    return
+                yield reply
+        finally:
+            await replies.aclose()  # a caller that left ends the method's stream now
 
     return run
 
@@ -96,14 +141,15 @@ class RequestIdInterceptor(grpc.ServerInterceptor):
         )
         echoed = False
 
-        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+        @contextmanager
+        def around(context: grpc.ServicerContext) -> Iterator[None]:
             nonlocal echoed
             if not echoed:
                 echoed = True
                 context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
             token = request_id_var.set(request_id)
             try:
-                return step()
+                yield
             finally:
                 request_id_var.reset(token)
 
@@ -119,9 +165,10 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
             return None
         method = details.method
 
-        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+        @contextmanager
+        def around(context: grpc.ServicerContext) -> Iterator[None]:
             try:
-                return step()
+                yield
             except Exception as exc:
                 if _already_aborted(context):
                     raise  # an inner layer ended the call with a status of its own
@@ -153,13 +200,14 @@ class DeploymentScopeInterceptor(grpc.ServerInterceptor):
         name = metadata_value(details.invocation_metadata, DEPLOYMENT_HEADER) or DEFAULT_DEPLOYMENT
         scope: DeploymentScope | None = None
 
-        def around(context: grpc.ServicerContext, step: Callable[[], T]) -> T:
+        @contextmanager
+        def around(context: grpc.ServicerContext) -> Iterator[None]:
             nonlocal scope
             if scope is None:
                 scope = self.resolve(name)  # raises NotFound inside the error layer
             token = scope_var.set(scope)
             try:
-                return step()
+                yield
             finally:
                 scope_var.reset(token)
 

@@ -2,20 +2,20 @@
 
 LaunchRun turns a selection, asset keys or a job into the assets of one code location,
 checks them against the snapshot (unknown keys, partitions) and hands the run to the
-RunCoordinator, which queues it. WatchRun sleeps on the coordinator's change signal,
-which event ingest rings, so a watcher hears of an event as soon as it is stored.
+RunCoordinator, which queues it. WatchRun (run_watch.py) is an async generator woken by
+the coordinator's RunNotifier, which event ingest rings, so a watcher hears of an event
+as soon as it is stored and holds no thread in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator
 
-import grpc
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
-from weir_controlplane.api import convert, limits, paging
+from weir_controlplane.api import convert, limits, paging, run_watch
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.partition_keys import check_partition_key
@@ -35,11 +35,6 @@ from weir_controlplane.storage import (
     RunStorage,
 )
 
-# How long a WatchRun waits for a change before checking its caller is still there.
-WATCH_WAKE_SECONDS = 5.0
-# Events per WatchRun message at most; a backlog goes out in several messages.
-WATCH_BATCH = 1000
-
 
 class RunsApi:
     """Answers the run RPCs of ControlPlaneService for the request's deployment."""
@@ -51,12 +46,15 @@ class RunsApi:
         runs: RunStorage,
         event_log: EventLog,
         code_locations: CodeLocationStorage,
+        watch_reads: run_watch.SharedReads,
     ) -> None:
         self._registry = registry
         self._coordinator = coordinator
         self._runs = runs
         self._event_log = event_log
         self._code_locations = code_locations
+        self._notifier = coordinator.notifier
+        self._watch_reads = watch_reads
 
     # --- launching ----------------------------------------------------------------------
 
@@ -231,39 +229,15 @@ class RunsApi:
             events=events, next_cursor=page.cursor or "0", has_more=page.has_more
         )
 
-    def watch_run(
-        self, request: cp.WatchRunRequest, context: grpc.ServicerContext
-    ) -> Iterator[cp.WatchRunResponse]:
+    def watch_run(self, request: cp.WatchRunRequest) -> AsyncGenerator[cp.WatchRunResponse]:
         """Events as they are stored; ends after the run's final status was sent."""
-        scope = current_scope()
-        run_id = _run_id(request.run_id)
-        run = self._runs.get_run(scope, run_id)  # NOT_FOUND before the stream starts
-        cursor = request.cursor or "0"
-        sent_status = None
-        while context.is_active():
-            # Read the version first: a change after this read wakes the wait below.
-            version = self._coordinator.version(run_id)
-            # The run before its events: once it reads as ended, its last event is stored.
-            run = self._runs.get_run(scope, run_id)
-            page = self._event_log.get_run_events(
-                scope, run_id, after_cursor=cursor, limit=WATCH_BATCH
-            )
-            events = [convert.run_event_proto(record) for record in page.items]
-            fitting = paging.fitting(events)
-            if fitting < len(events):  # too big for one message: the rest goes in the next
-                page = self._event_log.get_run_events(
-                    scope, run_id, after_cursor=cursor, limit=fitting
-                )
-                events = events[:fitting]
-            if page.items or run.status is not sent_status:
-                cursor = page.cursor or cursor
-                sent_status = run.status
-                yield cp.WatchRunResponse(events=events, run=convert.run_proto(run), cursor=cursor)
-            if page.has_more:
-                continue
-            if run.status.is_terminal:
-                return
-            self._coordinator.wait_for_change(run_id, version, WATCH_WAKE_SECONDS)
+        return run_watch.watch_run(
+            current_scope(),
+            _run_id(request.run_id),
+            request.cursor or "0",
+            notifier=self._notifier,
+            reads=self._watch_reads,
+        )
 
 
 def _run_id(run_id: str) -> str:

@@ -2,12 +2,15 @@
 
 Each method hands its request to the service object for its area (code locations,
 assets, runs); the interceptors have already set the deployment scope and will map any
-error raised. A test fails if an RPC of the service descriptor has no method here.
+error raised. Unary methods are synchronous and run in a worker thread; WatchRun is an
+async generator on the transport's event loop. A test fails if an RPC of the service
+descriptor has no method here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -83,5 +86,9 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     ) -> cp.GetRunEventsResponse:
         return self._runs.get_run_events(request)
 
-    def WatchRun(self, request: cp.WatchRunRequest, context: Any) -> Iterator[cp.WatchRunResponse]:
-        return self._runs.watch_run(request, context)
+    async def WatchRun(
+        self, request: cp.WatchRunRequest, context: Any
+    ) -> AsyncIterator[cp.WatchRunResponse]:
+        async with aclosing(self._runs.watch_run(request)) as replies:
+            async for reply in replies:
+                yield reply

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from weir_controlplane.runs.events import (
     run_failure_event,
     to_new_event,
 )
+from weir_controlplane.runs.notifier import RunNotifier
 from weir_controlplane.storage import (
     IN_PROGRESS_RUN_STATUSES,
     DeploymentScope,
@@ -42,9 +42,6 @@ from weir_controlplane.storage import (
 )
 
 log = logging.getLogger(__name__)
-
-# How many runs' change versions are kept: far more than are watched at once.
-TRACKED_RUN_VERSIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,11 +64,8 @@ class RunCoordinator:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._launcher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="launch")
-        self._changed = threading.Condition()
-        # Run id -> the change clock's value at its latest change, for the runs changed
-        # most recently (bounded: watchers of an evicted run just wake and re-read).
-        self._versions: OrderedDict[str, int] = OrderedDict()
-        self._clock = 0
+        # Wakes the WatchRun streams of a run; rung on every stored change (`notify`).
+        self.notifier = RunNotifier()
         self._started_at = time.monotonic()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -99,8 +93,6 @@ class RunCoordinator:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        with self._changed:
-            self._changed.notify_all()
         for thread in self._threads:
             thread.join(5)
         self._launcher.shutdown(wait=True, cancel_futures=True)
@@ -176,31 +168,8 @@ class RunCoordinator:
 
     def notify(self, run_id: str) -> None:
         """Something about `run_id` changed: wake its watchers and the queue."""
-        with self._changed:
-            # One clock for every run: a version is never reused, so a run evicted and
-            # changed again cannot come back at a version a watcher already saw.
-            self._clock += 1
-            self._versions[run_id] = self._clock
-            self._versions.move_to_end(run_id)
-            if len(self._versions) > TRACKED_RUN_VERSIONS:
-                self._versions.popitem(last=False)
-            self._changed.notify_all()
+        self.notifier.ring(run_id)
         self._wake.set()
-
-    def version(self, run_id: str) -> int:
-        with self._changed:
-            return self._versions.get(run_id, 0)
-
-    def wait_for_change(self, run_id: str, seen_version: int, timeout: float) -> int:
-        """Block until `run_id` changes past `seen_version` (or `timeout`); the new version."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while self._versions.get(run_id, 0) == seen_version and not self._stopping.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._changed.wait(remaining)
-            return self._versions.get(run_id, 0)
 
     def _record(self, scope: DeploymentScope, run_id: str, event: events_pb2.RunEvent) -> None:
         self._storage.events.record(scope, run_id, to_new_event(event))

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,17 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps
+        # in steps of up to 100 ms (busy_timeout). Queuing this process's writers here
+        # hands the lock over at once, so a heartbeat behind an event batch waits only
+        # for that batch.
+        self._writers: AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with _unwrapped_storage_errors(), self.engine.connect() as conn:
+        with self._writers, _unwrapped_storage_errors(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
