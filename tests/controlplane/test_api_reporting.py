@@ -147,7 +147,8 @@ def test_events_after_the_run_ended_are_refused_and_change_nothing(
     assert "has ended (FAILURE)" in error.details() and "2 later event(s)" in error.details()
     assert _status(server, etl, first.run_id) == runs_pb2.RUN_STATUS_FAILURE
     assert _materialization_runs(server, etl, "orders") == [second.run_id]
-    assert [e.sequence for e in _events(server, etl, first.run_id)] == [1, 2]
+    # Sequence 0 is the control plane's RUN_ENQUEUED; the worker's events follow.
+    assert [e.sequence for e in _events(server, etl, first.run_id)] == [0, 1, 2]
     # A retry of what was stored before the end is still acknowledged as usual.
     again = server.report(etl, first.run_id, event(2, E.RUN_EVENT_TYPE_RUN_FAILURE))
     assert again.acknowledged_sequence == 2 and again.cancel_requested
@@ -170,7 +171,7 @@ def test_an_event_in_the_same_batch_after_the_end_is_not_stored(
     )
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_CANCELED
-    assert [e.sequence for e in _events(server, etl, run.run_id)] == [1, 2]
+    assert [e.sequence for e in _events(server, etl, run.run_id)] == [0, 1, 2]
     assert _materialization_runs(server, etl, "orders") == []
 
 
@@ -202,7 +203,9 @@ def test_an_event_outside_the_runs_plan_is_refused_and_creates_nothing(
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "was not launched to materialize" in error.details()
-    assert _events(server, etl, run.run_id) == []
+    # Only the control plane's own RUN_ENQUEUED is stored: nothing of the refused batch.
+    stored = [e.event_type for e in _events(server, etl, run.run_id)]
+    assert stored == [E.RUN_EVENT_TYPE_RUN_ENQUEUED]
     listed = server.control_plane().ListAssets(cp.ListAssetsRequest(), metadata=md(etl))
     names = {"/".join(a.key.path) for a in listed.assets}
     assert "nobody_defines_this" not in names

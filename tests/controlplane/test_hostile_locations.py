@@ -100,7 +100,7 @@ def test_a_hostile_location_is_refused_and_harms_no_other(
     bad_address, bad = serve(parts)
     registry = CodeLocationRegistry(storage)
     try:
-        states = registry.add_all(
+        states = registry.sync(
             scope,
             [LocationSpec("good", address=good_address), LocationSpec("bad", address=bad_address)],
         )

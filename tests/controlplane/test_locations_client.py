@@ -72,7 +72,12 @@ def test_an_answer_keeps_its_meaning_and_the_locations_message(
         client.close()
     assert type(raised.value) is error_class
     assert says in raised.value.message
-    assert f"said {status.name}" in raised.value.message
+    if error_class is UnavailableError:
+        # Whatever answered, a caller learns only that no code server did (what it said
+        # would tell a closed port from another server); the server's log keeps it.
+        assert "said" not in raised.value.message
+    else:
+        assert f"said {status.name}" in raised.value.message
 
 
 def test_an_unimplemented_rpc_says_so(refusing_location) -> None:

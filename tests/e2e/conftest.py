@@ -59,7 +59,8 @@ class Process:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
         if not self._ready_event.wait(timeout):
             self.kill()
             raise AssertionError(f"{args[0]} did not become ready:\n{self.log()}")
@@ -93,7 +94,10 @@ class Process:
         self._close()
 
     def _close(self) -> None:
-        if self.proc.stdout is not None:
+        # A run worker outlives its code server and holds the inherited pipe open; closing
+        # it under the reading thread would block, so the reader is left to end at EOF.
+        self._pump_thread.join(5)
+        if self.proc.stdout is not None and not self._pump_thread.is_alive():
             self.proc.stdout.close()
 
 

@@ -20,7 +20,7 @@ def added() -> int:
 
 
 defs = dg.Definitions(
-    assets=[raw, slow, after_slow, fragile, added], asset_checks=[raw_not_empty]
+    assets=[raw, slow, after_slow, fragile, chatty, added], asset_checks=[raw_not_empty]
 )
 """
 

@@ -4,6 +4,8 @@ of runs with their code location after a restart."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 from conftest import LOCATIONS, free_port
@@ -83,8 +85,17 @@ def test_after_a_restart_runs_the_location_no_longer_knows_are_failed_at_once(
     run_id = api.launch("raw slow")
     api.wait_event(run_id, "STEP_START", "slow")
 
+    pid_file = control_dir / "slow.pid"  # written by the step once it runs
+    deadline = time.monotonic() + 30
+    while not pid_file.exists():
+        assert time.monotonic() < deadline, "the slow step never wrote its pid"
+        time.sleep(0.02)
+    worker = int(pid_file.read_text())
     plane.stop()
-    server.kill()  # the location and its worker die while the control plane is down
+    # The location and its worker (a process of its own, which would outlive the server)
+    # die while the control plane is down.
+    os.kill(worker, signal.SIGKILL)
+    server.kill()
     start_codeserver(LOCATIONS / "pipeline.py", port=port)
     started = time.monotonic()
     plane.start()

@@ -250,12 +250,30 @@ class MalformedRequestInterceptor(grpc.ServerInterceptor):
             except Exception as exc:  # DecodeError, or whatever a deserializer raises
                 return _Malformed(exc)
 
+        def check(request: Any) -> None:
+            if isinstance(request, _Malformed):
+                raise InvalidArgumentError(
+                    f"the request of {method} is not a valid protobuf message"
+                )
+
         def refuse(behaviour: Callable[..., Any]) -> Callable[..., Any]:
+            # The wrapper keeps the behaviour's kind: the servers tell an awaited stream
+            # (WatchRun) from a threaded call by it.
+            if inspect.isasyncgenfunction(behaviour):
+
+                async def stream(request: Any, context: grpc.ServicerContext) -> Any:
+                    check(request)
+                    replies = behaviour(request, context)
+                    try:
+                        async for reply in replies:
+                            yield reply
+                    finally:
+                        await replies.aclose()
+
+                return stream
+
             def run(request: Any, context: grpc.ServicerContext) -> Any:
-                if isinstance(request, _Malformed):
-                    raise InvalidArgumentError(
-                        f"the request of {method} is not a valid protobuf message"
-                    )
+                check(request)
                 return behaviour(request, context)
 
             return run
