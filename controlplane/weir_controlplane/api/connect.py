@@ -18,6 +18,7 @@ share one implementation and one error policy. Also served: `GET /healthz` and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -390,7 +391,11 @@ async def _unary_call(
     try:
         message = _parse(body, descriptor, binary)
         handler = api.intercepted(path, context.invocation_metadata())
-        reply = await run_in_threadpool(handler.unary_unary, message, context)
+        # The same pools as gRPC's: reporting keeps threads (and storage connections) of
+        # its own however many HTTP reads arrive.
+        reply = await asyncio.get_running_loop().run_in_executor(
+            api.pools.for_method(path), handler.unary_unary, message, context
+        )
     except ConnectAbort as abort:
         return error_response(abort.code, abort.message, headers=context.response_headers())
     except Exception:
