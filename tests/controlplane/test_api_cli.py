@@ -253,10 +253,10 @@ def test_the_grpc_port_or_another_http_server_is_one_line_not_a_traceback(
 
 
 def test_the_cli_default_url_is_the_clients() -> None:
-    from weir_controlplane import client
+    from weir_controlplane import client, connect_client
     from weir_controlplane.cli import remote
 
-    assert remote.DEFAULT_URL == client.DEFAULT_URL
+    assert remote.DEFAULT_URL == connect_client.DEFAULT_URL == client.DEFAULT_URL
 
 
 def test_the_cli_status_names_are_the_proto_enum() -> None:
