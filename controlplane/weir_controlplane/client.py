@@ -33,6 +33,7 @@ from weir_controlplane.connect_client import (
 
 __all__ = ["CONTROL_PLANE_SERVICE", "DEFAULT_URL", "WeirClient", "asset_key"]
 
+
 class WeirClient:
     """Calls the control plane at `url`, in `deployment` (the server's default when None)."""
 
