@@ -95,14 +95,22 @@ def show_lineage(args: argparse.Namespace) -> int:
             request["downstreamDepth"] = args.downstream
     else:
         request = {"selection": args.selection}
-    reply = client_for(args).call("GetAssetLineage", request)
+    client = client_for(args)
+    assets: list[dict[str, Any]] = []
     parents: dict[str, list[str]] = {}
-    for edge in reply.get("edges", []):
-        parents.setdefault(key_text(edge.get("downstream")), []).append(
-            key_text(edge.get("upstream"))
-        )
+    cursor = ""
+    while True:  # a large lineage comes in pages, each under the reply size limit
+        reply = client.call("GetAssetLineage", {**request, "cursor": cursor} if cursor else request)
+        assets.extend(reply.get("assets", []))
+        for edge in reply.get("edges", []):
+            parents.setdefault(key_text(edge.get("downstream")), []).append(
+                key_text(edge.get("upstream"))
+            )
+        cursor = reply.get("nextCursor", "")
+        if not cursor:
+            break
     rows = []
-    for asset in reply.get("assets", []):
+    for asset in assets:
         key = key_text(asset.get("key"))
         rows.append(
             [
