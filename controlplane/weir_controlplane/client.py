@@ -88,7 +88,18 @@ class WeirClient:
         return self.call("GetAsset", cp.GetAssetRequest(key=asset_key(key)))
 
     def get_asset_lineage(self, selection: str) -> cp.GetAssetLineageResponse:
-        return self.call("GetAssetLineage", cp.GetAssetLineageRequest(selection=selection))
+        """The whole lineage of `selection`: its pages joined into one reply."""
+        whole = cp.GetAssetLineageResponse()
+        cursor = ""
+        while True:
+            page = self.call(
+                "GetAssetLineage", cp.GetAssetLineageRequest(selection=selection, cursor=cursor)
+            )
+            whole.assets.extend(page.assets)
+            whole.edges.extend(page.edges)
+            if not page.next_cursor:
+                return whole
+            cursor = page.next_cursor
 
     def launch_run(
         self,
