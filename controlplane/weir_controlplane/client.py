@@ -1,9 +1,9 @@
-"""A small client of the control plane's HTTP API (Connect protocol, JSON), as the CLI uses it.
+"""A client of the control plane's HTTP API (Connect protocol, JSON) in `weir.v1` messages.
 
-Requests and replies are the `weir.v1` messages; errors come back as the classes in
-`weir_controlplane.errors` (a Connect error's code picks the class), and a control plane
-that does not answer at all raises `ControlPlaneUnreachableError`. Only the standard
-library and protobuf are needed: no grpc, no HTTP library.
+Requests and replies are the `weir.v1` messages; the transport is
+`weir_controlplane.connect_client.ConnectClient` (the standard library, as the CLI uses it,
+which wants dicts and no protobuf), so errors are the same: the classes in
+`weir_controlplane.errors`, and `ControlPlaneUnreachableError` when nothing answers.
 
 Example::
 
@@ -16,36 +16,22 @@ Example::
 
 from __future__ import annotations
 
-import http.client
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
 from weir_protos.v1 import common_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
-from weir_controlplane.errors import ApiError, ControlPlaneUnreachableError
+from weir_controlplane.connect_client import (
+    CONTROL_PLANE_SERVICE,
+    DEFAULT_URL,
+    ConnectClient,
+    not_weir_reply,
+)
 
-DEFAULT_URL = "http://127.0.0.1:3000"
-CONTROL_PLANE_SERVICE = "weir.v1.ControlPlaneService"
-M = TypeVar("M", bound=Message)
-
-# What a reply without a Connect error body means, by HTTP status (the Connect
-# protocol's mapping, used e.g. when a proxy answers instead of the control plane).
-_CODE_BY_HTTP_STATUS = {
-    400: "internal",
-    401: "unauthenticated",
-    403: "permission_denied",
-    404: "unimplemented",
-    429: "unavailable",
-    502: "unavailable",
-    503: "unavailable",
-    504: "unavailable",
-}
+__all__ = ["CONTROL_PLANE_SERVICE", "DEFAULT_URL", "WeirClient", "asset_key"]
 
 
 class WeirClient:
@@ -69,42 +55,18 @@ class WeirClient:
     def call(self, method: str, request: Message, *, service: str = CONTROL_PLANE_SERVICE) -> Any:
         """Call one unary RPC and return its reply message."""
         reply_class = _reply_class(service, method)
-        body = json_format.MessageToJson(request, indent=None).encode()
-        headers = {"content-type": "application/json", "connect-protocol-version": "1"}
-        if self.deployment:
-            headers["x-weir-deployment"] = self.deployment
-        if self.token:
-            headers["authorization"] = f"Bearer {self.token}"
-        http_request = urllib.request.Request(
-            f"{self.url}/{service}/{method}", data=body, headers=headers, method="POST"
+        transport = ConnectClient(
+            self.url, deployment=self.deployment, token=self.token, timeout=self.timeout
         )
-        try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
-                data = response.read()
-                content_type = response.headers.get("content-type", "")
-        except urllib.error.HTTPError as error:
-            raise _api_error(error.code, error.read(), self.url) from None
-        except http.client.HTTPException as error:
-            # Something answered, but not in HTTP/1.1: most often the gRPC port (HTTP/2).
-            raise ControlPlaneUnreachableError(
-                f"{self.url} does not answer as an HTTP/1.1 server "
-                f"({type(error).__name__}); if that is the control plane's gRPC port, pass "
-                "its HTTP port to --url (default 3000)"
-            ) from None
-        except (TimeoutError, urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise ControlPlaneUnreachableError(
-                f"cannot reach the control plane at {self.url} ({reason}); is it running? "
-                "Start one with `weir dev -f defs.py`, or pass --url"
-            ) from None
+        document = transport.call(method, json_format.MessageToDict(request), service=service)
         reply = reply_class()
         try:
-            json_format.Parse(data.decode("utf-8"), reply, ignore_unknown_fields=True)
-        except (json_format.ParseError, UnicodeDecodeError):
-            raise ApiError.from_code(
-                "unavailable", _not_weir(self.url, 200, content_type)
-            ) from None
+            json_format.ParseDict(document, reply, ignore_unknown_fields=True)
+        except json_format.ParseError:
+            raise not_weir_reply(self.url, "application/json") from None
         return reply
+
+    # --- the calls the CLI once made, kept for Python callers ---------------------------
 
     # --- the calls the CLI makes --------------------------------------------------------
 
@@ -126,7 +88,18 @@ class WeirClient:
         return self.call("GetAsset", cp.GetAssetRequest(key=asset_key(key)))
 
     def get_asset_lineage(self, selection: str) -> cp.GetAssetLineageResponse:
-        return self.call("GetAssetLineage", cp.GetAssetLineageRequest(selection=selection))
+        """The whole lineage of `selection`: its pages joined into one reply."""
+        whole = cp.GetAssetLineageResponse()
+        cursor = ""
+        while True:
+            page = self.call(
+                "GetAssetLineage", cp.GetAssetLineageRequest(selection=selection, cursor=cursor)
+            )
+            whole.assets.extend(page.assets)
+            whole.edges.extend(page.edges)
+            if not page.next_cursor:
+                return whole
+            cursor = page.next_cursor
 
     def launch_run(
         self,
@@ -188,23 +161,3 @@ def _reply_class(service: str, method: str) -> type[Message]:
             if found is not None:
                 return message_factory.GetMessageClass(found.output_type)
     raise ValueError(f"{service} has no method {method!r}")
-
-
-def _api_error(status: int, body: bytes, url: str) -> ApiError:
-    """The error a non-200 reply stands for: its Connect error JSON, else its HTTP status.
-    Another server's page (HTML, say) is not shown: one line says what answered."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict) and isinstance(payload.get("code"), str):
-        return ApiError.from_code(payload["code"], str(payload.get("message", "")))
-    return ApiError.from_code(_CODE_BY_HTTP_STATUS.get(status, "unknown"), _not_weir(url, status))
-
-
-def _not_weir(url: str, status: int, content_type: str = "") -> str:
-    kind = f", {content_type.split(';')[0]}" if content_type else ""
-    return (
-        f"{url} answered HTTP {status}{kind} that is not a Weir API reply; is --url the "
-        "control plane's HTTP address?"
-    )

@@ -150,6 +150,74 @@ def test_lineage_walks_up_and_down_to_the_depths_asked(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_a_huge_lineage_comes_in_pages_each_under_4_mib(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    # 50,000 assets below one root, each with a 100-byte tag: ~12 MB in one reply, which a
+    # gRPC client (4 MiB receive limit by default) could not read.
+    note = {"note": "n" * 100}
+    nodes = [
+        asset("root"),
+        *(asset(f"leaf{i:05d}", deps=["root"], tags=note) for i in range(49_999)),
+    ]
+    add_location(server.storage, etl, "huge", snapshot(*nodes))
+    stub = server.control_plane()
+    names: list[str] = []
+    edges: list[tuple[str, str]] = []
+    sizes: list[int] = []
+    cursor = ""
+    while True:
+        reply = stub.GetAssetLineage(
+            cp.GetAssetLineageRequest(key=key("root"), cursor=cursor), metadata=md(etl)
+        )
+        sizes.append(reply.ByteSize())
+        names += ["/".join(a.key.path) for a in reply.assets]
+        edges += [("/".join(e.upstream.path), "/".join(e.downstream.path)) for e in reply.edges]
+        if not reply.next_cursor:
+            break
+        cursor = reply.next_cursor
+    assert len(sizes) > 1 and max(sizes) < 4 * 1024 * 1024
+    assert names == ["root", *(f"leaf{i:05d}" for i in range(49_999))]
+    assert edges == [("root", f"leaf{i:05d}") for i in range(49_999)]
+
+
+def test_lineage_pages_by_limit_and_refuses_a_bad_cursor(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    stub = server.control_plane()
+    first = stub.GetAssetLineage(
+        cp.GetAssetLineageRequest(key=key("revenue"), limit=2), metadata=md(etl)
+    )
+    assert ["/".join(a.key.path) for a in first.assets] == ["raw", "orders"]
+    assert first.next_cursor
+    rest = stub.GetAssetLineage(
+        cp.GetAssetLineageRequest(key=key("revenue"), limit=2, cursor=first.next_cursor),
+        metadata=md(etl),
+    )
+    assert ["/".join(a.key.path) for a in rest.assets] == ["revenue", "report"]
+    # Edges travel with their downstream asset: every edge once over the pages.
+    assert [("/".join(e.upstream.path), "/".join(e.downstream.path)) for e in rest.edges] == [
+        ("orders", "revenue"),
+        ("revenue", "report"),
+    ]
+    assert [("/".join(e.upstream.path), "/".join(e.downstream.path)) for e in first.edges] == [
+        ("raw", "orders")
+    ]
+    assert not rest.next_cursor
+    error = rpc_error(
+        lambda: stub.GetAssetLineage(
+            cp.GetAssetLineageRequest(key=key("revenue"), cursor="!!"), metadata=md(etl)
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "cursor" in error.details()
+    error = rpc_error(
+        lambda: stub.GetAssetLineage(
+            cp.GetAssetLineageRequest(key=key("revenue"), limit=-1), metadata=md(etl)
+        )
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "limit" in error.details()
+
+
 def test_lineage_follows_dependencies_across_code_locations(
     server: ApiServer, etl: DeploymentScope
 ) -> None:

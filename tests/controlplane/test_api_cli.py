@@ -116,6 +116,31 @@ def test_assets_lineage_shows_each_assets_dependencies(
     ]
 
 
+def test_assets_lineage_and_the_client_follow_every_page_of_a_large_lineage(
+    server: ApiServer, scope: DeploymentScope, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 20,000 assets with a 200-byte tag each: more than one reply holds.
+    note = {"note": "n" * 200}
+    leaves = [f"leaf{i:05d}" for i in range(20_000)]
+    add_location(
+        server.storage,
+        scope,
+        "wide",
+        snapshot(asset("root"), *(asset(leaf, deps=["root"], tags=note) for leaf in leaves)),
+    )
+    first = server.control_plane().GetAssetLineage(
+        cp.GetAssetLineageRequest(selection="root+"), metadata=deployment(scope)
+    )
+    assert first.next_cursor  # the lineage does span pages
+    code, out, _ = weir(server, scope, capsys, "assets", "lineage", "root+")
+    assert code == 0
+    rows = columns(out)
+    assert [row["KEY"] for row in rows] == ["root", *leaves]
+    assert {row["DEPENDS ON"] for row in rows[1:]} == {"root"}
+    whole = WeirClient(server.http_url, deployment=scope.name).get_asset_lineage("root+")
+    assert len(whole.assets) == len(whole.edges) + 1 == 20_001
+
+
 def test_runs_list_show_and_cancel(
     server: ApiServer, etl: DeploymentScope, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,10 +278,10 @@ def test_the_grpc_port_or_another_http_server_is_one_line_not_a_traceback(
 
 
 def test_the_cli_default_url_is_the_clients() -> None:
-    from weir_controlplane import client
+    from weir_controlplane import client, connect_client
     from weir_controlplane.cli import remote
 
-    assert remote.DEFAULT_URL == client.DEFAULT_URL
+    assert remote.DEFAULT_URL == connect_client.DEFAULT_URL == client.DEFAULT_URL
 
 
 def test_the_cli_status_names_are_the_proto_enum() -> None:

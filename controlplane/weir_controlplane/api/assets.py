@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
-from weir_controlplane.api import convert, paging
+from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.partition_keys import space_of
@@ -116,13 +116,33 @@ class AssetsApi:
         else:
             keys = graph.resolve(request.selection)
         ordered = graph.toposorted(keys)
-        edges = [
-            cp.AssetEdge(upstream=convert.key_proto(parent), downstream=convert.key_proto(key))
-            for key in ordered
-            for parent in graph.parents(key)
-            if parent in keys
-        ]
-        return cp.GetAssetLineageResponse(assets=self._describe(scope, graph, ordered), edges=edges)
+        limit = paging.page_size(request.limit) if request.limit else len(ordered)
+        start = _lineage_start(ordered, request.cursor)
+        reply = cp.GetAssetLineageResponse()
+        size = 0
+        # Described a chunk at a time, so a huge lineage costs one page of storage reads.
+        position = start
+        while position < len(ordered) and position - start < limit:
+            chunk = ordered[position : min(position + _LINEAGE_CHUNK, start + limit)]
+            for key, asset in zip(chunk, self._describe(scope, graph, chunk), strict=True):
+                edges = [
+                    cp.AssetEdge(
+                        upstream=convert.key_proto(parent), downstream=convert.key_proto(key)
+                    )
+                    for parent in graph.parents(key)
+                    if parent in keys
+                ]
+                # An asset with its edges into it; the tag and length prefix generously.
+                size += asset.ByteSize() + sum(edge.ByteSize() + 8 for edge in edges) + 8
+                if size > limits.MAX_REPLY_BYTES and position > start:
+                    reply.next_cursor = paging.encode_after(ordered[position - 1])
+                    return reply
+                reply.assets.append(asset)
+                reply.edges.extend(edges)
+                position += 1
+        if position < len(ordered):
+            reply.next_cursor = paging.encode_after(ordered[position - 1])
+        return reply
 
     def list_materializations(
         self, request: cp.ListMaterializationsRequest
@@ -192,6 +212,24 @@ class AssetsApi:
             asset.checks.extend(_checks(key, node, checks.get(key, [])))
             assets.append(asset)
         return assets
+
+
+# Assets described per storage round trip while a lineage page fills.
+_LINEAGE_CHUNK = 500
+
+
+def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
+    """Where in the lineage's topological order the page after `cursor` begins."""
+    after = paging.decode_after(cursor)
+    if after is None:
+        return 0
+    try:
+        return ordered.index(after) + 1
+    except ValueError:
+        raise InvalidArgumentError(
+            f"cursor {cursor!r} names an asset no longer in this lineage (its definitions "
+            "changed); start again without a cursor"
+        ) from None
 
 
 def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) -> None:

@@ -8,14 +8,13 @@ weir assets lineage revenue --upstream 1
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import Any
 
-from weir_controlplane.cli.output import table, when
+from weir_controlplane.cli.output import key_text, table, when
 from weir_controlplane.cli.remote import add_api_options, api_command, client_for
 
-# Imported by the commands that call the API: `weir --help` should not load protobuf.
-if TYPE_CHECKING:
-    from weir_protos.v1 import control_plane_pb2 as cp
+# Replies are the API's JSON (proto3 mapping: camelCase fields, fields at their default left
+# out): the CLI loads no protobuf.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,26 +55,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_assets(args: argparse.Namespace) -> int:
-    client = client_for(args)
-    assets = list(
-        client.all_assets(
-            args.select,
-            group=args.group,
-            kind=args.kind,
-            owner=args.owner,
-            tag=args.tag,
-            code_location=args.location,
-        )
-    )
+    filters = {
+        "selection": args.select,
+        "group": args.group,
+        "kind": args.kind,
+        "owner": args.owner,
+        "tag": args.tag,
+        "codeLocation": args.location,
+    }
+    request = {field: value for field, value in filters.items() if value}
+    assets = list(client_for(args).pages("ListAssets", request, "assets"))
     if not assets:
         print("No assets match.")
         return 0
     rows = [
         [
-            "/".join(asset.key.path),
-            asset.code_location or "-",
-            asset.definition.group_name or "-",
-            ",".join(asset.definition.kinds) or "-",
+            key_text(asset.get("key")),
+            asset.get("codeLocation") or "-",
+            asset.get("definition", {}).get("groupName") or "-",
+            ",".join(asset.get("definition", {}).get("kinds", [])) or "-",
             _checks(asset),
             _materialized(asset),
         ]
@@ -86,31 +84,39 @@ def list_assets(args: argparse.Namespace) -> int:
 
 
 def show_lineage(args: argparse.Namespace) -> int:
-    from weir_protos.v1 import control_plane_pb2 as cp
+    from weir_controlplane.connect_client import asset_key
 
-    from weir_controlplane.client import asset_key
-
-    client = client_for(args)
+    request: dict[str, Any]
     if args.upstream is not None or args.downstream is not None:
-        request = cp.GetAssetLineageRequest(key=asset_key(args.selection))
+        request = {"key": asset_key(args.selection)}
         if args.upstream is not None:
-            request.upstream_depth = args.upstream
+            request["upstreamDepth"] = args.upstream
         if args.downstream is not None:
-            request.downstream_depth = args.downstream
-        reply = client.call("GetAssetLineage", request)
+            request["downstreamDepth"] = args.downstream
     else:
-        reply = client.get_asset_lineage(args.selection)
+        request = {"selection": args.selection}
+    client = client_for(args)
+    assets: list[dict[str, Any]] = []
     parents: dict[str, list[str]] = {}
-    for edge in reply.edges:
-        parents.setdefault("/".join(edge.downstream.path), []).append("/".join(edge.upstream.path))
+    cursor = ""
+    while True:  # a large lineage comes in pages, each under the reply size limit
+        reply = client.call("GetAssetLineage", {**request, "cursor": cursor} if cursor else request)
+        assets.extend(reply.get("assets", []))
+        for edge in reply.get("edges", []):
+            parents.setdefault(key_text(edge.get("downstream")), []).append(
+                key_text(edge.get("upstream"))
+            )
+        cursor = reply.get("nextCursor", "")
+        if not cursor:
+            break
     rows = []
-    for asset in reply.assets:
-        key = "/".join(asset.key.path)
+    for asset in assets:
+        key = key_text(asset.get("key"))
         rows.append(
             [
                 key,
                 ", ".join(sorted(parents.get(key, []))) or "-",
-                asset.code_location or "-",
+                asset.get("codeLocation") or "-",
                 _materialized(asset),
             ]
         )
@@ -118,21 +124,22 @@ def show_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _materialized(asset: cp.Asset) -> str:
-    if not asset.HasField("latest_materialization"):
+def _materialized(asset: dict[str, Any]) -> str:
+    record = asset.get("latestMaterialization")
+    if record is None:
         return "never"
-    record = asset.latest_materialization
-    partition = record.materialization.partition
-    return when(record.timestamp) + (f" [{partition}]" if partition else "")
+    partition = record.get("materialization", {}).get("partition", "")
+    return when(record.get("timestamp")) + (f" [{partition}]" if partition else "")
 
 
-def _checks(asset: cp.Asset) -> str:
+def _checks(asset: dict[str, Any]) -> str:
     """How the latest evaluations went, e.g. "1/2 passed, 1 not run"; "-" for no checks."""
-    if not asset.checks:
+    checks = asset.get("checks", [])
+    if not checks:
         return "-"
-    evaluated = [check for check in asset.checks if check.HasField("latest_evaluation")]
-    not_run = len(asset.checks) - len(evaluated)
+    evaluated = [check["latestEvaluation"] for check in checks if "latestEvaluation" in check]
+    not_run = len(checks) - len(evaluated)
     if not evaluated:
         return f"{not_run} not run"
-    passed = sum(check.latest_evaluation.evaluation.passed for check in evaluated)
+    passed = sum(bool(record.get("evaluation", {}).get("passed")) for record in evaluated)
     return f"{passed}/{len(evaluated)} passed" + (f", {not_run} not run" if not_run else "")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # only annotations: `weir --help` loads this module without protobuf
-    from google.protobuf.timestamp_pb2 import Timestamp
+from typing import Any
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -32,20 +29,27 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def when(stamp: Timestamp | None) -> str:
-    """A timestamp in local time to the second, or "-" when it is unset."""
-    if stamp is None or (stamp.seconds == 0 and stamp.nanos == 0):
+def key_text(key: dict[str, Any] | None) -> str:
+    """An AssetKey in the API's JSON as the CLI writes it: {"path": ["raw", "orders"]} ->
+    "raw/orders"."""
+    return "/".join((key or {}).get("path", []))
+
+
+def when(stamp: str | None) -> str:
+    """A timestamp (RFC 3339, as the API's JSON writes it) in local time to the second, or
+    "-" when it is unset."""
+    moment = _moment(stamp)
+    if moment is None:
         return "-"
-    moment = stamp.ToDatetime(tzinfo=UTC).astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def duration(start: Timestamp, end: Timestamp) -> str:
+def duration(start: str | None, end: str | None) -> str:
     """How long from `start` to `end` (or to now, while `end` is unset): "40ms", "1m 05s"."""
-    if start.seconds == 0 and start.nanos == 0:
+    began = _moment(start)
+    if began is None:
         return "-"
-    began = start.ToDatetime(tzinfo=UTC)
-    ended = end.ToDatetime(tzinfo=UTC) if end.seconds or end.nanos else datetime.now(UTC)
+    ended = _moment(end) or datetime.now(UTC)
     seconds = max(0.0, (ended - began).total_seconds())
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -54,6 +58,23 @@ def duration(start: Timestamp, end: Timestamp) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _moment(stamp: str | None) -> datetime | None:
+    """ "2024-01-01T10:00:00.123456789Z" -> an aware datetime (to the microsecond); None for
+    an unset (left out) or zero timestamp."""
+    if not stamp:
+        return None
+    head, dot, tail = stamp.partition(".")
+    if dot:  # protobuf writes up to 9 fractional digits; datetime keeps 6
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        tail = tail[:digits][:6] + tail[digits:]
+    moment = datetime.fromisoformat(head + dot + tail)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment == datetime(1970, 1, 1, tzinfo=UTC):
+        return None
+    return moment
 
 
 def shorten(text: str, width: int) -> str:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from weir_controlplane.cli import CommandError
 from weir_controlplane.errors import ApiError, ControlPlaneUnreachableError
 
-if TYPE_CHECKING:  # the client loads protobuf: imported by the commands that call the API
-    from weir_controlplane.client import WeirClient
+if TYPE_CHECKING:  # the client loads http.client: imported by the commands that call the API
+    from weir_controlplane.connect_client import ConnectClient
 
-# weir_controlplane.client.DEFAULT_URL, repeated so that building the parser loads no
-# protobuf; a test pins the two to each other.
+# weir_controlplane.connect_client.DEFAULT_URL, repeated so that building the parser loads
+# no HTTP client; a test pins the two to each other.
 DEFAULT_URL = "http://127.0.0.1:3000"
 
 
@@ -33,10 +33,12 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def client_for(args: argparse.Namespace) -> WeirClient:
-    from weir_controlplane.client import WeirClient
+def client_for(args: argparse.Namespace) -> ConnectClient:
+    """The API as JSON: the CLI loads no protobuf (a client command stays a process start
+    and one request)."""
+    from weir_controlplane.connect_client import ConnectClient
 
-    return WeirClient(args.url, deployment=args.deployment, token=os.environ.get("WEIR_TOKEN"))
+    return ConnectClient(args.url, deployment=args.deployment, token=os.environ.get("WEIR_TOKEN"))
 
 
 def api_command(

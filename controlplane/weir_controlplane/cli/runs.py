@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import Any
 
 from weir_controlplane.cli import CommandError
-from weir_controlplane.cli.output import duration, shorten, table, when
+from weir_controlplane.cli.output import duration, key_text, shorten, table, when
 from weir_controlplane.cli.remote import add_api_options, api_command, client_for
 
-# The protos are imported by the commands that call the API, not here: `weir --help` builds
-# this parser and should not load protobuf.
-if TYPE_CHECKING:
-    from weir_protos.v1 import events_pb2, runs_pb2
+# Replies are the API's JSON (proto3 mapping: camelCase fields, enums by name, fields at
+# their default left out): the CLI loads no protobuf.
 
 # weir.v1.RunStatus without its prefix, in enum order (a test pins it to the proto enum).
 STATUS_NAMES = [
@@ -92,47 +90,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def launch_run(args: argparse.Namespace) -> int:
-    run = (
-        client_for(args)
-        .launch_run(
-            args.select,
-            partition_key=args.partition,
-            tags=_tags(args.tag),
-            run_config=_config(args.config),
-            code_location=args.location,
-        )
-        .run
-    )
-    keys = ["/".join(key.path) for key in run.asset_keys]
+    request: dict[str, Any] = {"selection": args.select}
+    if args.partition:
+        request["partitionKey"] = args.partition
+    if tags := _tags(args.tag):
+        request["tags"] = tags
+    if config := _config(args.config):
+        request["runConfig"] = config
+    if args.location:
+        request["codeLocation"] = args.location
+    run = client_for(args).call("LaunchRun", request).get("run", {})
+    keys = [key_text(key) for key in run.get("assetKeys", [])]
     print(
-        f"Launched run {run.run_id} ({_status(run.status)}): {len(keys)} asset(s) in "
-        f"{run.code_location}: {shorten(', '.join(keys), 100)}"
+        f"Launched run {run.get('runId', '')} ({_status(run)}): {len(keys)} asset(s) in "
+        f"{run.get('codeLocation', '')}: {shorten(', '.join(keys), 100)}"
     )
     return 0
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    from weir_protos.v1 import runs_pb2
-
-    reply = client_for(args).list_runs(
-        statuses=[runs_pb2.RunStatus.Value(f"RUN_STATUS_{s}") for s in args.status],
-        code_location=args.location,
-        limit=args.limit,
-    )
-    if not reply.runs:
+    request: dict[str, Any] = {"limit": args.limit}
+    if args.status:
+        request["statuses"] = [f"RUN_STATUS_{status}" for status in args.status]
+    if args.location:
+        request["codeLocation"] = args.location
+    runs = client_for(args).call("ListRuns", request).get("runs", [])
+    if not runs:
         print("No runs.")
         return 0
     rows = [
         [
-            run.run_id,
-            _status(run.status),
-            run.code_location,
+            run.get("runId", ""),
+            _status(run),
+            run.get("codeLocation", ""),
             shorten(_target(run), 40),
-            run.partition_key or "-",
-            when(run.create_time),
-            duration(run.start_time, run.end_time),
+            run.get("partitionKey") or "-",
+            when(run.get("createTime")),
+            duration(run.get("startTime"), run.get("endTime")),
         ]
-        for run in reply.runs
+        for run in runs
     ]
     print(table(["RUN ID", "STATUS", "LOCATION", "TARGET", "PARTITION", "CREATED", "TOOK"], rows))
     return 0
@@ -140,36 +136,41 @@ def list_runs(args: argparse.Namespace) -> int:
 
 def show_run(args: argparse.Namespace) -> int:
     client = client_for(args)
-    run = client.get_run(args.run_id).run
+    run = client.call("GetRun", {"runId": args.run_id}).get("run", {})
     details = [
-        ("Status", _status(run.status)),
-        ("Location", run.code_location),
+        ("Status", _status(run)),
+        ("Location", run.get("codeLocation", "")),
         ("Target", _target(run)),
-        ("Partition", run.partition_key or "-"),
-        ("Created", when(run.create_time)),
-        ("Started", when(run.start_time)),
-        ("Ended", when(run.end_time)),
-        ("Took", duration(run.start_time, run.end_time)),
+        ("Partition", run.get("partitionKey") or "-"),
+        ("Created", when(run.get("createTime"))),
+        ("Started", when(run.get("startTime"))),
+        ("Ended", when(run.get("endTime"))),
+        ("Took", duration(run.get("startTime"), run.get("endTime"))),
     ]
-    if run.failure_reason:
-        details.append(("Reason", " ".join(run.failure_reason.split())))
-    if run.tags:
-        details.append(("Tags", ", ".join(f"{k}={v}" for k, v in sorted(run.tags.items()))))
-    print(f"Run {run.run_id}")
+    if run.get("failureReason"):
+        details.append(("Reason", " ".join(run["failureReason"].split())))
+    if tags := run.get("tags"):
+        details.append(("Tags", ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))))
+    print(f"Run {run.get('runId', '')}")
     for label, value in details:
         print(f"  {label + ':':<11}{value}")
-    from weir_protos.v1 import events_pb2
-
-    events = list(client.all_run_events(run.run_id))
+    events = list(
+        client.pages(
+            "GetRunEvents",
+            {"runId": run.get("runId", args.run_id), "limit": 1000},
+            "events",
+            done_when_no_more=True,
+        )
+    )
     print()
     if not events:
         print("No events yet.")
         return 0
     rows = [
         [
-            when(event.timestamp),
-            events_pb2.RunEventType.Name(event.event_type).removeprefix("RUN_EVENT_TYPE_"),
-            event.step_key or "-",
+            when(event.get("timestamp")),
+            event.get("eventType", "RUN_EVENT_TYPE_UNSPECIFIED").removeprefix("RUN_EVENT_TYPE_"),
+            event.get("stepKey") or "-",
             _event_message(event),
         ]
         for event in events
@@ -179,36 +180,34 @@ def show_run(args: argparse.Namespace) -> int:
 
 
 def cancel_run(args: argparse.Namespace) -> int:
-    run = client_for(args).cancel_run(args.run_id).run
-    status = _status(run.status)
+    run = client_for(args).call("CancelRun", {"runId": args.run_id}).get("run", {})
+    status = _status(run)
     note = {
         "CANCELING": "; its worker is stopping",
         "CANCELED": "",
     }.get(status, " (it had already ended)")
-    print(f"Run {run.run_id}: {status}{note}")
+    print(f"Run {run.get('runId', '')}: {status}{note}")
     return 0
 
 
-def _status(value: int) -> str:
-    from weir_protos.v1 import runs_pb2
-
-    return runs_pb2.RunStatus.Name(value).removeprefix("RUN_STATUS_")
+def _status(run: dict[str, Any]) -> str:
+    return str(run.get("status", "RUN_STATUS_UNSPECIFIED")).removeprefix("RUN_STATUS_")
 
 
-def _target(run: runs_pb2.Run) -> str:
-    keys = ", ".join("/".join(key.path) for key in run.asset_keys)
-    if run.job_name:
-        return f"job {run.job_name}"
-    return f"{run.selection} ({keys})" if run.selection else keys or "-"
+def _target(run: dict[str, Any]) -> str:
+    keys = ", ".join(key_text(key) for key in run.get("assetKeys", []))
+    if run.get("jobName"):
+        return f"job {run['jobName']}"
+    return f"{run['selection']} ({keys})" if run.get("selection") else keys or "-"
 
 
-def _event_message(event: events_pb2.RunEvent) -> str:
-    message = event.message
-    payload = event.WhichOneof("payload")
-    if payload in ("step_failure", "run_failure"):
-        error = getattr(event, payload).error
-        if error.message and error.message not in message:
-            message = f"{message} {error.class_name}: {error.message}".strip()
+def _event_message(event: dict[str, Any]) -> str:
+    message = event.get("message", "")
+    failure = event.get("stepFailure", event.get("runFailure"))
+    if failure is not None:
+        error = failure.get("error", {})
+        if error.get("message") and error["message"] not in message:
+            message = f"{message} {error.get('className', '')}: {error['message']}".strip()
         return " ".join(message.split())
     return shorten(message, 120)
 

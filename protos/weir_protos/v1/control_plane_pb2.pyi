@@ -159,24 +159,30 @@ class GetAssetResponse(_message.Message):
     def __init__(self, asset: _Optional[_Union[Asset, _Mapping]] = ...) -> None: ...
 
 class GetAssetLineageRequest(_message.Message):
-    __slots__ = ("key", "upstream_depth", "downstream_depth", "selection")
+    __slots__ = ("key", "upstream_depth", "downstream_depth", "selection", "cursor", "limit")
     KEY_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
     DOWNSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
     SELECTION_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.AssetKey
     upstream_depth: int
     downstream_depth: int
     selection: str
-    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., upstream_depth: _Optional[int] = ..., downstream_depth: _Optional[int] = ..., selection: _Optional[str] = ...) -> None: ...
+    cursor: str
+    limit: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., upstream_depth: _Optional[int] = ..., downstream_depth: _Optional[int] = ..., selection: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class GetAssetLineageResponse(_message.Message):
-    __slots__ = ("assets", "edges")
+    __slots__ = ("assets", "edges", "next_cursor")
     ASSETS_FIELD_NUMBER: _ClassVar[int]
     EDGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
     assets: _containers.RepeatedCompositeFieldContainer[Asset]
     edges: _containers.RepeatedCompositeFieldContainer[AssetEdge]
-    def __init__(self, assets: _Optional[_Iterable[_Union[Asset, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[AssetEdge, _Mapping]]] = ...) -> None: ...
+    next_cursor: str
+    def __init__(self, assets: _Optional[_Iterable[_Union[Asset, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[AssetEdge, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class AssetEdge(_message.Message):
     __slots__ = ("upstream", "downstream")
