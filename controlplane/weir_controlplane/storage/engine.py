@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from weir_controlplane.storage import sqlite_connection
-from weir_controlplane.storage.errors import DatabaseUnavailableError, StorageError
+from weir_controlplane.storage.errors import (
+    DatabaseUnavailableError,
+    InvalidDatabaseUrlError,
+    StorageError,
+)
 
 DATABASE_URL_ENV = "WEIR_DATABASE_URL"
 HOME_ENV = "WEIR_HOME"
@@ -47,7 +51,14 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
     `postgresql://` and `postgres://` URLs use the psycopg 3 driver. SQLite files get
     their directory created, WAL mode, a busy timeout and foreign keys.
     """
-    parsed = make_url(url or default_database_url())
+    try:
+        parsed = make_url(url or default_database_url())
+    except (sa.exc.ArgumentError, ValueError):
+        # SQLAlchemy's message quotes the whole string, password included.
+        raise InvalidDatabaseUrlError(
+            "the database URL does not parse; expected sqlite:///PATH or "
+            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        ) from None
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
 
@@ -64,9 +75,17 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         return sa.create_engine(parsed, **{**POSTGRES_POOL, **engine_options})
-    raise ValueError(
+    raise InvalidDatabaseUrlError(
         f"unsupported database {parsed.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
     )
+
+
+def masked(url: str) -> str:
+    """`url` fit for a log or an error message: its password, if any, shown as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "(a database URL that does not parse)"
 
 
 def _is_connection_loss(error: sa.exc.DBAPIError, dialect: str) -> bool:

@@ -10,6 +10,7 @@ StorageError
 │   └── UnplannedAssetError       an event names an asset outside its run's plan
 ├── DuplicateRunError             (ALREADY_EXISTS / 409)
 ├── DatabaseUnavailableError      (UNAVAILABLE / 503) the server is down or restarting
+├── InvalidDatabaseUrlError       a database URL that does not parse or names no supported database
 └── NaiveDatetimeError            (a programming error: pass UTC-aware datetimes)
 """
 
@@ -83,6 +84,11 @@ class DatabaseUnavailableError(StorageError):
 
     def __init__(self) -> None:
         super().__init__("the database is unavailable right now; retry shortly")
+
+
+class InvalidDatabaseUrlError(StorageError, ValueError):
+    """A database URL Weir cannot use. The message never repeats the URL: it may hold a
+    password."""
 
 
 class NaiveDatetimeError(StorageError, ValueError):
