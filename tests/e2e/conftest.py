@@ -176,7 +176,8 @@ class ControlPlane:
             "--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port),
         ]  # fmt: skip
         for flag, value in self.flags.items():
-            args += [f"--{flag.replace('_', '-')}", str(value)]
+            name = f"--{flag.replace('_', '-')}"
+            args += [name] if value is True else [name, str(value)]  # True: a switch
         self.process = Process(args, self.env, r"WEIR_CONTROLPLANE_READY")
         return self
 

@@ -21,6 +21,8 @@ _KNOWN_ERRORS: tuple[tuple[type[Exception], type[errors.ApiError]], ...] = (
     (storage_errors.InvalidCursorError, errors.InvalidArgumentError),
     (storage_errors.InvalidEventError, errors.InvalidArgumentError),
     (storage_errors.DuplicateRunError, errors.AlreadyExistsError),
+    # The database is restarting: a retryable status, so reporters and clients try again.
+    (storage_errors.DatabaseUnavailableError, errors.UnavailableError),
     # A selection string that does not parse or names unknown assets; the message says which.
     (SelectionError, errors.InvalidArgumentError),
 )

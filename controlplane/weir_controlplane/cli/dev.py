@@ -98,6 +98,7 @@ def _workspace(path: str) -> list[LocationSpec]:
 def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
     # Imported here: `weir runs list` and friends should not pay for the server's imports.
     from weir_controlplane.app import ControlPlane, ControlPlaneConfig
+    from weir_controlplane.storage.errors import DatabaseUnavailableError, InvalidDatabaseUrlError
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -135,11 +136,39 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         raise CommandError(
             f"Cannot listen: {exc}. Choose other ports with --http-port / --grpc-port"
         ) from None
+    except (DatabaseUnavailableError, InvalidDatabaseUrlError) as exc:
+        plane.stop()
+        raise CommandError(_database_error(exc, config.database_url)) from None
     _print_status(plane)
     stop.wait()
     print("Stopping…", flush=True)
     plane.stop()
     return 0
+
+
+def _database_error(exc: Exception, url: str | None) -> str:
+    """One line on a database the control plane cannot use; its password is never shown."""
+    from weir_controlplane.storage.engine import default_database_url, masked
+    from weir_controlplane.storage.errors import InvalidDatabaseUrlError
+
+    if isinstance(exc, InvalidDatabaseUrlError):
+        return f"--database-url: {exc}"
+    url = url or default_database_url()
+    # The driver's own reason (say, "Connection refused"), first line only.
+    reason = str(getattr(exc.__cause__, "orig", None) or exc).strip().splitlines()[0]
+    password = _password_of(url)
+    if password:
+        reason = reason.replace(password, "***")
+    return f"Cannot reach the database at {masked(url)}: {reason}. Check --database-url"
+
+
+def _password_of(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except ValueError:
+        return None
 
 
 def _print_status(plane: ControlPlane) -> None:

@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations.registry import CodeLocationRegistry, WatchedLocation
 from weir_controlplane.storage import CodeLocationNotFoundError, CodeLocationStatus
+from weir_controlplane.storage.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class LocationHealthWatcher:
             try:
                 self.check_once()
                 self._registry.stop_drained()
+            except DatabaseUnavailableError:  # a restart, not a bug: no traceback per pass
+                log.warning("code location health pass: the database is unavailable; retrying")
             except Exception:
                 log.exception("code location health pass failed; retrying")
 

@@ -40,6 +40,7 @@ from weir_controlplane.storage import (
     RunStatus,
     Storage,
 )
+from weir_controlplane.storage.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ class RunCoordinator:
             try:
                 for scope in self._scopes():
                     self._launch_queued(scope)
+            except DatabaseUnavailableError:  # a restart, not a bug: no traceback per pass
+                log.warning("run queue pass: the database is unavailable; retrying")
             except Exception:
                 log.exception("run queue pass failed; retrying on the next wake-up")
 
@@ -291,6 +294,8 @@ class RunCoordinator:
             try:
                 for scope in self._scopes():
                     self.fail_lost_runs(scope)
+            except DatabaseUnavailableError:
+                log.warning("run monitor pass: the database is unavailable; retrying")
             except Exception:
                 log.exception("run monitor pass failed; retrying")
 

@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from weir_controlplane.storage import sqlite_connection
-from weir_controlplane.storage.errors import StorageError
+from weir_controlplane.storage.errors import (
+    DatabaseUnavailableError,
+    InvalidDatabaseUrlError,
+    StorageError,
+)
 
 DATABASE_URL_ENV = "WEIR_DATABASE_URL"
 HOME_ENV = "WEIR_HOME"
@@ -47,7 +51,14 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
     `postgresql://` and `postgres://` URLs use the psycopg 3 driver. SQLite files get
     their directory created, WAL mode, a busy timeout and foreign keys.
     """
-    parsed = make_url(url or default_database_url())
+    try:
+        parsed = make_url(url or default_database_url())
+    except (sa.exc.ArgumentError, ValueError):
+        # SQLAlchemy's message quotes the whole string, password included.
+        raise InvalidDatabaseUrlError(
+            "the database URL does not parse; expected sqlite:///PATH or "
+            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        ) from None
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
 
@@ -64,19 +75,44 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         return sa.create_engine(parsed, **{**POSTGRES_POOL, **engine_options})
-    raise ValueError(
+    raise InvalidDatabaseUrlError(
         f"unsupported database {parsed.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"
     )
 
 
+def masked(url: str) -> str:
+    """`url` fit for a log or an error message: its password, if any, shown as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "(a database URL that does not parse)"
+
+
+def _is_connection_loss(error: sa.exc.DBAPIError, dialect: str) -> bool:
+    """Whether `error` says the server is gone rather than that the statement is wrong.
+
+    On PostgreSQL an OperationalError is about the connection (refused, terminated by an
+    administrator's shutdown, closed mid-query); on SQLite it also covers a bad schema,
+    so there only a connection SQLAlchemy itself judged dead counts.
+    """
+    if error.connection_invalidated:
+        return True
+    return dialect == "postgresql" and isinstance(
+        error, (sa.exc.OperationalError, sa.exc.InterfaceError)
+    )
+
+
 @contextmanager
-def _unwrapped_storage_errors() -> Iterator[None]:
-    """Re-raise our own errors (say, a naive datetime) that SQLAlchemy wrapped on bind."""
+def _unwrapped_storage_errors(dialect: str) -> Iterator[None]:
+    """Re-raise our own errors (say, a naive datetime) that SQLAlchemy wrapped on bind, and
+    a lost database connection as `DatabaseUnavailableError`, which callers may retry."""
     try:
         yield
     except sa.exc.StatementError as error:
         if isinstance(error.orig, StorageError):
             raise error.orig from error
+        if isinstance(error, sa.exc.DBAPIError) and _is_connection_loss(error, dialect):
+            raise DatabaseUnavailableError() from error
         raise
 
 
@@ -101,14 +137,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self._writers, _unwrapped_storage_errors(), self.engine.connect() as conn:
+        with self._writers, _unwrapped_storage_errors(self.dialect), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with _unwrapped_storage_errors(), self.engine.connect() as conn, conn.begin():
+        with _unwrapped_storage_errors(self.dialect), self.engine.connect() as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:

@@ -9,6 +9,8 @@ StorageError
 ├── InvalidEventError             (INVALID_ARGUMENT / 400)
 │   └── UnplannedAssetError       an event names an asset outside its run's plan
 ├── DuplicateRunError             (ALREADY_EXISTS / 409)
+├── DatabaseUnavailableError      (UNAVAILABLE / 503) the server is down or restarting
+├── InvalidDatabaseUrlError       a database URL that does not parse or names no supported database
 └── NaiveDatetimeError            (a programming error: pass UTC-aware datetimes)
 """
 
@@ -73,6 +75,20 @@ class DuplicateRunError(StorageError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"a run with id {run_id!r} already exists")
         self.run_id = run_id
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database server could not be reached, or dropped the connection mid-transaction
+    (a restart, a failover). Nothing of the transaction was committed; retrying works
+    once the server is back."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable right now; retry shortly")
+
+
+class InvalidDatabaseUrlError(StorageError, ValueError):
+    """A database URL Weir cannot use. The message never repeats the URL: it may hold a
+    password."""
 
 
 class NaiveDatetimeError(StorageError, ValueError):

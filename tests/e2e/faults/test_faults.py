@@ -4,8 +4,8 @@ repeat), that every run ends in a true state with a reason, and that queued runs
 run. On SQLite and on PostgreSQL (WEIR_TEST_POSTGRES_URL).
 
 Points: the run worker mid-step; the code server mid-run; the control plane mid-run
-(kill -9 and SIGTERM), mid-ingest and mid-launch. Restarting PostgreSQL mid-run is left
-out here: the server is shared with every other test of the suite.
+(kill -9 and SIGTERM), mid-ingest and mid-launch. PostgreSQL restarted mid-run is in
+test_database_restart.py, on a cluster of its own (the shared server stays up).
 """
 
 from __future__ import annotations
