@@ -106,6 +106,9 @@ def test_a_batch_whose_reply_was_lost_is_sent_again_and_stored_once(start_codese
     try:
         server.stub.ExecuteRun(request)
         run = events.wait_for_end(request.run_id)
+        # The end can be stored by a batch whose reply is then lost: wait for the resend
+        # that follows the two lost replies (the third call is answered).
+        events.wait_for(lambda: len(events.metadata) >= 3, "the batches sent again")
     finally:
         collector.stop()
 
