@@ -45,30 +45,23 @@ class WeirClient:
         token: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.deployment = deployment
-        self.token = token
-        self.timeout = timeout
+        # The JSON transport does the calling; this class adds the messages.
+        self.transport = ConnectClient(url, deployment=deployment, token=token, timeout=timeout)
 
     # --- the generic call ---------------------------------------------------------------
 
     def call(self, method: str, request: Message, *, service: str = CONTROL_PLANE_SERVICE) -> Any:
         """Call one unary RPC and return its reply message."""
         reply_class = _reply_class(service, method)
-        transport = ConnectClient(
-            self.url, deployment=self.deployment, token=self.token, timeout=self.timeout
-        )
-        document = transport.call(method, json_format.MessageToDict(request), service=service)
+        document = self.transport.call(method, json_format.MessageToDict(request), service=service)
         reply = reply_class()
         try:
             json_format.ParseDict(document, reply, ignore_unknown_fields=True)
         except json_format.ParseError:
-            raise not_weir_reply(self.url, "application/json") from None
+            raise not_weir_reply(self.transport.url, "application/json") from None
         return reply
 
-    # --- the calls the CLI once made, kept for Python callers ---------------------------
-
-    # --- the calls the CLI makes --------------------------------------------------------
+    # --- typed calls, for Python callers -----------------------------------------------
 
     def list_assets(self, selection: str = "", **filters: Any) -> cp.ListAssetsResponse:
         """One page of assets; `filters` are ListAssetsRequest fields (group, kind, limit...)."""
