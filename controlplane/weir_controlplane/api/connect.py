@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from weir_controlplane.api.call_context import RecordedCallContext
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
 from weir_controlplane.api.host_check import HostCheckMiddleware, host_names
 from weir_controlplane.api.openapi import openapi_document
@@ -84,24 +85,15 @@ class ConnectAbort(Exception):
         self.message = message
 
 
-class ConnectCallContext:
+class ConnectCallContext(RecordedCallContext):
     """The parts of `grpc.ServicerContext` the interceptors and servicers use, for a call
     that arrived over HTTP."""
 
     def __init__(self, metadata: Sequence[tuple[str, str]], peer: str) -> None:
-        self._metadata = tuple(metadata)
-        self._peer = peer
-        self._code: grpc.StatusCode | None = None
-        self._details = ""
+        super().__init__(metadata, peer)
         self._active = True
         self.initial_metadata: list[tuple[str, str]] = []
         self.trailing_metadata: list[tuple[str, str]] = []
-
-    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
-        return self._metadata
-
-    def peer(self) -> str:
-        return self._peer
 
     def send_initial_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
         self.initial_metadata.extend(metadata)
@@ -112,21 +104,6 @@ class ConnectCallContext:
     def abort(self, code: grpc.StatusCode, details: str) -> None:
         self._code, self._details = code, details
         raise ConnectAbort(connect_code(code.name), details)
-
-    def abort_with_status(self, status: Any) -> None:
-        self.abort(status.code, status.details)
-
-    def code(self) -> grpc.StatusCode | None:
-        return self._code
-
-    def details(self) -> str:
-        return self._details
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def set_details(self, details: str) -> None:
-        self._details = details
 
     def is_active(self) -> bool:
         return self._active

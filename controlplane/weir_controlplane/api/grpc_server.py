@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
+from weir_controlplane.api.call_context import RecordedCallContext
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
 
 # Snapshots and event batches can be large; the default 4 MiB is too tight for them.
@@ -44,29 +45,20 @@ class CallAborted(Exception):
     """Raised by `GrpcCallContext.abort`: the call ends with the status it recorded."""
 
 
-class GrpcCallContext:
+class GrpcCallContext(RecordedCallContext):
     """The synchronous `grpc.ServicerContext` the interceptors and servicers use, over a
     `grpc.aio` call. What the asyncio context does by awaiting (initial metadata, abort)
     is recorded here and delivered by `deliver()` on the loop after each step."""
 
     def __init__(self, call: grpc.aio.ServicerContext[Any, Any]) -> None:
+        super().__init__(text_metadata(call.invocation_metadata() or ()), call.peer())
         self._call = call
-        self._metadata = text_metadata(call.invocation_metadata() or ())
-        self._peer = call.peer()
         remaining = call.time_remaining()
         self._deadline = None if remaining is None else time.monotonic() + remaining
         self._initial: list[tuple[str, str]] = []
         self._initial_sent = False
         self._trailing: Sequence[tuple[str, str]] | None = None
-        self._code: grpc.StatusCode | None = None
-        self._details = ""
         self._aborted = False
-
-    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
-        return self._metadata
-
-    def peer(self) -> str:
-        return self._peer
 
     def send_initial_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
         self._initial.extend(metadata)
@@ -77,21 +69,6 @@ class GrpcCallContext:
     def abort(self, code: grpc.StatusCode, details: str) -> None:
         self._code, self._details, self._aborted = code, details, True
         raise CallAborted(details)
-
-    def abort_with_status(self, status: Any) -> None:
-        self.abort(status.code, status.details)
-
-    def code(self) -> grpc.StatusCode | None:
-        return self._code
-
-    def details(self) -> str:
-        return self._details
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def set_details(self, details: str) -> None:
-        self._details = details
 
     def is_active(self) -> bool:
         return not self._call.cancelled()
