@@ -11,7 +11,8 @@ standard library's zoneinfo:
   its ticks in a time zone across daylight-saving changes (`cron`'s docstring has the rules);
 - `TimeWindowKeySpace` holds the windows and keys of time-window partitions;
 - `StaticKeySpace`, `DynamicKeySpace` and `MultiKeySpace` the other kinds of keys;
-- `load_timezone` reads an IANA name, suggesting a close one when it is misspelled.
+- `load_timezone` reads an IANA name, suggesting a close one when it is misspelled;
+- `weir_partitions.mappings` relates the keys of two key spaces (partition mappings).
 
 >>> from datetime import UTC, datetime
 >>> daily = TimeWindowKeySpace("@daily", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
@@ -24,7 +25,10 @@ from weir_partitions.errors import (
     CronError,
     CronFieldCountError,
     CronNeverFiresError,
+    DynamicKeysUnknownError,
     KeySpaceError,
+    MappingError,
+    MissingUpstreamKeysError,
     PartitionsError,
     UnknownPartitionKeyError,
     UnknownTimezoneError,
@@ -48,9 +52,12 @@ __all__ = [
     "CronNeverFiresError",
     "CronSchedule",
     "DynamicKeySpace",
+    "DynamicKeysUnknownError",
     "KeyFormat",
     "KeySpace",
     "KeySpaceError",
+    "MappingError",
+    "MissingUpstreamKeysError",
     "MultiKeySpace",
     "PartitionsError",
     "StaticKeySpace",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from weir._errors import PartitionKeyError
+
+if TYPE_CHECKING:
+    from weir_partitions import KeySpace
 
 
 class PartitionKeyRange(NamedTuple):
@@ -152,6 +155,17 @@ class PartitionsDefinition(ABC):
         wanted = set(keys)
         every_key = self.get_partition_keys(current_time, dynamic_partitions_store)
         return [k for k in every_key if k in wanted]
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> KeySpace:
+        """The keys as the partitions engine's key space, which partition mappings read
+        (the built-in definitions keep theirs; any other lists its keys)."""
+        from weir_partitions import StaticKeySpace
+
+        return StaticKeySpace(list(self.get_partition_keys(current_time, dynamic_partitions_store)))
 
 
 def range_ends(start: str | PartitionKeyRange, end: str | None) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from weir._errors import DefinitionError, PartitionKeyError
 from weir._partitions.base import (
@@ -18,6 +18,9 @@ from weir._partitions.base import (
 from weir._partitions.dynamic import DynamicPartitionsDefinition
 from weir._partitions.static import StaticPartitionsDefinition
 from weir._partitions.time_window import TimeWindowPartitionsDefinition
+
+if TYPE_CHECKING:
+    from weir_partitions import MultiKeySpace
 
 MULTIPARTITION_KEY_DELIMITER = "|"
 # Characters a dimension's keys cannot hold, as in Dagster: they delimit keys and ranges.
@@ -301,6 +304,20 @@ class MultiPartitionsDefinition(PartitionsDefinition):
             for key, parts in split.items()
             if parts is None or any(p in bad for p, bad in zip(parts, unknown_parts, strict=True))
         ]
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> MultiKeySpace:
+        from weir_partitions import MultiKeySpace
+
+        return MultiKeySpace(
+            [
+                (d.name, d.partitions_def._key_space(current_time, dynamic_partitions_store))
+                for d in self._dimensions
+            ]
+        )
 
     def _sort_keys(
         self,
