@@ -101,6 +101,7 @@ class UnknownPartitionKeyError(PartitionsError):
     def __init__(self, key: object, detail: str, side: str = "", others: int = 0):
         self.key = key
         self.detail = detail
+        self.side = side
         where = f"{side} " if side else ""
         more = f" (and {others} more)" if others else ""
         super().__init__(f"Unknown {where}partition key {key!r}{more}; {detail}")

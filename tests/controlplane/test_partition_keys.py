@@ -11,7 +11,7 @@ import weir as dg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from weir_codeserver.wire_partitions import partitions_def_message
-from weir_controlplane.api.partition_keys import key_space
+from weir_controlplane.partitions import key_space
 
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
