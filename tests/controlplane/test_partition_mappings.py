@@ -13,15 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import weir as dg
-from api_harness import snapshot
+from api_harness import sdk_asset, snapshot
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from weir._partitions import infer_partition_mapping
-from weir_codeserver.wire_partitions import partition_mapping_message, partitions_def_message
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 from weir_controlplane.locations.graph import SnapshotGraph
 from weir_controlplane.partitions import dependency_mapping
-from weir_protos.v1 import common_pb2, definitions_pb2
 
 # Zones with daylight saving in both hemispheres, one with a half-hour shift, and UTC.
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Australia/Lord_Howe", "UTC"]
@@ -129,18 +127,6 @@ def cases(draw: st.DrawFn) -> tuple[Any, Any, Any, datetime]:
     return upstream, downstream, mapping, now
 
 
-def node(name: str, defn: Any, deps: dict[str, Any] | None = None) -> definitions_pb2.AssetNode:
-    """An asset as the code server writes it into a snapshot."""
-    message = definitions_pb2.AssetNode(key=common_pb2.AssetKey(path=[name]))
-    if defn is not None:
-        message.partitions_def.CopyFrom(partitions_def_message(defn))
-    for upstream, mapping in (deps or {}).items():
-        edge = message.deps.add(asset_key=common_pb2.AssetKey(path=[upstream]))
-        if mapping is not None:
-            edge.partition_mapping.CopyFrom(partition_mapping_message(mapping))
-    return message
-
-
 def outcome(call: Callable[[], list[str]]) -> tuple[str, list[str]]:
     """("ok", keys) or the kind of error: a definition the mapping cannot relate, keys of
     dynamic partitions that are not at hand, or bad keys."""
@@ -175,7 +161,7 @@ def some_keys(defn: Any, now: datetime, data: st.DataObject) -> list[str] | None
 def test_the_control_plane_maps_partitions_as_the_sdk_does(case, data):
     upstream_def, downstream_def, mapping, now = case
     graph = SnapshotGraph(
-        snapshot(node("up", upstream_def), node("down", downstream_def, {"up": mapping}))
+        snapshot(sdk_asset("up", upstream_def), sdk_asset("down", downstream_def, {"up": mapping}))
     )
     sdk = infer_partition_mapping(mapping, upstream_def, downstream_def)
     some_downstream = some_keys(downstream_def, now, data)
@@ -207,7 +193,10 @@ HOURS = dg.HourlyPartitionsDefinition("2024-01-01-00:00", end_date="2024-02-01-0
 
 
 def edge_between(upstream_def: Any, downstream_def: Any, mapping: Any = None) -> Any:
-    nodes = {"up": node("up", upstream_def), "down": node("down", downstream_def, {"up": mapping})}
+    nodes = {
+        "up": sdk_asset("up", upstream_def),
+        "down": sdk_asset("down", downstream_def, {"up": mapping}),
+    }
     return dependency_mapping(nodes, "down", "up")
 
 
