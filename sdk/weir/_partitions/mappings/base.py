@@ -67,14 +67,10 @@ class PartitionMapping(ABC):
         Raises `PartitionKeyError` if a downstream key is unknown, or if partitions the
         downstream ones need do not exist upstream (yet).
         """
-        now = _pin(current_time)
-        down = _space(downstream_partitions_def, now, dynamic_partitions_store)
-        up = _space(upstream_partitions_def, now, dynamic_partitions_store)
-        with _sdk_errors():
-            keys = self._rule().upstream_keys(
-                downstream_partition_keys, down, up, _timestamp(now, down, up)
-            )
-        return _typed(keys, upstream_partitions_def)
+        return self._map(
+            True, downstream_partition_keys, downstream_partitions_def, upstream_partitions_def,
+            current_time, dynamic_partitions_store,
+        )  # fmt: skip
 
     def get_downstream_partitions(
         self,
@@ -88,14 +84,29 @@ class PartitionMapping(ABC):
 
         Raises `PartitionKeyError` if an upstream key is unknown.
         """
+        return self._map(
+            False, upstream_partition_keys, upstream_partitions_def, downstream_partitions_def,
+            current_time, dynamic_partitions_store,
+        )  # fmt: skip
+
+    def _map(
+        self,
+        to_upstream: bool,
+        keys: PartitionKeys,
+        source_def: PartitionsDefinition | None,
+        target_def: PartitionsDefinition | None,
+        current_time: datetime | None,
+        store: DynamicPartitionsStore | None,
+    ) -> list[str]:
+        """`keys` of `source_def` mapped by the engine onto keys of `target_def`."""
         now = _pin(current_time)
-        up = _space(upstream_partitions_def, now, dynamic_partitions_store)
-        down = _space(downstream_partitions_def, now, dynamic_partitions_store)
+        source, target = _space(source_def, now, store), _space(target_def, now, store)
+        rule = self._rule()
+        method = rule.upstream_keys if to_upstream else rule.downstream_keys
+        downstream_first = (source, target) if to_upstream else (target, source)
         with _sdk_errors():
-            keys = self._rule().downstream_keys(
-                upstream_partition_keys, up, down, _timestamp(now, down, up)
-            )
-        return _typed(keys, downstream_partitions_def)
+            mapped = method(keys, source, target, _timestamp(now, *downstream_first))
+        return _typed(mapped, target_def)
 
 
 def _pin(current_time: datetime | None) -> datetime:
