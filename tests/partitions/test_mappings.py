@@ -117,7 +117,7 @@ def test_a_mapping_that_cannot_relate_two_definitions_names_both():
         TimeWindowMapping().upstream_keys("eu", REGIONS, DAYS, NOW)
     message = str(caught.value)
     assert "the downstream one is StaticPartitionsDefinition(['eu', 'us', 'apac'])" in message
-    assert "upstream TimeWindowPartitionsDefinition(start='2024-01-01T00:00:00+00:00'" in message
+    assert "the upstream one TimeWindowPartitionsDefinition(start='2024-01-01T00:00" in message
     berlin = TimeWindowKeySpace("0 0 * * *", "Europe/Berlin", "%Y-%m-%d", JAN)
     with pytest.raises(MappingError, match=r"one timezone.*Europe/Berlin"):
         TimeWindowMapping().validate(berlin, DAYS)

@@ -84,11 +84,14 @@ class MultiDimensionMapping(_DimensionwiseMapping):
     def dimension_mappings(
         self, upstream: KeySpace | None, downstream: KeySpace | None
     ) -> list[DimensionMapping]:
-        for side, space in (("upstream", upstream), ("downstream", downstream)):
+        for side, space, other, other_space in (
+            ("upstream", upstream, "downstream", downstream),
+            ("downstream", downstream, "upstream", upstream),
+        ):
             if not isinstance(space, MultiKeySpace):
                 raise MappingError(
                     f"{self.name} relates two MultiPartitionsDefinitions; the {side} one is "
-                    f"{space!r} (upstream {upstream!r}, downstream {downstream!r})"
+                    f"{space!r} (the {other} one {other_space!r})"
                 )
         assert isinstance(upstream, MultiKeySpace) and isinstance(downstream, MultiKeySpace)
         for side, names in (

@@ -37,11 +37,14 @@ class TimeWindowMapping(KeyMapping):
     name = "TimeWindowPartitionMapping"
 
     def validate(self, upstream: KeySpace | None, downstream: KeySpace | None) -> None:
-        for side, space in (("upstream", upstream), ("downstream", downstream)):
+        for side, space, other, other_space in (
+            ("upstream", upstream, "downstream", downstream),
+            ("downstream", downstream, "upstream", upstream),
+        ):
             if not isinstance(space, TimeWindowKeySpace):
                 raise MappingError(
                     f"{self.name} relates two time-window partitions definitions; the {side} "
-                    f"one is {space!r} (upstream {upstream!r}, downstream {downstream!r})"
+                    f"one is {space!r} (the {other} one {other_space!r})"
                 )
         assert isinstance(upstream, TimeWindowKeySpace)
         assert isinstance(downstream, TimeWindowKeySpace)

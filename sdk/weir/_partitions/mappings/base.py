@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from weir._errors import DefinitionError, PartitionKeyError
-from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
+from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition, engine_time
 
 if TYPE_CHECKING:
     from weir_partitions import KeySpace
@@ -45,14 +45,10 @@ class PartitionMapping(ABC):
         downstream_partitions_def: PartitionsDefinition | None,
     ) -> None:
         """Raise `DefinitionError` if this mapping cannot relate these two definitions."""
-        from weir_partitions import MappingError
-
         up = _space(upstream_partitions_def, None, None)
         down = _space(downstream_partitions_def, None, None)
-        try:
+        with _sdk_errors():
             self._rule().validate(up, down)
-        except MappingError as e:
-            raise DefinitionError(str(e)) from None
 
     def get_upstream_partitions(
         self,
@@ -105,28 +101,13 @@ class PartitionMapping(ABC):
         method = rule.upstream_keys if to_upstream else rule.downstream_keys
         downstream_first = (source, target) if to_upstream else (target, source)
         with _sdk_errors():
-            mapped = method(keys, source, target, _timestamp(now, *downstream_first))
+            mapped = method(keys, source, target, engine_time(now, *downstream_first))
         return _typed(mapped, target_def)
 
 
 def _pin(current_time: datetime | None) -> datetime:
     # One moment for the whole call, so both sides see the same set of time windows.
     return current_time if current_time is not None else datetime.now(UTC)
-
-
-def _timestamp(now: datetime, *spaces: KeySpace | None) -> float:
-    """`now` in POSIX seconds; a naive `now` is read in the time zone of the first time
-    window among the key spaces (downstream first), as each definition reads it alone."""
-    if now.tzinfo is not None:
-        return now.timestamp()
-    from weir_partitions import MultiKeySpace, TimeWindowKeySpace
-
-    for space in spaces:
-        parts = space.dimensions if isinstance(space, MultiKeySpace) else [("", space)]
-        for _, part in parts:
-            if isinstance(part, TimeWindowKeySpace):
-                return now.replace(tzinfo=part.tz).timestamp()
-    return now.replace(tzinfo=UTC).timestamp()
 
 
 def _space(
