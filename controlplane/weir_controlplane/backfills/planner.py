@@ -130,7 +130,7 @@ def plan_backfill(
     for g, group in enumerate(groups):
         for index in group.runs:
             run = runs[index]
-            after = _reads_from(run, index, group, g, groups, group_of, edges, moment)
+            after = _reads_from(run, index, g, groups, group_of, edges, moment)
             runs[index] = PlannedRun(run.asset_keys, run.partition_keys, tuple(sorted(after)))
     return BackfillPlan(_in_dependency_order(runs))
 
@@ -213,7 +213,8 @@ def _grouped(
     group_of: dict[str, int] = {}
     upstream_groups: dict[str, set[int]] = {}  # the groups each asset reads, at any depth
     for key in order:
-        policy = RunPolicy.of(graph.nodes[key], key)
+        # An unpartitioned asset runs once whatever its policy says.
+        policy = RunPolicy.of(graph.nodes[key], key) if spaces[key] is not None else RunPolicy()
         parents = [e for e in edges[key] if e.upstream != key]
         reads: set[int] = set()
         for edge in parents:
@@ -260,14 +261,14 @@ def _chunked(group: _Group) -> list[list[str]]:
 def _reads_from(
     run: PlannedRun,
     index: int,
-    group: _Group,
     g: int,
     groups: list[_Group],
     group_of: Mapping[str, int],
     edges: Mapping[str, list[DependencyMapping]],
     now: float,
 ) -> set[int]:
-    """The runs holding the partitions `run` reads of selected assets in other runs."""
+    """The runs holding the partitions that `run` (number `index`, of group `g`) reads of
+    selected assets in other runs."""
     after: set[int] = set()
     for asset in run.asset_keys:
         for edge in edges[asset]:
