@@ -108,5 +108,24 @@ def require_partitioned(
             )
 
 
+def require_kind(
+    mapping: KeyMapping,
+    upstream: KeySpace | None,
+    downstream: KeySpace | None,
+    kind: type,
+    kind_name: str,
+) -> None:
+    """The check of mappings that relate two key spaces of one kind (`kind_name`: plural)."""
+    for side, space, other, other_space in (
+        ("upstream", upstream, "downstream", downstream),
+        ("downstream", downstream, "upstream", upstream),
+    ):
+        if not isinstance(space, kind):
+            raise MappingError(
+                f"{mapping.name} relates two {kind_name}; the {side} one is {space!r} (the "
+                f"{other} one {other_space!r})"
+            )
+
+
 def every_key(space: KeySpace | None, now: float) -> list[str]:
     return [] if space is None else space.keys(now)

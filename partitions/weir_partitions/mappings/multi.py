@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from weir_partitions.errors import MappingError
 from weir_partitions.key_spaces import MULTIPARTITION_KEY_DELIMITER, KeySpace, MultiKeySpace
-from weir_partitions.mappings.base import KeyMapping, require_partitioned
+from weir_partitions.mappings.base import KeyMapping, require_kind, require_partitioned
 from weir_partitions.mappings.simple import IdentityMapping
 from weir_partitions.mappings.time_window import TimeWindowMapping
 from weir_partitions.time_window import TimeWindowKeySpace
@@ -84,15 +84,7 @@ class MultiDimensionMapping(_DimensionwiseMapping):
     def dimension_mappings(
         self, upstream: KeySpace | None, downstream: KeySpace | None
     ) -> list[DimensionMapping]:
-        for side, space, other, other_space in (
-            ("upstream", upstream, "downstream", downstream),
-            ("downstream", downstream, "upstream", upstream),
-        ):
-            if not isinstance(space, MultiKeySpace):
-                raise MappingError(
-                    f"{self.name} relates two MultiPartitionsDefinitions; the {side} one is "
-                    f"{space!r} (the {other} one {other_space!r})"
-                )
+        require_kind(self, upstream, downstream, MultiKeySpace, "MultiPartitionsDefinitions")
         assert isinstance(upstream, MultiKeySpace) and isinstance(downstream, MultiKeySpace)
         for side, names in (
             ("upstream", [d.upstream_dimension for d in self.dimensions]),

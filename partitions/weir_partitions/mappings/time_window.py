@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from weir_partitions.errors import MappingError, MissingUpstreamKeysError
 from weir_partitions.key_spaces import KeySpace
-from weir_partitions.mappings.base import KeyMapping
+from weir_partitions.mappings.base import KeyMapping, require_kind
 from weir_partitions.time_window import TimeWindowKeySpace
 
 Window = tuple[int, int]  # [start tick, end tick) in POSIX seconds
@@ -37,15 +37,9 @@ class TimeWindowMapping(KeyMapping):
     name = "TimeWindowPartitionMapping"
 
     def validate(self, upstream: KeySpace | None, downstream: KeySpace | None) -> None:
-        for side, space, other, other_space in (
-            ("upstream", upstream, "downstream", downstream),
-            ("downstream", downstream, "upstream", upstream),
-        ):
-            if not isinstance(space, TimeWindowKeySpace):
-                raise MappingError(
-                    f"{self.name} relates two time-window partitions definitions; the {side} "
-                    f"one is {space!r} (the {other} one {other_space!r})"
-                )
+        require_kind(
+            self, upstream, downstream, TimeWindowKeySpace, "time-window partitions definitions"
+        )
         assert isinstance(upstream, TimeWindowKeySpace)
         assert isinstance(downstream, TimeWindowKeySpace)
         if upstream.timezone != downstream.timezone:
