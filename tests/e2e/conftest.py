@@ -177,7 +177,10 @@ class ControlPlane:
         ]  # fmt: skip
         for flag, value in self.flags.items():
             name = f"--{flag.replace('_', '-')}"
-            args += [name] if value is True else [name, str(value)]  # True: a switch
+            if isinstance(value, bool):  # a switch: --auth / --no-auth
+                args.append(name if value else f"--no-{flag.replace('_', '-')}")
+            else:
+                args += [name, str(value)]
         self.process = Process(args, self.env, r"WEIR_CONTROLPLANE_READY")
         return self
 
@@ -256,6 +259,7 @@ def start_control_plane(
         workspace = write_workspace(tmp_path / "weir.yaml", locations)
         if database is not None:
             flags.setdefault("database_url", database)
+        flags.setdefault("auth", False)  # the auth tests turn it on (tests/e2e/security)
         plane = ControlPlane(workspace, tmp_path / "home", e2e_env, **flags).start()
         started.append(plane)
         return plane

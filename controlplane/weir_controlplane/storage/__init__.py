@@ -7,24 +7,30 @@ data takes a `DeploymentScope` from `DeploymentStorage.get_scope(name)`.
 
 from __future__ import annotations
 
+from weir_controlplane.storage.access import AccessStorage, BindingRecord, NewToken, TokenRecord
 from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.audit import AuditEntry, AuditFilter, AuditLog
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_ORGANIZATION,
+    Deployment,
     DeploymentStorage,
 )
 from weir_controlplane.storage.engine import Database, create_engine, default_database_url
 from weir_controlplane.storage.errors import (
     CodeLocationNotFoundError,
+    DeploymentExistsError,
     DeploymentNotFoundError,
     DuplicateRunError,
     InvalidCursorError,
     InvalidEventError,
     NaiveDatetimeError,
     NotFoundError,
+    RoleBindingExistsError,
     RunNotFoundError,
     StorageError,
+    TokenNotFoundError,
     UnplannedAssetError,
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
@@ -59,8 +65,13 @@ __all__ = [
     "DEFAULT_ORGANIZATION",
     "IN_PROGRESS_RUN_STATUSES",
     "TERMINAL_RUN_STATUSES",
+    "AccessStorage",
     "AssetStorage",
     "AssetSummary",
+    "AuditEntry",
+    "AuditFilter",
+    "AuditLog",
+    "BindingRecord",
     "CheckResult",
     "CodeLocation",
     "CodeLocationNotFoundError",
@@ -68,6 +79,8 @@ __all__ = [
     "CodeLocationStatus",
     "CodeLocationStorage",
     "Database",
+    "Deployment",
+    "DeploymentExistsError",
     "DeploymentNotFoundError",
     "DeploymentScope",
     "DeploymentStorage",
@@ -83,10 +96,12 @@ __all__ = [
     "NaiveDatetimeError",
     "NewEvent",
     "NewRun",
+    "NewToken",
     "NotFoundError",
     "Page",
     "PartitionCounts",
     "PartitionOutcome",
+    "RoleBindingExistsError",
     "Run",
     "RunFilter",
     "RunNotFoundError",
@@ -94,6 +109,8 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "TokenNotFoundError",
+    "TokenRecord",
     "UnplannedAssetError",
     "create_engine",
     "default_database_url",

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from weir_controlplane.storage.access import AccessStorage
 from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.audit import AuditLog
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
 from weir_controlplane.storage.engine import Database, create_engine
@@ -34,6 +36,8 @@ class Storage:
     events: EventIngest
     event_log: EventLog
     assets: AssetStorage
+    access: AccessStorage
+    audit: AuditLog
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -54,6 +58,8 @@ class Storage:
             events=EventIngest(db),
             event_log=EventLog(db),
             assets=AssetStorage(db),
+            access=AccessStorage(db),
+            audit=AuditLog(db),
         )
 
     def close(self) -> None:
