@@ -17,6 +17,7 @@ from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
+from weir_controlplane.api.access_checks import visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.partition_keys import space_of
@@ -48,7 +49,18 @@ class AssetsApi:
         self._code_locations = code_locations
 
     def graph(self, scope: DeploymentScope) -> DeploymentGraph:
-        return DeploymentGraph.of(self._registry.all_graphs(scope))
+        """The assets of the code locations the caller may read: to a caller narrowed to
+        some locations, the others' assets do not exist."""
+        graphs = self._registry.all_graphs(scope)
+        visible = visible_locations()
+        if visible is not None:
+            graphs = {name: graph for name, graph in graphs.items() if name in visible}
+        return DeploymentGraph.of(graphs)
+
+    def _recorded_only_visible(self) -> bool:
+        # An asset no location defines belongs to no location: only a caller who may read
+        # every location sees its recorded history.
+        return visible_locations() is None
 
     # --- RPCs ---------------------------------------------------------------------------
 
@@ -84,7 +96,9 @@ class AssetsApi:
         scope = current_scope()
         key = convert.key_text(request.key)
         graph = self.graph(scope)
-        if graph.node(key) is None and not self._assets.summaries(scope, [key]):
+        if graph.node(key) is None and (
+            not self._recorded_only_visible() or not self._assets.summaries(scope, [key])
+        ):
             raise NotFoundError(
                 f"asset {key!r} is not defined by any code location of deployment "
                 f"{scope.name!r} and was never materialized there"
@@ -151,6 +165,11 @@ class AssetsApi:
         key = convert.key_text(request.key)
         limit = paging.page_size(request.limit)
         partition = request.partition_key or None
+        if not self._recorded_only_visible() and self.graph(scope).node(key) is None:
+            raise NotFoundError(
+                f"asset {key!r} is not defined by any code location of deployment "
+                f"{scope.name!r} that this token may read"
+            )
         if partition is not None:
             _check_partition_exists(self.graph(scope), key, partition)
         if request.run_id:

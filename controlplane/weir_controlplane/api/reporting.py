@@ -52,7 +52,7 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
         result = self._events.store_batch(scope, run_id, batch)
         if result.inserted:
             self._coordinator.notify(run_id)
-        elif token_of_run and result.status.is_terminal:
+        elif token_of_run and result.status is not None and result.status.is_terminal:
             raise _ended(run_id, result.status)  # it had ended before this call
         if result.refused:
             raise FailedPreconditionError(

@@ -117,6 +117,8 @@ class RunFilter:
 
     statuses: frozenset[RunStatus] | None = None
     code_location: str | None = None
+    # Runs of these code locations only (what the caller may see); None for all.
+    code_locations: frozenset[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     asset_key: str | None = None
     created_after: datetime | None = None
