@@ -127,8 +127,9 @@ class DeploymentStorage:
                 insert(self._db.dialect, deployments)
                 .values(values)
                 .on_conflict_do_nothing(index_elements=["organization_id", "name"])
-            ).rowcount
-            if not inserted:
+                .returning(deployments.c.id)
+            ).first()
+            if inserted is None:
                 raise DeploymentExistsError(name)
             row = conn.execute(
                 _select().where(deployments.c.organization_id == org_id, deployments.c.name == name)
