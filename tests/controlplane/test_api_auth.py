@@ -558,9 +558,8 @@ def test_every_mutation_is_audited_allowed_or_denied_newest_first(
 
 
 def test_roles_in_the_proto_match_the_servers() -> None:
-    names = {name.removeprefix("ROLE_").lower() for name in tenancy_pb2.Role.keys()} - {
-        "unspecified"
-    }
+    values = tenancy_pb2.Role.DESCRIPTOR.values_by_name
+    names = {name.removeprefix("ROLE_").lower() for name in values} - {"unspecified"}
     assert names == {role.value for role in Role} - {"run"}
     from weir_controlplane.cli.access import ROLE_NAMES
 

@@ -104,9 +104,10 @@ class Process:
 class Api:
     """The Connect JSON API: POST /weir.v1.ControlPlaneService/<Method>."""
 
-    def __init__(self, http_port: int):
+    def __init__(self, http_port: int, token: str | None = None):
         self.base = f"http://127.0.0.1:{http_port}"
-        self.http = httpx.Client(base_url=self.base, timeout=30)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=self.base, timeout=30, headers=headers)
 
     def raw(self, method: str, body: Any) -> httpx.Response:
         return self.http.post(f"/weir.v1.ControlPlaneService/{method}", json=body)
