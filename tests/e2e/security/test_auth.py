@@ -5,6 +5,7 @@ run tokens the launcher minted, and no secret shows up in any output.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -88,6 +89,23 @@ def test_tokens_guard_the_api_and_runs_report_with_their_own(
         if path.is_file() and path.suffix not in (".db", ".db-wal", ".db-shm")
     ]
     assert SECRET.findall("\n".join(home_files)) == []
+
+
+def test_run_workers_see_no_database_url_and_no_user_token(
+    start_control_plane: Callable[..., Any], e2e_env: dict[str, str], control_dir: Path
+) -> None:
+    database_url = f"sqlite:///{e2e_env['WEIR_HOME']}/weir.db"
+    location = {"name": "probe", "python_file": str(LOCATIONS / "env_probe.py")}
+    token = "weir_" + "x" * 43  # what an operator might leave in the control plane's env
+    e2e_env.update(WEIR_DATABASE_URL=database_url, WEIR_TOKEN=token)
+    plane = start_control_plane([location])
+    api = Api(plane.http_port)
+    run = api.wait_status(api.launch("env_probe"), "SUCCESS", "FAILURE")
+    api.http.close()
+    assert run["status"] == "RUN_STATUS_SUCCESS", run
+    seen = json.loads((control_dir / "worker_env.json").read_text())
+    assert "WEIR_DATABASE_URL" not in seen and "WEIR_TOKEN" not in seen
+    assert database_url not in json.dumps(seen) and token not in json.dumps(seen)
 
 
 def test_no_auth_beyond_loopback_is_refused_at_start(
