@@ -95,16 +95,17 @@ class Authenticator:
         if token.revoked_at is not None:
             raise UnauthenticatedError(f"token {token.name!r} ({token.token_id}) was revoked")
         kind = TokenKind(token.kind)
-        if kind is TokenKind.RUN:  # reports for its run, in its run's deployment
-            bindings = []
-        grants = tuple(
-            Grant(
-                deployment=b.deployment,
-                role=Role(b.role),
-                code_locations=frozenset(b.code_locations) if b.code_locations else None,
+        if kind is TokenKind.RUN:  # it reports for its run, in the run's deployment
+            grants: tuple[Grant, ...] = (Grant(deployment=token.deployment, role=Role.RUN),)
+        else:
+            grants = tuple(
+                Grant(
+                    deployment=b.deployment,
+                    role=Role(b.role),
+                    code_locations=frozenset(b.code_locations) if b.code_locations else None,
+                )
+                for b in bindings
             )
-            for b in bindings
-        ) or ((Grant(deployment=token.deployment, role=Role.RUN),) if kind is TokenKind.RUN else ())
         return Principal(
             actor=token.token_id,
             name=token.name,
@@ -112,7 +113,6 @@ class Authenticator:
             grants=grants,
             kind=kind,
             run_id=token.run_id,
-            run_deployment=token.deployment if kind is TokenKind.RUN else None,
             expires_at=token.expires_at,
         )
 

@@ -56,14 +56,6 @@ def require(
     )
 
 
-def visible(
-    principal: Principal, permission: Permission, deployment: str, locations: set[str]
-) -> set[str]:
-    """The subset of `locations` a list may show."""
-    allowed = allowed_locations(principal, permission, deployment)
-    return set(locations) if allowed is EVERY_LOCATION else set(locations) & allowed
-
-
 def _held(principal: Principal, deployment: str) -> str:
     grants = principal.grants_in(deployment)
     if not grants:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from weir_controlplane.auth.roles import Role
@@ -37,8 +37,6 @@ class Principal:
     run_id: str | None = None  # a run token's run
     expires_at: datetime | None = None
     unrestricted: bool = False
-    # The deployment a run token's run belongs to.
-    run_deployment: str | None = field(default=None)
 
     def grants_in(self, deployment: str) -> list[Grant]:
         return [g for g in self.grants if g.deployment is None or g.deployment == deployment]
