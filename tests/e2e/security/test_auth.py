@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import BIN, LOCATIONS, Api, free_port
+from conftest import BIN, LOCATIONS, ON_BOTH_DATABASES, Api, free_port
 
 # A secret as auth/secrets.py makes them: the prefix and 43 URL-safe characters.
 SECRET = re.compile(r"weir_[A-Za-z0-9_\-]{43}")
@@ -24,12 +24,14 @@ def weir(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@ON_BOTH_DATABASES
 def test_tokens_guard_the_api_and_runs_report_with_their_own(
-    start_control_plane: Callable[..., Any], e2e_env: dict[str, str]
+    start_control_plane: Callable[..., Any], e2e_env: dict[str, str], database: str | None
 ) -> None:
     location = {"name": "pipeline", "python_file": str(LOCATIONS / "pipeline.py")}
     plane = start_control_plane([location], auth=True, verbose=True)
-    bootstrap = weir(e2e_env, "admin", "bootstrap")
+    on_database = ["--database-url", database] if database else []
+    bootstrap = weir(e2e_env, "admin", "bootstrap", *on_database)
     assert bootstrap.returncode == 0, bootstrap.stderr
     admin_secret = bootstrap.stdout.strip().splitlines()[-1]
     assert SECRET.fullmatch(admin_secret), bootstrap.stdout
