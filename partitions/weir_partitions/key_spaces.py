@@ -31,6 +31,19 @@ class KeySpace(Protocol):
     def validate_key(self, key: object, now: float, as_of: str = "now") -> None: ...
 
 
+class IndexedKeySpace(KeySpace, Protocol):
+    """A key space whose keys as of a moment are numbered 0..count-1 in order, so
+    partition status and paging can address them by index."""
+
+    def count(self, now: float) -> int: ...
+
+    def index_of(self, key: object, now: float) -> int | None: ...
+
+    def key_at(self, index: int) -> str: ...
+
+    def keys_slice(self, offset: int, limit: int, now: float) -> list[str]: ...
+
+
 class _Validating:
     def validate_key(self: KeySpace, key: object, now: float, as_of: str = "now") -> None:
         """Raise `UnknownPartitionKeyError` saying what valid keys look like."""
@@ -64,6 +77,18 @@ class StaticKeySpace(_Validating):
 
     def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
         return describe_key_list(self.keys)
+
+    def count(self, now: float = 0) -> int:
+        return len(self.keys)
+
+    def index_of(self, key: object, now: float = 0) -> int | None:
+        return self.position.get(key) if isinstance(key, str) else None
+
+    def key_at(self, index: int) -> str:
+        return self.keys[index]
+
+    def keys_slice(self, offset: int, limit: int, now: float = 0) -> list[str]:
+        return self.keys[offset : offset + limit]
 
 
 class DynamicKeySpace(_Validating):
