@@ -70,7 +70,9 @@ class _WeeklyTicks:
     """Ticks of a weekly-periodic schedule in a zone of constant UTC offset."""
 
     def __init__(self, clock: CronClock, first_tick: int, offset: int):
-        times = sorted(h * 3600 + m * 60 for h in clock.schedule.hours for m in clock.schedule.minutes)
+        times = sorted(
+            h * 3600 + m * 60 for h in clock.schedule.hours for m in clock.schedule.minutes
+        )
         days = clock.schedule.weekly_days or frozenset()
         self._firings = [
             day * _DAY + t for day in range(7) if (day + _EPOCH_WEEKDAY) % 7 in days for t in times

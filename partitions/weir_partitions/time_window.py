@@ -157,7 +157,9 @@ class TimeWindowKeySpace:
             return []
         start = self.tick_index.tick_at(offset)
         fmt = self.key_format.format
-        return [fmt(local) for _, local in itertools.islice(self.clock.iter_ticks(start), stop - offset)]
+        return [
+            fmt(local) for _, local in itertools.islice(self.clock.iter_ticks(start), stop - offset)
+        ]
 
     # -- windows ------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from weir_controlplane.storage.deployments import (
     DEFAULT_ORGANIZATION,
     DeploymentStorage,
 )
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine, default_database_url
 from weir_controlplane.storage.errors import (
     CodeLocationNotFoundError,
@@ -30,6 +31,12 @@ from weir_controlplane.storage.errors import (
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
 from weir_controlplane.storage.migrations import upgrade_to_head
+from weir_controlplane.storage.partition_status import (
+    IndexedPartitions,
+    PartitionIndex,
+    PartitionStatus,
+    PartitionStatusStorage,
+)
 from weir_controlplane.storage.records import (
     IN_PROGRESS_RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -72,11 +79,13 @@ __all__ = [
     "DeploymentScope",
     "DeploymentStorage",
     "DuplicateRunError",
+    "DynamicPartitionStorage",
     "EventIngest",
     "EventLog",
     "EventPage",
     "EventRecord",
     "EventType",
+    "IndexedPartitions",
     "IngestResult",
     "InvalidCursorError",
     "InvalidEventError",
@@ -86,7 +95,10 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PartitionCounts",
+    "PartitionIndex",
     "PartitionOutcome",
+    "PartitionStatus",
+    "PartitionStatusStorage",
     "Run",
     "RunFilter",
     "RunNotFoundError",

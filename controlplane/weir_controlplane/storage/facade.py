@@ -9,9 +9,11 @@ from sqlalchemy.engine import Engine
 from weir_controlplane.storage.assets import AssetStorage
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.migrations.runner import upgrade_to_head
+from weir_controlplane.storage.partition_status import PartitionStatusStorage
 from weir_controlplane.storage.runs import RunStorage
 
 
@@ -34,6 +36,8 @@ class Storage:
     events: EventIngest
     event_log: EventLog
     assets: AssetStorage
+    partition_status: PartitionStatusStorage
+    dynamic_partitions: DynamicPartitionStorage
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -54,6 +58,8 @@ class Storage:
             events=EventIngest(db),
             event_log=EventLog(db),
             assets=AssetStorage(db),
+            partition_status=PartitionStatusStorage(db),
+            dynamic_partitions=DynamicPartitionStorage(db),
         )
 
     def close(self) -> None:
