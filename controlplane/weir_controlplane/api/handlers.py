@@ -20,6 +20,7 @@ from weir_protos.v1 import control_plane_pb2_grpc, reporting_pb2_grpc
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.interceptors import standard_interceptors
+from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
@@ -106,9 +107,19 @@ class ControlPlaneApi:
         cls, storage: Storage, registry: CodeLocationRegistry, coordinator: RunCoordinator
     ) -> ControlPlaneApi:
         pools = CallPools.create()
+        # Ingest numbers partitions by the snapshots' definitions to keep their status.
+        storage.events.index_partitions_with(SnapshotPartitionIndex(registry))
+        partitions = PartitionsApi(registry, storage.partition_status, storage.dynamic_partitions)
         control_plane = ControlPlaneServicer(
             code_locations=CodeLocationsApi(registry, storage.code_locations),
-            assets=AssetsApi(registry, storage.assets, storage.event_log, storage.code_locations),
+            assets=AssetsApi(
+                registry,
+                storage.assets,
+                storage.event_log,
+                storage.code_locations,
+                dynamic_spaces=partitions.dynamic_spaces,
+            ),
+            partitions=partitions,
             runs=RunsApi(
                 registry,
                 coordinator,
@@ -116,6 +127,7 @@ class ControlPlaneApi:
                 storage.event_log,
                 storage.code_locations,
                 watch_reads=SharedReads(storage.runs, storage.event_log, pools.watch_reads),
+                dynamic_spaces=partitions.dynamic_spaces,
             ),
         )
         return cls(

@@ -119,6 +119,18 @@ class DynamicPartitionStorage:
             next_cursor=cursors.encode(rows[-1].ordinal) if more else None,
         )
 
+    def keys_from(self, scope: DeploymentScope, name: str, offset: int, limit: int) -> list[str]:
+        """Present keys of `name` from position `offset` (0 is the first added)."""
+        query = (
+            sa.select(_table.c.partition_key)
+            .where(_is_def(scope, name), _table.c.deleted_at.is_(None))
+            .order_by(_table.c.ordinal)
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return list(conn.execute(query).scalars())
+
     def live_ordinals(self, scope: DeploymentScope, name: str) -> list[int]:
         """The ordinals of the present keys, ascending: the definition's index space."""
         with self._db.read() as conn:
