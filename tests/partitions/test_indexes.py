@@ -3,14 +3,14 @@ schedule shape, the arithmetic path included, and index sets combine as sets do.
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from weir_partitions import IndexRanges, StaticKeySpace, TimeWindowKeySpace
-
 from test_time_window import key_spaces
+from weir_partitions import IndexRanges, StaticKeySpace, TimeWindowKeySpace
 
 FIXED_ZONES = ["UTC", "Etc/GMT-5", "Etc/GMT+3", "Asia/Kolkata"]
 
@@ -42,13 +42,17 @@ def test_arithmetic_indexes_of_fixed_zones_match_the_clock(zone, template, m, h,
     )
     index = space.tick_index
     assert index._periodic is not None  # the arithmetic, not the walk, answers
-    for position, (tick, _) in zip(range(300), space.clock.iter_ticks(space.first_tick)):
+    for position, (tick, _) in zip(
+        range(300), space.clock.iter_ticks(space.first_tick), strict=False
+    ):
         assert index.index_of(tick) == position
         assert index.tick_at(position) == tick
 
 
 def test_a_million_hourly_partitions_are_counted_and_addressed_without_walking():
-    space = TimeWindowKeySpace("0 * * * *", "UTC", "%Y-%m-%d-%H:%M", datetime(1900, 1, 1, tzinfo=UTC))
+    space = TimeWindowKeySpace(
+        "0 * * * *", "UTC", "%Y-%m-%d-%H:%M", datetime(1900, 1, 1, tzinfo=UTC)
+    )
     now = datetime(2014, 1, 29, 16, tzinfo=UTC).timestamp()
     started = time.perf_counter()
     count = space.count(now)
@@ -74,4 +78,4 @@ def test_index_ranges_combine_like_sets(a: set[int], b: set[int]):
     assert IndexRanges.from_bytes(left.to_bytes()) == left
     assert all((i in left) == (i in a) for i in range(-1, 202))
     runs = left.runs()
-    assert all(end < start for (_, end), (start, _) in zip(runs, runs[1:]))  # never touching
+    assert all(end < start for (_, end), (start, _) in itertools.pairwise(runs))  # never touching
