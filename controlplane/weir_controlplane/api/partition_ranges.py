@@ -1,10 +1,10 @@
 """From an asset's stored index sets to GetPartitionStatus's counts and ranges.
 
 A partition shows one state: IN_PROGRESS while a started run targets it, else FAILED or
-MATERIALIZED by its latest outcome, else MISSING. The ranges cover [0, total) in order;
-merged into at most `buckets` ranges of about equal width for a bar of that many
-pixels, a range shows the most urgent state among its partitions so that a single
-failure stays visible.
+MATERIALIZED by its latest outcome, else MISSING. The ranges cover [0, total) in order.
+Merged into at most `buckets` ranges of about equal width, for a bar of that many
+pixels, a range is FAILED if any of its partitions failed (one failure stays visible),
+else IN_PROGRESS if any is, else MATERIALIZED or MISSING, whichever covers more of it.
 
 >>> from weir_partitions import IndexRanges as R
 >>> status = DisplayedStatus.of(10, R.span(0, 6), R.of([7]), R.empty())
@@ -26,8 +26,9 @@ MISSING = cp.PARTITION_STATE_MISSING
 MATERIALIZED = cp.PARTITION_STATE_MATERIALIZED
 FAILED = cp.PARTITION_STATE_FAILED
 IN_PROGRESS = cp.PARTITION_STATE_IN_PROGRESS
-# Which state a merged range shows when its partitions differ: the first one present.
-_URGENCY = {FAILED: 0, IN_PROGRESS: 1, MISSING: 2, MATERIALIZED: 3}
+# A merged range shows the first of these present among its partitions, else the larger
+# of the other two.
+_URGENT = (FAILED, IN_PROGRESS)
 
 # (start, end, state): partitions [start, end) in one state.
 Run = tuple[int, int, cp.PartitionState]
@@ -84,7 +85,7 @@ class DisplayedStatus:
 
 def merge_runs(runs: Sequence[Run], total: int, buckets: int) -> list[Run]:
     """`runs` (covering [0, total) in order) as at most `buckets` ranges of about equal
-    width, each in the most urgent state among its partitions, equal neighbours joined."""
+    width, each in the state it shows (see the module docstring), equal neighbours joined."""
     merged: list[Run] = []
     at = 0  # the first run that reaches into the current bucket
     for bucket in range(buckets):
@@ -93,12 +94,19 @@ def merge_runs(runs: Sequence[Run], total: int, buckets: int) -> list[Run]:
             continue
         while runs[at][1] <= start:
             at += 1
-        state = runs[at][2]
+        width: dict[cp.PartitionState, int] = {}
         scan = at
         while scan < len(runs) and runs[scan][0] < end:
-            if _URGENCY[runs[scan][2]] < _URGENCY[state]:
-                state = runs[scan][2]
+            run_start, run_end, run_state = runs[scan]
+            overlap = min(run_end, end) - max(run_start, start)
+            width[run_state] = width.get(run_state, 0) + overlap
             scan += 1
+        urgent = [state for state in _URGENT if state in width]
+        if urgent:
+            state = urgent[0]
+        else:
+            done = width.get(MATERIALIZED, 0)
+            state = MATERIALIZED if done > width.get(MISSING, 0) else MISSING
         if merged and merged[-1][2] == state:
             merged[-1] = (merged[-1][0], end, state)
         else:

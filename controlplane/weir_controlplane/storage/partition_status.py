@@ -221,20 +221,33 @@ def _applied(
 ) -> PartitionStatus:
     changes = list(changes)
     indexes = _indexes(conn, scope, partitions, {key for _, key in changes})
-    materialized, failed, in_progress = status.materialized, status.failed, status.in_progress
+    # Per index the last outcome and the last run edge, applied as one set operation
+    # each: a batch of a thousand materializations costs one union, not a thousand.
+    outcome: dict[int, str] = {}
+    edge: dict[int, str] = {}
     for what, key in changes:
-        if key not in indexes:
+        index = indexes.get(key)
+        if index is None:
             continue  # a key the definition no longer has: nothing to show
-        one = IndexRanges.span(indexes[key], indexes[key] + 1)
-        if what == "materialized":
-            materialized, failed = materialized | one, failed - one
-        elif what == "failed":
-            failed, materialized = failed | one, materialized - one
-        elif what == "started":
-            in_progress = in_progress | one
-        elif not _other_started_run(conn, scope, asset_key, key, run.run_id):
-            in_progress = in_progress - one
-    return PartitionStatus(materialized, failed, in_progress)
+        (outcome if what in ("materialized", "failed") else edge)[index] = what
+    succeeded = IndexRanges.of(i for i, what in outcome.items() if what == "materialized")
+    newly_failed = IndexRanges.of(i for i, what in outcome.items() if what == "failed")
+    started = IndexRanges.of(i for i, what in edge.items() if what == "started")
+    ended = IndexRanges.of(
+        i
+        for i, what in edge.items()
+        if what == "ended"
+        and not _other_started_run(conn, scope, asset_key, _key_of(indexes, i), run.run_id)
+    )
+    return PartitionStatus(
+        (status.materialized | succeeded) - newly_failed,
+        (status.failed | newly_failed) - succeeded,
+        (status.in_progress | started) - ended,
+    )
+
+
+def _key_of(indexes: Mapping[str, int], index: int) -> str:
+    return next(key for key, i in indexes.items() if i == index)
 
 
 def _rebuilt(
