@@ -50,8 +50,9 @@ MAX_DYNAMIC_KEYS_PER_REQUEST = 10_000
 MAX_DYNAMIC_KEY_BYTES = 1024
 # Exact runs beyond this many come merged, so a reply stays small.
 MAX_EXACT_RANGES = 10_000
-# Above this many keys to index at once, listing every key beats parsing each one.
-_LIST_ALL_ABOVE = 2_000
+# Parsing a time-window key costs about this many times listing one: past count / this
+# many keys to index at once, listing every key of the space is faster.
+_PARSE_COST = 6
 
 # The keys at some partition indexes.
 _KeysAt = Callable[[Sequence[int]], dict[int, str]]
@@ -295,8 +296,9 @@ def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | N
 
     def index_many(keys: Collection[str]) -> dict[str, int]:
         now = time.time()
-        if len(keys) > _LIST_ALL_ABOVE:
-            everything = space.keys_slice(0, space.count(now), now)
+        count = space.count(now)
+        if len(keys) * _PARSE_COST > count:
+            everything = space.keys_slice(0, count, now)
             wanted = set(keys)
             return {k: i for i, k in enumerate(everything) if k in wanted}
         found = {k: space.index_of(k, now) for k in keys}

@@ -129,6 +129,10 @@ def apply_events(
     for asset_key in sorted(changes):  # one lock order for concurrent batches
         partitions = index.partitions_of(scope, run.code_location, asset_key) if index else None
         row = _select_row(conn, scope, asset_key, lock=True)
+        if row is None and partitions is not None:
+            # A row to lock first, so that concurrent first batches apply in turn.
+            conn.execute(_placeholder(dialect, scope, asset_key))
+            row = _select_row(conn, scope, asset_key, lock=True)
         if partitions is None:
             if row is not None and row.space_fingerprint != _STALE:
                 conn.execute(
@@ -353,6 +357,23 @@ def _status_of(row: Any) -> PartitionStatus:
         IndexRanges.from_bytes(row.materialized),
         IndexRanges.from_bytes(row.failed),
         IndexRanges.from_bytes(row.in_progress),
+    )
+
+
+def _placeholder(dialect: str, scope: DeploymentScope, asset_key: str) -> sa.Executable:
+    empty = IndexRanges.empty().to_bytes()
+    return (
+        insert(dialect, asset_partition_status)
+        .values(
+            deployment_id=scope.deployment_id,
+            asset_key=asset_key,
+            space_fingerprint=_STALE,
+            materialized=empty,
+            failed=empty,
+            in_progress=empty,
+            updated_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["deployment_id", "asset_key"])
     )
 
 
