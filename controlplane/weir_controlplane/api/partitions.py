@@ -21,6 +21,7 @@ from weir_partitions import (
     KeySpace,
     StaticKeySpace,
     TimeWindowKeySpace,
+    UnknownPartitionKeyError,
 )
 from weir_protos.v1 import common_pb2, definitions_pb2, partitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -87,7 +88,6 @@ class PartitionsApi:
             raise _multi_unsupported(key)
         stored = self._status.get(scope, key, partitions)
         now = time.time()
-        sets = (stored.materialized, stored.failed, stored.in_progress)
         if partitions.dynamic_name is not None:
             live = self._dynamic.live_ordinals(scope, partitions.dynamic_name)
             total = len(live)
@@ -100,13 +100,14 @@ class PartitionsApi:
         else:
             space = _indexed_space(node)
             total = space.count(now)
+            sets = (stored.materialized, stored.failed, stored.in_progress)
 
             def key_at(positions: Sequence[int]) -> dict[int, str]:
                 return {p: space.key_at(p) for p in positions}
 
         status = DisplayedStatus.of(total, *sets)
         runs = status.runs()
-        buckets = request.max_buckets or MAX_EXACT_RANGES
+        buckets = min(request.max_buckets or MAX_EXACT_RANGES, MAX_EXACT_RANGES)
         merged = len(runs) > buckets
         if merged:
             runs = merge_runs(runs, total, buckets)
@@ -135,7 +136,11 @@ class PartitionsApi:
         if definition.WhichOneof("kind") == "dynamic":
             name = definition.dynamic.name
             total = len(self._dynamic.live_ordinals(scope, name))
-            page = self._dynamic.keys_from(scope, name, request.offset, limit)
+            page = (
+                self._dynamic.keys_from(scope, name, request.offset, limit)
+                if request.offset < total
+                else []
+            )
         elif definition.WhichOneof("kind") == "multi":
             raise _multi_unsupported(key)
         else:
@@ -279,7 +284,7 @@ class StoredDynamicKeySpace:
 
     def validate_key(self, key: object, now: float = 0, as_of: str = "now") -> None:
         if not self.has_key(key, now):
-            raise InvalidArgumentError(self.describe_valid_keys(key, now, as_of))
+            raise UnknownPartitionKeyError(key, self.describe_valid_keys(key, now, as_of))
 
 
 def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | None:
