@@ -51,11 +51,20 @@ def location_nodes(regions: list[str] | None = None) -> list[Any]:
         ),
         partitioned("files", dg.DynamicPartitionsDefinition(name="files")),
         partitioned(
-            "grid",
+            "by_region",
             dg.MultiPartitionsDefinition(
                 {
-                    "a": dg.StaticPartitionsDefinition(["x"]),
-                    "b": dg.StaticPartitionsDefinition(["y"]),
+                    "color": dg.StaticPartitionsDefinition(["red", "blue"]),
+                    "date": dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-04"),
+                }
+            ),
+        ),
+        partitioned(
+            "files_by_day",
+            dg.MultiPartitionsDefinition(
+                {
+                    "date": dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-04"),
+                    "file": dg.DynamicPartitionsDefinition(name="files"),
                 }
             ),
         ),
@@ -176,6 +185,27 @@ def test_hourly_status_merges_runs_into_buckets_and_keeps_exact_counts(
     assert bar.ranges[-1].end == total
 
 
+def test_multi_partitions_are_numbered_with_the_time_window_first(
+    server: ApiServer, parts: DeploymentScope
+) -> None:
+    keys = server.control_plane().GetPartitionKeys(
+        cp.GetPartitionKeysRequest(key=key("by_region")), metadata=md(parts)
+    )
+    assert list(keys.partition_keys) == [
+        f"{color}|{day}"
+        for day in ("2024-01-01", "2024-01-02", "2024-01-03")
+        for color in ("red", "blue")
+    ]
+    run_partition(server, parts, "by_region", "blue|2024-01-02", outcome="success")
+    run_partition(server, parts, "by_region", "red|2024-01-03", outcome="failure")
+    assert ranges(status(server, parts, "by_region")) == [
+        (0, 3, MISSING, "red|2024-01-01", "red|2024-01-02"),
+        (3, 4, MATERIALIZED, "blue|2024-01-02", "blue|2024-01-02"),
+        (4, 5, FAILED, "red|2024-01-03", "red|2024-01-03"),
+        (5, 6, MISSING, "blue|2024-01-03", "blue|2024-01-03"),
+    ]
+
+
 def test_partition_keys_page_in_order(server: ApiServer, parts: DeploymentScope) -> None:
     stub = server.control_plane()
     page = stub.GetPartitionKeys(
@@ -255,7 +285,12 @@ def test_list_materializations_filters_by_partition_and_names_it(
     [
         ("GetPartitionStatus", {"key": {"path": ["nope"]}}, 404, "'nope' is not defined"),
         ("GetPartitionStatus", {"key": {"path": ["plain"]}}, 400, "'plain' is not partitioned"),
-        ("GetPartitionStatus", {"key": {"path": ["grid"]}}, 501, "multi-partitioned"),
+        (
+            "GetPartitionStatus",
+            {"key": {"path": ["files_by_day"]}},
+            501,
+            "multi-partitioned with a dynamic dimension",
+        ),
         ("GetPartitionKeys", {"key": {"path": ["plain"]}}, 400, "not partitioned"),
         ("GetPartitionKeys", {"key": {"path": ["regions"]}, "limit": -1}, 400, "limit"),
         (

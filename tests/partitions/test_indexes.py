@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_time_window import key_spaces
-from weir_partitions import IndexRanges, StaticKeySpace, TimeWindowKeySpace
+from weir_partitions import IndexRanges, MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
 
 FIXED_ZONES = ["UTC", "Etc/GMT-5", "Etc/GMT+3", "Asia/Kolkata"]
 
@@ -79,3 +79,30 @@ def test_index_ranges_combine_like_sets(a: set[int], b: set[int]):
     assert all((i in left) == (i in a) for i in range(-1, 202))
     runs = left.runs()
     assert all(end < start for (_, end), (start, _) in itertools.pairwise(runs))  # never touching
+
+
+def test_multi_keys_are_numbered_time_window_first_and_round_trip():
+    daily = TimeWindowKeySpace("0 0 * * *", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
+    grid = MultiKeySpace(
+        [
+            ("color", StaticKeySpace(["red", "blue"])),
+            ("date", daily),
+            ("size", StaticKeySpace(["s", "m", "l"])),
+        ]
+    )
+    now = datetime(2024, 1, 5, tzinfo=UTC).timestamp()
+    assert grid.indexable() and grid.count(now) == 4 * 2 * 3
+    keys = grid.keys_slice(0, 100, now)
+    assert keys[:4] == [
+        "red|2024-01-01|s",
+        "red|2024-01-01|m",
+        "red|2024-01-01|l",
+        "blue|2024-01-01|s",
+    ]
+    assert sorted(keys) == sorted(
+        f"{c}|{d}|{s}" for c in ("red", "blue") for d in daily.keys(now) for s in ("s", "m", "l")
+    )
+    assert [grid.index_of(k, now) for k in keys] == list(range(len(keys)))
+    assert grid.index_of("red|2024-01-09|s", now) is None and grid.index_of("red|x", now) is None
+    two_windows = MultiKeySpace([("a", daily), ("b", daily)])
+    assert not two_windows.indexable()

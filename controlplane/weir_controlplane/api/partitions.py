@@ -19,6 +19,7 @@ from weir_partitions import (
     IndexedKeySpace,
     IndexRanges,
     KeySpace,
+    MultiKeySpace,
     StaticKeySpace,
     TimeWindowKeySpace,
     UnknownPartitionKeyError,
@@ -98,7 +99,7 @@ class PartitionsApi:
             )
             key_at = self._dynamic_key_at(scope, partitions.dynamic_name, live)
         else:
-            space = _indexed_space(node)
+            space = _numbered(key, node)
             total = space.count(now)
             sets = (stored.materialized, stored.failed, stored.in_progress)
 
@@ -141,10 +142,8 @@ class PartitionsApi:
                 if request.offset < total
                 else []
             )
-        elif definition.WhichOneof("kind") == "multi":
-            raise _multi_unsupported(key)
         else:
-            space = _indexed_space(node)
+            space = _numbered(key, node)
             now = time.time()
             total = space.count(now)
             page = space.keys_slice(request.offset, limit, now)
@@ -288,16 +287,16 @@ class StoredDynamicKeySpace:
 
 
 def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | None:
-    """How a partitioned asset numbers its keys; None for multi-partitioned assets,
-    whose status is not kept yet."""
+    """How a partitioned asset numbers its keys; None for a multi-partitioned asset with a
+    dynamic dimension or two time windows, whose status is not kept yet."""
     definition = node.partitions_def
     kind = definition.WhichOneof("kind")
     fingerprint = _fingerprint(definition)
     if kind == "dynamic":
         return IndexedPartitions(fingerprint, dynamic_name=definition.dynamic.name)
-    if kind not in ("static", "time_window"):
-        return None
     space = _indexed_space(node)
+    if space is None:
+        return None
 
     def index_many(keys: Collection[str]) -> dict[str, int]:
         now = time.time()
@@ -312,8 +311,19 @@ def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | N
     return IndexedPartitions(fingerprint, index_many=index_many)
 
 
-def _indexed_space(node: definitions_pb2.AssetNode) -> IndexedKeySpace:
+def _numbered(key: str, node: definitions_pb2.AssetNode) -> IndexedKeySpace:
+    space = _indexed_space(node)
+    if space is None:
+        raise _multi_unsupported(key)
+    return space
+
+
+def _indexed_space(node: definitions_pb2.AssetNode) -> IndexedKeySpace | None:
+    """The numbered key space of a static, time-window or multi definition (None for a
+    multi one that cannot be numbered)."""
     space: KeySpace = space_of(node)
+    if isinstance(space, MultiKeySpace):
+        return space if space.indexable() else None
     assert isinstance(space, StaticKeySpace | TimeWindowKeySpace)
     return space
 
@@ -369,6 +379,7 @@ def _checked_keys(keys: Sequence[str]) -> list[str]:
 
 def _multi_unsupported(key: str) -> UnimplementedError:
     return UnimplementedError(
-        f"asset {key!r} is multi-partitioned; partition status and key listing cover "
-        "static, time-window and dynamic partitions so far"
+        f"asset {key!r} is multi-partitioned with a dynamic dimension or more than one time "
+        "window; partition status and key listing cover static, time-window and dynamic "
+        "partitions, and multi-partitions of static dimensions and at most one time window"
     )

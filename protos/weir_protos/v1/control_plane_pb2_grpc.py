@@ -281,8 +281,11 @@ class ControlPlaneServiceServicer:
 
         How many partitions of a partitioned asset are materialized, failed, in progress
         and missing, and the runs of consecutive partitions in each state, by partition
-        index (0 is the first key, as GetPartitionKeys lists them). INVALID_ARGUMENT for an
-        unpartitioned asset; NOT_FOUND for an asset no code location defines.
+        index (0 is the first key, as GetPartitionKeys lists them). Multi-partitioned keys
+        are numbered with the time-window dimension most significant, then the others in
+        order; a multi definition with a dynamic dimension or two time windows is
+        UNIMPLEMENTED so far. INVALID_ARGUMENT for an unpartitioned asset; NOT_FOUND for an
+        asset no code location defines.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
