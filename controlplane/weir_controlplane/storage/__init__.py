@@ -17,6 +17,7 @@ from weir_controlplane.storage.deployments import (
     Deployment,
     DeploymentStorage,
 )
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine, default_database_url
 from weir_controlplane.storage.errors import (
     CodeLocationNotFoundError,
@@ -36,6 +37,12 @@ from weir_controlplane.storage.errors import (
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
 from weir_controlplane.storage.migrations import upgrade_to_head
+from weir_controlplane.storage.partition_status import (
+    IndexedPartitions,
+    PartitionIndex,
+    PartitionStatus,
+    PartitionStatusStorage,
+)
 from weir_controlplane.storage.records import (
     IN_PROGRESS_RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -85,11 +92,13 @@ __all__ = [
     "DeploymentScope",
     "DeploymentStorage",
     "DuplicateRunError",
+    "DynamicPartitionStorage",
     "EventIngest",
     "EventLog",
     "EventPage",
     "EventRecord",
     "EventType",
+    "IndexedPartitions",
     "IngestResult",
     "InvalidCursorError",
     "InvalidEventError",
@@ -100,7 +109,10 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PartitionCounts",
+    "PartitionIndex",
     "PartitionOutcome",
+    "PartitionStatus",
+    "PartitionStatusStorage",
     "RoleBindingExistsError",
     "Run",
     "RunFilter",
