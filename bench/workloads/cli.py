@@ -60,7 +60,7 @@ def _control_plane_url() -> str:
         env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
         weir = Path(sys.executable).parent / "weir"
         server = ServerProcess(
-            [str(weir), "controlplane", "--grpc-port", "0", "--http-port", "0"],
+            [str(weir), "controlplane", "--no-auth", "--grpc-port", "0", "--http-port", "0"],
             log=directory / "controlplane.log",
             env=env,
         )

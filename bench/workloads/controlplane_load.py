@@ -145,7 +145,17 @@ def _start_weir(bench, directory: Path, defs: Path):
     env = {**os.environ, "WEIR_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     weir = Path(sys.executable).parent / "weir"
     server = ServerProcess(
-        [str(weir), "controlplane", "-w", str(workspace), "--grpc-port", "0", "--http-port", "0"],
+        [
+            str(weir),
+            "controlplane",
+            "--no-auth",
+            "-w",
+            str(workspace),
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+        ],
         log=home / "controlplane.log",
         env=env,
     )

@@ -91,7 +91,7 @@ class _WeirSystem:
         env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
         weir = Path(sys.executable).parent / "weir"
         self.server = ServerProcess(
-            [str(weir), "controlplane", "-w", str(directory / "weir.yaml"),
+            [str(weir), "controlplane", "--no-auth", "-w", str(directory / "weir.yaml"),
              "--grpc-port", "0", "--http-port", "0"],
             log=directory / "controlplane.log",
             env=env,

@@ -48,8 +48,9 @@ _URGENT = frozenset(
     }
 )
 # The control plane refuses the events because the run has ended (the run monitor failed
-# it, it was canceled): sending again cannot help, and the worker should stop.
-_RUN_ENDED = grpc.StatusCode.FAILED_PRECONDITION
+# it, it was canceled), or refuses the run's token (it is dead once the run ended, or the
+# deployment was deleted): sending again cannot help, and the worker should stop.
+_RUN_ENDED = frozenset({grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNAUTHENTICATED})
 # Longest single wait on a condition; loops around it re-check why they wait.
 _WAIT_SLICE_SECONDS = 1.0
 # Worth retrying for as long as the deadline allows; anything else is a refusal.
@@ -238,7 +239,7 @@ class EventReporter:
                 )
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
-                if code == _RUN_ENDED:
+                if code in _RUN_ENDED:
                     self._stop_for_ended_run(exc)
                     return
                 failures_since = failures_since or time.monotonic()
@@ -383,7 +384,10 @@ class EventReporter:
                     timeout=min(self.heartbeat_seconds, self.options.call_timeout_seconds),
                     metadata=self.metadata,
                 )
-            except grpc.RpcError:
+            except grpc.RpcError as exc:
+                if hasattr(exc, "code") and exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                    self.on_cancel()  # the run's token is dead: nothing this run does counts
+                    return
                 continue  # the sender reports outages; the next beat tries again
             if response.cancel_requested:
                 self.on_cancel()

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from weir_controlplane import heap
+from weir_controlplane.api.host_check import is_loopback
+from weir_controlplane.auth.authenticator import Authenticator
+from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -27,6 +30,7 @@ from weir_controlplane.locations import (
 )
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
+from weir_controlplane.tenancy import DeploymentReaper, DeploymentService
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -51,6 +55,10 @@ class ControlPlaneConfig:
 
     # Host names the HTTP API answers besides loopback and `host` (a proxy's, a DNS name).
     allowed_hosts: tuple[str, ...] = ()
+    # Require a bearer token on every API call. Off is allowed only on loopback.
+    auth: bool = True
+    # Seconds between sweeps for expired branch deployments.
+    deployment_reap_interval: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -62,6 +70,20 @@ class ControlPlaneConfig:
             low=1,
             requirement="must be at least 1 (with no slot, runs would stay queued)",
         )
+        if not self.auth and not is_loopback(self.host):
+            raise InvalidSettingError(
+                "auth",
+                f"must be on when listening on {self.host!r}, beyond loopback: anyone who "
+                "can reach the port could do anything (listen on 127.0.0.1, or turn auth on "
+                "and create a token with `weir admin bootstrap`)",
+                self.auth,
+            )
+        if not _positive_seconds(self.deployment_reap_interval):
+            raise InvalidSettingError(
+                "deployment_reap_interval",
+                "must be a positive number of seconds",
+                self.deployment_reap_interval,
+            )
         interval, timeout = self.heartbeat_interval, self.heartbeat_timeout
         if not _positive_seconds(interval):
             raise InvalidSettingError(
@@ -106,6 +128,7 @@ class ControlPlane:
         self.registry: CodeLocationRegistry | None = None
         self.coordinator: RunCoordinator | None = None
         self.health: LocationHealthWatcher | None = None
+        self.reaper: DeploymentReaper | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server: GrpcApiServer | None = None
@@ -134,7 +157,21 @@ class ControlPlane:
             heartbeat_timeout=config.heartbeat_timeout,
         )
         self.coordinator = RunCoordinator(storage, self.registry, settings)
-        self._api = api = ControlPlaneApi.build(storage, self.registry, self.coordinator)
+        authenticator = None
+        if config.auth:
+            authenticator = Authenticator(storage.access)
+            self.coordinator.run_tokens = RunTokens(storage.access, storage.deployments)
+        deployment_service = DeploymentService(storage.deployments, self.registry)
+        self._api = api = ControlPlaneApi.build(
+            storage,
+            self.registry,
+            self.coordinator,
+            authenticator=authenticator,
+            deployment_service=deployment_service,
+        )
+        self.reaper = DeploymentReaper(
+            storage.deployments, deployment_service, interval=config.deployment_reap_interval
+        )
         # Listen before loading locations or launching: run workers report to this port.
         self._grpc_server, self.grpc_port = create_server(
             GrpcServerConfig(api=api, host=config.host, port=config.grpc_port)
@@ -156,6 +193,7 @@ class ControlPlane:
         )
         self.health.start()
         self.coordinator.start()
+        self.reaper.start()
         heap.settle_after_startup()
 
     def _start_http(self, app: Starlette) -> None:
@@ -178,6 +216,8 @@ class ControlPlane:
         """Stop accepting work, let in-flight calls finish, then close everything."""
         if self._api is not None:
             self._api.set_serving(False)  # health checks see the drain before the stop
+        if self.reaper is not None:
+            self.reaper.stop()
         if self.coordinator is not None:
             self.coordinator.stop()
         if self.health is not None:

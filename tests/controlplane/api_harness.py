@@ -27,9 +27,12 @@ from weir_controlplane.api import (
     create_connect_app,
     create_server,
 )
+from weir_controlplane.auth.authenticator import Authenticator
+from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DeploymentScope, Storage
+from weir_controlplane.tenancy import DeploymentService
 from weir_protos.v1 import (
     common_pb2,
     control_plane_pb2,
@@ -134,6 +137,7 @@ class ApiServer:
     grpc_port: int
     http_port: int
     channel: grpc.Channel
+    deployments: DeploymentService
 
     @property
     def http_url(self) -> str:
@@ -203,14 +207,28 @@ def rpc_error(call: Callable[[], Any]) -> grpc.RpcError:
 
 
 @contextmanager
-def serving(storage: Storage) -> Iterator[ApiServer]:
-    """The API over gRPC and HTTP (uvicorn) on free ports, stopped afterwards."""
+def serving(storage: Storage, *, auth: bool = False) -> Iterator[ApiServer]:
+    """The API over gRPC and HTTP (uvicorn) on free ports, stopped afterwards; with `auth`,
+    every call needs a bearer token and launched runs get run tokens."""
     registry = CodeLocationRegistry(storage)
     coordinator = RunCoordinator(storage, registry, RunSettings())
-    api = ControlPlaneApi.build(storage, registry, coordinator)
+    authenticator = None
+    if auth:
+        authenticator = Authenticator(storage.access)
+        coordinator.run_tokens = RunTokens(storage.access, storage.deployments)
+    deployments = DeploymentService(storage.deployments, registry)
+    api = ControlPlaneApi.build(
+        storage,
+        registry,
+        coordinator,
+        authenticator=authenticator,
+        deployment_service=deployments,
+    )
     try:
         with serving_api(api, storage) as (grpc_port, http_port, channel):
-            yield ApiServer(storage, registry, coordinator, api, grpc_port, http_port, channel)
+            yield ApiServer(
+                storage, registry, coordinator, api, grpc_port, http_port, channel, deployments
+            )
     finally:
         coordinator.stop()
         registry.stop()

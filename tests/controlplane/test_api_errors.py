@@ -11,7 +11,7 @@ import pytest
 from api_harness import serving_api
 from weir_controlplane import errors
 from weir_controlplane.api import ControlPlaneApi
-from weir_controlplane.api.interceptors import standard_interceptors
+from weir_controlplane.api.access_interceptors import standard_chain
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.servicer import ControlPlaneServicer
 from weir_controlplane.errors import CONNECT_HTTP_STATUS, ApiError, grpc_status_name
@@ -58,7 +58,7 @@ def failing(storage: Storage) -> Any:
     api = ControlPlaneApi(
         control_plane=FailingServicer(),
         reporting=RunReportingServicer(storage.events, storage.runs, coordinator=None),  # type: ignore[arg-type]
-        interceptors=standard_interceptors(storage.deployments),
+        interceptors=standard_chain(storage.deployments, storage.audit, authenticator=None),
     )
     with serving_api(api, storage) as (_, http_port, channel):
         yield cp_grpc.ControlPlaneServiceStub(channel), f"http://127.0.0.1:{http_port}"

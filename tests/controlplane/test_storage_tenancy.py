@@ -101,3 +101,29 @@ def test_deployments_are_named_per_organization(storage: Storage) -> None:
     assert elsewhere.deployment_id != created.deployment_id
     with pytest.raises(DeploymentNotFoundError, match="nope"):
         storage.deployments.get_scope("nope")
+
+
+# The storage classes holding a deployment's data (tokens and the audit log belong to
+# the organization and take its id; deployments are the scopes themselves).
+TENANT_STORAGE = ("CodeLocationStorage", "RunStorage", "EventIngest", "EventLog", "AssetStorage")
+
+
+def test_every_tenant_storage_method_takes_the_deployment_scope_first() -> None:
+    """No unscoped query path: each public method of a tenant storage class takes a
+    DeploymentScope as its first parameter (checked on the signatures, so a method
+    added later without one fails here)."""
+    import inspect
+
+    import weir_controlplane.storage as storage_module
+
+    missing = []
+    for class_name in TENANT_STORAGE:
+        cls = getattr(storage_module, class_name)
+        for name, function in inspect.getmembers(cls, inspect.isfunction):
+            if name.startswith("_"):
+                continue
+            parameters = list(inspect.signature(function).parameters.values())[1:]
+            first = parameters[0] if parameters else None
+            if first is None or "DeploymentScope" not in str(first.annotation):
+                missing.append(f"{class_name}.{name}")
+    assert missing == []

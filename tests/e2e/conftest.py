@@ -104,9 +104,10 @@ class Process:
 class Api:
     """The Connect JSON API: POST /weir.v1.ControlPlaneService/<Method>."""
 
-    def __init__(self, http_port: int):
+    def __init__(self, http_port: int, token: str | None = None):
         self.base = f"http://127.0.0.1:{http_port}"
-        self.http = httpx.Client(base_url=self.base, timeout=30)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=self.base, timeout=30, headers=headers)
 
     def raw(self, method: str, body: Any) -> httpx.Response:
         return self.http.post(f"/weir.v1.ControlPlaneService/{method}", json=body)
@@ -177,7 +178,10 @@ class ControlPlane:
         ]  # fmt: skip
         for flag, value in self.flags.items():
             name = f"--{flag.replace('_', '-')}"
-            args += [name] if value is True else [name, str(value)]  # True: a switch
+            if isinstance(value, bool):  # a switch: --auth / --no-auth
+                args.append(name if value else f"--no-{flag.replace('_', '-')}")
+            else:
+                args += [name, str(value)]
         self.process = Process(args, self.env, r"WEIR_CONTROLPLANE_READY")
         return self
 
@@ -256,6 +260,7 @@ def start_control_plane(
         workspace = write_workspace(tmp_path / "weir.yaml", locations)
         if database is not None:
             flags.setdefault("database_url", database)
+        flags.setdefault("auth", False)  # the auth tests turn it on (tests/e2e/security)
         plane = ControlPlane(workspace, tmp_path / "home", e2e_env, **flags).start()
         started.append(plane)
         return plane

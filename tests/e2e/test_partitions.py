@@ -1,38 +1,58 @@
-"""End to end: partition keys and mappings through real processes. A key the asset does
-not have is refused at launch, naming it, the asset and the valid keys; a rolling window
-reads the partitions the mapping names, in the run worker."""
+"""End to end: partition status after partitioned runs, and dynamic partitions added
+through the API then launched, with a real control plane, code location and workers."""
 
 from __future__ import annotations
 
-from conftest import LOCATIONS
+from conftest import LOCATIONS, ON_BOTH_DATABASES
 
 
 def partitioned_location() -> dict[str, str]:
     return {"name": "partitioned", "python_file": str(LOCATIONS / "partitioned.py")}
 
 
-def test_an_unknown_partition_key_is_a_400_at_launch_and_nothing_is_queued(start_control_plane):
+@ON_BOTH_DATABASES
+def test_status_shows_what_partitioned_runs_did(start_control_plane, control_dir):
+    (control_dir / "2024-01-05.fail").touch()
     api = start_control_plane([partitioned_location()]).api
-    reply = api.raw("LaunchRun", {"selection": "daily", "partitionKey": "1999-01-01"})
-    assert reply.status_code == 400
-    error = reply.json()
-    assert error["code"] == "invalid_argument"
-    message = error["message"]
-    assert "'1999-01-01' is not a partition of asset 'daily'" in message
-    assert "comes before the first partition" in message
-    assert "'2024-01-01' to '2024-01-31'" in message
-    assert "unavailable" not in message
-    assert api("ListRuns").get("runs", []) == []
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05"):
+        run_id = api.launch("daily_sales", partitionKey=day)
+        api.wait_status(run_id, "SUCCESS", "FAILURE")
+
+    status = api("GetPartitionStatus", key={"path": ["daily_sales"]})
+    assert status["counts"] == {"total": "10", "materialized": "3", "failed": "1", "missing": "6"}
+    assert [
+        (r["state"].removeprefix("PARTITION_STATE_"), r["startKey"], r["endKey"])
+        for r in status["ranges"]
+    ] == [
+        ("MATERIALIZED", "2024-01-01", "2024-01-03"),
+        ("MISSING", "2024-01-04", "2024-01-04"),
+        ("FAILED", "2024-01-05", "2024-01-05"),
+        ("MISSING", "2024-01-06", "2024-01-10"),
+    ]
+    # Fixed, the failed day materializes and the status says so.
+    (control_dir / "2024-01-05.fail").unlink()
+    api.wait_status(api.launch("daily_sales", partitionKey="2024-01-05"), "SUCCESS")
+    counts = api("GetPartitionStatus", key={"path": ["daily_sales"]})["counts"]
+    assert (counts["materialized"], counts.get("failed", "0")) == ("4", "0")
 
 
-def test_a_rolling_window_reads_the_day_before_and_the_day(start_control_plane):
+def test_dynamic_partitions_added_through_the_api_are_launched(start_control_plane):
     api = start_control_plane([partitioned_location()]).api
-    for day in ("2024-01-09", "2024-01-10"):
-        run_id = api.launch("daily", partitionKey=day)
-        assert api.wait_status(run_id, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
-    run_id = api.launch("two_days", partitionKey="2024-01-10")
-    run = api.wait_status(run_id, "SUCCESS", "FAILURE")
-    assert run["status"] == "RUN_STATUS_SUCCESS", run.get("failureReason")
-    [materialization] = [e["materialization"] for e in api.events(run_id) if "materialization" in e]
-    read = {m["label"]: m["value"] for m in materialization["metadata"]}["read"]
-    assert read == {"text": "2024-01-09, 2024-01-10"}
+    refused = api.raw("LaunchRun", {"selection": "file_rows", "partitionKey": "a.csv"})
+    assert refused.status_code == 400
+    assert "AddDynamicPartitions" in refused.json()["message"]
+
+    added = api("AddDynamicPartitions", partitionsDefName="files", partitionKeys=["a.csv", "b.csv"])
+    assert added["addedPartitionKeys"] == ["a.csv", "b.csv"]
+    run_id = api.launch("file_rows", partitionKey="b.csv")
+    assert api.wait_status(run_id, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+
+    status = api("GetPartitionStatus", key={"path": ["file_rows"]})
+    assert status["counts"] == {"total": "2", "materialized": "1", "missing": "1"}
+    assert status["ranges"][1]["startKey"] == "b.csv"
+    listed = api("ListMaterializations", key={"path": ["file_rows"]}, partitionKey="b.csv")
+    assert [m["partitionKey"] for m in listed["materializations"]] == ["b.csv"]
+    assert api("ListDynamicPartitions", partitionsDefName="files")["partitionKeys"] == [
+        "a.csv",
+        "b.csv",
+    ]

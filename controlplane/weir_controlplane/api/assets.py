@@ -11,17 +11,18 @@ from __future__ import annotations
 import bisect
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
+from weir_controlplane.api.access_checks import visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
-from weir_controlplane.partitions import space_of
+from weir_controlplane.partitions import DynamicSpaces, space_of
 from weir_controlplane.storage import (
     AssetStorage,
     CheckResult,
@@ -41,14 +42,27 @@ class AssetsApi:
         assets: AssetStorage,
         event_log: EventLog,
         code_locations: CodeLocationStorage,
+        dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces] | None = None,
     ) -> None:
         self._registry = registry
         self._assets = assets
         self._event_log = event_log
         self._code_locations = code_locations
+        self._dynamic_spaces = dynamic_spaces
 
     def graph(self, scope: DeploymentScope) -> DeploymentGraph:
-        return DeploymentGraph.of(self._registry.all_graphs(scope))
+        """The assets of the code locations the caller may read: to a caller narrowed to
+        some locations, the others' assets do not exist."""
+        graphs = self._registry.all_graphs(scope)
+        visible = visible_locations()
+        if visible is not None:
+            graphs = {name: graph for name, graph in graphs.items() if name in visible}
+        return DeploymentGraph.of(graphs)
+
+    def _recorded_only_visible(self) -> bool:
+        # An asset no location defines belongs to no location: only a caller who may read
+        # every location sees its recorded history.
+        return visible_locations() is None
 
     # --- RPCs ---------------------------------------------------------------------------
 
@@ -84,7 +98,9 @@ class AssetsApi:
         scope = current_scope()
         key = convert.key_text(request.key)
         graph = self.graph(scope)
-        if graph.node(key) is None and not self._assets.summaries(scope, [key]):
+        if graph.node(key) is None and (
+            not self._recorded_only_visible() or not self._assets.summaries(scope, [key])
+        ):
             raise NotFoundError(
                 f"asset {key!r} is not defined by any code location of deployment "
                 f"{scope.name!r} and was never materialized there"
@@ -151,8 +167,14 @@ class AssetsApi:
         key = convert.key_text(request.key)
         limit = paging.page_size(request.limit)
         partition = request.partition_key or None
+        if not self._recorded_only_visible() and self.graph(scope).node(key) is None:
+            raise NotFoundError(
+                f"asset {key!r} is not defined by any code location of deployment "
+                f"{scope.name!r} that this token may read"
+            )
         if partition is not None:
-            _check_partition_exists(self.graph(scope), key, partition)
+            dynamic = self._dynamic_spaces(scope) if self._dynamic_spaces else None
+            _check_partition_exists(self.graph(scope), key, partition, dynamic)
         if request.run_id:
             # A run's own events are few: filter them rather than the asset's history.
             run_events = self._event_log.get_run_events(
@@ -232,7 +254,9 @@ def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
         ) from None
 
 
-def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) -> None:
+def _check_partition_exists(
+    graph: DeploymentGraph, key: str, partition: str, dynamic: DynamicSpaces | None
+) -> None:
     """NOT_FOUND for a partition key the asset's definition does not have (as of now);
     INVALID_ARGUMENT for a partition key of an unpartitioned asset."""
     node = graph.node(key)
@@ -243,7 +267,7 @@ def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) ->
             f"asset {key!r} is not partitioned; partitionKey {partition!r} names no partition"
         )
     now = time.time()
-    space = space_of(node)
+    space = space_of(node, dynamic)
     if not space.has_key(partition, now):
         raise NotFoundError(
             f"partitionKey {partition!r} is not a partition of asset {key!r}: "

@@ -9,7 +9,9 @@ from pathlib import Path
 from weir_protos.v1 import control_plane_pb2 as cp
 
 from weir_controlplane.api import convert
+from weir_controlplane.api.access_checks import require_location, visible_locations
 from weir_controlplane.api.context import current_scope
+from weir_controlplane.auth.roles import Permission
 from weir_controlplane.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -35,6 +37,9 @@ class CodeLocationsApi:
         self, request: cp.ListCodeLocationsRequest
     ) -> cp.ListCodeLocationsResponse:
         states = self._registry.list_locations(current_scope())
+        visible = visible_locations()
+        if visible is not None:
+            states = [state for state in states if state.name in visible]
         return cp.ListCodeLocationsResponse(
             code_locations=[convert.code_location_proto(state) for state in states]
         )
@@ -42,7 +47,9 @@ class CodeLocationsApi:
     def reload_code_location(
         self, request: cp.ReloadCodeLocationRequest
     ) -> cp.ReloadCodeLocationResponse:
-        state = self._registry.reload(current_scope(), _name(request.name))
+        name = _name(request.name)
+        require_location(Permission.DEPLOY_LOCATIONS, name)
+        state = self._registry.reload(current_scope(), name)
         return cp.ReloadCodeLocationResponse(code_location=convert.code_location_proto(state))
 
     def create_code_location(
@@ -50,6 +57,7 @@ class CodeLocationsApi:
     ) -> cp.CreateCodeLocationResponse:
         scope = current_scope()
         name = _name(request.name)
+        require_location(Permission.DEPLOY_LOCATIONS, name)
         if not request.address:
             raise InvalidArgumentError(
                 "address is required: the gRPC target of its CodeLocationService, e.g. "
@@ -71,6 +79,7 @@ class CodeLocationsApi:
     ) -> cp.DeleteCodeLocationResponse:
         scope = current_scope()
         name = _name(request.name)
+        require_location(Permission.EDIT, name)
         row = self._code_locations.get(scope, name)  # NOT_FOUND if unknown
         if row.command:
             raise FailedPreconditionError(

@@ -17,16 +17,21 @@ from typing import Any
 import grpc
 from weir_protos.v1 import control_plane_pb2_grpc, reporting_pb2_grpc
 
+from weir_controlplane.api.access import AccessApi
+from weir_controlplane.api.access_interceptors import ScopeResolver, standard_chain
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
-from weir_controlplane.api.interceptors import standard_interceptors
+from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.servicer import ControlPlaneServicer
+from weir_controlplane.api.tenancy import DeploymentsApi
+from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs import RunCoordinator
-from weir_controlplane.storage import Storage
+from weir_controlplane.storage import Deployment, Storage
+from weir_controlplane.tenancy import DeploymentService
 
 # Fully qualified names of the services the API serves, as in "/<service>/<method>".
 SERVICE_NAMES = ("weir.v1.ControlPlaneService", "weir.v1.RunReportingService")
@@ -103,12 +108,38 @@ class ControlPlaneApi:
 
     @classmethod
     def build(
-        cls, storage: Storage, registry: CodeLocationRegistry, coordinator: RunCoordinator
+        cls,
+        storage: Storage,
+        registry: CodeLocationRegistry,
+        coordinator: RunCoordinator,
+        *,
+        authenticator: Authenticator | None = None,
+        deployment_service: DeploymentService | None = None,
     ) -> ControlPlaneApi:
+        """`authenticator` None serves without auth: every caller may do anything."""
         pools = CallPools.create()
+        resolver = ScopeResolver(storage.deployments)
+
+        def forget_deployment(deployment: Deployment) -> None:
+            resolver.forget(deployment.organization_id, deployment.name)
+            if authenticator is not None:
+                authenticator.forget_all()  # its role bindings are gone
+
+        service = deployment_service or DeploymentService(storage.deployments, registry)
+        service.add_listener(forget_deployment)
+        # Ingest numbers partitions by the snapshots' definitions to keep their status.
+        storage.events.index_partitions_with(SnapshotPartitionIndex(registry))
+        partitions = PartitionsApi(registry, storage.partition_status, storage.dynamic_partitions)
         control_plane = ControlPlaneServicer(
             code_locations=CodeLocationsApi(registry, storage.code_locations),
-            assets=AssetsApi(registry, storage.assets, storage.event_log, storage.code_locations),
+            assets=AssetsApi(
+                registry,
+                storage.assets,
+                storage.event_log,
+                storage.code_locations,
+                dynamic_spaces=partitions.dynamic_spaces,
+            ),
+            partitions=partitions,
             runs=RunsApi(
                 registry,
                 coordinator,
@@ -116,12 +147,17 @@ class ControlPlaneApi:
                 storage.event_log,
                 storage.code_locations,
                 watch_reads=SharedReads(storage.runs, storage.event_log, pools.watch_reads),
+                dynamic_spaces=partitions.dynamic_spaces,
             ),
+            deployments=DeploymentsApi(storage.deployments, service),
+            access=AccessApi(storage.access, storage.audit, authenticator),
         )
         return cls(
             control_plane=control_plane,
             reporting=RunReportingServicer(storage.events, storage.runs, coordinator),
-            interceptors=standard_interceptors(storage.deployments),
+            interceptors=standard_chain(
+                storage.deployments, storage.audit, authenticator, resolver
+            ),
             pools=pools,
         )
 

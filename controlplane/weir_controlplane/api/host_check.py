@@ -17,6 +17,12 @@ from typing import Any
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a server bound to `host` is reachable from this machine only."""
+    host = host.strip().strip("[]").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
 def host_names(bind_host: str = "", extra: Iterable[str] = ()) -> frozenset[str]:
     """The lower-case host names (no port, no brackets) a server on `bind_host` answers."""
     names = {*LOOPBACK_HOSTS, *extra}

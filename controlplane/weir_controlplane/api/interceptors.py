@@ -6,8 +6,11 @@ Each interceptor does one job:
   back, and makes it `current_request_id()` for logs and error messages.
 - `ErrorMappingInterceptor`: turns whatever the call raised into a status code and a
   message (see `error_mapping`); nothing raised ever reaches a caller as a traceback.
-- `DeploymentScopeInterceptor`: resolves `x-weir-deployment` (default "prod") to a
-  storage scope and makes it `current_scope()`.
+- `MalformedRequestInterceptor`: refuses request bytes that are no valid message.
+
+Who may call what, and in which deployment, is the job of the access interceptors
+(`access_interceptors.py`), which sit between these in the chain that `standard_chain`
+builds.
 
 They are standard `grpc.ServerInterceptor`s; both transports resolve a method through
 `ControlPlaneApi.intercepted`, which runs the same instances, so a policy added here
@@ -32,18 +35,16 @@ from typing import Any
 
 import grpc
 
-from weir_controlplane.api.context import current_request_id, request_id_var, scope_var
+from weir_controlplane.api.context import current_request_id, request_id_var
 from weir_controlplane.api.error_mapping import to_api_error
 from weir_controlplane.errors import InvalidArgumentError, grpc_status_name
-from weir_controlplane.storage import DEFAULT_DEPLOYMENT, DeploymentScope, DeploymentStorage
 
-# What an interceptor wraps every step of a call in, given the call's context.
-Around = Callable[[grpc.ServicerContext], AbstractContextManager[None]]
+# What an interceptor wraps every step of a call in, given the call's request (None for
+# a streamed request) and context.
+Around = Callable[[Any, grpc.ServicerContext], AbstractContextManager[None]]
 
 REQUEST_ID_HEADER = "x-request-id"
-DEPLOYMENT_HEADER = "x-weir-deployment"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
-_SCOPED_METHODS = "/weir."
 _END = object()
 
 
@@ -79,7 +80,7 @@ def wrap_handler(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMeth
 
 def _unary_reply(behaviour: Callable[[Any, Any], Any], around: Around) -> Callable[..., Any]:
     def run(request: Any, context: grpc.ServicerContext) -> Any:
-        with around(context):
+        with around(request, context):
             return behaviour(request, context)
 
     return run
@@ -87,7 +88,7 @@ def _unary_reply(behaviour: Callable[[Any, Any], Any], around: Around) -> Callab
 
 def _awaited_reply(behaviour: Callable[[Any, Any], Any], around: Around) -> Callable[..., Any]:
     async def run(request: Any, context: grpc.ServicerContext) -> Any:
-        with around(context):
+        with around(request, context):
             return await behaviour(request, context)
 
     return run
@@ -97,10 +98,10 @@ def _streamed_reply(
     behaviour: Callable[[Any, Any], Any], around: Around
 ) -> Callable[..., Iterator[Any]]:
     def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        with around(context):
+        with around(request, context):
             replies = iter(behaviour(request, context))
         while True:
-            with around(context):
+            with around(request, context):
                 reply = next(replies, _END)
             if reply is _END:
                 return
@@ -113,11 +114,11 @@ def _async_streamed_reply(
     behaviour: Callable[[Any, Any], Any], around: Around
 ) -> Callable[..., AsyncIterator[Any]]:
     async def run(request: Any, context: grpc.ServicerContext) -> AsyncIterator[Any]:
-        with around(context):
+        with around(request, context):
             replies = behaviour(request, context).__aiter__()
         try:
             while True:
-                with around(context):
+                with around(request, context):
                     reply = await anext(replies, _END)
                 if reply is _END:
                     return
@@ -142,7 +143,7 @@ class RequestIdInterceptor(grpc.ServerInterceptor):
         echoed = False
 
         @contextmanager
-        def around(context: grpc.ServicerContext) -> Iterator[None]:
+        def around(request: Any, context: grpc.ServicerContext) -> Iterator[None]:
             nonlocal echoed
             if not echoed:
                 echoed = True
@@ -166,7 +167,7 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
         method = details.method
 
         @contextmanager
-        def around(context: grpc.ServicerContext) -> Iterator[None]:
+        def around(request: Any, context: grpc.ServicerContext) -> Iterator[None]:
             try:
                 yield
             except Exception as exc:
@@ -183,41 +184,6 @@ def _already_aborted(context: grpc.ServicerContext) -> bool:
     # grpcio has had ServicerContext.code() since 1.38; types-grpcio does not list it.
     code = context.code()  # type: ignore[attr-defined]
     return code is not None and code != grpc.StatusCode.OK
-
-
-class DeploymentScopeInterceptor(grpc.ServerInterceptor):
-    """Resolves the call's `x-weir-deployment` to the scope every storage call takes."""
-
-    def __init__(self, deployments: DeploymentStorage) -> None:
-        self._deployments = deployments
-        # Deployments are few and never renamed, so known names are cached for good.
-        self._known: dict[str, DeploymentScope] = {}
-
-    def intercept_service(self, continuation: Any, details: Any) -> grpc.RpcMethodHandler | None:
-        handler = continuation(details)
-        if handler is None or not details.method.startswith(_SCOPED_METHODS):
-            return handler  # health checks and reflection belong to no deployment
-        name = metadata_value(details.invocation_metadata, DEPLOYMENT_HEADER) or DEFAULT_DEPLOYMENT
-        scope: DeploymentScope | None = None
-
-        @contextmanager
-        def around(context: grpc.ServicerContext) -> Iterator[None]:
-            nonlocal scope
-            if scope is None:
-                scope = self.resolve(name)  # raises NotFound inside the error layer
-            token = scope_var.set(scope)
-            try:
-                yield
-            finally:
-                scope_var.reset(token)
-
-        return wrap_handler(handler, around)
-
-    def resolve(self, name: str) -> DeploymentScope:
-        scope = self._known.get(name)
-        if scope is None:
-            scope = self._known[name] = self._deployments.get_scope(name)
-        return scope
 
 
 class _Malformed:
@@ -284,14 +250,3 @@ class MalformedRequestInterceptor(grpc.ServerInterceptor):
             if behaviour is not None:
                 replacements[kind] = refuse(behaviour)
         return handler._replace(**replacements)
-
-
-def standard_interceptors(deployments: DeploymentStorage) -> list[grpc.ServerInterceptor]:
-    """The chain in order, outermost first: request id, error mapping, deployment scope,
-    malformed requests."""
-    return [
-        RequestIdInterceptor(),
-        ErrorMappingInterceptor(),
-        DeploymentScopeInterceptor(deployments),
-        MalformedRequestInterceptor(),
-    ]

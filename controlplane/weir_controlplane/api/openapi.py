@@ -99,11 +99,17 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Connect protocol over HTTP: POST the request as protobuf JSON with "
                 "Content-Type: application/json. The same services are served over gRPC. "
-                "Choose a deployment with the x-weir-deployment header (default prod)."
+                "Choose a deployment with the x-weir-deployment header (default prod). "
+                "Where the control plane requires auth, send a token as Authorization: "
+                "Bearer <token>."
             ),
         },
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
     }
 
 

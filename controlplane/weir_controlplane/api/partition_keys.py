@@ -5,9 +5,9 @@ A snapshot carries each asset's partitions definition (`weir.v1.PartitionsDefini
 the SDK cuts partitions with, so a key the control plane accepts is one the code location
 has.
 
-Dynamic partitions are the exception: their keys live in a store the control plane does
-not keep yet, so any non-empty key passes for a dynamic definition (or dimension), while
-the other dimensions of a multi-partitioned asset are still checked.
+Dynamic partitions keep their keys in the deployment's store (`dynamic_partitions`);
+callers that can reach it pass `dynamic`, which gives the key space of a definition
+name. Without it any non-empty key passes for a dynamic definition (or dimension).
 """
 
 from __future__ import annotations
@@ -18,11 +18,16 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations.graph import key_string
-from weir_controlplane.partitions import space_of
+from weir_controlplane.partitions import DynamicSpaces, space_of
+
+__all__ = ["DynamicSpaces", "check_partition_key", "space_of"]
 
 
 def check_partition_key(
-    partition_key: str, nodes: list[definitions_pb2.AssetNode], now: float | None = None
+    partition_key: str,
+    nodes: list[definitions_pb2.AssetNode],
+    now: float | None = None,
+    dynamic: DynamicSpaces | None = None,
 ) -> None:
     """Raise InvalidArgumentError unless `partition_key` fits the selected assets: set
     exactly when one is partitioned, and a key of every partitioned one as of `now`."""
@@ -39,7 +44,7 @@ def check_partition_key(
         )
     moment = time.time() if now is None else now
     for node in partitioned:
-        space = space_of(node)
+        space = space_of(node, dynamic)
         if not space.has_key(partition_key, moment):
             detail = space.describe_valid_keys(partition_key, moment)
             raise InvalidArgumentError(

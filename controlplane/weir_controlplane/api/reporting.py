@@ -5,6 +5,9 @@ A batch is stored in one transaction (storage makes re-delivery idempotent by
 wakes the run queue and every WatchRun on the run. Events reported after the run ended
 (by its own terminal event, the run monitor or a cancel) are refused with
 FAILED_PRECONDITION: the worker should stop, nothing it says any more counts.
+
+Under auth, a call must carry its run's token (minted by the launcher, see
+auth/run_tokens.py); once the run has ended, the token is dead: UNAUTHENTICATED.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ from typing import Any
 from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
 
 from weir_controlplane.api import limits
-from weir_controlplane.api.context import current_scope
-from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
+from weir_controlplane.api.context import current_principal, current_scope
+from weir_controlplane.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+)
 from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.runs.events import to_new_event
 from weir_controlplane.storage import EventIngest, RunStatus, RunStorage
@@ -36,6 +44,7 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
     ) -> reporting_pb2.ReportEventsResponse:
         scope = current_scope()
         run_id = _run_id(request.run_id)
+        token_of_run = _check_reporter(run_id)
         batch = [
             to_new_event(_checked(run_id, index, event))
             for index, event in enumerate(request.events)
@@ -43,6 +52,8 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
         result = self._events.store_batch(scope, run_id, batch)
         if result.inserted:
             self._coordinator.notify(run_id)
+        elif token_of_run and result.status is not None and result.status.is_terminal:
+            raise _ended(run_id, result.status)  # it had ended before this call
         if result.refused:
             raise FailedPreconditionError(
                 f"run {run_id!r} has ended ({result.status}) at sequence "
@@ -59,12 +70,34 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
     ) -> reporting_pb2.HeartbeatResponse:
         scope = current_scope()
         run_id = _run_id(request.run_id)
+        token_of_run = _check_reporter(run_id)
         status = self._runs.heartbeat(scope, run_id)
+        if token_of_run and status.is_terminal:
+            raise _ended(run_id, status)
         run = self._runs.get_run(scope, run_id)
         return reporting_pb2.HeartbeatResponse(
             cancel_requested=status in _CANCEL_STATUSES,
             acknowledged_sequence=run.last_event_sequence,
         )
+
+
+def _check_reporter(run_id: str) -> bool:
+    """Whether the caller holds a run token (of this run: any other is refused); False
+    when auth is off."""
+    principal = current_principal()
+    if principal.unrestricted:
+        return False
+    if principal.run_id != run_id:
+        raise PermissionDeniedError(
+            f"this run token reports for run {principal.run_id!r}, not for run {run_id!r}"
+        )
+    return True
+
+
+def _ended(run_id: str, status: RunStatus) -> UnauthenticatedError:
+    return UnauthenticatedError(
+        f"the run token of run {run_id!r} is no longer valid: the run has ended ({status})"
+    )
 
 
 def _run_id(run_id: str) -> str:

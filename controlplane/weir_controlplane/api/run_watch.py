@@ -22,7 +22,7 @@ from weir_protos.v1 import control_plane_pb2 as cp
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.runs import RunNotifier
-from weir_controlplane.storage import DeploymentScope, EventLog, RunStatus, RunStorage
+from weir_controlplane.storage import DeploymentScope, EventLog, Run, RunStatus, RunStorage
 
 # How long a stream waits for a ring before reading anyway: events another control-plane
 # replica stored ring only that replica's notifier.
@@ -68,9 +68,9 @@ class SharedReads:
         # Shielded: a stream that leaves must not cancel the read the others wait for.
         return await asyncio.shield(future)
 
-    async def run_exists(self, scope: DeploymentScope, run_id: str) -> None:
-        """Raises RunNotFoundError (NOT_FOUND) for an unknown run."""
-        await asyncio.get_running_loop().run_in_executor(
+    async def get_run(self, scope: DeploymentScope, run_id: str) -> Run:
+        """The run; RunNotFoundError (NOT_FOUND) for an unknown one."""
+        return await asyncio.get_running_loop().run_in_executor(
             self._executor, self._runs.get_run, scope, run_id
         )
 
@@ -114,10 +114,12 @@ async def watch_run(
     *,
     notifier: RunNotifier,
     reads: SharedReads,
+    authorize: Callable[[Run], None] = lambda run: None,
 ) -> AsyncGenerator[cp.WatchRunResponse]:
     """The run's events after `cursor` as they are stored, with the run's state; the
-    first reply comes at once, the last is the one that shows the run ended."""
-    await reads.run_exists(scope, run_id)  # NOT_FOUND before the stream starts
+    first reply comes at once, the last is the one that shows the run ended.
+    `authorize` may refuse the run (its code location) before anything is sent."""
+    authorize(await reads.get_run(scope, run_id))  # NOT_FOUND before the stream starts
     sent_status: RunStatus | None = None
     with notifier.watch(run_id) as changes:  # before the first read: no gap
         while True:

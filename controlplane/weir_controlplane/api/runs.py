@@ -9,16 +9,18 @@ as soon as it is stored and holds no thread in between.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging, run_watch
+from weir_controlplane.api.access_checks import require_location, visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.api.partition_keys import check_partition_key
+from weir_controlplane.api.partition_keys import DynamicSpaces, check_partition_key
+from weir_controlplane.auth.roles import Permission
 from weir_controlplane.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
@@ -29,8 +31,10 @@ from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.storage import (
     CodeLocationStatus,
     CodeLocationStorage,
+    DeploymentScope,
     EventLog,
     EventPage,
+    Run,
     RunFilter,
     RunStorage,
 )
@@ -47,6 +51,7 @@ class RunsApi:
         event_log: EventLog,
         code_locations: CodeLocationStorage,
         watch_reads: run_watch.SharedReads,
+        dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces] | None = None,
     ) -> None:
         self._registry = registry
         self._coordinator = coordinator
@@ -55,6 +60,7 @@ class RunsApi:
         self._code_locations = code_locations
         self._notifier = coordinator.notifier
         self._watch_reads = watch_reads
+        self._dynamic_spaces = dynamic_spaces
 
     # --- launching ----------------------------------------------------------------------
 
@@ -74,6 +80,7 @@ class RunsApi:
             limits.check_run_config(request.run_config)
         graphs = self._registry.all_graphs(scope)
         if request.code_location:
+            require_location(Permission.LAUNCH, request.code_location)
             if request.code_location not in graphs:
                 row = self._code_locations.get(scope, request.code_location)  # 404 if unknown
                 raise FailedPreconditionError(
@@ -84,6 +91,7 @@ class RunsApi:
         graph = DeploymentGraph.of(graphs)
         keys = self._target_keys(request, graph)
         location = _single_location(keys, graph)
+        require_location(Permission.LAUNCH, location)
         keys |= _computed_together(keys, graph.graphs[location].nodes)
         row = self._code_locations.get(scope, location)
         if row.status is CodeLocationStatus.ERROR:
@@ -91,7 +99,11 @@ class RunsApi:
                 f"code location {location!r} failed to load: {row.error_message}; fix its "
                 "code and reload it before launching"
             )
-        check_partition_key(request.partition_key, [graph.nodes[key] for key in keys])
+        check_partition_key(
+            request.partition_key,
+            [graph.nodes[key] for key in keys],
+            dynamic=self._dynamic_spaces(scope) if self._dynamic_spaces else None,
+        )
         tags = dict(request.tags)
         if request.job_name:
             tags[convert.JOB_NAME_TAG] = request.job_name
@@ -152,8 +164,14 @@ class RunsApi:
     # --- reading and canceling ----------------------------------------------------------
 
     def get_run(self, request: cp.GetRunRequest) -> cp.GetRunResponse:
-        run = self._runs.get_run(current_scope(), _run_id(request.run_id))
+        run = self._readable_run(_run_id(request.run_id))
         return cp.GetRunResponse(run=convert.run_proto(run))
+
+    def _readable_run(self, run_id: str) -> Run:
+        """The run (NOT_FOUND outside the deployment), if the caller may read its location."""
+        run = self._runs.get_run(current_scope(), run_id)
+        require_location(Permission.READ, run.code_location)
+        return run
 
     def list_runs(self, request: cp.ListRunsRequest) -> cp.ListRunsResponse:
         limits.check_tags(request.tags)
@@ -167,6 +185,7 @@ class RunsApi:
                 else None
             ),
             code_location=request.code_location or None,
+            code_locations=visible_locations(),
             tags=tags,
             asset_key=(
                 convert.key_text(request.asset_key, field="assetKey")
@@ -199,6 +218,8 @@ class RunsApi:
         if len(reason) > 1000:
             raise InvalidArgumentError("reason is limited to 1000 characters")
         asked = "a CancelRun request" + (f": {reason}" if reason else "")
+        target = self._readable_run(run_id)
+        require_location(Permission.LAUNCH, target.code_location)
         run = self._coordinator.cancel(current_scope(), run_id, requested_by=asked)
         return cp.CancelRunResponse(run=convert.run_proto(run))
 
@@ -207,7 +228,7 @@ class RunsApi:
     def get_run_events(self, request: cp.GetRunEventsRequest) -> cp.GetRunEventsResponse:
         scope = current_scope()
         run_id = _run_id(request.run_id)
-        self._runs.get_run(scope, run_id)  # NOT_FOUND for an unknown run
+        self._readable_run(run_id)  # NOT_FOUND for an unknown run
         wanted_types = {convert.event_type_name(t) for t in request.event_types}
 
         def read(limit: int) -> EventPage:
@@ -237,6 +258,7 @@ class RunsApi:
             request.cursor or "0",
             notifier=self._notifier,
             reads=self._watch_reads,
+            authorize=lambda run: require_location(Permission.READ, run.code_location),
         )
 
 

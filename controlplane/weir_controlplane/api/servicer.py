@@ -1,7 +1,8 @@
 """ControlPlaneService: the gRPC servicer both transports call, one method per RPC.
 
 Each method hands its request to the service object for its area (code locations,
-assets, runs); the interceptors have already set the deployment scope and will map any
+assets, runs, deployments, access); the interceptors have already authenticated and
+authorized the call, set its deployment scope, and will map any
 error raised. Unary methods are synchronous and run in a worker thread; WatchRun is an
 async generator on the transport's event loop. A test fails if an RPC of the service
 descriptor has no method here.
@@ -16,16 +17,30 @@ from typing import Any
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 
+from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.runs import RunsApi
+from weir_controlplane.api.tenancy import DeploymentsApi
 
 
 class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
-    def __init__(self, code_locations: CodeLocationsApi, assets: AssetsApi, runs: RunsApi) -> None:
+    def __init__(
+        self,
+        code_locations: CodeLocationsApi,
+        assets: AssetsApi,
+        runs: RunsApi,
+        deployments: DeploymentsApi,
+        access: AccessApi,
+        partitions: PartitionsApi,
+    ) -> None:
         self._code_locations = code_locations
         self._assets = assets
         self._runs = runs
+        self._deployments = deployments
+        self._access = access
+        self._partitions = partitions
 
     # --- code locations -----------------------------------------------------------------
 
@@ -67,6 +82,33 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     ) -> cp.ListMaterializationsResponse:
         return self._assets.list_materializations(request)
 
+    # --- partitions ---------------------------------------------------------------------
+
+    def GetPartitionStatus(
+        self, request: cp.GetPartitionStatusRequest, context: Any
+    ) -> cp.GetPartitionStatusResponse:
+        return self._partitions.get_partition_status(request)
+
+    def GetPartitionKeys(
+        self, request: cp.GetPartitionKeysRequest, context: Any
+    ) -> cp.GetPartitionKeysResponse:
+        return self._partitions.get_partition_keys(request)
+
+    def AddDynamicPartitions(
+        self, request: cp.AddDynamicPartitionsRequest, context: Any
+    ) -> cp.AddDynamicPartitionsResponse:
+        return self._partitions.add_dynamic_partitions(request)
+
+    def DeleteDynamicPartitions(
+        self, request: cp.DeleteDynamicPartitionsRequest, context: Any
+    ) -> cp.DeleteDynamicPartitionsResponse:
+        return self._partitions.delete_dynamic_partitions(request)
+
+    def ListDynamicPartitions(
+        self, request: cp.ListDynamicPartitionsRequest, context: Any
+    ) -> cp.ListDynamicPartitionsResponse:
+        return self._partitions.list_dynamic_partitions(request)
+
     # --- runs ---------------------------------------------------------------------------
 
     def LaunchRun(self, request: cp.LaunchRunRequest, context: Any) -> cp.LaunchRunResponse:
@@ -92,3 +134,51 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         async with aclosing(self._runs.watch_run(request)) as replies:
             async for reply in replies:
                 yield reply
+
+    # --- deployments --------------------------------------------------------------------
+
+    def CreateDeployment(
+        self, request: cp.CreateDeploymentRequest, context: Any
+    ) -> cp.CreateDeploymentResponse:
+        return self._deployments.create_deployment(request)
+
+    def ListDeployments(
+        self, request: cp.ListDeploymentsRequest, context: Any
+    ) -> cp.ListDeploymentsResponse:
+        return self._deployments.list_deployments(request)
+
+    def DeleteDeployment(
+        self, request: cp.DeleteDeploymentRequest, context: Any
+    ) -> cp.DeleteDeploymentResponse:
+        return self._deployments.delete_deployment(request)
+
+    # --- tokens, role bindings, audit log -----------------------------------------------
+
+    def CreateToken(self, request: cp.CreateTokenRequest, context: Any) -> cp.CreateTokenResponse:
+        return self._access.create_token(request)
+
+    def ListTokens(self, request: cp.ListTokensRequest, context: Any) -> cp.ListTokensResponse:
+        return self._access.list_tokens(request)
+
+    def RevokeToken(self, request: cp.RevokeTokenRequest, context: Any) -> cp.RevokeTokenResponse:
+        return self._access.revoke_token(request)
+
+    def CreateRoleBinding(
+        self, request: cp.CreateRoleBindingRequest, context: Any
+    ) -> cp.CreateRoleBindingResponse:
+        return self._access.create_role_binding(request)
+
+    def ListRoleBindings(
+        self, request: cp.ListRoleBindingsRequest, context: Any
+    ) -> cp.ListRoleBindingsResponse:
+        return self._access.list_role_bindings(request)
+
+    def DeleteRoleBinding(
+        self, request: cp.DeleteRoleBindingRequest, context: Any
+    ) -> cp.DeleteRoleBindingResponse:
+        return self._access.delete_role_binding(request)
+
+    def ListAuditLog(
+        self, request: cp.ListAuditLogRequest, context: Any
+    ) -> cp.ListAuditLogResponse:
+        return self._access.list_audit_log(request)

@@ -33,12 +33,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     code.add_argument("-m", "--module", help="a module defining weir.Definitions")
     code.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
     _server_options(dev)
+    _auth_option(dev, default=False)
     dev.set_defaults(handler=run_dev)
 
     plane = subparsers.add_parser("controlplane", help="run the control plane")
     plane.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
     _server_options(plane)
+    _auth_option(plane, default=True)
     plane.set_defaults(handler=run_controlplane)
+
+
+def _auth_option(parser: argparse.ArgumentParser, *, default: bool) -> None:
+    parser.add_argument(
+        "--auth",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="require a bearer token on every API call (create the first with "
+        "`weir admin bootstrap`); --no-auth is refused beyond loopback "
+        f"(default: {'on' if default else 'off'})",
+    )
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -104,11 +117,6 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        # No auth exists yet; refuse to expose an unauthenticated API beyond loopback.
-        raise CommandError(
-            f"--host {args.host} would expose the API without authentication; listen on 127.0.0.1"
-        )
     try:
         config = ControlPlaneConfig(
             host=args.host,
@@ -120,8 +128,15 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
             allowed_hosts=tuple(args.allowed_host),
+            auth=args.auth,
         )
     except InvalidSettingError as exc:
+        if exc.setting == "auth":
+            raise CommandError(
+                f"--host {args.host} without --auth would expose the API to anyone who can "
+                "reach it; add --auth (and create a token with `weir admin bootstrap`) or "
+                "listen on 127.0.0.1"
+            ) from None
         flag = "--" + exc.setting.replace("_", "-")
         requirement = exc.requirement.replace("heartbeat_interval", "--heartbeat-interval")
         raise CommandError(f"{flag} {requirement} (got {exc.value})") from None
@@ -176,6 +191,8 @@ def _print_status(plane: ControlPlane) -> None:
     scope = plane.storage.deployments.get_scope("prod")
     print(f"Weir control plane: {plane.http_url} (HTTP/JSON), grpc {plane.config.host}:"
           f"{plane.grpc_port}")  # fmt: skip
+    print("  auth: " + ("bearer tokens required (weir admin bootstrap makes the first)"
+                        if plane.config.auth else "off (loopback only)"))  # fmt: skip
     for state in plane.registry.list_locations(scope):
         detail = f"{state.asset_count} assets" if state.error is None else state.error
         print(f"  code location {state.name}: {state.status.value} ({detail})")

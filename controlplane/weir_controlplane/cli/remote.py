@@ -1,5 +1,5 @@
-"""What the commands that talk to a running control plane share: --url and --deployment,
-the client, and API errors shown as one line."""
+"""What the commands that talk to a running control plane share: --url, --deployment and
+--token, the client, and API errors shown as one line."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("WEIR_DEPLOYMENT"),
         help="the deployment to act on (default: $WEIR_DEPLOYMENT or the server's, prod)",
     )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("WEIR_TOKEN"),
+        help="the API token to send as a bearer token (default: $WEIR_TOKEN)",
+    )
 
 
 def client_for(args: argparse.Namespace) -> ConnectClient:
@@ -38,7 +43,7 @@ def client_for(args: argparse.Namespace) -> ConnectClient:
     and one request)."""
     from weir_controlplane.connect_client import ConnectClient
 
-    return ConnectClient(args.url, deployment=args.deployment, token=os.environ.get("WEIR_TOKEN"))
+    return ConnectClient(args.url, deployment=args.deployment, token=args.token)
 
 
 def api_command(

@@ -15,6 +15,9 @@ from weir_controlplane.locations.workspace import LocationSpec
 
 log = logging.getLogger(__name__)
 _READY = re.compile(r"WEIR_CODESERVER_READY\s+port=(\d+)")
+# The control plane's own credentials: user code (the code server, its run workers) never
+# sees the database or a user token; a run reports with the run token it is given.
+CONTROL_PLANE_SECRETS = frozenset({"WEIR_DATABASE_URL", "WEIR_TOKEN"})
 
 
 class LocationStartError(Exception):
@@ -45,7 +48,7 @@ class LocationProcess:
     def start(self, timeout: float = 60.0) -> str:
         """Start the server and wait until it serves; returns its gRPC address."""
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in CONTROL_PLANE_SECRETS},
             "WEIR_CODESERVER_HOST": self.host,
             "WEIR_CODESERVER_PORT": "0",
             # Lets the server notice that we died without stopping it, and exit.

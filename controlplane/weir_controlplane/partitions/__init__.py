@@ -9,10 +9,11 @@ from weir_controlplane.partitions.dependencies import (
     dependency_mappings,
     space_of,
 )
-from weir_controlplane.partitions.wire import key_mapping, key_space
+from weir_controlplane.partitions.wire import DynamicSpaces, key_mapping, key_space
 
 __all__ = [
     "DependencyMapping",
+    "DynamicSpaces",
     "asset_space",
     "dependency_mapping",
     "dependency_mappings",

@@ -28,7 +28,12 @@ from weir_protos.v1 import definitions_pb2, partitions_pb2
 
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from weir_controlplane.locations.graph import key_string
-from weir_controlplane.partitions.wire import key_mapping, key_space
+from weir_controlplane.partitions.wire import (
+    DynamicSpaces,
+    has_dynamic_keys,
+    key_mapping,
+    key_space,
+)
 
 
 @lru_cache(maxsize=512)
@@ -38,9 +43,12 @@ def _cached_space(serialized: bytes) -> KeySpace:
     return key_space(partitions_pb2.PartitionsDefinition.FromString(serialized))
 
 
-def space_of(node: definitions_pb2.AssetNode) -> KeySpace:
-    """The key space of a partitioned asset, or FAILED_PRECONDITION if it cannot be read."""
+def space_of(node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = None) -> KeySpace:
+    """The key space of a partitioned asset, or FAILED_PRECONDITION if it cannot be read;
+    `dynamic` gives the keys of dynamic partitions (see `key_space`)."""
     try:
+        if dynamic is not None and has_dynamic_keys(node.partitions_def):
+            return key_space(node.partitions_def, dynamic)  # the store's keys, read now
         return _cached_space(node.partitions_def.SerializeToString(deterministic=True))
     except PartitionsError as exc:
         raise FailedPreconditionError(

@@ -8,6 +8,7 @@ plane resolves keys and mappings exactly as the code location does, without its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 
 from weir_partitions import (
@@ -33,9 +34,15 @@ from weir_partitions.mappings import (
 )
 from weir_protos.v1 import partitions_pb2
 
+# The key space of a dynamic partitions definition, by its name (the deployment's store).
+DynamicSpaces = Callable[[str], KeySpace]
 
-def key_space(definition: partitions_pb2.PartitionsDefinition) -> KeySpace:
-    """The key space of a partitions definition as a snapshot carries it.
+
+def key_space(
+    definition: partitions_pb2.PartitionsDefinition, dynamic: DynamicSpaces | None = None
+) -> KeySpace:
+    """The key space of a partitions definition as a snapshot carries it; `dynamic` gives
+    the keys of dynamic definitions (without it, any non-empty key passes for them).
 
     Raises `weir_partitions.PartitionsError` for one the engine cannot read (a bad cron
     string or time zone from a location not written with the SDK).
@@ -54,12 +61,20 @@ def key_space(definition: partitions_pb2.PartitionsDefinition) -> KeySpace:
             window.end_offset,
         )
     if kind == "dynamic":
-        return DynamicKeySpace(definition.dynamic.name)
+        name = definition.dynamic.name
+        return DynamicKeySpace(name) if dynamic is None else dynamic(name)
     if kind == "multi":
         return MultiKeySpace(
-            [(d.name, key_space(d.partitions_def)) for d in definition.multi.dimensions]
+            [(d.name, key_space(d.partitions_def, dynamic)) for d in definition.multi.dimensions]
         )
     raise PartitionsError(f"a partitions definition with no kind set ({kind!r})")
+
+
+def has_dynamic_keys(definition: partitions_pb2.PartitionsDefinition) -> bool:
+    kind = definition.WhichOneof("kind")
+    if kind == "multi":
+        return any(has_dynamic_keys(d.partitions_def) for d in definition.multi.dimensions)
+    return kind == "dynamic"
 
 
 def key_mapping(message: partitions_pb2.PartitionMapping) -> KeyMapping:

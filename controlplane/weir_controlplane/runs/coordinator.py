@@ -22,6 +22,7 @@ from typing import Any
 from google.protobuf import duration_pb2, struct_pb2
 from weir_protos.v1 import code_location_pb2, common_pb2, events_pb2, runs_pb2
 
+from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.errors import ApiError, NotFoundError, UnavailableError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs.events import (
@@ -61,6 +62,8 @@ class RunCoordinator:
         # Where run workers report events: the control plane's gRPC address, known once
         # its server is listening.
         self.reporting_address = ""
+        # Mints each run's reporting token when the API requires auth; None without.
+        self.run_tokens: RunTokens | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -179,8 +182,7 @@ class RunCoordinator:
     # --- the queue ----------------------------------------------------------------------
 
     def _scopes(self) -> list[DeploymentScope]:
-        deployments = self._storage.deployments
-        return [deployments.get_scope(name) for name in deployments.list_deployments()]
+        return self._storage.deployments.all_scopes()
 
     def _queue_loop(self) -> None:
         while not self._stopping.is_set():
@@ -259,6 +261,7 @@ class RunCoordinator:
             run_config=config,
             tags=dict(run.tags),
             reporting_address=self.reporting_address,
+            reporting_token=self.run_tokens.mint(scope, run.run_id) if self.run_tokens else "",
             deployment=scope.name,
             heartbeat_interval=duration_pb2.Duration(
                 seconds=int(self.settings.heartbeat_interval),

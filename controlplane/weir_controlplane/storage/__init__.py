@@ -7,29 +7,42 @@ data takes a `DeploymentScope` from `DeploymentStorage.get_scope(name)`.
 
 from __future__ import annotations
 
+from weir_controlplane.storage.access import AccessStorage, BindingRecord, NewToken, TokenRecord
 from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.audit import AuditEntry, AuditFilter, AuditLog
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_ORGANIZATION,
+    Deployment,
     DeploymentStorage,
 )
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine, default_database_url
 from weir_controlplane.storage.errors import (
     CodeLocationNotFoundError,
+    DeploymentExistsError,
     DeploymentNotFoundError,
     DuplicateRunError,
     InvalidCursorError,
     InvalidEventError,
     NaiveDatetimeError,
     NotFoundError,
+    RoleBindingExistsError,
     RunNotFoundError,
     StorageError,
+    TokenNotFoundError,
     UnplannedAssetError,
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
 from weir_controlplane.storage.migrations import upgrade_to_head
+from weir_controlplane.storage.partition_status import (
+    IndexedPartitions,
+    PartitionIndex,
+    PartitionStatus,
+    PartitionStatusStorage,
+)
 from weir_controlplane.storage.records import (
     IN_PROGRESS_RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -59,8 +72,13 @@ __all__ = [
     "DEFAULT_ORGANIZATION",
     "IN_PROGRESS_RUN_STATUSES",
     "TERMINAL_RUN_STATUSES",
+    "AccessStorage",
     "AssetStorage",
     "AssetSummary",
+    "AuditEntry",
+    "AuditFilter",
+    "AuditLog",
+    "BindingRecord",
     "CheckResult",
     "CodeLocation",
     "CodeLocationNotFoundError",
@@ -68,25 +86,34 @@ __all__ = [
     "CodeLocationStatus",
     "CodeLocationStorage",
     "Database",
+    "Deployment",
+    "DeploymentExistsError",
     "DeploymentNotFoundError",
     "DeploymentScope",
     "DeploymentStorage",
     "DuplicateRunError",
+    "DynamicPartitionStorage",
     "EventIngest",
     "EventLog",
     "EventPage",
     "EventRecord",
     "EventType",
+    "IndexedPartitions",
     "IngestResult",
     "InvalidCursorError",
     "InvalidEventError",
     "NaiveDatetimeError",
     "NewEvent",
     "NewRun",
+    "NewToken",
     "NotFoundError",
     "Page",
     "PartitionCounts",
+    "PartitionIndex",
     "PartitionOutcome",
+    "PartitionStatus",
+    "PartitionStatusStorage",
+    "RoleBindingExistsError",
     "Run",
     "RunFilter",
     "RunNotFoundError",
@@ -94,6 +121,8 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "TokenNotFoundError",
+    "TokenRecord",
     "UnplannedAssetError",
     "create_engine",
     "default_database_url",

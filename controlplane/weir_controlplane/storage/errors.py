@@ -4,11 +4,15 @@ StorageError
 ├── NotFoundError                 (NOT_FOUND / 404)
 │   ├── DeploymentNotFoundError
 │   ├── RunNotFoundError
-│   └── CodeLocationNotFoundError
+│   ├── CodeLocationNotFoundError
+│   └── TokenNotFoundError
 ├── InvalidCursorError            (INVALID_ARGUMENT / 400)
 ├── InvalidEventError             (INVALID_ARGUMENT / 400)
 │   └── UnplannedAssetError       an event names an asset outside its run's plan
 ├── DuplicateRunError             (ALREADY_EXISTS / 409)
+├── AlreadyExistsError            (ALREADY_EXISTS / 409)
+│   ├── DeploymentExistsError
+│   └── RoleBindingExistsError    the token already holds a role in that deployment
 ├── DatabaseUnavailableError      (UNAVAILABLE / 503) the server is down or restarting
 ├── InvalidDatabaseUrlError       a database URL that does not parse or names no supported database
 └── NaiveDatetimeError            (a programming error: pass UTC-aware datetimes)
@@ -95,4 +99,28 @@ class NaiveDatetimeError(StorageError, ValueError):
     def __init__(self) -> None:
         super().__init__(
             "storage takes timezone-aware datetimes only; use datetime.now(UTC) or attach a tzinfo"
+        )
+
+
+class TokenNotFoundError(NotFoundError):
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"token {token_id!r} does not exist")
+        self.token_id = token_id
+
+
+class AlreadyExistsError(StorageError):
+    pass
+
+
+class DeploymentExistsError(AlreadyExistsError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a deployment named {name!r} already exists")
+        self.name = name
+
+
+class RoleBindingExistsError(AlreadyExistsError):
+    def __init__(self, token_id: str, deployment: str) -> None:
+        super().__init__(
+            f"token {token_id!r} already holds a role in deployment {deployment!r}; delete "
+            "that role binding first"
         )

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from weir_controlplane.storage.access import AccessStorage
 from weir_controlplane.storage.assets import AssetStorage
+from weir_controlplane.storage.audit import AuditLog
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.migrations.runner import upgrade_to_head
+from weir_controlplane.storage.partition_status import PartitionStatusStorage
 from weir_controlplane.storage.runs import RunStorage
 
 
@@ -34,6 +38,10 @@ class Storage:
     events: EventIngest
     event_log: EventLog
     assets: AssetStorage
+    access: AccessStorage
+    audit: AuditLog
+    partition_status: PartitionStatusStorage
+    dynamic_partitions: DynamicPartitionStorage
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -54,6 +62,10 @@ class Storage:
             events=EventIngest(db),
             event_log=EventLog(db),
             assets=AssetStorage(db),
+            access=AccessStorage(db),
+            audit=AuditLog(db),
+            partition_status=PartitionStatusStorage(db),
+            dynamic_partitions=DynamicPartitionStorage(db),
         )
 
     def close(self) -> None:

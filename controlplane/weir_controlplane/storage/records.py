@@ -60,6 +60,7 @@ class EventType(enum.StrEnum):
     ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
     ASSET_FAILED_TO_MATERIALIZE = "ASSET_FAILED_TO_MATERIALIZE"
     ASSET_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
+    STEP_FAILURE = "STEP_FAILURE"
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class RunFilter:
 
     statuses: frozenset[RunStatus] | None = None
     code_location: str | None = None
+    # Runs of these code locations only (what the caller may see); None for all.
+    code_locations: frozenset[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     asset_key: str | None = None
     created_after: datetime | None = None

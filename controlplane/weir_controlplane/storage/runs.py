@@ -268,6 +268,8 @@ def _filter_conditions(
         yield runs.c.status.in_([status.value for status in run_filter.statuses])
     if run_filter.code_location is not None:
         yield runs.c.code_location == run_filter.code_location
+    if run_filter.code_locations is not None:
+        yield runs.c.code_location.in_(sorted(run_filter.code_locations))
     for key, value in run_filter.tags.items():
         yield runs.c.run_id.in_(
             sa.select(run_tags.c.run_id).where(

@@ -63,7 +63,105 @@ deployments = sa.Table(
     ),
     sa.Column("name", NAME, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # A branch deployment's base; deleting the base leaves the branch standing.
+    sa.Column(
+        "base_deployment_id",
+        sa.Integer,
+        sa.ForeignKey("deployments.id", ondelete="SET NULL"),
+    ),
+    # When a branch deployment and all its rows are deleted; NULL keeps it.
+    sa.Column("expires_at", UTCDateTime),
     sa.UniqueConstraint("organization_id", "name"),
+    sa.Index(
+        "ix_deployments_expires_at",
+        "expires_at",
+        sqlite_where=sa.text("expires_at IS NOT NULL"),
+        postgresql_where=sa.text("expires_at IS NOT NULL"),
+    ),
+)
+
+# --- access ---------------------------------------------------------------------------
+
+# Bearer tokens. Only the SHA-256 of a secret is kept: secrets are 256 random bits, so a
+# fast hash is as strong as a slow one and lets every request look its token up.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "organization_id",
+        sa.Integer,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # The deployment it was created in; NULL for an organization admin token.
+    sa.Column("deployment_id", sa.Integer, sa.ForeignKey("deployments.id", ondelete="CASCADE")),
+    # "user", "agent" or "run".
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    # A run token's run: the token dies with the run's end, and its row with the run's.
+    _run_fk(),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Index(
+        "ix_api_tokens_organization_id_deployment_id_created_at",
+        "organization_id",
+        "deployment_id",
+        "created_at",
+    ),
+)
+
+# A role granted to a token in a deployment (NULL: organization-wide), optionally
+# narrowed to code locations (NULL: all of the deployment's).
+role_bindings = sa.Table(
+    "role_bindings",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "token_id",
+        sa.String(32),
+        sa.ForeignKey("api_tokens.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("deployment_id", sa.Integer, sa.ForeignKey("deployments.id", ondelete="CASCADE")),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("code_locations", JSONDocument),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("token_id", "deployment_id"),
+    sa.Index("ix_role_bindings_deployment_id", "deployment_id"),
+)
+
+# Every mutation through the API. Not tenant data in the deletable sense: the entries of
+# a deleted deployment stay (deployment_id has no foreign key), so its deletion is on record.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column(
+        "organization_id",
+        sa.Integer,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("deployment_id", sa.Integer),
+    sa.Column("deployment_name", NAME),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(32), nullable=False),
+    sa.Column("actor_name", NAME, nullable=False),
+    sa.Column("method", NAME, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("client_address", NAME, nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Index(
+        "ix_audit_log_organization_id_deployment_id_id", "organization_id", "deployment_id", "id"
+    ),
+    sa.Index("ix_audit_log_organization_id_actor_id", "organization_id", "actor", "id"),
+    sa.Index("ix_audit_log_organization_id_method_id", "organization_id", "method", "id"),
 )
 
 # --- code locations -------------------------------------------------------------------
@@ -234,6 +332,41 @@ asset_check_latest = sa.Table(
     sa.Column("severity", sa.String(32)),
     sa.Column("evaluated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("deployment_id", "asset_key", "check_name", "partition"),
+)
+
+# --- partitions -----------------------------------------------------------------------
+
+# Per partitioned asset: which partitions are materialized, failed (latest outcome) and
+# in a started run, as `weir_partitions.IndexRanges` blobs over the index space of the
+# partitions definition named by `space_fingerprint`. Derived from asset_latest and the
+# runs, so a definition change rebuilds it from them.
+asset_partition_status = sa.Table(
+    "asset_partition_status",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("space_fingerprint", sa.String(128), nullable=False),
+    sa.Column("materialized", sa.LargeBinary, nullable=False),
+    sa.Column("failed", sa.LargeBinary, nullable=False),
+    sa.Column("in_progress", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+)
+
+# Keys of dynamic partitions definitions. `ordinal` numbers a definition's keys in the
+# order they were first added and is the key's partition index; a deleted key keeps its
+# row (deleted_at set) so that adding it again restores its index and its status.
+dynamic_partitions = sa.Table(
+    "dynamic_partitions",
+    metadata,
+    _deployment_fk(),
+    sa.Column("partitions_def_name", NAME, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("ordinal", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("deployment_id", "partitions_def_name", "partition_key"),
+    sa.UniqueConstraint("deployment_id", "partitions_def_name", "ordinal"),
 )
 
 # An unpartitioned asset's partition column holds '' so that it can be part of the key.

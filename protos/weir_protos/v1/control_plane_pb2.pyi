@@ -8,6 +8,7 @@ from weir_protos.v1 import definitions_pb2 as _definitions_pb2
 from weir_protos.v1 import events_pb2 as _events_pb2
 from weir_protos.v1 import partitions_pb2 as _partitions_pb2
 from weir_protos.v1 import runs_pb2 as _runs_pb2
+from weir_protos.v1 import tenancy_pb2 as _tenancy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -24,11 +25,24 @@ class CodeLocationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CODE_LOCATION_STATUS_LOADED: _ClassVar[CodeLocationStatus]
     CODE_LOCATION_STATUS_ERROR: _ClassVar[CodeLocationStatus]
     CODE_LOCATION_STATUS_UNREACHABLE: _ClassVar[CodeLocationStatus]
+
+class PartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTITION_STATE_UNSPECIFIED: _ClassVar[PartitionState]
+    PARTITION_STATE_MISSING: _ClassVar[PartitionState]
+    PARTITION_STATE_MATERIALIZED: _ClassVar[PartitionState]
+    PARTITION_STATE_FAILED: _ClassVar[PartitionState]
+    PARTITION_STATE_IN_PROGRESS: _ClassVar[PartitionState]
 CODE_LOCATION_STATUS_UNSPECIFIED: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
 CODE_LOCATION_STATUS_ERROR: CodeLocationStatus
 CODE_LOCATION_STATUS_UNREACHABLE: CodeLocationStatus
+PARTITION_STATE_UNSPECIFIED: PartitionState
+PARTITION_STATE_MISSING: PartitionState
+PARTITION_STATE_MATERIALIZED: PartitionState
+PARTITION_STATE_FAILED: PartitionState
+PARTITION_STATE_IN_PROGRESS: PartitionState
 
 class CodeLocation(_message.Message):
     __slots__ = ("name", "status", "address", "error", "content_hash", "runtime", "update_time", "asset_count")
@@ -351,3 +365,259 @@ class WatchRunResponse(_message.Message):
     run: _runs_pb2.Run
     cursor: str
     def __init__(self, events: _Optional[_Iterable[_Union[_events_pb2.RunEvent, _Mapping]]] = ..., run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class CreateDeploymentRequest(_message.Message):
+    __slots__ = ("name", "base_deployment", "expires_in_seconds")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BASE_DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    base_deployment: str
+    expires_in_seconds: int
+    def __init__(self, name: _Optional[str] = ..., base_deployment: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+
+class CreateDeploymentResponse(_message.Message):
+    __slots__ = ("deployment",)
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    deployment: _tenancy_pb2.Deployment
+    def __init__(self, deployment: _Optional[_Union[_tenancy_pb2.Deployment, _Mapping]] = ...) -> None: ...
+
+class ListDeploymentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListDeploymentsResponse(_message.Message):
+    __slots__ = ("deployments",)
+    DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
+    deployments: _containers.RepeatedCompositeFieldContainer[_tenancy_pb2.Deployment]
+    def __init__(self, deployments: _Optional[_Iterable[_Union[_tenancy_pb2.Deployment, _Mapping]]] = ...) -> None: ...
+
+class DeleteDeploymentRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteDeploymentResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("deployment", "role", "name", "expires_in_seconds", "code_locations")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    deployment: str
+    role: _tenancy_pb2.Role
+    name: str
+    expires_in_seconds: int
+    code_locations: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, deployment: _Optional[str] = ..., role: _Optional[_Union[_tenancy_pb2.Role, str]] = ..., name: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ..., code_locations: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("token", "secret")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    token: _tenancy_pb2.Token
+    secret: str
+    def __init__(self, token: _Optional[_Union[_tenancy_pb2.Token, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ("deployment", "include_revoked")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    deployment: str
+    include_revoked: bool
+    def __init__(self, deployment: _Optional[str] = ..., include_revoked: _Optional[bool] = ...) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[_tenancy_pb2.Token]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[_tenancy_pb2.Token, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("token_id",)
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    def __init__(self, token_id: _Optional[str] = ...) -> None: ...
+
+class RevokeTokenResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: _tenancy_pb2.Token
+    def __init__(self, token: _Optional[_Union[_tenancy_pb2.Token, _Mapping]] = ...) -> None: ...
+
+class CreateRoleBindingRequest(_message.Message):
+    __slots__ = ("token_id", "deployment", "role", "code_locations")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    deployment: str
+    role: _tenancy_pb2.Role
+    code_locations: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, token_id: _Optional[str] = ..., deployment: _Optional[str] = ..., role: _Optional[_Union[_tenancy_pb2.Role, str]] = ..., code_locations: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateRoleBindingResponse(_message.Message):
+    __slots__ = ("role_binding",)
+    ROLE_BINDING_FIELD_NUMBER: _ClassVar[int]
+    role_binding: _tenancy_pb2.RoleBinding
+    def __init__(self, role_binding: _Optional[_Union[_tenancy_pb2.RoleBinding, _Mapping]] = ...) -> None: ...
+
+class ListRoleBindingsRequest(_message.Message):
+    __slots__ = ("deployment",)
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    deployment: str
+    def __init__(self, deployment: _Optional[str] = ...) -> None: ...
+
+class ListRoleBindingsResponse(_message.Message):
+    __slots__ = ("role_bindings",)
+    ROLE_BINDINGS_FIELD_NUMBER: _ClassVar[int]
+    role_bindings: _containers.RepeatedCompositeFieldContainer[_tenancy_pb2.RoleBinding]
+    def __init__(self, role_bindings: _Optional[_Iterable[_Union[_tenancy_pb2.RoleBinding, _Mapping]]] = ...) -> None: ...
+
+class DeleteRoleBindingRequest(_message.Message):
+    __slots__ = ("binding_id",)
+    BINDING_ID_FIELD_NUMBER: _ClassVar[int]
+    binding_id: str
+    def __init__(self, binding_id: _Optional[str] = ...) -> None: ...
+
+class DeleteRoleBindingResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAuditLogRequest(_message.Message):
+    __slots__ = ("deployment", "actor", "method", "limit", "cursor")
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    deployment: str
+    actor: str
+    method: str
+    limit: int
+    cursor: str
+    def __init__(self, deployment: _Optional[str] = ..., actor: _Optional[str] = ..., method: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListAuditLogResponse(_message.Message):
+    __slots__ = ("entries", "next_cursor")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[_tenancy_pb2.AuditEntry]
+    next_cursor: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[_tenancy_pb2.AuditEntry, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetPartitionStatusRequest(_message.Message):
+    __slots__ = ("key", "max_buckets")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    max_buckets: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., max_buckets: _Optional[int] = ...) -> None: ...
+
+class PartitionStateCounts(_message.Message):
+    __slots__ = ("total", "materialized", "failed", "in_progress", "missing")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    MATERIALIZED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    materialized: int
+    failed: int
+    in_progress: int
+    missing: int
+    def __init__(self, total: _Optional[int] = ..., materialized: _Optional[int] = ..., failed: _Optional[int] = ..., in_progress: _Optional[int] = ..., missing: _Optional[int] = ...) -> None: ...
+
+class PartitionRange(_message.Message):
+    __slots__ = ("start", "end", "state", "start_key", "end_key")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_KEY_FIELD_NUMBER: _ClassVar[int]
+    END_KEY_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    state: PartitionState
+    start_key: str
+    end_key: str
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., state: _Optional[_Union[PartitionState, str]] = ..., start_key: _Optional[str] = ..., end_key: _Optional[str] = ...) -> None: ...
+
+class GetPartitionStatusResponse(_message.Message):
+    __slots__ = ("counts", "ranges", "merged")
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
+    counts: PartitionStateCounts
+    ranges: _containers.RepeatedCompositeFieldContainer[PartitionRange]
+    merged: bool
+    def __init__(self, counts: _Optional[_Union[PartitionStateCounts, _Mapping]] = ..., ranges: _Optional[_Iterable[_Union[PartitionRange, _Mapping]]] = ..., merged: _Optional[bool] = ...) -> None: ...
+
+class GetPartitionKeysRequest(_message.Message):
+    __slots__ = ("key", "offset", "limit")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    offset: int
+    limit: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., offset: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetPartitionKeysResponse(_message.Message):
+    __slots__ = ("partition_keys", "total_count")
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    total_count: int
+    def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., total_count: _Optional[int] = ...) -> None: ...
+
+class AddDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "partition_keys")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, partitions_def_name: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AddDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("added_partition_keys",)
+    ADDED_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    added_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, added_partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "partition_keys")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, partitions_def_name: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("deleted_partition_keys",)
+    DELETED_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    deleted_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, deleted_partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "cursor", "limit")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    cursor: str
+    limit: int
+    def __init__(self, partitions_def_name: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("partition_keys", "next_cursor")
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    next_cursor: str
+    def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

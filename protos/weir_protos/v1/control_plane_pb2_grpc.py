@@ -31,6 +31,9 @@ class ControlPlaneServiceStub:
     INVALID_ARGUMENT (400)  a bad selection string, an asset or partition key a request
     names that does not exist, malformed JSON or fields
     NOT_FOUND (404)         the run, code location or asset addressed does not exist
+    UNAUTHENTICATED (401)   no token, or one that is unknown, expired or revoked
+    PERMISSION_DENIED (403) the token's roles do not allow the call in that deployment
+    (or on that code location)
     FAILED_PRECONDITION     e.g. launching in a code location whose code failed to load
     UNAVAILABLE (503)       a code location the call needs cannot be reached
 
@@ -120,6 +123,81 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.WatchRunRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.WatchRunResponse.FromString,
                 _registered_method=True)
+        self.CreateDeployment = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/CreateDeployment',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.CreateDeploymentRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateDeploymentResponse.FromString,
+                _registered_method=True)
+        self.ListDeployments = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListDeployments',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListDeploymentsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDeploymentsResponse.FromString,
+                _registered_method=True)
+        self.DeleteDeployment = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/DeleteDeployment',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentResponse.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/CreateToken',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListTokens',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/RevokeToken',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateRoleBinding = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/CreateRoleBinding',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingResponse.FromString,
+                _registered_method=True)
+        self.ListRoleBindings = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListRoleBindings',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsResponse.FromString,
+                _registered_method=True)
+        self.DeleteRoleBinding = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/DeleteRoleBinding',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingResponse.FromString,
+                _registered_method=True)
+        self.ListAuditLog = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListAuditLog',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.FromString,
+                _registered_method=True)
+        self.GetPartitionStatus = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetPartitionStatus',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.FromString,
+                _registered_method=True)
+        self.GetPartitionKeys = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetPartitionKeys',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.FromString,
+                _registered_method=True)
+        self.AddDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/AddDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/DeleteDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.FromString,
+                _registered_method=True)
+        self.ListDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -128,6 +206,9 @@ class ControlPlaneServiceServicer:
     INVALID_ARGUMENT (400)  a bad selection string, an asset or partition key a request
     names that does not exist, malformed JSON or fields
     NOT_FOUND (404)         the run, code location or asset addressed does not exist
+    UNAUTHENTICATED (401)   no token, or one that is unknown, expired or revoked
+    PERMISSION_DENIED (403) the token's roles do not allow the call in that deployment
+    (or on that code location)
     FAILED_PRECONDITION     e.g. launching in a code location whose code failed to load
     UNAVAILABLE (503)       a code location the call needs cannot be reached
 
@@ -251,6 +332,134 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDeployment(self, request, context):
+        """---- Deployments ----
+
+        Creates a deployment. With base_deployment it is a branch deployment (e.g. one per
+        pull request): it starts with no code locations of its own, gets its own runs, and
+        with expires_in_seconds is deleted, with all its rows, once it expires.
+        ALREADY_EXISTS when the name is taken. Organization admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeployments(self, request, context):
+        """The deployments the caller holds a role in (every one, for an organization admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDeployment(self, request, context):
+        """Deletes a deployment with all its code locations, runs, events, materializations
+        and role bindings. The default deployment "prod" cannot be deleted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """---- Tokens and role bindings ----
+
+        Creates an API token with one role; the reply carries its secret, the only time
+        it is ever shown. Only an organization admin may create ROLE_ORG_ADMIN tokens.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """The tokens created in a deployment (organization admin tokens: deployment empty),
+        newest first, never with their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revokes a token; it is refused from the next request on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateRoleBinding(self, request, context):
+        """Grants a token a role in a deployment, optionally narrowed to code locations.
+        ALREADY_EXISTS when the token already holds a role there.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRoleBindings(self, request, context):
+        """The role bindings of a deployment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRoleBinding(self, request, context):
+        """Removes a role binding.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditLog(self, request, context):
+        """---- Audit log ----
+
+        Mutations of a deployment (or of the organization), newest first, filtered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPartitionStatus(self, request, context):
+        """---- Partitions ----
+
+        How many partitions of a partitioned asset are materialized, failed, in progress
+        and missing, and the runs of consecutive partitions in each state, by partition
+        index (0 is the first key, as GetPartitionKeys lists them). Multi-partitioned keys
+        are numbered with the time-window dimension most significant, then the others in
+        order; a multi definition with a dynamic dimension or two time windows is
+        UNIMPLEMENTED so far. INVALID_ARGUMENT for an unpartitioned asset; NOT_FOUND for an
+        asset no code location defines.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPartitionKeys(self, request, context):
+        """A page of a partitioned asset's keys, in order, as of now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddDynamicPartitions(self, request, context):
+        """Adds keys to a dynamic partitions definition of the deployment. NOT_FOUND when no
+        loaded code location has a dynamic partitions definition of that name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDynamicPartitions(self, request, context):
+        """Deletes keys from a dynamic partitions definition; keys it does not have are ignored.
+        A key added again later gets back its place and its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDynamicPartitions(self, request, context):
+        """The keys of a dynamic partitions definition, in the order they were added.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -324,6 +533,81 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.WatchRunRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.WatchRunResponse.SerializeToString,
             ),
+            'CreateDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDeployment,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateDeploymentRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.CreateDeploymentResponse.SerializeToString,
+            ),
+            'ListDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeployments,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDeploymentsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListDeploymentsResponse.SerializeToString,
+            ),
+            'DeleteDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDeployment,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateTokenRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTokensRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'CreateRoleBinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRoleBinding,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingResponse.SerializeToString,
+            ),
+            'ListRoleBindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRoleBindings,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsResponse.SerializeToString,
+            ),
+            'DeleteRoleBinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRoleBinding,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingResponse.SerializeToString,
+            ),
+            'ListAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditLog,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.SerializeToString,
+            ),
+            'GetPartitionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartitionStatus,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.SerializeToString,
+            ),
+            'GetPartitionKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartitionKeys,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.SerializeToString,
+            ),
+            'AddDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.SerializeToString,
+            ),
+            'DeleteDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.SerializeToString,
+            ),
+            'ListDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'weir.v1.ControlPlaneService', rpc_method_handlers)
@@ -338,6 +622,9 @@ class ControlPlaneService:
     INVALID_ARGUMENT (400)  a bad selection string, an asset or partition key a request
     names that does not exist, malformed JSON or fields
     NOT_FOUND (404)         the run, code location or asset addressed does not exist
+    UNAUTHENTICATED (401)   no token, or one that is unknown, expired or revoked
+    PERMISSION_DENIED (403) the token's roles do not allow the call in that deployment
+    (or on that code location)
     FAILED_PRECONDITION     e.g. launching in a code location whose code failed to load
     UNAVAILABLE (503)       a code location the call needs cannot be reached
 
@@ -719,6 +1006,411 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/WatchRun',
             weir_dot_v1_dot_control__plane__pb2.WatchRunRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.WatchRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/CreateDeployment',
+            weir_dot_v1_dot_control__plane__pb2.CreateDeploymentRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.CreateDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListDeployments',
+            weir_dot_v1_dot_control__plane__pb2.ListDeploymentsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListDeploymentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/DeleteDeployment',
+            weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.DeleteDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/CreateToken',
+            weir_dot_v1_dot_control__plane__pb2.CreateTokenRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListTokens',
+            weir_dot_v1_dot_control__plane__pb2.ListTokensRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/RevokeToken',
+            weir_dot_v1_dot_control__plane__pb2.RevokeTokenRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRoleBinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/CreateRoleBinding',
+            weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.CreateRoleBindingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRoleBindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListRoleBindings',
+            weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListRoleBindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRoleBinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/DeleteRoleBinding',
+            weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListAuditLog',
+            weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartitionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetPartitionStatus',
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartitionKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetPartitionKeys',
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/AddDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/DeleteDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

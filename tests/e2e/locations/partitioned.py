@@ -1,24 +1,24 @@
-"""A code location with daily partitions and a rolling window over them, for end-to-end
-tests of partition keys and mappings."""
+"""A code location of partitioned assets for end-to-end tests: daily partitions that fail
+where $E2E_CONTROL/<key>.fail exists, and dynamic partitions named "files"."""
+
+import os
+from pathlib import Path
 
 import weir as dg
 
-DAYS = dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-02-01")
+CONTROL = Path(os.environ.get("E2E_CONTROL", "/tmp"))
 
 
-@dg.asset(partitions_def=DAYS, group_name="e2e")
-def daily(context: dg.AssetExecutionContext) -> str:
+@dg.asset(partitions_def=dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-11"))
+def daily_sales(context: dg.AssetExecutionContext) -> int:
+    if (CONTROL / f"{context.partition_key}.fail").exists():
+        raise RuntimeError(f"no sales file for {context.partition_key}")
+    return 1
+
+
+@dg.asset(partitions_def=dg.DynamicPartitionsDefinition(name="files"))
+def file_rows(context: dg.AssetExecutionContext) -> str:
     return context.partition_key
 
 
-@dg.asset(
-    partitions_def=DAYS,
-    group_name="e2e",
-    ins={"daily": dg.AssetIn(partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))},
-)
-def two_days(daily: dict[str, str]) -> dg.Output[list[str]]:
-    days = sorted(daily)
-    return dg.Output(days, metadata={"read": ", ".join(days)})
-
-
-defs = dg.Definitions(assets=[daily, two_days])
+defs = dg.Definitions(assets=[daily_sales, file_rows])
