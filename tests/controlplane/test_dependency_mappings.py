@@ -17,9 +17,11 @@ from api_harness import sdk_asset, snapshot
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from weir._partitions import infer_partition_mapping
+from weir_controlplane.api.partitions import StoredDynamicKeySpace
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 from weir_controlplane.locations.graph import SnapshotGraph
 from weir_controlplane.partitions import dependency_mapping
+from weir_partitions import DynamicKeySpace
 
 # Zones with daylight saving in both hemispheres, one with a half-hour shift, and UTC.
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Australia/Lord_Howe", "UTC"]
@@ -238,7 +240,31 @@ def test_partitions_that_do_not_exist_upstream_are_invalid_naming_both_assets():
     assert "'2024-01-02'" in caught.value.message
 
 
-def test_dynamic_keys_the_control_plane_does_not_keep_are_a_failed_precondition():
-    edge = edge_between(REGIONS, FILES, dg.AllPartitionMapping())
+def test_dynamic_keys_come_from_the_store_or_are_a_failed_precondition():
+    nodes = {
+        "up": sdk_asset("up", REGIONS),
+        "down": sdk_asset("down", FILES, {"up": dg.AllPartitionMapping()}),
+    }
+    edge = dependency_mapping(nodes, "down", "up")
     with pytest.raises(FailedPreconditionError, match="dynamic partitions 'files'"):
         edge.downstream_keys("eu")
+    stored = {"files": DynamicKeySpace("files", ["b.csv", "a.csv"])}
+    edge = dependency_mapping(nodes, "down", "up", dynamic=stored.__getitem__)
+    assert edge.downstream_keys("eu") == ["b.csv", "a.csv"]
+
+
+def test_the_deployments_stored_dynamic_keys_map_both_ways(storage, scope):
+    storage.dynamic_partitions.add(scope, "files", ["b.csv", "a.csv", "c.csv"])
+    storage.dynamic_partitions.delete(scope, "files", ["c.csv"])
+    nodes = {
+        "up": sdk_asset("up", FILES),
+        "down": sdk_asset("down", FILES, {"up": None}),
+        "report": sdk_asset("report", None, {"down": None}),
+    }
+    stored = lambda name: StoredDynamicKeySpace(storage.dynamic_partitions, scope, name)  # noqa: E731
+    edge = dependency_mapping(nodes, "down", "up", dynamic=stored)
+    assert edge.upstream_keys(["a.csv", "b.csv"]) == ["b.csv", "a.csv"]  # in the order added
+    with pytest.raises(InvalidArgumentError, match="asset 'down': Unknown downstream"):
+        edge.upstream_keys("c.csv")  # deleted
+    everything = dependency_mapping(nodes, "report", "down", dynamic=stored)
+    assert everything.upstream_keys(None) == ["b.csv", "a.csv"]

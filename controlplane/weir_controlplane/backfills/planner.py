@@ -35,7 +35,12 @@ from weir_partitions.mappings import IdentityMapping, KeyMapping, TimeWindowMapp
 from weir_controlplane.backfills.chunks import RunPolicy, chunks
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations.graph import SnapshotGraph
-from weir_controlplane.partitions import DependencyMapping, asset_space, dependency_mapping
+from weir_controlplane.partitions import (
+    DependencyMapping,
+    DynamicSpaces,
+    asset_space,
+    dependency_mappings,
+)
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,11 @@ def plan_backfill(
     selection: Collection[str],
     targets: Mapping[str, Sequence[str]],
     now: float | None = None,
+    dynamic: DynamicSpaces | None = None,
 ) -> BackfillPlan:
     """The runs that materialize `targets[asset]` of each selected asset (nothing for an
-    unpartitioned one, which runs once), in dependency order.
+    unpartitioned one, which runs once), in dependency order. `dynamic` gives the keys of
+    dynamic partitions (the deployment's store).
 
     Raises InvalidArgumentError for an unknown asset, targets of an unselected asset, a
     partitioned asset without targets or a key an asset does not have; FailedPrecondition
@@ -106,16 +113,12 @@ def plan_backfill(
     """
     moment = time.time() if now is None else now
     selected = _checked_selection(graph, selection, targets)
-    spaces = {key: asset_space(graph.nodes[key]) for key in selected}
+    spaces = {key: asset_space(graph.nodes[key], dynamic) for key in selected}
     wanted = {
         key: _checked_targets(key, spaces[key], targets.get(key, ()), moment) for key in selected
     }
     edges = {
-        key: [
-            dependency_mapping(graph.nodes, key, parent)
-            for parent in dict.fromkeys(graph.parents[key])
-            if parent in selected
-        ]
+        key: [e for e in dependency_mappings(graph.nodes, key, dynamic) if e.upstream in selected]
         for key in selected
     }
     order = _toposorted(selected, edges)

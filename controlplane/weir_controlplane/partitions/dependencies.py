@@ -57,9 +57,11 @@ def space_of(node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = No
         ) from None
 
 
-def asset_space(node: definitions_pb2.AssetNode) -> KeySpace | None:
+def asset_space(
+    node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = None
+) -> KeySpace | None:
     """`space_of` a partitioned asset; None for an unpartitioned one."""
-    return space_of(node) if node.HasField("partitions_def") else None
+    return space_of(node, dynamic) if node.HasField("partitions_def") else None
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,8 @@ class DependencyMapping:
         except DynamicKeysUnknownError as exc:
             raise FailedPreconditionError(
                 f"relating the partitions of {self.downstream!r} and {self.upstream!r} needs "
-                f"the keys of dynamic partitions {exc.name!r}, which the control plane does "
-                "not keep yet"
+                f"the keys of dynamic partitions {exc.name!r}, which were not read from the "
+                "deployment's store here"
             ) from None
         except MappingError as exc:
             raise self._cannot_apply(exc) from None
@@ -119,15 +121,19 @@ class DependencyMapping:
 
 
 def dependency_mapping(
-    nodes: Mapping[str, definitions_pb2.AssetNode], downstream: str, upstream: str
+    nodes: Mapping[str, definitions_pb2.AssetNode],
+    downstream: str,
+    upstream: str,
+    dynamic: DynamicSpaces | None = None,
 ) -> DependencyMapping:
     """The mapping across the edge from `downstream` to `upstream`, checked to apply to
-    the two assets' definitions (FAILED_PRECONDITION naming both if it does not)."""
+    the two assets' definitions (FAILED_PRECONDITION naming both if it does not);
+    `dynamic` gives the keys of dynamic partitions (see `key_space`)."""
     node, upstream_node = nodes[downstream], nodes.get(upstream)
     edge = next((d for d in node.deps if key_string(d.asset_key) == upstream), None)
     if edge is None or upstream_node is None:
         raise NotFoundError(f"asset {downstream!r} has no dependency on a defined {upstream!r}")
-    down_space, up_space = asset_space(node), asset_space(upstream_node)
+    down_space, up_space = asset_space(node, dynamic), asset_space(upstream_node, dynamic)
     try:
         if edge.HasField("partition_mapping"):
             mapping = key_mapping(edge.partition_mapping)
@@ -146,11 +152,13 @@ def dependency_mapping(
 
 
 def dependency_mappings(
-    nodes: Mapping[str, definitions_pb2.AssetNode], downstream: str
+    nodes: Mapping[str, definitions_pb2.AssetNode],
+    downstream: str,
+    dynamic: DynamicSpaces | None = None,
 ) -> list[DependencyMapping]:
     """The mapping of each edge from `downstream` to an asset of `nodes`, in edge order."""
-    upstreams = [key_string(d.asset_key) for d in nodes[downstream].deps]
-    return [dependency_mapping(nodes, downstream, up) for up in upstreams if up in nodes]
+    upstreams = dict.fromkeys(key_string(d.asset_key) for d in nodes[downstream].deps)
+    return [dependency_mapping(nodes, downstream, up, dynamic) for up in upstreams if up in nodes]
 
 
 def _now(now: float | None) -> float:
