@@ -51,6 +51,7 @@ from weir_controlplane.storage.records import (
     Run,
     RunFilter,
     RunStatus,
+    TagConcurrencyLimit,
 )
 from weir_controlplane.storage.runs import RunStorage
 
@@ -94,6 +95,7 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "TagConcurrencyLimit",
     "UnplannedAssetError",
     "create_engine",
     "default_database_url",
