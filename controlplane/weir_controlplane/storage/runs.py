@@ -157,7 +157,7 @@ class RunStorage:
             # Each pass claims at least its first candidate (no limit it counts toward was
             # full when the pass began), so this ends within `free` passes.
             while free > 0:
-                taken = _admitted(conn, scope, slots, _oldest_queued(scope, slots, free))
+                taken = _admitted(conn, slots, _oldest_queued(scope, slots, free))
                 if not taken:
                     break
                 conn.execute(
@@ -278,17 +278,15 @@ def _oldest_queued(scope: DeploymentScope, slots: TagSlots, limit: int) -> sa.Se
     )
 
 
-def _admitted(
-    conn: Connection, scope: DeploymentScope, slots: TagSlots, candidates: sa.Select[Any]
-) -> list[int]:
+def _admitted(conn: Connection, slots: TagSlots, candidates: sa.Select[Any]) -> list[int]:
     """The candidates' ids that fit the tag limits, taking their slots in queue order."""
     rows = conn.execute(candidates).all()
     if not slots.limits:
         return [row.id for row in rows]
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     if rows:
+        # By run id alone, as in _load_runs: the candidates are the deployment's runs.
         limited = sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
-            run_tags.c.deployment_id == scope.deployment_id,
             run_tags.c.run_id.in_([row.run_id for row in rows]),
             run_tags.c.key.in_(slots.keys),
         )

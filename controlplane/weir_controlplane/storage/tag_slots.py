@@ -1,7 +1,7 @@
 """The run queue's tag concurrency limits, counted inside the claim's transaction.
 
 `TagSlots.load` counts the in-progress runs per limited tag (the few in-progress runs
-through the status index, their tags through run_tags' primary key); the claim then
+through the status index, then their tags through run_tags' primary key); the claim then
 asks it which queued runs may start and takes their slots as it claims them. The
 limits that are full also become SQL conditions, so the claim's query skips the runs
 they block instead of stopping at the first one (no head-of-line blocking).
@@ -39,22 +39,25 @@ class TagSlots:
     ) -> TagSlots:
         if not limits:
             return cls((), {})
-        keys = sorted({limit.key for limit in limits})
-        in_progress = (
-            sa.select(run_tags.c.key, run_tags.c.value, sa.func.count().label("runs"))
-            .join(runs, runs.c.run_id == run_tags.c.run_id)
-            .where(
-                runs.c.deployment_id == scope.deployment_id,
-                runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]),
-                run_tags.c.deployment_id == scope.deployment_id,
-                run_tags.c.key.in_(keys),
-            )
-            .group_by(run_tags.c.key, run_tags.c.value)
+        # Two lookups rather than a join, so no planner walks every run ever tagged: the
+        # in-progress runs (at most the deployment's slots) first, then just their tags.
+        in_progress = sa.select(runs.c.run_id).where(
+            runs.c.deployment_id == scope.deployment_id,
+            runs.c.status.in_([status.value for status in IN_PROGRESS_RUN_STATUSES]),
         )
+        run_ids = list(conn.execute(in_progress).scalars())
         counts: Counter[_Bucket] = Counter()
-        for key, value, count in conn.execute(in_progress):
+        if not run_ids:
+            return cls(limits, counts)
+        # By run id alone (the ids are the deployment's): a deployment filter would tempt
+        # SQLite into walking the (deployment, key) index over every run ever tagged.
+        tags = sa.select(run_tags.c.key, run_tags.c.value).where(
+            run_tags.c.run_id.in_(run_ids),
+            run_tags.c.key.in_(sorted({limit.key for limit in limits})),
+        )
+        for key, value in conn.execute(tags):
             for bucket in _buckets(limits, {key: value}):
-                counts[bucket] += count
+                counts[bucket] += 1
         return cls(limits, counts)
 
     @property
