@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from weir_controlplane.storage import (
     DeploymentScope,
     DuplicateRunError,
@@ -307,3 +309,39 @@ def test_timestamps_come_back_utc_aware_whatever_zone_went_in(
 def test_naive_timestamps_are_refused(storage: Storage, scope: DeploymentScope) -> None:
     with pytest.raises(NaiveDatetimeError, match="timezone-aware"):
         storage.runs.create_run(scope, NewRun(code_location="etl"), now=datetime(2026, 3, 1))
+
+
+def test_a_claim_with_tag_limits_reads_through_indexes_only(tmp_path: Path) -> None:
+    """Every statement of the claim is looked up through an index: none walks the runs or
+    the tags of a deployment's history (SQLite's plan, with no statistics gathered)."""
+    storage = Storage.open(f"sqlite:///{tmp_path / 'plans.db'}")
+    scope = storage.deployments.ensure_deployment("plans")
+    for n in range(50):
+        _create(storage, scope, tags={"team": "finance" if n % 2 else "ops", "db": str(n % 3)})
+    storage.runs.claim_queued(scope, max_in_progress=4)  # some runs in progress
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    limits = [
+        TagConcurrencyLimit("team", 1, "finance"),
+        TagConcurrencyLimit("db", 2, per_unique_value=True),
+    ]
+    sa.event.listen(storage.database.engine, "before_cursor_execute", record)
+    try:
+        assert storage.runs.claim_queued(scope, max_in_progress=8, tag_limits=limits)
+    finally:
+        sa.event.remove(storage.database.engine, "before_cursor_execute", record)
+    with storage.database.engine.connect() as conn:
+        plans = [
+            row[3]
+            for statement, parameters in statements
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+    storage.close()
+    assert any("run_tags" in step for step in plans), "the claim never read tags"
+    scans = [step for step in plans if step.startswith("SCAN")]
+    walks = [step for step in plans if "ix_run_tags_deployment_id_key_value" in step]
+    assert scans == [] and walks == [], plans
