@@ -155,3 +155,17 @@ def test_executor_settings_are_checked_where_they_are_written():
         os.cpu_count() or 1
     )
     assert dg.Definitions().executor == dg.in_process_executor
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this exception")
+
+
+def test_an_exception_that_cannot_cross_processes_is_raised_with_its_text():
+    @dg.asset
+    def odd() -> int:
+        raise _Unpicklable("odd failure")
+
+    with pytest.raises(dg.StepError, match="odd failed: _Unpicklable: odd failure"):
+        dg.materialize([odd], executor=dg.multiprocess_executor)

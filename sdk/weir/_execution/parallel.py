@@ -37,6 +37,7 @@ class ParallelPlanExecution(PlanExecution):
         super().__init__(plan, run, raise_on_error=raise_on_error, should_stop=should_stop)
         self.launcher = launcher
         self.max_concurrent = max(1, max_concurrent)
+        self._failure_messages: dict[str, str] = {}  # for exceptions that did not pickle
 
     def _walk(self) -> None:
         blocked: dict[str, str] = {}
@@ -80,7 +81,8 @@ class ParallelPlanExecution(PlanExecution):
                     continue
                 step = running.pop(conn).step
                 finished.add(step.key)
-                self._record(step, done.status, _exception(step, done), blocked)
+                exception = _exception(step, done, self._failure_messages.get(step.key))
+                self._record(step, done.status, exception, blocked)
                 if done.status is StepStatus.SUCCESS:
                     produced.update(done.produced)
                 if self.run.captured_outputs is not None:
@@ -105,6 +107,8 @@ class ParallelPlanExecution(PlanExecution):
             self.run.emit(crash_event(self.run.run_id, process.step, info))
             return StepDone(StepStatus.FAILURE, crash=info)
         if isinstance(message, WeirEvent):
+            if message.is_step_failure:
+                self._failure_messages[process.step.key] = message.message
             self.run.emit(message)
             return None
         assert isinstance(message, StepDone)
@@ -114,7 +118,9 @@ class ParallelPlanExecution(PlanExecution):
         return message
 
 
-def _exception(step: ExecutionStep, done: StepDone) -> BaseException | None:
+def _exception(
+    step: ExecutionStep, done: StepDone, failure_message: str | None
+) -> BaseException | None:
     """The step's own exception where it pickled, else a StepError carrying its text."""
     if done.status is StepStatus.SUCCESS:
         return None
@@ -125,5 +131,6 @@ def _exception(step: ExecutionStep, done: StepDone) -> BaseException | None:
             loaded = None
         if isinstance(loaded, BaseException):
             return loaded
-    message = done.crash.message if done.crash else f"step {step.key} failed in its process"
-    return StepError(message, step.key)
+    if done.crash is not None:
+        return StepError(done.crash.message, step.key)
+    return StepError(failure_message or f"{step.key} failed in its process", step.key)
