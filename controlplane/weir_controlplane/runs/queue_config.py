@@ -59,8 +59,10 @@ def parse_run_queue(section: Any, where: str) -> RunQueueConfig:
             f"{where}: run_queue.tag_concurrency_limits must be a list of "
             "{key, value, limit} entries"
         )
-    limits = tuple(_limit(entry, f"{where}: run_queue.tag_concurrency_limits[{i}]")
-                   for i, entry in enumerate(entries))  # fmt: skip
+    limits = tuple(
+        _limit(entry, f"{where}: run_queue.tag_concurrency_limits[{i}]")
+        for i, entry in enumerate(entries)
+    )
     return RunQueueConfig(most, limits)
 
 

@@ -92,7 +92,7 @@ class NewRun:
 
 @dataclass(frozen=True)
 class TagConcurrencyLimit:
-    """At most `limit` runs in progress at once among the queued runs carrying tag `key`.
+    """At most `limit` runs in progress at once among the runs carrying tag `key`.
 
     With `value`, only runs tagged ``key=value`` count (``team=finance`` at most 2). Without
     it, every run with the key counts toward one shared limit, or, with

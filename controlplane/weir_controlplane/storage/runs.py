@@ -152,6 +152,8 @@ class RunStorage:
         with self._db.write() as conn:
             locks.lock_run_queue(conn, scope)
             free = max_in_progress - conn.execute(in_progress).scalar_one()
+            if free <= 0:
+                return []
             slots = TagSlots.load(conn, scope, tag_limits)
             claimed: list[int] = []
             # Each pass claims at least its first candidate (no limit it counts toward was
