@@ -64,6 +64,7 @@ from weir_controlplane.storage.records import (
     Run,
     RunFilter,
     RunStatus,
+    TagConcurrencyLimit,
 )
 from weir_controlplane.storage.runs import RunStorage
 
@@ -121,6 +122,7 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "TagConcurrencyLimit",
     "TokenNotFoundError",
     "TokenRecord",
     "UnplannedAssetError",

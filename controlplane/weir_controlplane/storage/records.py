@@ -92,6 +92,21 @@ class NewRun:
 
 
 @dataclass(frozen=True)
+class TagConcurrencyLimit:
+    """At most `limit` runs in progress at once among the runs carrying tag `key`.
+
+    With `value`, only runs tagged ``key=value`` count (``team=finance`` at most 2). Without
+    it, every run with the key counts toward one shared limit, or, with
+    `per_unique_value`, toward a separate limit for each value (each team at most 2).
+    """
+
+    key: str
+    limit: int
+    value: str | None = None
+    per_unique_value: bool = False
+
+
+@dataclass(frozen=True)
 class Run:
     run_id: str
     code_location: str
