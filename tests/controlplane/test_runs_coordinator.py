@@ -275,7 +275,7 @@ class RefusingLocation(BusyLocation):
 def test_a_run_the_location_refuses_as_invalid_fails_to_start_not_as_unavailable(
     storage: Storage, scope: DeploymentScope
 ) -> None:
-    location = RefusingLocation(lambda replica, run_id: None)
+    location = RefusingLocation(lambda replica, run_id: None, watched={})
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
     health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
