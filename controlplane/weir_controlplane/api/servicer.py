@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+from weir_protos.v1 import automation_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 
 from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
+from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.runs import RunsApi
@@ -34,6 +36,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         deployments: DeploymentsApi,
         access: AccessApi,
         partitions: PartitionsApi,
+        automation: AutomationApi,
     ) -> None:
         self._code_locations = code_locations
         self._assets = assets
@@ -41,6 +44,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._deployments = deployments
         self._access = access
         self._partitions = partitions
+        self._automation = automation
 
     # --- code locations -----------------------------------------------------------------
 
@@ -108,6 +112,13 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self, request: cp.ListDynamicPartitionsRequest, context: Any
     ) -> cp.ListDynamicPartitionsResponse:
         return self._partitions.list_dynamic_partitions(request)
+
+    # --- automation ---------------------------------------------------------------------
+
+    def GetAutomationEvaluations(
+        self, request: automation_pb2.GetAutomationEvaluationsRequest, context: Any
+    ) -> automation_pb2.GetAutomationEvaluationsResponse:
+        return self._automation.get_automation_evaluations(request)
 
     # --- runs ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from weir_protos.v1 import automation_pb2 as _automation_pb2
 from weir_protos.v1 import code_location_pb2 as _code_location_pb2
 from weir_protos.v1 import common_pb2 as _common_pb2
 from weir_protos.v1 import definitions_pb2 as _definitions_pb2

@@ -1,0 +1,213 @@
+"""`StoredFacts`: one tick's view of a deployment's state, read in a few batched queries.
+
+The asset graph comes from the code locations' snapshots; materializations and failures
+from asset_latest (one query for the deployment), runs not yet ended from the runs'
+status index, partition keys from each asset's partitions definition (dynamic keys from
+their store). "Newly updated" is a materialization whose event id is past the cursor the
+previous tick left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from weir_partitions import MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
+from weir_protos.v1 import definitions_pb2
+
+from weir_controlplane.api.asset_graph import DeploymentGraph
+from weir_controlplane.api.partition_keys import key_space
+from weir_controlplane.automation.conditions import (
+    UNPARTITIONED,
+    AssetFacts,
+    AssetMemory,
+    Dep,
+    Partitions,
+)
+from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
+from weir_controlplane.storage.automation import AutomationStorage
+
+_ONE: Partitions = frozenset({UNPARTITIONED})
+# A dynamic definition's keys read per query.
+_DYNAMIC_PAGE = 100_000
+
+
+class StoredFacts:
+    """`conditions.Facts` over storage, for one tick of one deployment."""
+
+    def __init__(
+        self,
+        scope: DeploymentScope,
+        graph: DeploymentGraph,
+        storage: AutomationStorage,
+        dynamic: DynamicPartitionStorage,
+        *,
+        now: datetime,
+        event_cursor: int,
+        memories: Mapping[str, AssetMemory],
+    ) -> None:
+        self.now = now
+        self._scope = scope
+        self._graph = graph
+        self._storage = storage
+        self._dynamic = dynamic
+        self._memories = memories
+        self._facts: dict[str, AssetFacts] = {}
+        self._requested: dict[str, Partitions] = {}
+        self._universes: dict[str, tuple[Partitions, Callable[[float | None], Partitions] | None]]
+        self._universes = {}
+        self._dynamic_keys: dict[str, Partitions] = {}
+        self.event_cursor = event_cursor
+        materialized: dict[str, set[str]] = defaultdict(set)
+        failed: dict[str, set[str]] = defaultdict(set)
+        newly: dict[str, set[str]] = defaultdict(set)
+        latest_run: dict[str, dict[str, str]] = defaultdict(dict)
+        for row in storage.latest_outcomes(scope):
+            success, failure = row.materialization_event_id, row.failure_event_id
+            if success is not None:
+                materialized[row.asset_key].add(row.partition)
+                if row.materialization_run_id is not None:
+                    latest_run[row.asset_key][row.partition] = row.materialization_run_id
+                if success > event_cursor:
+                    newly[row.asset_key].add(row.partition)
+                self.event_cursor = max(self.event_cursor, success)
+            if failure is not None and (success is None or failure > success):
+                failed[row.asset_key].add(row.partition)
+        self._materialized, self._failed, self._newly = materialized, failed, newly
+        self._latest_run = latest_run
+        self._in_progress = storage.unended_run_partitions(scope)
+        # The runs that newly updated something, looked up at once (the rest on demand).
+        self._targets = storage.run_targets(
+            scope, {latest_run[key][p] for key, parts in newly.items() for p in parts
+                    if p in latest_run[key]},
+        )  # fmt: skip
+
+    # --- conditions.Facts ---------------------------------------------------------------
+
+    def asset(self, key: str) -> AssetFacts:
+        facts = self._facts.get(key)
+        if facts is None:
+            facts = self._facts[key] = self._build(key)
+        return facts
+
+    def previous(self, key: str) -> AssetMemory | None:
+        return self._memories.get(key)
+
+    def run_targets(self, run_id: str) -> frozenset[str]:
+        targets = self._targets.get(run_id)
+        if targets is None:
+            targets = self._targets[run_id] = self._storage.run_targets(self._scope, [run_id])[
+                run_id
+            ]
+        return targets
+
+    def requested_now(self, key: str) -> Partitions:
+        return self._requested.get(key, frozenset())
+
+    def record_request(self, key: str, partitions: Partitions) -> None:
+        self._requested[key] = partitions
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build(self, key: str) -> AssetFacts:
+        node = self._graph.node(key)
+        universe, window = self._universe(key, node)
+        return AssetFacts(
+            key=key,
+            universe=universe,
+            materialized=frozenset(self._materialized.get(key, ())),
+            failed=frozenset(self._failed.get(key, ())),
+            in_progress=frozenset(self._in_progress.get(key, ())),
+            newly_updated=frozenset(self._newly.get(key, ())),
+            latest_run=self._latest_run.get(key, {}),
+            code_version=node.code_version if node is not None else "",
+            deps=tuple(self._dep(node, d) for d in node.deps) if node is not None else (),
+            latest_window=window,
+            executable=node is not None and node.is_executable,
+        )
+
+    def _universe(
+        self, key: str, node: definitions_pb2.AssetNode | None
+    ) -> tuple[Partitions, Callable[[float | None], Partitions] | None]:
+        if node is None or not node.HasField("partitions_def"):
+            return _ONE, None
+        definition = node.partitions_def
+        now = self.now.timestamp()
+        if definition.WhichOneof("kind") == "dynamic":
+            return self._dynamic_universe(definition.dynamic.name), None
+        space = key_space(definition)
+        if isinstance(space, TimeWindowKeySpace):
+            keys = frozenset(space.keys(now))
+            return keys, _latest_windows(space, now, keys)
+        if isinstance(space, StaticKeySpace):
+            return frozenset(space.keys_slice(0, space.count(), now)), None
+        assert isinstance(space, MultiKeySpace)
+        if not space.indexable():
+            return frozenset(), None  # its keys cannot be listed: nothing to evaluate
+        keys = frozenset(space.keys_slice(0, space.count(now), now))
+        return keys, _latest_multi_windows(space, now, keys)
+
+    def _dynamic_universe(self, name: str) -> Partitions:
+        if name not in self._dynamic_keys:
+            self._dynamic_keys[name] = frozenset(
+                self._dynamic.keys_from(self._scope, name, 0, _DYNAMIC_PAGE)
+            )
+        return self._dynamic_keys[name]
+
+    def _dep(self, node: definitions_pb2.AssetNode, dep: definitions_pb2.AssetDep) -> Dep:
+        upstream_key = "/".join(dep.asset_key.path)
+        upstream = self._graph.node(upstream_key)
+        if upstream is None or not upstream.HasField("partitions_def"):
+            return Dep(upstream_key, "unpartitioned")
+        mapping = (
+            dep.partition_mapping.WhichOneof("kind") if dep.HasField("partition_mapping") else None
+        )
+        if not node.HasField("partitions_def") or mapping == "all":
+            return Dep(upstream_key, "all")
+        same = node.partitions_def == upstream.partitions_def
+        if mapping in (None, "identity") and same:
+            return Dep(upstream_key, "identity")
+        what = f"a {mapping} partition mapping" if mapping else "different partitions definitions"
+        return Dep(upstream_key, f"{what}, which automation does not map yet")
+
+
+def _latest_windows(
+    space: TimeWindowKeySpace, now: float, keys: Partitions
+) -> Callable[[float | None], Partitions]:
+    """The keys whose windows end within a lookback of the latest window's end."""
+    last = space.last_key(now)
+
+    def within(lookback: float | None) -> Partitions:
+        if last is None:
+            return frozenset()
+        if not lookback:
+            return frozenset({last})
+        last_end = space.window(space.require_tick(last))[1].timestamp()
+        bounds = space.tick_bounds(now)
+        assert bounds is not None
+        first = space.clock.prev_tick(math.floor(last_end - lookback))
+        return frozenset(space.keys_between(max(first, bounds[0]), bounds[1])) & keys
+
+    return within
+
+
+def _latest_multi_windows(
+    space: MultiKeySpace, now: float, keys: Partitions
+) -> Callable[[float | None], Partitions] | None:
+    at = next(
+        (i for i, (_, s) in enumerate(space.dimensions) if isinstance(s, TimeWindowKeySpace)),
+        None,
+    )
+    if at is None:
+        return None
+    time_space = space.dimensions[at][1]
+    assert isinstance(time_space, TimeWindowKeySpace)
+    windows = _latest_windows(time_space, now, frozenset(time_space.keys(now)))
+
+    def within(lookback: float | None) -> Partitions:
+        latest = windows(lookback)
+        return frozenset(k for k in keys if (space.split(k) or [""] * (at + 1))[at] in latest)
+
+    return within
