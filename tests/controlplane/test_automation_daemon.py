@@ -13,7 +13,8 @@ from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.storage import DeploymentScope, RunFilter
-from weir_protos.v1 import automation_pb2, definitions_pb2, events_pb2, partitions_pb2
+from weir_protos.v1 import control_plane_pb2 as cp
+from weir_protos.v1 import definitions_pb2, events_pb2, partitions_pb2
 
 E = events_pb2
 
@@ -241,7 +242,7 @@ def test_partitioned_eager_requests_one_run_per_partition(
     runs = automation_runs(server, scope)
     assert sorted(r.partition_key for r in runs) == ["eu", "us"]
     evaluations = server.control_plane().GetAutomationEvaluations(
-        automation_pb2.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
+        cp.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
     )
     newest = evaluations.evaluations[0]
     assert newest.requested_count == 2 and list(newest.requested_partition_keys) == ["eu", "us"]
@@ -269,7 +270,7 @@ def test_get_automation_evaluations_over_both_transports(
 
     stub = server.control_plane()
     reply = stub.GetAutomationEvaluations(
-        automation_pb2.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
+        cp.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
     )
     ticks = [e.tick_number for e in reply.evaluations]
     assert ticks == sorted(ticks, reverse=True) and len(ticks) == 4
@@ -282,13 +283,11 @@ def test_get_automation_evaluations_over_both_transports(
     assert list(deps_updated.children[0].dependency.path) == ["up"]
 
     first_page = stub.GetAutomationEvaluations(
-        automation_pb2.GetAutomationEvaluationsRequest(key=key("down"), limit=2),
+        cp.GetAutomationEvaluationsRequest(key=key("down"), limit=2),
         metadata=md(scope),
     )
     rest = stub.GetAutomationEvaluations(
-        automation_pb2.GetAutomationEvaluationsRequest(
-            key=key("down"), limit=2, cursor=first_page.next_cursor
-        ),
+        cp.GetAutomationEvaluationsRequest(key=key("down"), limit=2, cursor=first_page.next_cursor),
         metadata=md(scope),
     )
     assert [e.evaluation_id for e in (*first_page.evaluations, *rest.evaluations)] == [
@@ -312,13 +311,13 @@ def test_get_automation_evaluations_over_both_transports(
 
     error = rpc_error(
         lambda: stub.GetAutomationEvaluations(
-            automation_pb2.GetAutomationEvaluationsRequest(), metadata=md(scope)
+            cp.GetAutomationEvaluationsRequest(), metadata=md(scope)
         )
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "key" in (error.details() or "")
     error = rpc_error(
         lambda: stub.GetAutomationEvaluations(
-            automation_pb2.GetAutomationEvaluationsRequest(key=key("down"), cursor="x!"),
+            cp.GetAutomationEvaluationsRequest(key=key("down"), cursor="x!"),
             metadata=md(scope),
         )
     )
@@ -334,6 +333,6 @@ def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
     report = daemon(server, Clock()).tick(scope)
     assert report is not None and report.run_ids == []
     reply = server.control_plane().GetAutomationEvaluations(
-        automation_pb2.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
+        cp.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
     )
     assert "'backfill_in_progress'" in reply.evaluations[0].error

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from weir_protos.v1 import automation_pb2
+from weir_protos.v1 import control_plane_pb2 as cp
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.access_checks import visible_locations
@@ -24,8 +25,8 @@ class AutomationApi:
         self._automation = automation
 
     def get_automation_evaluations(
-        self, request: automation_pb2.GetAutomationEvaluationsRequest
-    ) -> automation_pb2.GetAutomationEvaluationsResponse:
+        self, request: cp.GetAutomationEvaluationsRequest
+    ) -> cp.GetAutomationEvaluationsResponse:
         scope = current_scope()
         if not request.key.path:
             raise InvalidArgumentError("key is required: the asset whose evaluations to list")
@@ -52,9 +53,7 @@ class AutomationApi:
                 ).next_cursor
                 or ""
             )
-        return automation_pb2.GetAutomationEvaluationsResponse(
-            evaluations=found, next_cursor=next_cursor
-        )
+        return cp.GetAutomationEvaluationsResponse(evaluations=found, next_cursor=next_cursor)
 
 
 def _message(record: EvaluationRecord) -> automation_pb2.AutomationEvaluation:

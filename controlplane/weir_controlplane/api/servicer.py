@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from weir_protos.v1 import automation_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 
@@ -116,8 +115,8 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     # --- automation ---------------------------------------------------------------------
 
     def GetAutomationEvaluations(
-        self, request: automation_pb2.GetAutomationEvaluationsRequest, context: Any
-    ) -> automation_pb2.GetAutomationEvaluationsResponse:
+        self, request: cp.GetAutomationEvaluationsRequest, context: Any
+    ) -> cp.GetAutomationEvaluationsResponse:
         return self._automation.get_automation_evaluations(request)
 
     # --- runs ---------------------------------------------------------------------------

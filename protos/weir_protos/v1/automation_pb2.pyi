@@ -115,21 +115,3 @@ class AutomationConditionEvaluation(_message.Message):
     children: _containers.RepeatedCompositeFieldContainer[AutomationConditionEvaluation]
     dependency: _common_pb2.AssetKey
     def __init__(self, node_type: _Optional[str] = ..., label: _Optional[str] = ..., description: _Optional[str] = ..., candidate_count: _Optional[int] = ..., true_count: _Optional[int] = ..., true_partition_keys: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[AutomationConditionEvaluation, _Mapping]]] = ..., dependency: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
-
-class GetAutomationEvaluationsRequest(_message.Message):
-    __slots__ = ("key", "limit", "cursor")
-    KEY_FIELD_NUMBER: _ClassVar[int]
-    LIMIT_FIELD_NUMBER: _ClassVar[int]
-    CURSOR_FIELD_NUMBER: _ClassVar[int]
-    key: _common_pb2.AssetKey
-    limit: int
-    cursor: str
-    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
-
-class GetAutomationEvaluationsResponse(_message.Message):
-    __slots__ = ("evaluations", "next_cursor")
-    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
-    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
-    evaluations: _containers.RepeatedCompositeFieldContainer[AutomationEvaluation]
-    next_cursor: str
-    def __init__(self, evaluations: _Optional[_Iterable[_Union[AutomationEvaluation, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

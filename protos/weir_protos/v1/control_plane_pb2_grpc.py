@@ -3,7 +3,6 @@
 import grpc
 import warnings
 
-from weir_protos.v1 import automation_pb2 as weir_dot_v1_dot_automation__pb2
 from weir_protos.v1 import control_plane_pb2 as weir_dot_v1_dot_control__plane__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -201,8 +200,8 @@ class ControlPlaneServiceStub:
                 _registered_method=True)
         self.GetAutomationEvaluations = channel.unary_unary(
                 '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
-                request_serializer=weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsRequest.SerializeToString,
-                response_deserializer=weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsResponse.FromString,
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
                 _registered_method=True)
 
 
@@ -627,8 +626,8 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
             ),
             'GetAutomationEvaluations': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAutomationEvaluations,
-                    request_deserializer=weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsRequest.FromString,
-                    response_serializer=weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsResponse.SerializeToString,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1458,8 +1457,8 @@ class ControlPlaneService:
             request,
             target,
             '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
-            weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsRequest.SerializeToString,
-            weir_dot_v1_dot_automation__pb2.GetAutomationEvaluationsResponse.FromString,
+            weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
