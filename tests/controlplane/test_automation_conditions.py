@@ -37,6 +37,7 @@ class World:
     memories: dict[str, AssetMemory] = field(default_factory=dict)
     targets: dict[str, frozenset[str]] = field(default_factory=dict)
     now: datetime = T0
+    previous_tick_at: float | None = None
     _requested: dict[str, Partitions] = field(default_factory=dict)
 
     # conditions.Facts
@@ -55,6 +56,7 @@ class World:
     def tick(self, conditions: Mapping[str, AC], **changes: dict) -> dict[str, Evaluation]:
         """One tick, a minute after the last: apply `changes` (asset -> AssetFacts fields),
         evaluate `conditions` in order, remember what they leave."""
+        self.previous_tick_at = self.now.timestamp()
         self.now += timedelta(minutes=1)
         self._requested = {}
         for key, fields in changes.items():

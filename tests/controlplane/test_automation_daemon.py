@@ -146,10 +146,10 @@ def test_one_replica_evaluates_a_tick_while_it_holds_the_lease(
     assert taken is not None and taken.tick_number == claim.tick_number
     # "a" wakes and finishes late: its result is refused, "b"'s is kept.
     assert not storage.finish_tick(
-        scope, "a", claim, now=clock.now, event_cursor=0, states={}, evaluations=[]
+        scope, "a", claim, now=clock.now, event_cursor=0, carry={}, states={}, evaluations=[]
     )
     assert storage.finish_tick(
-        scope, "b", taken, now=clock.now, event_cursor=0, states={}, evaluations=[]
+        scope, "b", taken, now=clock.now, event_cursor=0, carry={}, states={}, evaluations=[]
     )
 
 

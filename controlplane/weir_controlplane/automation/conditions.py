@@ -16,11 +16,12 @@ tick (its candidates were empty) keeps what it remembered.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from weir_partitions import CronClock, load_timezone, parse_cron
 from weir_protos.v1 import automation_pb2
@@ -72,6 +73,8 @@ class Facts(Protocol):
     """The tick's view of stored state, shared by every asset evaluated on it."""
 
     now: datetime
+    # When the deployment's previous tick evaluated (POSIX seconds); None before the first.
+    previous_tick_at: float | None
 
     def asset(self, key: str) -> AssetFacts: ...
 
@@ -93,40 +96,46 @@ class AssetMemory:
     """What an asset's evaluation leaves for the next one; stored as JSON."""
 
     condition_hash: str
-    evaluated_at: float  # POSIX seconds
     nodes: Mapping[str, Partitions]  # node path -> its true partitions
     requested: Partitions
     code_version: str
     outcome: str  # a digest of the evaluation's outcome, to store only changes
+    # The evaluation left its memory and outcome as they were and requested nothing: with
+    # the same facts, evaluating again gives the same (the daemon may skip it).
+    settled: bool = False
+    # A digest of the asset's definition (its dependencies, partitions) when evaluated.
+    definition: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "hash": self.condition_hash,
-            "at": self.evaluated_at,
             "nodes": {path: sorted(keys) for path, keys in self.nodes.items() if keys},
             "requested": sorted(self.requested),
             "code_version": self.code_version,
             "outcome": self.outcome,
+            "settled": self.settled,
+            "definition": self.definition,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AssetMemory:
         return cls(
             condition_hash=data["hash"],
-            evaluated_at=float(data["at"]),
             nodes={path: frozenset(keys) for path, keys in data.get("nodes", {}).items()},
             requested=frozenset(data.get("requested", ())),
             code_version=data.get("code_version", ""),
             outcome=data.get("outcome", ""),
+            settled=bool(data.get("settled", False)),
+            definition=data.get("definition", ""),
         )
 
 
-@dataclass(frozen=True)
-class NodeResult:
+class NodeResult(NamedTuple):
     """One node's evaluation: on how many candidates, where true, and its operands'.
 
     `children` is empty for a node whose candidates were empty (its operands were not
-    evaluated); `dependency` is set under any_deps_match / all_deps_match.
+    evaluated); `dependency` is set under any_deps_match / all_deps_match. (A tuple: a
+    tick makes some twenty per asset.)
     """
 
     node: Node
@@ -146,32 +155,52 @@ class Evaluation:
 
 
 def evaluate(
-    key: str, condition: Node, condition_hash: str, previous: AssetMemory | None, facts: Facts
+    key: str,
+    condition: Node,
+    condition_hash: str,
+    previous: AssetMemory | None,
+    facts: Facts,
+    definition: str = "",
 ) -> Evaluation:
-    """Evaluate `key`'s condition tree on every partition it has now."""
+    """Evaluate `key`'s condition tree on every partition it has now; `definition` is a
+    digest of the asset's definition, kept in its memory."""
     asset = facts.asset(key)
     problem = tree_problem(condition, condition_hash)
     fresh = previous is None or previous.condition_hash != condition_hash
     run = _Evaluator(key, facts, None if fresh else previous)
-    now = facts.now.timestamp()
     try:
         if problem is not None:
             raise UnsupportedConditionError(problem)
         result = run.node(condition, "0", asset, asset.universe)
     except UnsupportedConditionError as exc:
         kept = previous.nodes if previous is not None and not fresh else {}
+        outcome = f"error:{exc}"
+        settled = previous is not None and not fresh and previous.outcome == outcome
         memory = AssetMemory(
-            condition_hash, now, kept, _NOTHING, asset.code_version, f"error:{exc}"
+            condition_hash, kept, _NOTHING, asset.code_version, outcome, settled, definition
         )
         return Evaluation(key, _NOTHING, None, str(exc), memory)
     requested = result.true - asset.in_progress if asset.executable else _NOTHING
+    outcome = _digest(run.trace, requested)
+    nodes = {path: keys for path, keys in run.memory.items() if keys}
+    settled = (
+        previous is not None
+        and not fresh
+        and not requested
+        and not previous.requested
+        and previous.outcome == outcome
+        and previous.code_version == asset.code_version
+        and previous.definition == definition
+        and {p: k for p, k in previous.nodes.items() if k} == nodes
+    )
     memory = AssetMemory(
         condition_hash=condition_hash,
-        evaluated_at=now,
-        nodes=run.memory,
+        nodes=nodes,
         requested=requested,
         code_version=asset.code_version,
-        outcome=outcome_digest(result, requested),
+        outcome=outcome,
+        settled=settled,
+        definition=definition,
     )
     return Evaluation(key, requested, result, None, memory)
 
@@ -200,24 +229,10 @@ def _walk(node: Node) -> list[Node]:
     return found
 
 
-def outcome_digest(result: NodeResult, requested: Partitions) -> str:
+def _digest(trace: list[str], requested: Partitions) -> str:
     """A short text that changes when any node's true partitions or the request change."""
-    parts: list[str] = []
-
-    def walk(item: NodeResult) -> None:
-        parts.append(str(len(item.true)) if len(item.true) != 1 else min(item.true))
-        if item.children:
-            parts.append("(")
-            for child in item.children:
-                walk(child)
-            parts.append(")")
-
-    walk(result)
-    parts.append("|" + ",".join(sorted(requested)))
-    text = " ".join(parts)
+    text = " ".join(trace) + "|" + ",".join(sorted(requested))
     if len(text) > 200:
-        import hashlib
-
         return hashlib.sha256(text.encode()).hexdigest()
     return text
 
@@ -229,17 +244,24 @@ class _Evaluator:
         self.previous = previous
         # Starts as what was remembered, so nodes skipped on this tick keep it.
         self.memory: dict[str, Partitions] = dict(previous.nodes) if previous else {}
+        # Each evaluated node's true partitions (a count, or the key when one), in the
+        # order evaluated: what `Evaluation.memory.outcome` digests.
+        self.trace: list[str] = []
 
     def node(self, node: Node, path: str, asset: AssetFacts, candidates: Partitions) -> NodeResult:
         if not candidates:
+            self.trace.append("-")
             return NodeResult(node, 0, _NOTHING)
-        return _NODES[node.node_type](self, node, path, asset, candidates)
+        result = _NODES[node.node_type](self, node, path, asset, candidates)
+        true = result.true
+        self.trace.append(str(len(true)) if len(true) != 1 else f"'{next(iter(true))}'")
+        return result
 
     def remembered(self, path: str) -> Partitions:
         return self.memory.get(path, _NOTHING)
 
     def previous_evaluation_time(self) -> float | None:
-        return None if self.previous is None else self.previous.evaluated_at
+        return None if self.previous is None else self.facts.previous_tick_at
 
 
 # --- operators ------------------------------------------------------------------------

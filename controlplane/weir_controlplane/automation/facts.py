@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from weir_partitions import MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
@@ -45,10 +45,12 @@ class StoredFacts:
         dynamic: DynamicPartitionStorage,
         *,
         now: datetime,
+        previous_tick_at: datetime | None,
         event_cursor: int,
         memories: Mapping[str, AssetMemory],
     ) -> None:
         self.now = now
+        self.previous_tick_at = None if previous_tick_at is None else previous_tick_at.timestamp()
         self._scope = scope
         self._graph = graph
         self._storage = storage
@@ -59,30 +61,52 @@ class StoredFacts:
         self._universes: dict[str, tuple[Partitions, Callable[[float | None], Partitions] | None]]
         self._universes = {}
         self._dynamic_keys: dict[str, Partitions] = {}
-        self.event_cursor = event_cursor
-        materialized: dict[str, set[str]] = defaultdict(set)
-        failed: dict[str, set[str]] = defaultdict(set)
-        newly: dict[str, set[str]] = defaultdict(set)
-        latest_run: dict[str, dict[str, str]] = defaultdict(dict)
-        for row in storage.latest_outcomes(scope):
+        # Assets with a materialization or failure past the cursor: changed since the
+        # previous tick (found by the database; their outcomes are read when needed).
+        self.changed, self.event_cursor = storage.changed_assets(scope, after=event_cursor)
+        self._cursor = event_cursor
+        self._loaded: set[str] = set()
+        self._materialized: dict[str, set[str]] = defaultdict(set)
+        self._failed: dict[str, set[str]] = defaultdict(set)
+        self._newly: dict[str, set[str]] = defaultdict(set)
+        self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
+        # Per asset, the partitions in queued or running runs.
+        self.in_progress = storage.unended_run_partitions(scope)
+        self._targets: dict[str, frozenset[str]] = {}
+
+    def prefetch(self, keys: Collection[str]) -> None:
+        """Read the outcomes of `keys` (and their upstreams) in one batch, ahead of their
+        evaluation; the runs that newly updated them at once too."""
+        wanted = set(keys)
+        for key in keys:
+            wanted.update(self._graph.parents(key))
+        wanted -= self._loaded
+        if not wanted:
+            return
+        every = len(wanted) * 2 > len(self._graph.nodes)
+        rows = self._storage.latest_outcomes(self._scope, None if every else wanted)
+        self._loaded |= wanted
+        new_runs = set()
+        for row in rows:
+            key = row.asset_key
+            if every and key in self._loaded and key not in wanted:
+                continue  # read before: already in place
             success, failure = row.materialization_event_id, row.failure_event_id
             if success is not None:
-                materialized[row.asset_key].add(row.partition)
+                self._materialized[key].add(row.partition)
                 if row.materialization_run_id is not None:
-                    latest_run[row.asset_key][row.partition] = row.materialization_run_id
-                if success > event_cursor:
-                    newly[row.asset_key].add(row.partition)
-                self.event_cursor = max(self.event_cursor, success)
+                    self._latest_run[key][row.partition] = row.materialization_run_id
+                if success > self._cursor:
+                    self._newly[key].add(row.partition)
+                    if row.materialization_run_id is not None:
+                        new_runs.add(row.materialization_run_id)
             if failure is not None and (success is None or failure > success):
-                failed[row.asset_key].add(row.partition)
-        self._materialized, self._failed, self._newly = materialized, failed, newly
-        self._latest_run = latest_run
-        self._in_progress = storage.unended_run_partitions(scope)
-        # The runs that newly updated something, looked up at once (the rest on demand).
-        self._targets = storage.run_targets(
-            scope, {latest_run[key][p] for key, parts in newly.items() for p in parts
-                    if p in latest_run[key]},
-        )  # fmt: skip
+                self._failed[key].add(row.partition)
+        if every:
+            self._loaded.update(self._graph.nodes)
+        new_runs -= self._targets.keys()
+        if new_runs:
+            self._targets.update(self._storage.run_targets(self._scope, new_runs))
 
     # --- conditions.Facts ---------------------------------------------------------------
 
@@ -112,6 +136,8 @@ class StoredFacts:
     # --- building -----------------------------------------------------------------------
 
     def _build(self, key: str) -> AssetFacts:
+        if key not in self._loaded:
+            self.prefetch([key])
         node = self._graph.node(key)
         universe, window = self._universe(key, node)
         return AssetFacts(
@@ -119,7 +145,7 @@ class StoredFacts:
             universe=universe,
             materialized=frozenset(self._materialized.get(key, ())),
             failed=frozenset(self._failed.get(key, ())),
-            in_progress=frozenset(self._in_progress.get(key, ())),
+            in_progress=frozenset(self.in_progress.get(key, ())),
             newly_updated=frozenset(self._newly.get(key, ())),
             latest_run=self._latest_run.get(key, {}),
             code_version=node.code_version if node is not None else "",

@@ -40,6 +40,7 @@ _UNENDED = tuple(
     s.value for s in (RunStatus.QUEUED, RunStatus.STARTING, RunStatus.STARTED, RunStatus.CANCELING)
 )
 _RUN_IDS_PER_QUERY = 5000
+_KEYS_PER_QUERY = 5000
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class TickClaim:
     tick_number: int
     event_cursor: int
     previous_at: datetime | None
+    carry: Mapping[str, Any]  # what the previous tick left for this one (see the daemon)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class AutomationStorage:
             row = conn.execute(
                 sa.select(table).where(table.c.deployment_id == scope.deployment_id)
             ).one()
-        return TickClaim(row.tick_number, row.event_cursor, row.evaluated_at)
+        return TickClaim(row.tick_number, row.event_cursor, row.evaluated_at, row.carry or {})
 
     def finish_tick(
         self,
@@ -147,6 +149,7 @@ class AutomationStorage:
         *,
         now: datetime,
         event_cursor: int,
+        carry: Mapping[str, Any],
         states: Mapping[str, Mapping[str, Any]],
         evaluations: Sequence[NewEvaluation],
     ) -> bool:
@@ -165,6 +168,7 @@ class AutomationStorage:
                     tick_number=claim.tick_number + 1,
                     event_cursor=event_cursor,
                     evaluated_at=now,
+                    carry=dict(carry),
                     lease_owner=None,
                     lease_expires_at=None,
                 )
@@ -248,8 +252,28 @@ class AutomationStorage:
 
     # --- what a tick evaluates from -------------------------------------------------------
 
-    def latest_outcomes(self, scope: DeploymentScope) -> list[LatestOutcome]:
-        """Every asset partition's latest materialization and failure in the deployment."""
+    def changed_assets(self, scope: DeploymentScope, *, after: int) -> tuple[set[str], int]:
+        """The assets with a materialization or failure past event id `after`, and the
+        highest such id (`after` when none)."""
+        t = asset_latest
+        in_deployment = t.c.deployment_id == scope.deployment_id
+        changed = sa.select(t.c.asset_key).where(
+            in_deployment,
+            sa.or_(t.c.materialization_event_id > after, t.c.failure_event_id > after),
+        )
+        highest = sa.select(
+            sa.func.max(t.c.materialization_event_id), sa.func.max(t.c.failure_event_id)
+        ).where(in_deployment)
+        with self._db.read() as conn:
+            keys = set(conn.execute(changed).scalars())
+            top = conn.execute(highest).one()
+        return keys, max(after, top[0] or 0, top[1] or 0)
+
+    def latest_outcomes(
+        self, scope: DeploymentScope, asset_keys: Collection[str] | None = None
+    ) -> list[LatestOutcome]:
+        """The latest materialization and failure of every partition of `asset_keys`
+        (None: every asset of the deployment)."""
         t = asset_latest
         query = sa.select(
             t.c.asset_key,
@@ -259,7 +283,17 @@ class AutomationStorage:
             t.c.failure_event_id,
         ).where(t.c.deployment_id == scope.deployment_id)
         with self._db.read() as conn:
-            return [LatestOutcome(*row) for row in conn.execute(query)]
+            if asset_keys is None:
+                return [LatestOutcome(*row) for row in conn.execute(query)]
+            ordered = sorted(set(asset_keys))
+            found = []
+            for start in range(0, len(ordered), _KEYS_PER_QUERY):
+                chunk = ordered[start : start + _KEYS_PER_QUERY]
+                found += [
+                    LatestOutcome(*row)
+                    for row in conn.execute(query.where(t.c.asset_key.in_(chunk)))
+                ]
+            return found
 
     def unended_run_partitions(self, scope: DeploymentScope) -> dict[str, set[str]]:
         """Per asset, the partitions ('' for none) of its queued or running runs; through the

@@ -385,6 +385,9 @@ automation_ticks = sa.Table(
     # means a materialization past it.
     sa.Column("event_cursor", sa.BigInteger, nullable=False),
     sa.Column("evaluated_at", UTCDateTime),
+    # What the next tick compares with: the assets the last one saw change, those it
+    # requested, the partitions then in progress, the graph's content hash.
+    sa.Column("carry", JSONDocument),
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("lease_expires_at", UTCDateTime),
     sa.PrimaryKeyConstraint("deployment_id"),

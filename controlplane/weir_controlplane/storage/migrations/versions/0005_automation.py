@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("tick_number", sa.BigInteger, nullable=False),
         sa.Column("event_cursor", sa.BigInteger, nullable=False),
         sa.Column("evaluated_at", TIMESTAMP),
+        sa.Column("carry", JSON_DOCUMENT),
         sa.Column("lease_owner", sa.String(64)),
         sa.Column("lease_expires_at", TIMESTAMP),
         _deployment_fk("automation_ticks"),
