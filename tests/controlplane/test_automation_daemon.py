@@ -4,6 +4,7 @@ GetAutomationEvaluations over both transports."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -79,6 +80,19 @@ def eager_pair(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
         snapshot(asset("up"), with_condition(asset("down", deps=["up"]), AC.eager())),
     )
     return scope
+
+
+@pytest.fixture
+def second_pair(server: ApiServer) -> DeploymentScope:
+    """A second deployment with the same two assets."""
+    other = server.storage.deployments.ensure_deployment(f"test-{uuid.uuid4().hex[:12]}")
+    add_location(
+        server.storage,
+        other,
+        "etl",
+        snapshot(asset("up"), with_condition(asset("down", deps=["up"]), AC.eager())),
+    )
+    return other
 
 
 def test_eager_requests_the_downstream_once_per_upstream_materialization(
@@ -336,3 +350,31 @@ def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
         cp.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
     )
     assert "'backfill_in_progress'" in reply.evaluations[0].error
+
+
+def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
+    server: ApiServer, eager_pair: DeploymentScope, second_pair: DeploymentScope
+) -> None:
+    clock = Clock()
+    automation = daemon(server, clock)
+
+    def evaluated(scope: DeploymentScope) -> int:
+        clock.advance()
+        report = automation.tick(scope)
+        assert report is not None
+        return report.evaluated
+
+    # Two deployments ticking in turn: each keeps its own memories in the process.
+    for scope in (eager_pair, second_pair):
+        assert [evaluated(scope) for _ in range(3)] == [1, 1, 1]  # takes stock, settles
+    for _ in range(2):
+        assert evaluated(eager_pair) == 0 and evaluated(second_pair) == 0
+    up = launch(server, eager_pair, "up")  # queued: up is in progress
+    assert evaluated(eager_pair) == 1 and evaluated(second_pair) == 0
+    materialize(server, eager_pair, up.run_id, "up")
+    clock.advance()
+    report = automation.tick(eager_pair)
+    assert report is not None and report.evaluated == 1 and len(report.run_ids) == 1
+    # A new process (or another replica's tick in between) reads the memories back.
+    clock.advance()
+    assert daemon(server, clock, owner="replica-2").tick(second_pair).evaluated == 0  # type: ignore[union-attr]

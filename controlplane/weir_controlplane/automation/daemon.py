@@ -5,7 +5,8 @@ Each deployment's tick is claimed with a row lease (storage/automation.py), so s
 control-plane replicas never evaluate one tick twice. A tick reads the deployment's state
 in a few batched queries, evaluates the assets in topological order (so an asset sees
 what this tick requests upstream), submits one run per code location and partition, and
-stores the assets' new state with the evaluations whose outcome changed. Nothing already
+stores the assets' new state with the evaluations whose outcome changed; assets that
+settled and read nothing new are not evaluated (automation/due.py). Nothing already
 queued or running is requested again. A run carries the tag
 `weir/automation_request=<tick>:<location>:<partition>`: a tick retried after a crash
 finds the runs it already submitted and does not submit them twice.
@@ -13,7 +14,6 @@ finds the runs it already submitted and does not submit them twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -24,10 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from weir_protos.v1 import definitions_pb2
-
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.automation.conditions import AssetMemory, Evaluation, Node, evaluate
+from weir_controlplane.automation.conditions import AssetMemory, Evaluation, evaluate
+from weir_controlplane.automation.due import DueAssets, changed_assets, next_carry
 from weir_controlplane.automation.facts import StoredFacts
 from weir_controlplane.automation.history import MAX_REQUESTED_KEYS, evaluation_message, listed
 from weir_controlplane.locations import CodeLocationRegistry
@@ -85,14 +84,7 @@ class AutomationDaemon:
         self.settings = settings
         self._clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._hashes: dict[tuple[str, str], tuple[str, str]] = {}
-        self._timely: dict[tuple[str, str], bool] = {}
-        # (deployment id, tick number, memories) of the last tick this process finished.
-        self._cached: tuple[int, int, dict[str, AssetMemory]] | None = None
-        # With `_cached`: the graph it was evaluated on and its assets not settled.
-        self._cached_graph = ""
-        self._unsettled: set[str] | None = None
-        self._timely_set: tuple[str, set[str]] | None = None
+        self._due = DueAssets()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -135,14 +127,13 @@ class AutomationDaemon:
         )
         if claim is None:
             return None
-        report = TickReport(claim.tick_number)
         graph = DeploymentGraph.of(self._registry.all_graphs(scope))
         targets = [
             key
             for key in graph.union.toposorted
             if graph.nodes[key].HasField("automation_condition")
         ]
-        memories = self._memories(scope, claim) if targets else {}
+        memories = self._due.memories(scope, claim, lambda: self._stored_memories(scope))
         facts = StoredFacts(
             scope,
             graph,
@@ -153,48 +144,16 @@ class AutomationDaemon:
             event_cursor=claim.event_cursor,
             memories=memories,
         )
-        carry = claim.carry
-        in_progress = {key: sorted(parts) for key, parts in facts.in_progress.items()}
-        previous_in_progress = carry.get("in_progress", {})
-        # Assets whose facts differ from the previous tick's: their conditions, and their
-        # downstreams', are evaluated; a settled asset with none of them is not.
-        dirty = facts.changed | set(carry.get("changed", ())) | set(carry.get("requested", ()))
-        dirty.update(
-            key
-            for key in in_progress.keys() | previous_in_progress.keys()
-            if in_progress.get(key) != previous_in_progress.get(key)
-        )
-        candidates = self._candidates(scope, claim, graph, targets, memories, dirty)
-        facts.prefetch(candidates)
-        evaluations: list[Evaluation] = []
-        requested: list[str] = []
-        for key in targets:
-            if key not in candidates:
-                continue
-            previous = memories.get(key)
-            if not self._due(graph, key, previous, dirty):
-                continue
-            node = graph.nodes[key]
-            condition_hash, definition = self._digests(graph, key)
-            evaluation = evaluate(
-                key, node.automation_condition, condition_hash, previous, facts, definition
-            )
-            if evaluation.requested:
-                facts.record_request(key, evaluation.requested)
-                requested.append(key)
-                dirty.add(key)  # downstreams see it will be requested
-                candidates.update(graph.children(key))
-            evaluations.append(evaluation)
-        report.evaluated = len(evaluations)
+        evaluations, requested = self._evaluate(scope, claim, graph, targets, memories, facts)
+        report = TickReport(claim.tick_number, evaluated=len(evaluations))
         run_of = self._submit(scope, claim, graph, evaluations)
         report.run_ids = sorted(set(run_of.values()))
         states = {}
         records = []
         for evaluation in evaluations:
-            key = evaluation.key
-            previous = memories.get(key)
+            previous = memories.get(evaluation.key)
             if previous != evaluation.memory:
-                states[key] = evaluation.memory.to_json()
+                states[evaluation.key] = evaluation.memory.to_json()
             if (
                 previous is None
                 or previous.outcome != evaluation.memory.outcome
@@ -208,32 +167,19 @@ class AutomationDaemon:
             claim,
             now=now,
             event_cursor=facts.event_cursor,
-            carry={
-                "changed": sorted(facts.changed),
-                "requested": requested,
-                "in_progress": in_progress,
-            },
+            carry=next_carry(facts, requested),
             states=states,
             evaluations=records,
         )
         if not finished:
-            self._cached = None
+            self._due.forget(scope)
             log.warning(
                 "automation tick %d of %s outlived its lease; another replica retries it",
                 claim.tick_number,
                 scope.name,
             )
             return report
-        memories.update((e.key, e.memory) for e in evaluations)
-        unsettled = self._unsettled if self._unsettled is not None else set()
-        for evaluation in evaluations:
-            if evaluation.memory.settled:
-                unsettled.discard(evaluation.key)
-            else:
-                unsettled.add(evaluation.key)
-        self._cached = (scope.deployment_id, claim.tick_number, memories)
-        self._unsettled = unsettled
-        self._cached_graph = graph.union.content_hash
+        self._due.keep(scope, claim, graph, targets, memories, evaluations)
         if report.run_ids:
             log.info(
                 "automation tick %d of %s requested runs %s",
@@ -243,103 +189,41 @@ class AutomationDaemon:
             )
         return report
 
-    def _memories(self, scope: DeploymentScope, claim: TickClaim) -> dict[str, AssetMemory]:
-        """The assets' memories after the previous tick: kept in this process when it
-        evaluated that tick itself, else read."""
-        cached = self._cached
-        if cached is not None and cached[:2] == (scope.deployment_id, claim.tick_number - 1):
-            return cached[2]
-        stored = self._automation.asset_states(scope)
-        return {key: AssetMemory.from_json(state) for key, state in stored.items()}
-
-    def _candidates(
+    def _evaluate(
         self,
         scope: DeploymentScope,
         claim: TickClaim,
         graph: DeploymentGraph,
         targets: list[str],
         memories: dict[str, AssetMemory],
-        dirty: set[str],
-    ) -> set[str]:
-        """The assets that may be due: all of them when the graph or the memories are new
-        to this process, else the unsettled, the timely, the changed and their downstreams
-        (so a quiet tick costs the changes, not the graph)."""
-        cached = self._cached
-        known = (
-            cached is not None
-            and cached[:2] == (scope.deployment_id, claim.tick_number - 1)
-            and self._cached_graph == graph.union.content_hash
-            and self._unsettled is not None
-        )
-        if not known:
-            self._unsettled = {k for k in targets if k not in memories or not memories[k].settled}
-            return {key for key in targets if self._due(graph, key, memories.get(key), dirty)}
-        assert self._unsettled is not None
-        found = set(self._unsettled) | self._timely_targets(graph, targets) | dirty
-        for key in dirty:
-            found.update(graph.children(key))
-        return found
+        facts: StoredFacts,
+    ) -> tuple[list[Evaluation], list[str]]:
+        """The due assets' evaluations in topological order, and the assets requested."""
+        changed = changed_assets(facts, claim.carry)
+        candidates = self._due.candidates(scope, claim, graph, targets, memories, changed)
+        facts.prefetch(candidates)
+        evaluations: list[Evaluation] = []
+        requested: list[str] = []
+        for key in targets:
+            previous = memories.get(key)
+            if key not in candidates or not self._due.due(graph, key, previous, changed):
+                continue
+            condition_hash, definition = self._due.digests(graph, key)
+            evaluation = evaluate(
+                key, graph.nodes[key].automation_condition, condition_hash, previous, facts,
+                definition,
+            )  # fmt: skip
+            if evaluation.requested:
+                facts.record_request(key, evaluation.requested)
+                requested.append(key)
+                changed.add(key)  # downstreams see it will be requested
+                candidates.update(graph.children(key))
+            evaluations.append(evaluation)
+        return evaluations, requested
 
-    def _timely_targets(self, graph: DeploymentGraph, targets: list[str]) -> set[str]:
-        if self._timely_set is None or self._timely_set[0] != graph.union.content_hash:
-            timely = {key for key in targets if self._always_evaluated(graph, key)}
-            self._timely_set = (graph.union.content_hash, timely)
-        return self._timely_set[1]
-
-    def _always_evaluated(self, graph: DeploymentGraph, key: str) -> bool:
-        """Whether the asset's facts can change with time alone (cron ticks, time windows,
-        dynamic keys): partitioned, partitioned upstream, or a cron condition."""
-        cache_key = (graph.union.content_hash, key)
-        found = self._timely.get(cache_key)
-        if found is None:
-            node = graph.nodes[key]
-            found = (
-                node.HasField("partitions_def")
-                or any(
-                    parent is not None and parent.HasField("partitions_def")
-                    for parent in map(graph.node, graph.parents(key))
-                )
-                or any(n.node_type == "cron_tick_passed" for n in _walk(node.automation_condition))
-            )
-            if len(self._timely) > 200_000:
-                self._timely.clear()
-            self._timely[cache_key] = found
-        return found
-
-    def _due(
-        self, graph: DeploymentGraph, key: str, previous: AssetMemory | None, dirty: set[str]
-    ) -> bool:
-        """Whether the asset's condition must be evaluated on this tick: unless it settled
-        and nothing it reads changed, evaluating it again would give the same."""
-        if previous is None or not previous.settled:
-            return True
-        condition_hash, definition = self._digests(graph, key)
-        return (
-            previous.condition_hash != condition_hash
-            or previous.definition != definition
-            or previous.code_version != graph.nodes[key].code_version
-            or key in dirty
-            or self._always_evaluated(graph, key)
-            or not dirty.isdisjoint(graph.parents(key))
-        )
-
-    def _digests(self, graph: DeploymentGraph, key: str) -> tuple[str, str]:
-        """(the condition's hash, the definition's digest), computed once per snapshot."""
-        cache_key = (graph.union.content_hash, key)
-        found = self._hashes.get(cache_key)
-        if found is None:
-            if len(self._hashes) > 200_000:  # snapshots changed many times: start over
-                self._hashes.clear()
-            node = graph.nodes[key]
-            condition = node.automation_condition.SerializeToString(deterministic=True)
-            definition = definitions_pb2.AssetNode(
-                deps=node.deps, partitions_def=node.partitions_def, is_executable=node.is_executable
-            ).SerializeToString(deterministic=True)
-            found = self._hashes[cache_key] = (
-                hashlib.sha256(condition).hexdigest()[:32],
-                hashlib.sha256(definition).hexdigest()[:16],
-            )
-        return found
+    def _stored_memories(self, scope: DeploymentScope) -> dict[str, AssetMemory]:
+        stored = self._automation.asset_states(scope)
+        return {key: AssetMemory.from_json(state) for key, state in stored.items()}
 
     def _submit(
         self,
@@ -374,13 +258,6 @@ class AutomationDaemon:
             for key in keys:
                 run_of[(key, partition)] = run_id
         return run_of
-
-
-def _walk(node: Node) -> list[Node]:
-    found = [node]
-    for child in node.children:
-        found += _walk(child)
-    return found
 
 
 def _record(evaluation: Evaluation, run_of: dict[tuple[str, str], str]) -> NewEvaluation:
