@@ -11,7 +11,10 @@ the asset's `AssetMemory` of the previous evaluation: the true partitions of its
 and `newly_true` nodes, what it requested, the condition's hash. A node not evaluated on a
 tick (its candidates were empty) keeps what it remembered.
 
->>> # evaluate(key, node, previous_memory, facts) -> Evaluation(requested, result, memory)
+Example::
+
+    evaluation = evaluate("revenue", node.automation_condition, condition_hash, memory, facts)
+    evaluation.requested  # the partitions to run; evaluation.memory is for the next tick
 """
 
 from __future__ import annotations
@@ -212,7 +215,9 @@ def tree_problem(condition: Node, condition_hash: str) -> str | None:
     """Why the tree cannot be evaluated (a node type not known here), or None; checked
     once per tree, so that a node reached only on some ticks fails on every tick."""
     if condition_hash not in _problems:
-        unknown = sorted({n.node_type for n in _walk(condition) if n.node_type not in _NODES})
+        if len(_problems) > 10_000:
+            _problems.clear()
+        unknown = sorted({n.node_type for n in walk(condition) if n.node_type not in _NODES})
         _problems[condition_hash] = (
             None
             if not unknown
@@ -222,10 +227,11 @@ def tree_problem(condition: Node, condition_hash: str) -> str | None:
     return _problems[condition_hash]
 
 
-def _walk(node: Node) -> list[Node]:
+def walk(node: Node) -> list[Node]:
+    """The node and every node below it."""
     found = [node]
     for child in node.children:
-        found += _walk(child)
+        found += walk(child)
     return found
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.automation.conditions import AssetMemory, Evaluation, Node
+from weir_controlplane.automation.conditions import AssetMemory, Evaluation, walk
 from weir_controlplane.automation.facts import StoredFacts
 from weir_controlplane.storage import DeploymentScope
 from weir_controlplane.storage.automation import TickClaim
@@ -186,16 +186,9 @@ class DueAssets:
                     parent is not None and parent.HasField("partitions_def")
                     for parent in map(graph.node, graph.parents(key))
                 )
-                or any(n.node_type == "cron_tick_passed" for n in _walk(node.automation_condition))
+                or any(n.node_type == "cron_tick_passed" for n in walk(node.automation_condition))
             )
             if len(self._timely) > _MAX_CACHED:
                 self._timely.clear()
             self._timely[cache_key] = found
         return found
-
-
-def _walk(node: Node) -> list[Node]:
-    found = [node]
-    for child in node.children:
-        found += _walk(child)
-    return found

@@ -1,8 +1,9 @@
 """`StoredFacts`: one tick's view of a deployment's state, read in a few batched queries.
 
-The asset graph comes from the code locations' snapshots; materializations and failures
-from asset_latest (one query for the deployment), runs not yet ended from the runs'
-status index, partition keys from each asset's partitions definition (dynamic keys from
+The asset graph comes from the code locations' snapshots; what changed since the previous
+tick from asset_latest (the rows past the tick's cursor); the outcomes of the assets to
+evaluate from asset_latest in batches (`prefetch`); runs not yet ended from the runs'
+status index; partition keys from each asset's partitions definition (dynamic keys from
 their store). "Newly updated" is a materialization whose event id is past the cursor the
 previous tick left.
 """
