@@ -264,6 +264,33 @@ def test_partitioned_eager_requests_one_run_per_partition(
     assert newest.condition.candidate_count == 3 and newest.condition.true_count == 2
 
 
+def test_time_partitioned_eager_requests_the_latest_window_only(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    def daily(node: definitions_pb2.AssetNode) -> definitions_pb2.AssetNode:
+        window = node.partitions_def.time_window
+        window.cron_schedule, window.fmt, window.timezone = "0 0 * * *", "%Y-%m-%d", "UTC"
+        window.start.FromDatetime(datetime(2026, 2, 25, tzinfo=UTC))
+        return node
+
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(daily(asset("up")), daily(with_condition(asset("down", deps=["up"]), AC.eager()))),
+    )
+    clock = Clock()  # 2026-03-01 00:30: the latest window is 2026-02-28
+    automation = daemon(server, clock)
+    automation.tick(scope)
+    for day in ("2026-02-27", "2026-02-28"):
+        run = launch(server, scope, "up", partition_key=day)
+        materialize(server, scope, run.run_id, "up", partition=day)
+    clock.advance()
+    report = automation.tick(scope)
+    assert report is not None and len(report.run_ids) == 1
+    assert [r.partition_key for r in automation_runs(server, scope)] == ["2026-02-28"]
+
+
 def test_get_automation_evaluations_over_both_transports(
     server: ApiServer, eager_pair: DeploymentScope
 ) -> None:

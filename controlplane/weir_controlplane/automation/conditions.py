@@ -167,20 +167,21 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate `key`'s condition tree on every partition it has now; `definition` is a
     digest of the asset's definition, kept in its memory."""
-    asset = facts.asset(key)
     problem = tree_problem(condition, condition_hash)
     fresh = previous is None or previous.condition_hash != condition_hash
     run = _Evaluator(key, facts, None if fresh else previous)
     try:
         if problem is not None:
             raise UnsupportedConditionError(problem)
+        asset = facts.asset(key)
         result = run.node(condition, "0", asset, asset.universe)
     except UnsupportedConditionError as exc:
         kept = previous.nodes if previous is not None and not fresh else {}
         outcome = f"error:{exc}"
         settled = previous is not None and not fresh and previous.outcome == outcome
+        code_version = "" if previous is None else previous.code_version
         memory = AssetMemory(
-            condition_hash, kept, _NOTHING, asset.code_version, outcome, settled, definition
+            condition_hash, kept, _NOTHING, code_version, outcome, settled, definition
         )
         return Evaluation(key, _NOTHING, None, str(exc), memory)
     requested = result.true - asset.in_progress if asset.executable else _NOTHING

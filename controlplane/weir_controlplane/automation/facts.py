@@ -19,14 +19,16 @@ from weir_partitions import MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.api.partition_keys import key_space
+from weir_controlplane.api.partition_keys import space_of
 from weir_controlplane.automation.conditions import (
     UNPARTITIONED,
     AssetFacts,
     AssetMemory,
     Dep,
     Partitions,
+    UnsupportedConditionError,
 )
+from weir_controlplane.errors import ApiError
 from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
 from weir_controlplane.storage.automation import AutomationStorage
 
@@ -164,7 +166,10 @@ class StoredFacts:
         now = self.now.timestamp()
         if definition.WhichOneof("kind") == "dynamic":
             return self._dynamic_universe(definition.dynamic.name), None
-        space = key_space(definition)
+        try:
+            space = space_of(node)
+        except ApiError as exc:
+            raise UnsupportedConditionError(exc.message) from None
         if isinstance(space, TimeWindowKeySpace):
             keys = frozenset(space.keys(now))
             return keys, _latest_windows(space, now, keys)
