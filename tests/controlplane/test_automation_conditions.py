@@ -36,6 +36,7 @@ class World:
     assets: dict[str, AssetFacts]
     memories: dict[str, AssetMemory] = field(default_factory=dict)
     targets: dict[str, frozenset[str]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], str] = field(default_factory=dict)
     now: datetime = T0
     previous_tick_at: float | None = None
     _requested: dict[str, Partitions] = field(default_factory=dict)
@@ -52,6 +53,9 @@ class World:
 
     def requested_now(self, key: str) -> Partitions:
         return self._requested.get(key, NONE)
+
+    def data_versions(self, key: str, partitions: Partitions) -> dict[str, str]:
+        return {p: self.versions.get((key, p), "") for p in partitions}
 
     def tick(self, conditions: Mapping[str, AC], **changes: dict) -> dict[str, Evaluation]:
         """One tick, a minute after the last: apply `changes` (asset -> AssetFacts fields),
@@ -156,6 +160,19 @@ def test_code_version_changed() -> None:
     condition = {"a": AC.code_version_changed()}
     assert requested(world.tick(condition), "a") == NONE
     assert requested(world.tick(condition, a={"code_version": "2"}), "a") == ONE
+    assert requested(world.tick(condition), "a") == NONE
+
+
+def test_data_version_changed_is_true_for_a_new_version_only() -> None:
+    world = World({"a": daily("a", 2, materialized=frozenset({"2026-03-01", "2026-03-02"}))})
+    condition = {"a": AC.data_version_changed()}
+    world.tick(condition)
+    both = frozenset({"2026-03-01", "2026-03-02"})
+    world.versions = {("a", "2026-03-01"): "v1", ("a", "2026-03-02"): "v1"}
+    assert requested(world.tick(condition, a={"newly_updated": both}), "a") == both
+    # Materialized again: one with the same version, one with a new one.
+    world.versions[("a", "2026-03-02")] = "v2"
+    assert requested(world.tick(condition, a={"newly_updated": both}), "a") == {"2026-03-02"}
     assert requested(world.tick(condition), "a") == NONE
 
 

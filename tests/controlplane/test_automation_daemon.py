@@ -49,7 +49,12 @@ def daemon(server: ApiServer, clock: Clock, owner: str = "replica-1") -> Automat
 
 
 def materialize(
-    server: ApiServer, scope: DeploymentScope, run_id: str, *names: str, partition: str = ""
+    server: ApiServer,
+    scope: DeploymentScope,
+    run_id: str,
+    *names: str,
+    partition: str = "",
+    data_version: str = "",
 ) -> None:
     """Report a run's worker materializing `names` and succeeding."""
     events = [event(1, E.RUN_EVENT_TYPE_RUN_STARTED)]
@@ -59,7 +64,9 @@ def materialize(
                 len(events) + 1,
                 E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION,
                 step=name,
-                materialization=E.AssetMaterialization(asset_key=key(name), partition=partition),
+                materialization=E.AssetMaterialization(
+                    asset_key=key(name), partition=partition, data_version=data_version
+                ),
             )
         )
     events.append(event(len(events) + 1, E.RUN_EVENT_TYPE_RUN_SUCCESS))
@@ -289,6 +296,35 @@ def test_time_partitioned_eager_requests_the_latest_window_only(
     report = automation.tick(scope)
     assert report is not None and len(report.run_ids) == 1
     assert [r.partition_key for r in automation_runs(server, scope)] == ["2026-02-28"]
+
+
+def test_data_version_changed_reads_the_materializations_data_version(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    condition = AC.any_deps_match(AC.data_version_changed())
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(asset("up"), with_condition(asset("down", deps=["up"]), condition)),
+    )
+    clock = Clock()
+    automation = daemon(server, clock)
+    automation.tick(scope)
+
+    def requests_after_up(version: str) -> list[str]:
+        up = launch(server, scope, "up")
+        materialize(server, scope, up.run_id, "up", data_version=version)
+        clock.advance()
+        report = automation.tick(scope)
+        assert report is not None
+        for run_id in report.run_ids:
+            materialize(server, scope, run_id, "down")
+        return report.run_ids
+
+    assert len(requests_after_up("v1")) == 1
+    assert requests_after_up("v1") == []  # materialized again, same data
+    assert len(requests_after_up("v2")) == 1
 
 
 def test_get_automation_evaluations_over_both_transports(

@@ -93,6 +93,10 @@ class Facts(Protocol):
         """What this tick requests of `key` (assets upstream are evaluated first)."""
         ...
 
+    def data_versions(self, key: str, partitions: Partitions) -> Mapping[str, str]:
+        """The data version of each partition's latest materialization ('' for none)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssetMemory:
@@ -401,6 +405,23 @@ def _executed_with_root_target(
     )
 
 
+def _data_version_changed(
+    ev: _Evaluator, node: Node, path: str, asset: AssetFacts, cands: Partitions
+) -> NodeResult:
+    """Newly updated with a data version other than the one remembered for the partition
+    (remembered as "partition<US>version"; a partition with none remembered counts)."""
+    updated = asset.newly_updated & cands
+    seen = dict(entry.split(_SEPARATOR, 1) for entry in ev.remembered(path))
+    versions = ev.facts.data_versions(asset.key, updated) if updated else {}
+    changed = frozenset(p for p, version in versions.items() if seen.get(p) != version)
+    seen.update(versions)
+    ev.memory[path] = frozenset(f"{p}{_SEPARATOR}{v}" for p, v in seen.items())
+    return NodeResult(node, len(cands), changed)
+
+
+_SEPARATOR = "\x1f"
+
+
 def _code_version_changed(
     ev: _Evaluator, node: Node, asset: AssetFacts, c: Partitions
 ) -> Partitions:
@@ -473,6 +494,7 @@ _NODES: dict[str, _Eval] = {
     "will_be_requested": _operand(_will_be_requested),
     "executed_with_root_target": _operand(_executed_with_root_target),
     "code_version_changed": _operand(_code_version_changed),
+    "data_version_changed": _data_version_changed,
     "cron_tick_passed": _operand(_cron_tick_passed),
     "in_latest_time_window": _operand(_in_latest_time_window),
 }

@@ -73,6 +73,7 @@ class StoredFacts:
         self._failed: dict[str, set[str]] = defaultdict(set)
         self._newly: dict[str, set[str]] = defaultdict(set)
         self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
+        self._latest_event: dict[str, dict[str, int]] = defaultdict(dict)
         # Per asset, the partitions in queued or running runs.
         self.in_progress = storage.unended_run_partitions(scope)
         self._targets: dict[str, frozenset[str]] = {}
@@ -97,6 +98,7 @@ class StoredFacts:
             success, failure = row.materialization_event_id, row.failure_event_id
             if success is not None:
                 self._materialized[key].add(row.partition)
+                self._latest_event[key][row.partition] = success
                 if row.materialization_run_id is not None:
                     self._latest_run[key][row.partition] = row.materialization_run_id
                 if success > self._cursor:
@@ -129,6 +131,12 @@ class StoredFacts:
                 run_id
             ]
         return targets
+
+    def data_versions(self, key: str, partitions: Partitions) -> Mapping[str, str]:
+        events = self._latest_event.get(key, {})
+        ids = {p: events[p] for p in partitions if p in events}
+        versions = self._storage.materialization_data_versions(self._scope, ids.values())
+        return {p: versions.get(event_id, "") for p, event_id in ids.items()}
 
     def requested_now(self, key: str) -> Partitions:
         return self._requested.get(key, frozenset())

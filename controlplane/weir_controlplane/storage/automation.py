@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from weir_protos.v1 import events_pb2
 
 from weir_controlplane.storage import cursors
 from weir_controlplane.storage.dialects import insert
@@ -30,6 +31,7 @@ from weir_controlplane.storage.schema import (
     automation_asset_state,
     automation_evaluations,
     automation_ticks,
+    event_log,
     run_assets,
     runs,
 )
@@ -294,6 +296,24 @@ class AutomationStorage:
                     for row in conn.execute(query.where(t.c.asset_key.in_(chunk)))
                 ]
             return found
+
+    def materialization_data_versions(
+        self, scope: DeploymentScope, event_ids: Collection[int]
+    ) -> dict[int, str]:
+        """The data version of each materialization event ('' when it has none); by the
+        events' ids, so the cost is the events asked for."""
+        found: dict[int, str] = {}
+        ordered = sorted(set(event_ids))
+        with self._db.read() as conn:
+            for start in range(0, len(ordered), _KEYS_PER_QUERY):
+                query = sa.select(event_log.c.id, event_log.c.payload).where(
+                    event_log.c.deployment_id == scope.deployment_id,
+                    event_log.c.id.in_(ordered[start : start + _KEYS_PER_QUERY]),
+                )
+                for row in conn.execute(query):
+                    event = events_pb2.RunEvent.FromString(row.payload or b"")
+                    found[row.id] = event.materialization.data_version
+        return found
 
     def unended_run_partitions(self, scope: DeploymentScope) -> dict[str, set[str]]:
         """Per asset, the partitions ('' for none) of its queued or running runs; through the
