@@ -33,7 +33,7 @@ from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
 from weir_controlplane.storage.automation import AutomationStorage
 
 _ONE: Partitions = frozenset({UNPARTITIONED})
-# A dynamic definition's keys read per query.
+# The most keys of a dynamic definition a tick evaluates (the first added).
 _DYNAMIC_PAGE = 100_000
 
 
@@ -61,8 +61,6 @@ class StoredFacts:
         self._memories = memories
         self._facts: dict[str, AssetFacts] = {}
         self._requested: dict[str, Partitions] = {}
-        self._universes: dict[str, tuple[Partitions, Callable[[float | None], Partitions] | None]]
-        self._universes = {}
         self._dynamic_keys: dict[str, Partitions] = {}
         # Assets with a materialization or failure past the cursor: changed since the
         # previous tick (found by the database; their outcomes are read when needed).
@@ -185,7 +183,10 @@ class StoredFacts:
             return frozenset(space.keys_slice(0, space.count(), now)), None
         assert isinstance(space, MultiKeySpace)
         if not space.indexable():
-            return frozenset(), None  # its keys cannot be listed: nothing to evaluate
+            raise UnsupportedConditionError(
+                f"asset {key!r} is multi-partitioned with a dynamic dimension or more than one "
+                "time window, whose keys automation does not list yet"
+            )
         keys = frozenset(space.keys_slice(0, space.count(now), now))
         return keys, _latest_multi_windows(space, now, keys)
 
