@@ -21,6 +21,7 @@ from weir_controlplane import heap
 from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
+from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -60,6 +61,8 @@ class ControlPlaneConfig:
     auth: bool = True
     # Seconds between sweeps for expired branch deployments.
     deployment_reap_interval: float = 10.0
+    # Seconds between ticks of the automation evaluator (per deployment).
+    automation_interval: float = 30.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -78,6 +81,12 @@ class ControlPlaneConfig:
                 "can reach the port could do anything (listen on 127.0.0.1, or turn auth on "
                 "and create a token with `weir admin bootstrap`)",
                 self.auth,
+            )
+        if not _positive_seconds(self.automation_interval):
+            raise InvalidSettingError(
+                "automation_interval",
+                "must be a positive number of seconds",
+                self.automation_interval,
             )
         if not _positive_seconds(self.deployment_reap_interval):
             raise InvalidSettingError(
@@ -137,6 +146,7 @@ class ControlPlane:
         self.coordinator: RunCoordinator | None = None
         self.health: LocationHealthWatcher | None = None
         self.reaper: DeploymentReaper | None = None
+        self.automation: AutomationDaemon | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server: GrpcApiServer | None = None
@@ -178,6 +188,13 @@ class ControlPlane:
             authenticator=authenticator,
             deployment_service=deployment_service,
         )
+        self.automation = AutomationDaemon(
+            storage,
+            storage.automation,
+            self.registry,
+            self.coordinator,
+            AutomationSettings(interval=config.automation_interval),
+        )
         self.reaper = DeploymentReaper(
             storage.deployments, deployment_service, interval=config.deployment_reap_interval
         )
@@ -203,6 +220,7 @@ class ControlPlane:
         self.health.start()
         self.coordinator.start()
         self.reaper.start()
+        self.automation.start()
         heap.settle_after_startup()
 
     def _start_http(self, app: Starlette) -> None:
@@ -225,6 +243,8 @@ class ControlPlane:
         """Stop accepting work, let in-flight calls finish, then close everything."""
         if self._api is not None:
             self._api.set_serving(False)  # health checks see the drain before the stop
+        if self.automation is not None:
+            self.automation.stop()
         if self.reaper is not None:
             self.reaper.stop()
         if self.coordinator is not None:

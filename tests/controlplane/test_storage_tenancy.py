@@ -113,6 +113,7 @@ TENANT_STORAGE = (
     "AssetStorage",
     "PartitionStatusStorage",
     "DynamicPartitionStorage",
+    "AutomationStorage",
 )
 # Public methods that read or write no tenant rows, with the reason.
 NOT_QUERIES = {

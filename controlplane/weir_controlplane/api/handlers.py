@@ -20,6 +20,7 @@ from weir_protos.v1 import control_plane_pb2_grpc, reporting_pb2_grpc
 from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.access_interceptors import ScopeResolver, standard_chain
 from weir_controlplane.api.assets import AssetsApi
+from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
 from weir_controlplane.api.reporting import RunReportingServicer
@@ -140,6 +141,7 @@ class ControlPlaneApi:
                 dynamic_spaces=partitions.dynamic_spaces,
             ),
             partitions=partitions,
+            automation=AutomationApi(registry, storage.automation),
             runs=RunsApi(
                 registry,
                 coordinator,

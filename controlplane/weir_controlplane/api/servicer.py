@@ -19,6 +19,7 @@ from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 
 from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
+from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.runs import RunsApi
@@ -34,6 +35,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         deployments: DeploymentsApi,
         access: AccessApi,
         partitions: PartitionsApi,
+        automation: AutomationApi,
     ) -> None:
         self._code_locations = code_locations
         self._assets = assets
@@ -41,6 +43,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._deployments = deployments
         self._access = access
         self._partitions = partitions
+        self._automation = automation
 
     # --- code locations -----------------------------------------------------------------
 
@@ -108,6 +111,13 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self, request: cp.ListDynamicPartitionsRequest, context: Any
     ) -> cp.ListDynamicPartitionsResponse:
         return self._partitions.list_dynamic_partitions(request)
+
+    # --- automation ---------------------------------------------------------------------
+
+    def GetAutomationEvaluations(
+        self, request: cp.GetAutomationEvaluationsRequest, context: Any
+    ) -> cp.GetAutomationEvaluationsResponse:
+        return self._automation.get_automation_evaluations(request)
 
     # --- runs ---------------------------------------------------------------------------
 

@@ -63,6 +63,8 @@ PERMISSIONS: dict[str, Rule] = {
         P.EDIT, mutation=True, target="partitions_def_name"
     ),
     f"{_CONTROL_PLANE}ListDynamicPartitions": Rule(P.READ),
+    # ---- automation
+    f"{_CONTROL_PLANE}GetAutomationEvaluations": Rule(P.READ),
     # ---- deployments
     f"{_CONTROL_PLANE}CreateDeployment": Rule(
         P.MANAGE_DEPLOYMENTS, mutation=True, organization_wide=True, target="name"

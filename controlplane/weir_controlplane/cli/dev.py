@@ -73,6 +73,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
     parser.add_argument(
+        "--automation-interval",
+        type=float,
+        default=30.0,
+        help="seconds between evaluations of the assets' automation conditions",
+    )
+    parser.add_argument(
         "--allowed-host",
         action="append",
         default=[],
@@ -150,6 +156,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             tag_concurrency_limits=queue.tag_concurrency_limits,
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
+            automation_interval=args.automation_interval,
             allowed_hosts=tuple(args.allowed_host),
             auth=args.auth,
         )

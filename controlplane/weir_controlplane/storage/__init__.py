@@ -10,6 +10,7 @@ from __future__ import annotations
 from weir_controlplane.storage.access import AccessStorage, BindingRecord, NewToken, TokenRecord
 from weir_controlplane.storage.assets import AssetStorage
 from weir_controlplane.storage.audit import AuditEntry, AuditFilter, AuditLog
+from weir_controlplane.storage.automation import AutomationStorage
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import (
     DEFAULT_DEPLOYMENT,
@@ -79,6 +80,7 @@ __all__ = [
     "AuditEntry",
     "AuditFilter",
     "AuditLog",
+    "AutomationStorage",
     "BindingRecord",
     "CheckResult",
     "CodeLocation",

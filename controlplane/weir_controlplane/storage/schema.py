@@ -371,3 +371,56 @@ dynamic_partitions = sa.Table(
 
 # An unpartitioned asset's partition column holds '' so that it can be part of the key.
 NO_PARTITION = ""
+
+# --- automation -----------------------------------------------------------------------
+
+# Per deployment: the automation evaluator's tick counter and cursor, and the lease a
+# replica holds while it evaluates a tick (so two never evaluate the same one).
+automation_ticks = sa.Table(
+    "automation_ticks",
+    metadata,
+    _deployment_fk(),
+    sa.Column("tick_number", sa.BigInteger, nullable=False),
+    # The highest materialization event id the last finished tick saw: "newly updated"
+    # means a materialization past it.
+    sa.Column("event_cursor", sa.BigInteger, nullable=False),
+    sa.Column("evaluated_at", UTCDateTime),
+    # What the next tick compares with: the assets the last one saw change, those it
+    # requested, the partitions then in progress, the graph's content hash.
+    sa.Column("carry", JSONDocument),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("deployment_id"),
+)
+
+# Per asset: what the evaluator remembers between ticks (the true partitions of its
+# `since` and `newly_true` nodes, what it requested, the condition's hash).
+automation_asset_state = sa.Table(
+    "automation_asset_state",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("state", JSONDocument, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+)
+
+# The evaluation history of each asset: a row when an evaluation's outcome differs from
+# the asset's previous one. `body` is a weir.v1.AutomationConditionEvaluation.
+automation_evaluations = sa.Table(
+    "automation_evaluations",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("tick_number", sa.BigInteger, nullable=False),
+    sa.Column("evaluated_at", UTCDateTime, nullable=False),
+    sa.Column("requested_count", sa.BigInteger, nullable=False),
+    sa.Column("requested_partitions", JSONDocument, nullable=False),
+    sa.Column("run_ids", JSONDocument, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Index(
+        "ix_automation_evaluations_deployment_id_asset_key_id", "deployment_id", "asset_key", "id"
+    ),
+)

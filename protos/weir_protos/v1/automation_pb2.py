@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from weir_protos.v1 import common_pb2 as weir_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18weir/v1/automation.proto\x12\x07weir.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x14weir/v1/common.proto\"\x92\x03\n\x17\x41utomationConditionNode\x12\x11\n\tnode_type\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\x08\x63hildren\x18\x04 \x03(\x0b\x32 .weir.v1.AutomationConditionNode\x12\x15\n\rcron_schedule\x18\x05 \x01(\t\x12\x10\n\x08timezone\x18\x06 \x01(\t\x12+\n\x08lookback\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x05\x61llow\x18\x08 \x01(\x0b\x32\x14.weir.v1.AssetKeySet\x12$\n\x06ignore\x18\t \x01(\x0b\x32\x14.weir.v1.AssetKeySet\x12<\n\x06params\x18\n \x03(\x0b\x32,.weir.v1.AutomationConditionNode.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\".\n\x0b\x41ssetKeySet\x12\x1f\n\x04keys\x18\x01 \x03(\x0b\x32\x11.weir.v1.AssetKey\"\x82\x01\n\x0f\x46reshnessPolicy\x12\x39\n\x0btime_window\x18\x01 \x01(\x0b\x32\".weir.v1.TimeWindowFreshnessPolicyH\x00\x12,\n\x04\x63ron\x18\x02 \x01(\x0b\x32\x1c.weir.v1.CronFreshnessPolicyH\x00\x42\x06\n\x04kind\"{\n\x19TimeWindowFreshnessPolicy\x12.\n\x0b\x66\x61il_window\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bwarn_window\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"t\n\x13\x43ronFreshnessPolicy\x12\x15\n\rdeadline_cron\x18\x01 \x01(\t\x12\x34\n\x11lower_bound_delta\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08timezone\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18weir/v1/automation.proto\x12\x07weir.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14weir/v1/common.proto\"\x92\x03\n\x17\x41utomationConditionNode\x12\x11\n\tnode_type\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\x08\x63hildren\x18\x04 \x03(\x0b\x32 .weir.v1.AutomationConditionNode\x12\x15\n\rcron_schedule\x18\x05 \x01(\t\x12\x10\n\x08timezone\x18\x06 \x01(\t\x12+\n\x08lookback\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x05\x61llow\x18\x08 \x01(\x0b\x32\x14.weir.v1.AssetKeySet\x12$\n\x06ignore\x18\t \x01(\x0b\x32\x14.weir.v1.AssetKeySet\x12<\n\x06params\x18\n \x03(\x0b\x32,.weir.v1.AutomationConditionNode.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\".\n\x0b\x41ssetKeySet\x12\x1f\n\x04keys\x18\x01 \x03(\x0b\x32\x11.weir.v1.AssetKey\"\x82\x01\n\x0f\x46reshnessPolicy\x12\x39\n\x0btime_window\x18\x01 \x01(\x0b\x32\".weir.v1.TimeWindowFreshnessPolicyH\x00\x12,\n\x04\x63ron\x18\x02 \x01(\x0b\x32\x1c.weir.v1.CronFreshnessPolicyH\x00\x42\x06\n\x04kind\"{\n\x19TimeWindowFreshnessPolicy\x12.\n\x0b\x66\x61il_window\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bwarn_window\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"t\n\x13\x43ronFreshnessPolicy\x12\x15\n\rdeadline_cron\x18\x01 \x01(\t\x12\x34\n\x11lower_bound_delta\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08timezone\x18\x03 \x01(\t\"\xab\x02\n\x14\x41utomationEvaluation\x12\x1e\n\x03key\x18\x01 \x01(\x0b\x32\x11.weir.v1.AssetKey\x12\x15\n\revaluation_id\x18\x02 \x01(\x03\x12\x13\n\x0btick_number\x18\x03 \x01(\x03\x12\x31\n\revaluate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\tcondition\x18\x05 \x01(\x0b\x32&.weir.v1.AutomationConditionEvaluation\x12\x17\n\x0frequested_count\x18\x06 \x01(\x03\x12 \n\x18requested_partition_keys\x18\x07 \x03(\t\x12\x0f\n\x07run_ids\x18\x08 \x03(\t\x12\r\n\x05\x65rror\x18\t \x01(\t\"\x81\x02\n\x1d\x41utomationConditionEvaluation\x12\x11\n\tnode_type\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61ndidate_count\x18\x04 \x01(\x03\x12\x12\n\ntrue_count\x18\x05 \x01(\x03\x12\x1b\n\x13true_partition_keys\x18\x06 \x03(\t\x12\x38\n\x08\x63hildren\x18\x07 \x03(\x0b\x32&.weir.v1.AutomationConditionEvaluation\x12%\n\ndependency\x18\x08 \x01(\x0b\x32\x11.weir.v1.AssetKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,16 +36,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._loaded_options = None
   _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._serialized_options = b'8\001'
-  _globals['_AUTOMATIONCONDITIONNODE']._serialized_start=92
-  _globals['_AUTOMATIONCONDITIONNODE']._serialized_end=494
-  _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._serialized_start=449
-  _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._serialized_end=494
-  _globals['_ASSETKEYSET']._serialized_start=496
-  _globals['_ASSETKEYSET']._serialized_end=542
-  _globals['_FRESHNESSPOLICY']._serialized_start=545
-  _globals['_FRESHNESSPOLICY']._serialized_end=675
-  _globals['_TIMEWINDOWFRESHNESSPOLICY']._serialized_start=677
-  _globals['_TIMEWINDOWFRESHNESSPOLICY']._serialized_end=800
-  _globals['_CRONFRESHNESSPOLICY']._serialized_start=802
-  _globals['_CRONFRESHNESSPOLICY']._serialized_end=918
+  _globals['_AUTOMATIONCONDITIONNODE']._serialized_start=125
+  _globals['_AUTOMATIONCONDITIONNODE']._serialized_end=527
+  _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._serialized_start=482
+  _globals['_AUTOMATIONCONDITIONNODE_PARAMSENTRY']._serialized_end=527
+  _globals['_ASSETKEYSET']._serialized_start=529
+  _globals['_ASSETKEYSET']._serialized_end=575
+  _globals['_FRESHNESSPOLICY']._serialized_start=578
+  _globals['_FRESHNESSPOLICY']._serialized_end=708
+  _globals['_TIMEWINDOWFRESHNESSPOLICY']._serialized_start=710
+  _globals['_TIMEWINDOWFRESHNESSPOLICY']._serialized_end=833
+  _globals['_CRONFRESHNESSPOLICY']._serialized_start=835
+  _globals['_CRONFRESHNESSPOLICY']._serialized_end=951
+  _globals['_AUTOMATIONEVALUATION']._serialized_start=954
+  _globals['_AUTOMATIONEVALUATION']._serialized_end=1253
+  _globals['_AUTOMATIONCONDITIONEVALUATION']._serialized_start=1256
+  _globals['_AUTOMATIONCONDITIONEVALUATION']._serialized_end=1513
 # @@protoc_insertion_point(module_scope)

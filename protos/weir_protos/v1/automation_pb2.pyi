@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from weir_protos.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -72,3 +73,45 @@ class CronFreshnessPolicy(_message.Message):
     lower_bound_delta: _duration_pb2.Duration
     timezone: str
     def __init__(self, deadline_cron: _Optional[str] = ..., lower_bound_delta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., timezone: _Optional[str] = ...) -> None: ...
+
+class AutomationEvaluation(_message.Message):
+    __slots__ = ("key", "evaluation_id", "tick_number", "evaluate_time", "condition", "requested_count", "requested_partition_keys", "run_ids", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TICK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    EVALUATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    evaluation_id: int
+    tick_number: int
+    evaluate_time: _timestamp_pb2.Timestamp
+    condition: AutomationConditionEvaluation
+    requested_count: int
+    requested_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    error: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., evaluation_id: _Optional[int] = ..., tick_number: _Optional[int] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., condition: _Optional[_Union[AutomationConditionEvaluation, _Mapping]] = ..., requested_count: _Optional[int] = ..., requested_partition_keys: _Optional[_Iterable[str]] = ..., run_ids: _Optional[_Iterable[str]] = ..., error: _Optional[str] = ...) -> None: ...
+
+class AutomationConditionEvaluation(_message.Message):
+    __slots__ = ("node_type", "label", "description", "candidate_count", "true_count", "true_partition_keys", "children", "dependency")
+    NODE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRUE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRUE_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCY_FIELD_NUMBER: _ClassVar[int]
+    node_type: str
+    label: str
+    description: str
+    candidate_count: int
+    true_count: int
+    true_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    children: _containers.RepeatedCompositeFieldContainer[AutomationConditionEvaluation]
+    dependency: _common_pb2.AssetKey
+    def __init__(self, node_type: _Optional[str] = ..., label: _Optional[str] = ..., description: _Optional[str] = ..., candidate_count: _Optional[int] = ..., true_count: _Optional[int] = ..., true_partition_keys: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[AutomationConditionEvaluation, _Mapping]]] = ..., dependency: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from weir_protos.v1 import automation_pb2 as _automation_pb2
 from weir_protos.v1 import code_location_pb2 as _code_location_pb2
 from weir_protos.v1 import common_pb2 as _common_pb2
 from weir_protos.v1 import definitions_pb2 as _definitions_pb2
@@ -621,3 +622,21 @@ class ListDynamicPartitionsResponse(_message.Message):
     partition_keys: _containers.RepeatedScalarFieldContainer[str]
     next_cursor: str
     def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetAutomationEvaluationsRequest(_message.Message):
+    __slots__ = ("key", "limit", "cursor")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    limit: int
+    cursor: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class GetAutomationEvaluationsResponse(_message.Message):
+    __slots__ = ("evaluations", "next_cursor")
+    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    evaluations: _containers.RepeatedCompositeFieldContainer[_automation_pb2.AutomationEvaluation]
+    next_cursor: str
+    def __init__(self, evaluations: _Optional[_Iterable[_Union[_automation_pb2.AutomationEvaluation, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

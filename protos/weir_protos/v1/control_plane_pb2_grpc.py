@@ -198,6 +198,11 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
                 _registered_method=True)
+        self.GetAutomationEvaluations = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -460,6 +465,17 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAutomationEvaluations(self, request, context):
+        """---- Automation ----
+
+        The automation evaluator's evaluations of an asset's condition, newest first: which
+        sub-conditions were true and what was requested. NOT_FOUND for an asset no code
+        location defines.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -607,6 +623,11 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ListDynamicPartitions,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.SerializeToString,
+            ),
+            'GetAutomationEvaluations': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAutomationEvaluations,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1411,6 +1432,33 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/ListDynamicPartitions',
             weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAutomationEvaluations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
+            weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

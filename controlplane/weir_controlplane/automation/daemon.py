@@ -1,0 +1,274 @@
+"""AutomationDaemon: evaluates every asset's automation condition once per interval and
+requests runs for what is true.
+
+Each deployment's tick is claimed with a row lease (storage/automation.py), so several
+control-plane replicas never evaluate one tick twice. A tick reads the deployment's state
+in a few batched queries, evaluates the assets in topological order (so an asset sees
+what this tick requests upstream), submits one run per code location and partition, and
+stores the assets' new state with the evaluations whose outcome changed; assets that
+settled and read nothing new are not evaluated (automation/due.py). Nothing already
+queued or running is requested again. A run carries the tag
+`weir/automation_request=<tick>:<location>:<partition>`: a tick retried after a crash
+finds the runs it already submitted and does not submit them twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from weir_controlplane.api.asset_graph import DeploymentGraph
+from weir_controlplane.automation.conditions import AssetMemory, Evaluation, evaluate
+from weir_controlplane.automation.due import DueAssets, changed_assets, next_carry
+from weir_controlplane.automation.facts import StoredFacts
+from weir_controlplane.automation.history import MAX_REQUESTED_KEYS, evaluation_message, listed
+from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.runs import RunCoordinator
+from weir_controlplane.storage import DeploymentScope, RunFilter, Storage
+from weir_controlplane.storage.automation import AutomationStorage, NewEvaluation, TickClaim
+from weir_controlplane.storage.errors import DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
+
+AUTOMATION_TAG = "weir/automation"
+REQUEST_TAG = "weir/automation_request"
+
+
+@dataclass(frozen=True)
+class AutomationSettings:
+    interval: float = 30.0  # seconds between a deployment's ticks
+    # How long a claimed tick stays claimed if its replica dies mid-tick.
+    lease: float = 120.0
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for tests, benchmarks and the log."""
+
+    tick_number: int
+    evaluated: int = 0
+    run_ids: list[str] = field(default_factory=list)
+    stored_evaluations: int = 0
+
+
+class AutomationDaemon:
+    """Example::
+
+    daemon = AutomationDaemon(storage, registry, coordinator, AutomationSettings(interval=30))
+    daemon.start()   # a thread ticking every deployment
+    daemon.tick(scope)  # or one tick now, as tests do
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        automation: AutomationStorage,
+        registry: CodeLocationRegistry,
+        coordinator: RunCoordinator,
+        settings: AutomationSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        owner: str | None = None,
+    ) -> None:
+        self._storage = storage
+        self._automation = automation
+        self._registry = registry
+        self._coordinator = coordinator
+        self.settings = settings
+        self._clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._due = DueAssets()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="automation", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        # Wakes more often than the interval so a due tick is not late by a whole one;
+        # claiming a tick that is not due changes nothing.
+        poll = min(self.settings.interval, 1.0)
+        while not self._stopping.is_set():
+            try:
+                for scope in self._storage.deployments.all_scopes():
+                    if self._stopping.is_set():
+                        return
+                    self.tick(scope)
+            except DatabaseUnavailableError:
+                log.warning("automation tick: the database is unavailable; retrying")
+            except Exception:
+                log.exception("automation tick failed; retrying on the next interval")
+            self._stopping.wait(poll)
+
+    # --- one tick -----------------------------------------------------------------------
+
+    def tick(self, scope: DeploymentScope) -> TickReport | None:
+        """Evaluate the deployment's tick if it is due and not claimed elsewhere."""
+        now = self._clock()
+        claim = self._automation.claim_tick(
+            scope,
+            owner=self.owner,
+            now=now,
+            interval=timedelta(seconds=self.settings.interval),
+            lease=timedelta(seconds=self.settings.lease),
+        )
+        if claim is None:
+            return None
+        graph = DeploymentGraph.of(self._registry.all_graphs(scope))
+        targets = [
+            key
+            for key in graph.union.toposorted
+            if graph.nodes[key].HasField("automation_condition")
+        ]
+        memories = self._due.memories(scope, claim, lambda: self._stored_memories(scope))
+        facts = StoredFacts(
+            scope,
+            graph,
+            self._automation,
+            self._storage.dynamic_partitions,
+            now=now,
+            previous_tick_at=claim.previous_at,
+            event_cursor=claim.event_cursor,
+            memories=memories,
+        )
+        evaluations, requested = self._evaluate(scope, claim, graph, targets, memories, facts)
+        report = TickReport(claim.tick_number, evaluated=len(evaluations))
+        run_of = self._submit(scope, claim, graph, evaluations)
+        report.run_ids = sorted(set(run_of.values()))
+        states = {}
+        records = []
+        for evaluation in evaluations:
+            previous = memories.get(evaluation.key)
+            if previous != evaluation.memory:
+                states[evaluation.key] = evaluation.memory.to_json()
+            if (
+                previous is None
+                or previous.outcome != evaluation.memory.outcome
+                or (evaluation.requested)
+            ):
+                records.append(_record(evaluation, run_of))
+        report.stored_evaluations = len(records)
+        finished = self._automation.finish_tick(
+            scope,
+            self.owner,
+            claim,
+            now=now,
+            event_cursor=facts.event_cursor,
+            carry=next_carry(facts, requested),
+            states=states,
+            evaluations=records,
+        )
+        if not finished:
+            self._due.forget(scope)
+            log.warning(
+                "automation tick %d of %s outlived its lease; another replica retries it",
+                claim.tick_number,
+                scope.name,
+            )
+            return report
+        self._due.keep(scope, claim, graph, targets, memories, evaluations)
+        if report.run_ids:
+            log.info(
+                "automation tick %d of %s requested runs %s",
+                claim.tick_number,
+                scope.name,
+                ", ".join(report.run_ids),
+            )
+        return report
+
+    def _evaluate(
+        self,
+        scope: DeploymentScope,
+        claim: TickClaim,
+        graph: DeploymentGraph,
+        targets: list[str],
+        memories: dict[str, AssetMemory],
+        facts: StoredFacts,
+    ) -> tuple[list[Evaluation], list[str]]:
+        """The due assets' evaluations in topological order, and the assets requested."""
+        changed = changed_assets(facts, claim.carry)
+        candidates = self._due.candidates(scope, claim, graph, targets, memories, changed)
+        facts.prefetch(candidates)
+        evaluations: list[Evaluation] = []
+        requested: list[str] = []
+        for key in targets:
+            previous = memories.get(key)
+            if key not in candidates or not self._due.due(graph, key, previous, changed):
+                continue
+            condition_hash, definition = self._due.digests(graph, key)
+            evaluation = evaluate(
+                key, graph.nodes[key].automation_condition, condition_hash, previous, facts,
+                definition,
+            )  # fmt: skip
+            if evaluation.requested:
+                facts.record_request(key, evaluation.requested)
+                requested.append(key)
+                changed.add(key)  # downstreams see it will be requested
+                candidates.update(graph.children(key))
+            evaluations.append(evaluation)
+        return evaluations, requested
+
+    def _stored_memories(self, scope: DeploymentScope) -> dict[str, AssetMemory]:
+        stored = self._automation.asset_states(scope)
+        return {key: AssetMemory.from_json(state) for key, state in stored.items()}
+
+    def _submit(
+        self,
+        scope: DeploymentScope,
+        claim: TickClaim,
+        graph: DeploymentGraph,
+        evaluations: list[Evaluation],
+    ) -> dict[tuple[str, str], str]:
+        """One run per code location and partition; (asset, partition) -> its run id."""
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for evaluation in evaluations:
+            location = graph.location_of[evaluation.key]
+            for partition in evaluation.requested:
+                groups[(location, partition)].append(evaluation.key)
+        run_of: dict[tuple[str, str], str] = {}
+        for (location, partition), keys in sorted(groups.items()):
+            request = f"{claim.tick_number}:{location}:{partition}"
+            earlier = self._storage.runs.list_runs(
+                scope, RunFilter(tags={REQUEST_TAG: request}), limit=1
+            ).items
+            if earlier:
+                run_id = earlier[0].run_id  # this tick was tried before and got this far
+            else:
+                run_id = self._coordinator.submit(
+                    scope,
+                    location=location,
+                    asset_keys=graph.toposorted(keys),
+                    partition_key=partition or None,
+                    tags={AUTOMATION_TAG: "true", REQUEST_TAG: request},
+                    selection_text=" ".join(sorted(keys)),
+                ).run_id
+            for key in keys:
+                run_of[(key, partition)] = run_id
+        return run_of
+
+
+def _record(evaluation: Evaluation, run_of: dict[tuple[str, str], str]) -> NewEvaluation:
+    result = evaluation.result
+    return NewEvaluation(
+        asset_key=evaluation.key,
+        requested_count=len(evaluation.requested),
+        requested_partitions=listed(evaluation.requested, MAX_REQUESTED_KEYS),
+        run_ids=sorted({run_of[(evaluation.key, p)] for p in evaluation.requested}),
+        error=evaluation.error,
+        body=b""
+        if result is None
+        else evaluation_message(result, evaluation.memory.condition_hash).SerializeToString(),
+    )
