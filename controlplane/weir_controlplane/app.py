@@ -21,6 +21,7 @@ from weir_controlplane import heap
 from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
+from weir_controlplane.daemons import Clock, DaemonSet, DaemonSettings, build_daemons
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -59,6 +60,10 @@ class ControlPlaneConfig:
     auth: bool = True
     # Seconds between sweeps for expired branch deployments.
     deployment_reap_interval: float = 10.0
+    # Run the scheduler and the sensor runner in this process (off: `weir daemon` runs them).
+    daemons: bool = True
+    # Seconds a sensor or schedule function may take before its tick fails.
+    evaluation_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -83,6 +88,12 @@ class ControlPlaneConfig:
                 "deployment_reap_interval",
                 "must be a positive number of seconds",
                 self.deployment_reap_interval,
+            )
+        if not _positive_seconds(self.evaluation_timeout):
+            raise InvalidSettingError(
+                "evaluation_timeout",
+                "must be a positive number of seconds",
+                self.evaluation_timeout,
             )
         interval, timeout = self.heartbeat_interval, self.heartbeat_timeout
         if not _positive_seconds(interval):
@@ -122,8 +133,10 @@ def _positive_seconds(value: object) -> bool:
 
 
 class ControlPlane:
-    def __init__(self, config: ControlPlaneConfig):
+    def __init__(self, config: ControlPlaneConfig, *, clock: Clock | None = None):
         self.config = config
+        self.clock = clock  # the daemons' time; None is the system clock
+        self.daemons: DaemonSet | None = None
         self.storage: Storage | None = None
         self.registry: CodeLocationRegistry | None = None
         self.coordinator: RunCoordinator | None = None
@@ -194,6 +207,15 @@ class ControlPlane:
         self.health.start()
         self.coordinator.start()
         self.reaper.start()
+        if config.daemons:
+            self.daemons = build_daemons(
+                storage,
+                self.registry,
+                self.coordinator,
+                DaemonSettings(evaluation_timeout=config.evaluation_timeout),
+                clock=self.clock,
+            )
+            self.daemons.start()
         heap.settle_after_startup()
 
     def _start_http(self, app: Starlette) -> None:
@@ -216,6 +238,8 @@ class ControlPlane:
         """Stop accepting work, let in-flight calls finish, then close everything."""
         if self._api is not None:
             self._api.set_serving(False)  # health checks see the drain before the stop
+        if self.daemons is not None:
+            self.daemons.stop()
         if self.reaper is not None:
             self.reaper.stop()
         if self.coordinator is not None:
@@ -234,3 +258,44 @@ class ControlPlane:
             self.registry.stop()
         if self.storage is not None:
             self.storage.close()
+
+
+class DaemonProcess:
+    """`weir daemon`: the scheduler and the sensor runner without the API servers.
+
+    It loads the workspace's code locations and queues the runs its ticks request; a
+    control plane on the same database launches them (run workers report to its port).
+    """
+
+    def __init__(
+        self,
+        *,
+        database_url: str | None,
+        workspace: tuple[LocationSpec, ...],
+        settings: DaemonSettings | None = None,
+        clock: Clock | None = None,
+        health_check_interval: float = 1.0,
+    ) -> None:
+        self.storage = storage = Storage.open(database_url)
+        self.registry = CodeLocationRegistry(storage)
+        # Only submits: its queue never runs here, so nothing is launched from this process.
+        self.coordinator = RunCoordinator(storage, self.registry, RunSettings())
+        self._workspace = list(workspace)
+        self._health = LocationHealthWatcher(
+            self.registry, HealthSettings(interval=health_check_interval)
+        )
+        self.daemons = build_daemons(
+            storage, self.registry, self.coordinator, settings, clock=clock
+        )
+
+    def start(self) -> None:
+        scope = self.storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
+        self.registry.sync(scope, self._workspace)
+        self._health.start()
+        self.daemons.start()
+
+    def stop(self) -> None:
+        self.daemons.stop()
+        self._health.stop()
+        self.registry.stop()
+        self.storage.close()

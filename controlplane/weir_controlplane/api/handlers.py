@@ -21,6 +21,7 @@ from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.access_interceptors import ScopeResolver, standard_chain
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
@@ -139,6 +140,7 @@ class ControlPlaneApi:
             ),
             deployments=DeploymentsApi(storage.deployments, service),
             access=AccessApi(storage.access, storage.audit, authenticator),
+            instigators=InstigatorsApi(registry, storage.instigators),
         )
         return cls(
             control_plane=control_plane,

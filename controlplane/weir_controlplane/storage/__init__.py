@@ -35,6 +35,15 @@ from weir_controlplane.storage.errors import (
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
+from weir_controlplane.storage.instigators import (
+    InstigatorKind,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorStorage,
+    NewTick,
+    Tick,
+    TickStatus,
+)
 from weir_controlplane.storage.migrations import upgrade_to_head
 from weir_controlplane.storage.records import (
     IN_PROGRESS_RUN_STATUSES,
@@ -91,11 +100,16 @@ __all__ = [
     "EventRecord",
     "EventType",
     "IngestResult",
+    "InstigatorKind",
+    "InstigatorState",
+    "InstigatorStatus",
+    "InstigatorStorage",
     "InvalidCursorError",
     "InvalidEventError",
     "NaiveDatetimeError",
     "NewEvent",
     "NewRun",
+    "NewTick",
     "NewToken",
     "NotFoundError",
     "Page",
@@ -109,6 +123,8 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "Tick",
+    "TickStatus",
     "TokenNotFoundError",
     "TokenRecord",
     "UnplannedAssetError",

@@ -13,6 +13,8 @@ from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
 from weir_controlplane.storage.engine import Database, create_engine
 from weir_controlplane.storage.events import EventIngest, EventLog
+from weir_controlplane.storage.feeds import EventFeeds
+from weir_controlplane.storage.instigators import InstigatorStorage
 from weir_controlplane.storage.migrations.runner import upgrade_to_head
 from weir_controlplane.storage.runs import RunStorage
 
@@ -38,6 +40,8 @@ class Storage:
     assets: AssetStorage
     access: AccessStorage
     audit: AuditLog
+    instigators: InstigatorStorage
+    feeds: EventFeeds
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -60,6 +64,8 @@ class Storage:
             assets=AssetStorage(db),
             access=AccessStorage(db),
             audit=AuditLog(db),
+            instigators=InstigatorStorage(db),
+            feeds=EventFeeds(db),
         )
 
     def close(self) -> None:

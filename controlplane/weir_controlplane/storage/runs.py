@@ -100,6 +100,16 @@ class RunStorage:
             raise RunNotFoundError(run_id)
         return found[0]
 
+    def existing_run_ids(self, scope: DeploymentScope, run_ids: Collection[str]) -> set[str]:
+        """Which of `run_ids` exist in the deployment, in one query."""
+        if not run_ids:
+            return set()
+        query = sa.select(runs.c.run_id).where(
+            runs.c.deployment_id == scope.deployment_id, runs.c.run_id.in_(sorted(run_ids))
+        )
+        with self._db.read() as conn:
+            return set(conn.execute(query).scalars())
+
     def list_runs(
         self,
         scope: DeploymentScope,
