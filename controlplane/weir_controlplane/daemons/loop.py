@@ -55,7 +55,7 @@ class DaemonSettings:
     @property
     def lease_seconds(self) -> float:
         """How long a claim outlives its replica: past one evaluation and its launches."""
-        return self.evaluation_timeout + 30.0
+        return 2 * self.evaluation_timeout + 5.0
 
 
 def replica_id() -> str:

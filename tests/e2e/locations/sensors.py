@@ -1,0 +1,67 @@
+"""Sensors and schedules for the daemon tests: each sensor ticks every second."""
+
+import os
+from pathlib import Path
+
+import weir as dg
+
+RUNNING = dg.DefaultSensorStatus.RUNNING
+
+
+@dg.asset
+def raw() -> int:
+    return 1
+
+
+@dg.asset(deps=[raw])
+def downstream() -> int:
+    return 2
+
+
+refresh = dg.define_asset_job("refresh", selection="raw")
+follow = dg.define_asset_job("follow", selection="downstream")
+
+
+@dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
+def batches(context):
+    """Emits batch-1, batch-2, batch-3 from its cursor, one a tick, then nothing."""
+    done = int(context.cursor or 0)
+    if done >= 3:
+        return dg.SkipReason("all three batches launched")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"batch-{done + 1}")], cursor=str(done + 1)
+    )
+
+
+@dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
+def same_key(context):
+    return dg.RunRequest(run_key="only-once")
+
+
+@dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
+def raising(context):
+    raise ValueError("sensor exploded")
+
+
+@dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
+def counter(context):
+    """A new run key every tick: two replicas evaluating one tick would show twice."""
+    seen = int(context.cursor or 0)
+    marker = os.environ.get("E2E_CONTROL")
+    if marker and (Path(marker) / "counter.off").exists():
+        return dg.SkipReason("switched off")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"tick-{seen}")], cursor=str(seen + 1)
+    )
+
+
+@dg.asset_sensor(asset_key="raw", job=follow, minimum_interval_seconds=1, default_status=RUNNING)
+def on_raw(context, asset_event):
+    return dg.RunRequest(run_key=f"after-{asset_event.storage_id}")
+
+
+defs = dg.Definitions(
+    assets=[raw, downstream],
+    jobs=[refresh, follow],
+    sensors=[batches, same_key, raising, counter, on_raw],
+)
