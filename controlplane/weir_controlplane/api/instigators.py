@@ -17,9 +17,13 @@ from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import require_location, visible_locations
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.auth.roles import Permission
-from weir_controlplane.daemons.catalog import Instigator, instigators, status_of
-from weir_controlplane.daemons.schedules import next_tick
-from weir_controlplane.daemons.sensors import minimum_interval
+from weir_controlplane.daemons.catalog import (
+    Instigator,
+    instigators,
+    minimum_interval,
+    next_tick,
+    status_of,
+)
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.storage import (

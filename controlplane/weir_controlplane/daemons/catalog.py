@@ -1,5 +1,6 @@
-"""The schedules and sensors a deployment's loaded code locations define, and whether
-each runs: its stored status, else the code's default_status.
+"""The schedules and sensors a deployment's loaded code locations define, whether each
+runs (its stored status, else the code's default_status), and when it is due: a
+schedule's cron times, a sensor's minimum interval.
 
 The API lists and addresses them through here, and the daemons tick them, so both agree
 on what exists and what is running.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from weir_partitions import CronClock, PartitionsError, load_timezone, parse_cron
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.locations.graph import SnapshotGraph
@@ -65,3 +68,26 @@ def status_of(instigator: Instigator, state: InstigatorState | None) -> Instigat
     if instigator.definition.default_status == definitions_pb2.DEFAULT_STATUS_RUNNING:
         return InstigatorStatus.RUNNING
     return InstigatorStatus.STOPPED
+
+
+def cron_clocks(schedule: definitions_pb2.ScheduleSnapshot) -> list[CronClock]:
+    """One clock per cron expression of the schedule (it ticks at their union)."""
+    zone = load_timezone(schedule.timezone or "UTC")
+    expressions = list(schedule.cron_schedules) or [schedule.cron_schedule]
+    return [CronClock(parse_cron(expression), zone) for expression in expressions]
+
+
+def next_tick(schedule: definitions_pb2.ScheduleSnapshot, after: datetime) -> datetime | None:
+    """The first cron time after `after`; None when the schedule's cron cannot be read."""
+    try:
+        clocks = cron_clocks(schedule)
+    except PartitionsError:
+        return None
+    start = int(after.timestamp()) + 1
+    return datetime.fromtimestamp(min(clock.next_tick(start) for clock in clocks), UTC)
+
+
+def minimum_interval(sensor: definitions_pb2.SensorSnapshot, default: float) -> float:
+    if sensor.HasField("minimum_interval"):
+        return sensor.minimum_interval.ToTimedelta().total_seconds()
+    return default

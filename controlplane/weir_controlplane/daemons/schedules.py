@@ -16,10 +16,10 @@ import logging
 from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
-from weir_partitions import CronClock, PartitionsError, load_timezone, parse_cron
+from weir_partitions import CronClock, PartitionsError
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
-from weir_controlplane.daemons.catalog import Instigator, instigators, status_of
+from weir_controlplane.daemons.catalog import Instigator, cron_clocks, instigators, status_of
 from weir_controlplane.daemons.launch import Origin
 from weir_controlplane.daemons.loop import Clock, TickLoop
 from weir_controlplane.daemons.outcome import TickServices, error_text, failed, launched_tick
@@ -34,23 +34,6 @@ from weir_controlplane.storage import (
 
 log = logging.getLogger(__name__)
 KIND = InstigatorKind.SCHEDULE
-
-
-def cron_clocks(schedule: definitions_pb2.ScheduleSnapshot) -> list[CronClock]:
-    """One clock per cron expression of the schedule (it ticks at their union)."""
-    zone = load_timezone(schedule.timezone or "UTC")
-    expressions = list(schedule.cron_schedules) or [schedule.cron_schedule]
-    return [CronClock(parse_cron(expression), zone) for expression in expressions]
-
-
-def next_tick(schedule: definitions_pb2.ScheduleSnapshot, after: datetime) -> datetime | None:
-    """The first cron time after `after`; None when the schedule's cron cannot be read."""
-    try:
-        clocks = cron_clocks(schedule)
-    except PartitionsError:
-        return None
-    start = int(after.timestamp()) + 1
-    return datetime.fromtimestamp(min(clock.next_tick(start) for clock in clocks), UTC)
 
 
 def due_ticks(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from google.protobuf import timestamp_pb2
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
-from weir_controlplane.daemons.catalog import Instigator, instigators, status_of
+from weir_controlplane.daemons.catalog import Instigator, instigators, minimum_interval, status_of
 from weir_controlplane.daemons.launch import Origin
 from weir_controlplane.daemons.loop import Clock, TickLoop
 from weir_controlplane.daemons.outcome import TickServices, error_text, failed, launched_tick
@@ -36,12 +36,6 @@ from weir_controlplane.storage import (
 
 log = logging.getLogger(__name__)
 KIND = InstigatorKind.SENSOR
-
-
-def minimum_interval(sensor: definitions_pb2.SensorSnapshot, default: float) -> float:
-    if sensor.HasField("minimum_interval"):
-        return sensor.minimum_interval.ToTimedelta().total_seconds()
-    return default
 
 
 class SensorDaemon(TickLoop):
