@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from conftest import BIN, LOCATIONS, ON_BOTH_DATABASES, Api
 
 
@@ -162,3 +163,26 @@ def test_the_cli_lists_sensors_and_their_ticks(start_control_plane, e2e_env):
     assert "STOPPED" in weir("sensors", "stop", "raising")
     assert "cursor '7'" in weir("sensors", "cursor", "counter", "7")
     assert "No schedules." in weir("schedules", "list")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_two_control_planes_on_one_postgres_never_tick_twice(start_control_plane):
+    first = start_control_plane([sensors_location()])
+    second = start_control_plane([sensors_location()])
+    wait_until(
+        "ticks evaluated by both control planes",
+        lambda: len({run["tags"]["evaluated_by"] for run in runs_of(first.api, "counter")}) == 2,
+    )
+    assert second.process is not None
+    second.process.kill()  # mid-whatever: no clean shutdown, its leases simply expire
+    seen = len(ticks(first.api, "counter"))
+    wait_for_ticks(first.api, "counter", seen + 4)  # the survivor keeps ticking
+
+    counted = [t for t in ticks(first.api, "counter") if t["status"] == "TICK_STATUS_SUCCESS"]
+    # Each tick starts from the cursor the previous one left: none was evaluated twice.
+    before = [t.get("cursorBefore") for t in counted]
+    assert len(before) == len(set(before))
+    assert sorted(int(c or 0) for c in before) == list(range(len(before)))
+    keys = [run["tags"]["weir/run_key"] for run in runs_of(first.api, "counter")]
+    assert len(keys) == len(set(keys)) == len(counted)

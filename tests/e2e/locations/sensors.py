@@ -1,7 +1,6 @@
 """Sensors and schedules for the daemon tests: each sensor ticks every second."""
 
 import os
-from pathlib import Path
 
 import weir as dg
 
@@ -45,14 +44,11 @@ def raising(context):
 
 @dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
 def counter(context):
-    """A new run key every tick: two replicas evaluating one tick would show twice."""
+    """A new run key every tick: two replicas evaluating one tick would show twice. The
+    tag says which code server (so which control plane) evaluated it."""
     seen = int(context.cursor or 0)
-    marker = os.environ.get("E2E_CONTROL")
-    if marker and (Path(marker) / "counter.off").exists():
-        return dg.SkipReason("switched off")
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"tick-{seen}")], cursor=str(seen + 1)
-    )
+    request = dg.RunRequest(run_key=f"tick-{seen}", tags={"evaluated_by": str(os.getpid())})
+    return dg.SensorResult(run_requests=[request], cursor=str(seen + 1))
 
 
 @dg.asset_sensor(asset_key="raw", job=follow, minimum_interval_seconds=1, default_status=RUNNING)
