@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import BIN, LOCATIONS, ON_BOTH_DATABASES, Api
+from conftest import BIN, LOCATIONS, ON_BOTH_DATABASES, Api, Process
 
 
 def sensors_location() -> dict[str, str]:
@@ -132,6 +132,35 @@ def test_an_asset_sensor_fires_on_a_materialization(start_control_plane):
     assert fired[0]["jobName"] == "follow"
     done = api.wait_status(fired[0]["runId"], "SUCCESS", "FAILURE")
     assert done["status"] == "RUN_STATUS_SUCCESS"
+
+
+def test_a_run_failure_sensor_fires_on_a_failed_run_of_its_job(start_control_plane):
+    api = start_control_plane([sensors_location()]).api
+    wait_for_ticks(api, "on_failure", 0)
+    ignored = api.launch("raw")  # succeeds, and is not of the monitored job anyway
+    assert api.wait_status(ignored, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+    failed = api("LaunchRun", jobName="breaking")["run"]["runId"]
+    assert api.wait_status(failed, "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_FAILURE"
+    fired = wait_until("the failure sensor's run", lambda: runs_of(api, "on_failure"))
+    assert [run["tags"]["failed_run"] for run in fired] == [failed]
+    assert fired[0]["tags"]["weir/run_key"] == f"after-{failed}"
+
+
+def test_weir_daemon_ticks_for_a_control_plane_without_daemons(start_control_plane, e2e_env):
+    plane = start_control_plane([sensors_location()], daemons=False)
+    daemon = Process(
+        [str(BIN / "weir"), "daemon", "-w", str(plane.workspace)], e2e_env, "WEIR_DAEMON_READY"
+    )
+    try:
+        # The daemon queues the runs; the control plane's queue launches them.
+        batch = wait_until("the daemon's runs", lambda: runs_of(plane.api, "batches"))
+        assert (
+            plane.api.wait_status(batch[-1]["runId"], "SUCCESS")["status"] == "RUN_STATUS_SUCCESS"
+        )
+        wait_until("the three batches", lambda: len(runs_of(plane.api, "batches")) == 3)
+    finally:
+        daemon.stop()
+    assert daemon.proc.returncode == 0, daemon.log()
 
 
 def test_bad_sensor_requests_are_refused_with_a_clear_error(start_control_plane):

@@ -17,8 +17,14 @@ def downstream() -> int:
     return 2
 
 
+@dg.asset
+def fragile() -> int:
+    raise RuntimeError("fragile broke")
+
+
 refresh = dg.define_asset_job("refresh", selection="raw")
 follow = dg.define_asset_job("follow", selection="downstream")
+breaking = dg.define_asset_job("breaking", selection="fragile")
 
 
 @dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
@@ -56,8 +62,17 @@ def on_raw(context, asset_event):
     return dg.RunRequest(run_key=f"after-{asset_event.storage_id}")
 
 
+@dg.run_failure_sensor(
+    monitored_jobs=[breaking], request_job=refresh, minimum_interval_seconds=1,
+    default_status=RUNNING,
+)  # fmt: skip
+def on_failure(context):
+    failed = context.dagster_run.run_id
+    return dg.RunRequest(run_key=f"after-{failed}", tags={"failed_run": failed})
+
+
 defs = dg.Definitions(
-    assets=[raw, downstream],
-    jobs=[refresh, follow],
-    sensors=[batches, same_key, raising, counter, on_raw],
+    assets=[raw, downstream, fragile],
+    jobs=[refresh, follow, breaking],
+    sensors=[batches, same_key, raising, counter, on_raw, on_failure],
 )
