@@ -163,6 +163,41 @@ def test_weir_daemon_ticks_for_a_control_plane_without_daemons(start_control_pla
     assert daemon.proc.returncode == 0, daemon.log()
 
 
+def test_a_request_for_an_unknown_asset_or_a_slow_sensor_fails_its_tick(start_control_plane):
+    api = start_control_plane([sensors_location()], evaluation_timeout=1).api
+    [unknown, *_] = wait_for_ticks(api, "unknown_asset", 0)
+    assert unknown["status"] == "TICK_STATUS_FAILURE"
+    assert "asset(s) 'nope'" in unknown["error"]["message"]
+    assert runs_of(api, "unknown_asset") == []
+
+    api("StartSensor", name="slow")
+    [late, *_] = wait_for_ticks(api, "slow", 0)
+    assert late["status"] == "TICK_STATUS_FAILURE"
+    assert "did not answer EvaluateSensor within 1 s" in late["error"]["message"]
+
+
+def test_a_code_location_that_is_down_fails_ticks_until_it_is_back(
+    start_control_plane, start_codeserver
+):
+    server = start_codeserver(LOCATIONS / "sensors.py")
+    assert server.match is not None
+    port = int(server.match.group(1))
+    api = start_control_plane([{"name": "sensing", "address": f"127.0.0.1:{port}"}]).api
+    wait_for_ticks(api, "same_key", 0)
+    server.stop()
+    down = wait_until(
+        "a tick failing for the missing server",
+        lambda: (t := ticks(api, "same_key")[0])["status"] == "TICK_STATUS_FAILURE" and t,
+    )
+    assert "is unavailable" in down["error"]["message"]
+    start_codeserver(LOCATIONS / "sensors.py", port=port)
+    wait_until(
+        "ticks succeeding again",
+        lambda: ticks(api, "same_key")[0]["status"] == "TICK_STATUS_SUCCESS",
+    )
+    assert len(runs_of(api, "same_key")) == 1
+
+
 def test_bad_sensor_requests_are_refused_with_a_clear_error(start_control_plane):
     api = start_control_plane([sensors_location()]).api
     missing = api.raw("StartSensor", {"name": "nope"})

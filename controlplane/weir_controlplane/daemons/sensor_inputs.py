@@ -61,10 +61,10 @@ class SensorInputs:
         if sensor.sensor_type == definitions_pb2.SENSOR_TYPE_RUN_STATUS:
             events = feeds.after(scope, [_status_event(sensor)], position, limit=self._batch)
             jobs = set(sensor.monitored_job_names)
-            runs = self._storage.runs
+            runs = self._storage.runs.get_runs(scope, {event.run_id for event in events})
             for event in events:
-                run = runs.get_run(scope, event.run_id)
-                if jobs and run.tags.get(convert.JOB_NAME_TAG) not in jobs:
+                run = runs.get(event.run_id)
+                if run is None or (jobs and run.tags.get(convert.JOB_NAME_TAG) not in jobs):
                     continue
                 request.run_status_changes.add(
                     run=convert.run_proto(run), event=convert.run_event_proto(event)

@@ -1,6 +1,7 @@
 """Sensors and schedules for the daemon tests: each sensor ticks every second."""
 
 import os
+import time
 
 import weir as dg
 
@@ -57,6 +58,18 @@ def counter(context):
     return dg.SensorResult(run_requests=[request], cursor=str(seen + 1))
 
 
+@dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
+def unknown_asset(context):
+    return dg.RunRequest(run_key="never", asset_selection=[dg.AssetKey("nope")])
+
+
+@dg.sensor(job=refresh, minimum_interval_seconds=1)
+def slow(context):
+    """Stopped until a test starts it: takes longer than the control plane allows."""
+    time.sleep(5)
+    return dg.SkipReason("too late")
+
+
 @dg.asset_sensor(asset_key="raw", job=follow, minimum_interval_seconds=1, default_status=RUNNING)
 def on_raw(context, asset_event):
     return dg.RunRequest(run_key=f"after-{asset_event.storage_id}")
@@ -74,5 +87,5 @@ def on_failure(context):
 defs = dg.Definitions(
     assets=[raw, downstream, fragile],
     jobs=[refresh, follow, breaking],
-    sensors=[batches, same_key, raising, counter, on_raw, on_failure],
+    sensors=[batches, same_key, raising, counter, unknown_asset, slow, on_raw, on_failure],
 )
