@@ -232,8 +232,9 @@ def test_the_cli_lists_sensors_and_their_ticks(start_control_plane, e2e_env):
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_two_control_planes_on_one_postgres_never_tick_twice(start_control_plane):
-    first = start_control_plane([sensors_location()])
-    second = start_control_plane([sensors_location()])
+    # A short evaluation timeout keeps the leases short: the killed one may hold one.
+    first = start_control_plane([sensors_location()], evaluation_timeout=2)
+    second = start_control_plane([sensors_location()], evaluation_timeout=2)
     wait_until(
         "ticks evaluated by both control planes",
         lambda: len({run["tags"]["evaluated_by"] for run in runs_of(first.api, "counter")}) == 2,
