@@ -8,16 +8,17 @@ the same request again from the same definitions, which then cannot fail.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from weir import AssetKey, Definitions
+from weir import AssetKey, Definitions, ExecutorDefinition, WeirEvent
 from weir._assets import DEFAULT_IO_MANAGER_KEY
 from weir._errors import WeirError
 from weir._execution.executor import required_resource_keys
 from weir._execution.materialize import validate_run_config
 from weir._execution.plan import ExecutionPlan, StepKind
+from weir._execution.step import RunScope
 from weir._partitions.base import PartitionsDefinition
 from weir._partitions.dynamic import DynamicPartitionsDefinition
 from weir._partitions.multi import MultiPartitionsDefinition
@@ -39,6 +40,7 @@ class PreparedRun:
     configs: dict[str, Any]
     resources: dict[str, Any]
     tags: dict[str, str]
+    executor: ExecutorDefinition
     run_config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,7 +90,25 @@ def prepare_run(
         configs=configs,
         resources=dict(resources),
         tags=tags,
+        executor=(job.executor_def if job is not None else None) or defs.executor,
         run_config=run_config,
+    )
+
+
+def run_scope(
+    prepared: PreparedRun, partition_key: str | None, emit: Callable[[WeirEvent], None]
+) -> RunScope:
+    """What the steps of one partition of the run share (resources bound, not yet set up)."""
+    graph = prepared.plan.graph
+    return RunScope(
+        run_id=prepared.run_id,
+        partition_key=partition_key,
+        resources=prepared.resources,
+        configs=prepared.configs,
+        emit=emit,
+        tags=prepared.tags,
+        io_manager_key_of=lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
+        partitions_def_of=lambda key: graph.specs[key].partitions_def,
     )
 
 

@@ -20,18 +20,17 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from typing import Any
 
 from weir import AssetCheckKey, AssetChecksDefinition, Definitions, EventType, WeirEvent
-from weir._execution.executor import PlanExecution, required_resource_keys, set_up_resources
+from weir._execution.executor import PlanExecution, execute_plan
 from weir._execution.plan import ExecutionStep
-from weir._execution.step import RunScope
 from weir_protos.v1 import code_location_pb2, events_pb2
 
 from weir_codeserver import run_events
 from weir_codeserver.reporter import EventReporter
-from weir_codeserver.run_plan import PreparedRun, RunRequestError, prepare_run
+from weir_codeserver.run_plan import PreparedRun, RunRequestError, prepare_run, run_scope
+from weir_codeserver.step_forker import StepForker
 from weir_codeserver.wire_values import (
     duration_seconds,
     error_info_message,
@@ -88,8 +87,10 @@ class RunWorker:
         accepted_at: float,
         status: StatusSink,
         cancel: CancelFlag,
+        steps: StepForker | None = None,
     ):
         self.defs = defs
+        self.steps = steps
         self.resources = resources
         self.request = request
         self.launch = launch
@@ -165,6 +166,8 @@ class RunWorker:
                 },
             )
         )
+        if prepared.executor.is_multiprocess:
+            self._begin_multiprocess(prepared)
         failed: list[str] = []
         canceled = False
         for partition_key in prepared.partition_keys:
@@ -189,24 +192,26 @@ class RunWorker:
         return "SUCCESS"
 
     def _execute_partition(self, prepared: PreparedRun, partition_key: str | None) -> PlanExecution:
-        graph = prepared.plan.graph
-        run = RunScope(
-            run_id=self.run_id,
-            partition_key=partition_key,
-            resources=prepared.resources,
-            configs=prepared.configs,
-            emit=self._emit_sdk_event,
-            tags=prepared.tags,
-            io_manager_key_of=lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
-            partitions_def_of=lambda key: graph.specs[key].partitions_def,
+        run = run_scope(prepared, partition_key, emit=self._emit_sdk_event)
+        return execute_plan(
+            prepared.plan, run, prepared.executor, should_stop=self.cancel, launcher=self.steps
         )
-        execution = PlanExecution(prepared.plan, run, should_stop=self.cancel)
-        with ExitStack() as stack:
-            run.resources = set_up_resources(
-                prepared.resources, required_resource_keys(prepared.plan), stack
+
+    def _begin_multiprocess(self, prepared: PreparedRun) -> None:
+        if self.steps is None:  # not forked ahead of gRPC: see step_forker.py
+            raise RuntimeError("the run uses the multiprocess executor but has no step forker")
+        self.steps.begin_run(self.request.SerializeToString())
+        self._emit(
+            run_events.engine_event(
+                self.run_id,
+                f"Executing steps in child processes, at most "
+                f"{prepared.executor.max_concurrent} at once",
+                {
+                    "executor": prepared.executor.name,
+                    "max_concurrent": prepared.executor.max_concurrent,
+                },
             )
-            execution.execute()
-        return execution
+        )
 
     # ---- events ------------------------------------------------------------------------
 
@@ -330,7 +335,7 @@ class _OutputAfterItsReader(io.TextIOBase):
         self._stream = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
 
 
-def _outlive_the_output_pipe() -> None:
+def outlive_the_output_pipe() -> None:
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, _OutputAfterItsReader):
@@ -346,9 +351,12 @@ def run_worker_process(
     accepted_at: float,
     status: StatusSink,
     cancel: CancelFlag,
+    steps: StepForker | None = None,
 ) -> int:
-    """The whole life of a worker process; returns its exit code."""
-    _outlive_the_output_pipe()
+    """The whole life of a worker process; returns its exit code. `steps` is the step
+    forker, started before any gRPC object when the definitions use the multiprocess
+    executor."""
+    outlive_the_output_pipe()
     try:
         request = code_location_pb2.ExecuteRunRequest.FromString(request_bytes)
         worker = RunWorker(
@@ -359,12 +367,15 @@ def run_worker_process(
             accepted_at=accepted_at,
             status=status,
             cancel=cancel,
+            steps=steps,
         )
         return worker.run()
     except BaseException:
         traceback.print_exc()
         return EXIT_CRASHED
     finally:
+        if steps is not None:
+            steps.close()
         sys.stdout.flush()
         sys.stderr.flush()
 

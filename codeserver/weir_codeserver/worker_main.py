@@ -21,6 +21,7 @@ from weir_codeserver.loader import (
     target_from_arguments,
 )
 from weir_codeserver.run_plan import bound_resources
+from weir_codeserver.step_forker import StepForker, uses_multiprocess
 from weir_codeserver.worker import (
     CancelFlag,
     install_cancel_handlers,
@@ -44,14 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         defs = load_definitions(target_from_arguments(args))
     except LoadError as exc:
         return report_start_failure(request, exc.message, exc.class_name)
+    resources = bound_resources(defs)
+    # Forked now, before the worker's first gRPC object (see step_forker.py).
+    steps = StepForker.start(defs, resources) if uses_multiprocess(defs) else None
     return run_worker_process(
         defs,
-        bound_resources(defs),
+        resources,
         request,
         launch="fresh interpreter",
         accepted_at=args.accepted_at,
         status=status,
         cancel=cancel,
+        steps=steps,
     )
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
 
 from weir_codeserver import ipc
+from weir_codeserver.step_forker import StepForker, uses_multiprocess
 
 
 class ZygoteUnsafeError(RuntimeError):
@@ -223,10 +224,11 @@ class _ZygoteLoop:
         from weir_codeserver.worker import CancelFlag, install_cancel_handlers
 
         os.setpgid(0, 0)  # the run outlives the code server's process group
+        steps = self._start_step_forker()
         cancel = CancelFlag()
         install_cancel_handlers(cancel)
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
-        return self._run(header, payload, cancel, "forked from the zygote")
+        return self._run(header, payload, cancel, "forked from the zygote", steps)
 
     def _become_spare(self, conn: socket.socket) -> int:
         """Wait, gRPC initialized, until the zygote hands over a run. The first gRPC channel
@@ -240,19 +242,34 @@ class _ZygoteLoop:
         signal.signal(signal.SIGUSR1, cancel.set)
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # idle: nothing to cancel
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        steps = self._start_step_forker()  # before gRPC's first object, as it must be
         warm = grpc.insecure_channel("127.0.0.1:1")  # never used; kept so gRPC stays up
         frame = _wait_for_run(conn, zygote=os.getppid())
         if frame is None:
             return 0  # the zygote is gone
         os.setpgid(0, 0)  # the run outlives the code server's process group
+        if steps is not None:
+            steps.join_process_group()
         install_cancel_handlers(cancel)
         header, payload = frame
         try:
-            return self._run(header, payload, cancel, "a warm worker of the zygote")
+            return self._run(header, payload, cancel, "a warm worker of the zygote", steps)
         finally:
             warm.close()
 
-    def _run(self, header: dict[str, Any], payload: bytes, cancel: Any, launch: str) -> int:
+    def _start_step_forker(self) -> StepForker | None:
+        if not uses_multiprocess(self.defs):
+            return None
+        return StepForker.start(self.defs, self.resources)
+
+    def _run(
+        self,
+        header: dict[str, Any],
+        payload: bytes,
+        cancel: Any,
+        launch: str,
+        steps: StepForker | None,
+    ) -> int:
         from weir_codeserver.worker import run_worker_process
 
         return run_worker_process(
@@ -263,6 +280,7 @@ class _ZygoteLoop:
             accepted_at=header["accepted_at"],
             status=self.status,
             cancel=cancel,
+            steps=steps,
         )
 
     # ---- exits -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from weir_controlplane.locations import (
     LocationSpec,
 )
 from weir_controlplane.runs import RunCoordinator, RunSettings
-from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage
+from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage, TagConcurrencyLimit
 from weir_controlplane.tenancy import DeploymentReaper, DeploymentService
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class ControlPlaneConfig:
     http_port: int = 3000
     database_url: str | None = None  # None: $WEIR_DATABASE_URL, else SQLite under $WEIR_HOME
     workspace: tuple[LocationSpec, ...] = field(default_factory=tuple)
-    max_concurrent_runs: int = 10
+    max_concurrent_runs: int = 10  # per deployment
+    tag_concurrency_limits: tuple[TagConcurrencyLimit, ...] = ()
     heartbeat_interval: float = 2.0
     heartbeat_timeout: float = 20.0
     # Seconds between health checks of the code locations.
@@ -94,6 +95,13 @@ class ControlPlaneConfig:
                 "evaluation_timeout",
                 "must be a positive number of seconds",
                 self.evaluation_timeout,
+            )
+        for limit in self.tag_concurrency_limits:
+            _check_int(
+                "tag_concurrency_limits",
+                limit.limit,
+                low=0,
+                requirement=f"limit of tag '{limit.key}' must be an integer of at least 0",
             )
         interval, timeout = self.heartbeat_interval, self.heartbeat_timeout
         if not _positive_seconds(interval):
@@ -166,6 +174,7 @@ class ControlPlane:
         self.registry = CodeLocationRegistry(storage, host=config.host)
         settings = RunSettings(
             max_concurrent_runs=config.max_concurrent_runs,
+            tag_concurrency_limits=config.tag_concurrency_limits,
             heartbeat_interval=config.heartbeat_interval,
             heartbeat_timeout=config.heartbeat_timeout,
         )

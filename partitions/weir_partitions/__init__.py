@@ -11,6 +11,8 @@ standard library's zoneinfo:
   its ticks in a time zone across daylight-saving changes (`cron`'s docstring has the rules);
 - `TimeWindowKeySpace` holds the windows and keys of time-window partitions;
 - `StaticKeySpace`, `DynamicKeySpace` and `MultiKeySpace` the other kinds of keys;
+- `IndexedKeySpace` numbers keys 0..n-1 (`TickIndex` for time windows), and
+  `IndexRanges` holds sets of those indexes as runs (partition status);
 - `load_timezone` reads an IANA name, suggesting a close one when it is misspelled.
 
 >>> from datetime import UTC, datetime
@@ -32,11 +34,14 @@ from weir_partitions.errors import (
 from weir_partitions.key_spaces import (
     MULTIPARTITION_KEY_DELIMITER,
     DynamicKeySpace,
+    IndexedKeySpace,
     KeySpace,
     MultiKeySpace,
     StaticKeySpace,
 )
 from weir_partitions.keyformat import KeyFormat
+from weir_partitions.ranges import IndexRanges
+from weir_partitions.tick_index import TickIndex
 from weir_partitions.time_window import TimeWindowKeySpace
 from weir_partitions.timezones import load_timezone
 
@@ -48,12 +53,15 @@ __all__ = [
     "CronNeverFiresError",
     "CronSchedule",
     "DynamicKeySpace",
+    "IndexRanges",
+    "IndexedKeySpace",
     "KeyFormat",
     "KeySpace",
     "KeySpaceError",
     "MultiKeySpace",
     "PartitionsError",
     "StaticKeySpace",
+    "TickIndex",
     "TimeWindowKeySpace",
     "UnknownPartitionKeyError",
     "UnknownTimezoneError",

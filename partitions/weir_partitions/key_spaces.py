@@ -1,7 +1,9 @@
 """The keys of static, dynamic and multi-dimensional partitions, and what they share.
 
 Every key space answers `has_key(key, now)` and `describe_valid_keys(key, now, as_of)`;
-`validate_key` raises `UnknownPartitionKeyError` with that description. `now` (POSIX
+`validate_key` raises `UnknownPartitionKeyError` with that description. Static keys, and
+multi keys of static dimensions and at most one time window, are also numbered 0..n-1
+(`IndexedKeySpace`) for partition status and paging. `now` (POSIX
 seconds) matters only to time windows (`weir_partitions.time_window`), which can be a
 dimension of a `MultiKeySpace`.
 
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from weir_partitions.errors import KeySpaceError, UnknownPartitionKeyError
+from weir_partitions.time_window import TimeWindowKeySpace
 
 MULTIPARTITION_KEY_DELIMITER = "|"
 _SAMPLE = 5
@@ -29,6 +32,19 @@ class KeySpace(Protocol):
     def describe_valid_keys(self, key: object, now: float, as_of: str = "now") -> str: ...
 
     def validate_key(self, key: object, now: float, as_of: str = "now") -> None: ...
+
+
+class IndexedKeySpace(KeySpace, Protocol):
+    """A key space whose keys as of a moment are numbered 0..count-1 in order, so
+    partition status and paging can address them by index."""
+
+    def count(self, now: float) -> int: ...
+
+    def index_of(self, key: object, now: float) -> int | None: ...
+
+    def key_at(self, index: int) -> str: ...
+
+    def keys_slice(self, offset: int, limit: int, now: float) -> list[str]: ...
 
 
 class _Validating:
@@ -64,6 +80,18 @@ class StaticKeySpace(_Validating):
 
     def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
         return describe_key_list(self.keys)
+
+    def count(self, now: float = 0) -> int:
+        return len(self.keys)
+
+    def index_of(self, key: object, now: float = 0) -> int | None:
+        return self.position.get(key) if isinstance(key, str) else None
+
+    def key_at(self, index: int) -> str:
+        return self.keys[index]
+
+    def keys_slice(self, offset: int, limit: int, now: float = 0) -> list[str]:
+        return self.keys[offset : offset + limit]
 
 
 class DynamicKeySpace(_Validating):
@@ -112,6 +140,80 @@ class MultiKeySpace(_Validating):
             space.has_key(part, now)
             for (_, space), part in zip(self.dimensions, parts, strict=True)
         )
+
+    # -- indexes ------------------------------------------------------------------------
+    # Numbered with the time-window dimension (if any) most significant, so that indexes
+    # stay put as windows are added; the other dimensions must have fixed keys.
+
+    def indexable(self) -> bool:
+        """Whether keys can be numbered: static dimensions and at most one time window."""
+        growing = [space for _, space in self.dimensions if not isinstance(space, StaticKeySpace)]
+        return not growing or (len(growing) == 1 and isinstance(growing[0], TimeWindowKeySpace))
+
+    def _order(self) -> tuple[int, list[int]]:
+        """(the most significant dimension, the others) as positions in `dimensions`."""
+        growing = [
+            at
+            for at, (_, space) in enumerate(self.dimensions)
+            if not isinstance(space, StaticKeySpace)
+        ]
+        major = growing[0] if growing else 0
+        return major, [at for at in range(len(self.dimensions)) if at != major]
+
+    def _stride(self) -> int:
+        _, minor = self._order()
+        stride = 1
+        for at in minor:
+            stride *= len(self._static(at).keys)
+        return stride
+
+    def _static(self, at: int) -> StaticKeySpace:
+        space = self.dimensions[at][1]
+        assert isinstance(space, StaticKeySpace)
+        return space
+
+    def _major(self) -> StaticKeySpace | TimeWindowKeySpace:
+        if not self.indexable():
+            raise KeySpaceError(
+                "multi-dimensional keys are numbered only with static dimensions and at most "
+                "one time-window dimension"
+            )
+        space = self.dimensions[self._order()[0]][1]
+        assert isinstance(space, StaticKeySpace | TimeWindowKeySpace)
+        return space
+
+    def count(self, now: float) -> int:
+        return self._major().count(now) * self._stride()
+
+    def index_of(self, key: object, now: float) -> int | None:
+        parts = self.split(key)
+        if parts is None:
+            return None
+        major, minor = self._order()
+        first = self._major().index_of(parts[major], now)
+        if first is None:
+            return None
+        index = first
+        for at in minor:
+            position = self._static(at).index_of(parts[at])
+            if position is None:
+                return None
+            index = index * len(self._static(at).keys) + position
+        return index
+
+    def key_at(self, index: int) -> str:
+        major, minor = self._order()
+        parts = [""] * len(self.dimensions)
+        for at in reversed(minor):
+            keys = self._static(at).keys
+            index, position = divmod(index, len(keys))
+            parts[at] = keys[position]
+        parts[major] = self._major().key_at(index)
+        return MULTIPARTITION_KEY_DELIMITER.join(parts)
+
+    def keys_slice(self, offset: int, limit: int, now: float) -> list[str]:
+        stop = min(self.count(now), offset + limit)
+        return [self.key_at(index) for index in range(offset, stop)]
 
     def key_shape(self) -> str:
         names = ", ".join(name for name, _ in self.dimensions)

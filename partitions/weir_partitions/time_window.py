@@ -16,6 +16,7 @@ False
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,6 +24,7 @@ from datetime import datetime
 from weir_partitions.cron import CronClock, parse_cron
 from weir_partitions.errors import KeySpaceError, UnknownPartitionKeyError
 from weir_partitions.keyformat import KeyFormat
+from weir_partitions.tick_index import TickIndex
 from weir_partitions.timezones import load_timezone
 
 _KEY_CACHE_SIZE = 1 << 16  # keys -> start ticks; enough for a large backfill
@@ -62,6 +64,7 @@ class TimeWindowKeySpace:
         self.first_tick = self.clock.next_tick(math.ceil(start.timestamp()))
         self.end_ts = None if end is None else math.floor(end.timestamp())
         self._tick_by_key: dict[str, int | None] = {}
+        self._ticks: TickIndex | None = None
         self._check_format_tells_windows_apart()
 
     # -- bounds and keys ----------------------------------------------------------------
@@ -85,12 +88,7 @@ class TimeWindowKeySpace:
 
     def count(self, now: float) -> int:
         bounds = self.tick_bounds(now)
-        if bounds is None:
-            return 0
-        for count, (tick, _) in enumerate(self.clock.iter_ticks(bounds[0])):
-            if tick >= bounds[1]:
-                return count
-        raise AssertionError("unreachable: ticks are unbounded")
+        return 0 if bounds is None else self.tick_index.index_of(bounds[1])
 
     def keys_between(self, start_tick: int, stop: int) -> list[str]:
         """Keys of the windows starting at ticks in [start_tick, stop)."""
@@ -131,6 +129,37 @@ class TimeWindowKeySpace:
         """Raise `UnknownPartitionKeyError` saying what valid keys look like."""
         if not self.has_key(key, now):
             raise UnknownPartitionKeyError(key, self.describe_valid_keys(key, now, as_of))
+
+    # -- indexes: window 0 is the first ----------------------------------------------
+
+    @property
+    def tick_index(self) -> TickIndex:
+        if self._ticks is None:
+            self._ticks = TickIndex(self.clock, self.first_tick)
+        return self._ticks
+
+    def index_of(self, key: object, now: float) -> int | None:
+        """The index of `key` among the keys as of `now`, or None if it is not one."""
+        tick = self.tick_of_key(key)
+        bounds = self.tick_bounds(now)
+        if tick is None or bounds is None or not bounds[0] <= tick < bounds[1]:
+            return None
+        return self.tick_index.index_of(tick)
+
+    def key_at(self, index: int) -> str:
+        """The key of window `index` (which may not have ended yet)."""
+        return self.format_tick(self.tick_index.tick_at(index))
+
+    def keys_slice(self, offset: int, limit: int, now: float) -> list[str]:
+        """At most `limit` keys as of `now`, from the one at index `offset`."""
+        stop = min(self.count(now), offset + limit)
+        if offset >= stop:
+            return []
+        start = self.tick_index.tick_at(offset)
+        fmt = self.key_format.format
+        return [
+            fmt(local) for _, local in itertools.islice(self.clock.iter_ticks(start), stop - offset)
+        ]
 
     # -- windows ------------------------------------------------------------------------
 

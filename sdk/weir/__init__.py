@@ -28,6 +28,7 @@ from weir._errors import (
 from weir._execution.events import AssetCheckEvaluation, AssetMaterialization, EventType, WeirEvent
 from weir._execution.materialize import materialize
 from weir._execution.result import ExecuteInProcessResult
+from weir._executors import ExecutorDefinition, in_process_executor, multiprocess_executor
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager, InputContext, IOManager, OutputContext
 from weir._key import AssetKey
@@ -219,6 +220,7 @@ __all__ = [
     "DynamicPartitionsStoreError",
     "EventType",
     "ExecuteInProcessResult",
+    "ExecutorDefinition",
     "FilesystemIOManager",
     "FreshnessPolicy",
     "HourlyPartitionsDefinition",
@@ -277,8 +279,10 @@ __all__ = [
     "build_schedule_context",
     "build_sensor_context",
     "define_asset_job",
+    "in_process_executor",
     "materialize",
     "multi_asset",
+    "multiprocess_executor",
     "run_failure_sensor",
     "run_status_sensor",
     "schedule",

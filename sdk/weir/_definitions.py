@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
 from weir._checks import AssetChecksDefinition
 from weir._errors import DefinitionError
+from weir._executors import ExecutorDefinition, in_process_executor
 from weir._graph import AssetGraph
 from weir._key import AssetKey, CoercibleToAssetKey
 from weir._specs import AssetSpec
@@ -65,6 +66,7 @@ class Definitions:
         sensors: Iterable[SensorDefinition] | None = None,
         resources: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        executor: ExecutorDefinition | None = None,
     ):
         assets_defs, checks = split_assets_and_checks(assets or ())
         _, more_checks = split_assets_and_checks(asset_checks or ())
@@ -72,6 +74,13 @@ class Definitions:
         self.asset_checks = checks + more_checks
         self.resources: dict[str, Any] = dict(resources or {})
         self.metadata = dict(metadata or {})
+        if executor is not None and not isinstance(executor, ExecutorDefinition):
+            raise DefinitionError(
+                f"Definitions(executor=...) takes an executor such as "
+                f"multiprocess_executor.configured({{'max_concurrent': 4}}), got {executor!r}"
+            )
+        # How runs execute their steps unless their job says otherwise.
+        self.executor = executor or in_process_executor
         with _no_cyclic_gc():
             self._graph = AssetGraph(self.assets, self.asset_checks)
         self._check_resources()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from weir._automation.run_request import str_mapping
 from weir._errors import DefinitionError
+from weir._executors import ExecutorDefinition
 from weir._selection import AssetSelection
 from weir._specs import validate_name
 
@@ -38,6 +39,7 @@ class JobDefinition:
         run_tags: Mapping[str, str] | None = None,
         metadata: Mapping[str, Any] | None = None,
         partitions_def: PartitionsDefinition | None = None,
+        executor_def: ExecutorDefinition | None = None,
     ):
         self.name = validate_name(name, "Job name")
         where = f"Job '{name}'"
@@ -55,6 +57,12 @@ class JobDefinition:
         )
         self.metadata = dict(metadata or {})
         self.partitions_def = partitions_def
+        if executor_def is not None and not isinstance(executor_def, ExecutorDefinition):
+            raise DefinitionError(
+                f"{where} executor_def must be an executor such as multiprocess_executor, got "
+                f"{executor_def!r}"
+            )
+        self.executor_def = executor_def  # None: the code location's executor
         # Parse now so a malformed selection string fails where the job is declared.
         self._asset_selection = _coerce_selection(selection)
 
@@ -116,6 +124,7 @@ def define_asset_job(
     run_tags: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     partitions_def: PartitionsDefinition | None = None,
+    executor_def: ExecutorDefinition | None = None,
 ) -> JobDefinition:
     """Name a selection of assets so schedules, sensors and people can launch it as one run.
 
@@ -136,6 +145,7 @@ def define_asset_job(
         run_tags=run_tags,
         metadata=metadata,
         partitions_def=partitions_def,
+        executor_def=executor_def,
     )
 
 

@@ -486,6 +486,10 @@ JOB = Conversion(
             lambda j: j.partitions_def and partitions_def_message(j.partitions_def),
         ),
     },
+    not_sent={
+        "executor_def": "how the code location runs the job's steps; the control plane "
+        "never needs it"
+    },
     wire_only={
         "asset_keys": "the selection resolved against the location's asset graph",
         "asset_check_keys": "the checks of the resolved assets",
@@ -649,7 +653,10 @@ DEFINITIONS = Conversion(
             "resources", lambda m: sorted(r.key for r in m.resources), lambda d: sorted(d.resources)
         ),
     },
-    not_sent={"metadata": "weir.v1's DefinitionsSnapshot has no field for location metadata yet"},
+    not_sent={
+        "metadata": "weir.v1's DefinitionsSnapshot has no field for location metadata yet",
+        "executor": "how the code location runs steps; the control plane never needs it",
+    },
     wire_only={"content_hash": "computed from the rest of the snapshot"},
 )
 

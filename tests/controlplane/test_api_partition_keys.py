@@ -72,6 +72,7 @@ def located(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
     broken.time_window.fmt = "%Y-%m-%d"
     broken.time_window.start.FromSeconds(1704067200)
     add_location(server.storage, scope, "parts", snapshot(*nodes, partitioned("broken", broken)))
+    server.storage.dynamic_partitions.add(scope, "files", ["report.csv"])
     return scope
 
 
@@ -114,6 +115,12 @@ def test_a_key_the_code_location_has_is_queued(
         ("by_region", "2024-01-31", ["keys join one key per dimension (date, region)"]),
         ("files_by_day", "2024-02-01|report.csv", ["dimension 'date'", "comes after the last"]),
         ("files", "", ["set partitionKey"]),
+        (
+            "files",
+            "summary.csv",
+            ["not one of the keys of dynamic partitions 'files'", "'report.csv'"],
+        ),
+        ("files_by_day", "2024-01-02|summary.csv", ["dimension 'file' has no key 'summary.csv'"]),
     ],
 )
 def test_an_unknown_key_is_invalid_naming_the_key_the_asset_and_valid_keys(

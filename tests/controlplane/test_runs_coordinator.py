@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +23,7 @@ from weir_controlplane.storage import (
     RunFilter,
     RunStatus,
     Storage,
+    TagConcurrencyLimit,
 )
 from weir_protos.v1 import code_location_pb2 as cl_pb2
 from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
@@ -37,13 +38,15 @@ class BusyLocation(cl_grpc.CodeLocationServiceServicer):
 
     Its "worker" reports RUN_STARTED and RUN_SUCCESS through the launching replica's
     storage, then wakes both replicas' queues at once: the moment they race for the slot.
+    It counts the runs it executes at once, all of them and those carrying `watched` tags.
     """
 
-    def __init__(self, finish: Callable[[str, str], None]) -> None:
+    def __init__(self, finish: Callable[[str, str], None], watched: Mapping[str, str]) -> None:
         self.snapshot = snapshot(asset("work"))
         self.executed: Counter[str] = Counter()
-        self.running = 0
-        self.most_running = 0
+        self.running = self.most_running = 0
+        self.running_watched = self.most_running_watched = 0
+        self._watched = dict(watched)
         self._finish = finish
         self._lock = threading.Lock()
         self._workers = futures.ThreadPoolExecutor(max_workers=16)
@@ -55,17 +58,22 @@ class BusyLocation(cl_grpc.CodeLocationServiceServicer):
         yield cl_pb2.StreamDefinitionsResponse(part=self.snapshot)
 
     def ExecuteRun(self, request: cl_pb2.ExecuteRunRequest, context: Any) -> Any:
+        watched = self._watched.items() <= dict(request.tags).items()
         with self._lock:
             self.executed[request.run_id] += 1
             self.running += 1
             self.most_running = max(self.most_running, self.running)
-        self._workers.submit(self._work, request.reporting_address, request.run_id)
+            if watched:
+                self.running_watched += 1
+                self.most_running_watched = max(self.most_running_watched, self.running_watched)
+        self._workers.submit(self._work, request.reporting_address, request.run_id, watched)
         return cl_pb2.ExecuteRunResponse(worker_id=f"worker-{request.run_id}")
 
-    def _work(self, replica: str, run_id: str) -> None:
+    def _work(self, replica: str, run_id: str, watched: bool) -> None:
         time.sleep(0.005)  # the run's work
         with self._lock:
             self.running -= 1
+            self.running_watched -= watched
         self._finish(replica, run_id)
 
     def close(self) -> None:
@@ -85,16 +93,29 @@ def _event(run_id: str, sequence: int, event_type: Any) -> Any:
     )
 
 
-def _in_progress(storage: Storage, scope: DeploymentScope) -> int:
-    page = storage.runs.list_runs(
-        scope, RunFilter(statuses=frozenset(IN_PROGRESS_RUN_STATUSES)), limit=1000
-    )
+def _in_progress(storage: Storage, scope: DeploymentScope, tags: Mapping[str, str]) -> int:
+    statuses = frozenset(IN_PROGRESS_RUN_STATUSES)
+    page = storage.runs.list_runs(scope, RunFilter(statuses=statuses, tags=tags), limit=1000)
     return len(page.items)
 
 
-def test_two_replicas_on_one_database_never_exceed_the_limit_and_run_each_run_once(
-    database_url: str, storage: Storage, scope: DeploymentScope
-) -> None:
+@dataclass
+class Outcome:
+    location: BusyLocation
+    submitted: list[str]
+    samples: list[int]  # runs in progress carrying the watched tags, sampled throughout
+
+
+def _run_on_two_replicas(
+    database_url: str,
+    storage: Storage,
+    scope: DeploymentScope,
+    settings: RunSettings,
+    tags_of: Callable[[int], dict[str, str]],
+    watched: Mapping[str, str],
+) -> Outcome:
+    """Submit RUNS runs (run n tagged `tags_of(n)`), half through each of two replicas on
+    one database, and wait until every run has ended."""
     replicas: dict[str, Replica] = {}
 
     def finish(name: str, run_id: str) -> None:
@@ -110,44 +131,47 @@ def test_two_replicas_on_one_database_never_exceed_the_limit_and_run_each_run_on
         for each in replicas.values():
             each.coordinator.notify(run_id)
 
-    location = BusyLocation(finish)
+    location = BusyLocation(finish, watched)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
     health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     second_storage = Storage.open(database_url, migrate=False)
+    samples: list[int] = []
+    submitted: list[str] = []
     try:
         for name, replica_storage in (("a", storage), ("b", second_storage)):
             registry = CodeLocationRegistry(replica_storage)
             registry.add(scope, LocationSpec("busy", address=f"127.0.0.1:{port}"))
-            coordinator = RunCoordinator(
-                replica_storage, registry, RunSettings(max_concurrent_runs=LIMIT)
-            )
+            coordinator = RunCoordinator(replica_storage, registry, settings)
             coordinator.reporting_address = name  # tells the location whom to report to
             replicas[name] = Replica(replica_storage, registry, coordinator)
         for replica in replicas.values():
             replica.coordinator.start()
 
-        samples: list[int] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                samples.append(_in_progress(second_storage, scope))
+                samples.append(_in_progress(second_storage, scope, watched))
                 done.wait(0.002)
 
         sampler = threading.Thread(target=sample)
         sampler.start()
-        # Both replicas take launches at once, each waking its own queue.
-        submitted: list[str] = []
 
-        def submit(replica: Replica) -> None:
-            for _ in range(RUNS // 2):
-                run = replica.coordinator.submit(scope, location="busy", asset_keys=["work"])
+        # Both replicas take launches at once, each waking its own queue.
+        def submit(replica: Replica, first: int) -> None:
+            for n in range(first, RUNS, 2):
+                run = replica.coordinator.submit(
+                    scope, location="busy", asset_keys=["work"], tags=tags_of(n)
+                )
                 submitted.append(run.run_id)
 
-        submitters = [threading.Thread(target=submit, args=(r,)) for r in replicas.values()]
+        submitters = [
+            threading.Thread(target=submit, args=(replica, first))
+            for first, replica in enumerate(replicas.values())
+        ]
         for thread in submitters:
             thread.start()
         for thread in submitters:
@@ -167,14 +191,47 @@ def test_two_replicas_on_one_database_never_exceed_the_limit_and_run_each_run_on
         server.stop(None).wait(5)
         location.close()
         second_storage.close()
-
     statuses = Counter(run.status for run in storage.runs.list_runs(scope, limit=1000).items)
     assert statuses == {RunStatus.SUCCESS: RUNS}
     assert sorted(location.executed) == sorted(submitted)
     assert set(location.executed.values()) == {1}, "a run was launched twice"
-    assert max(samples) <= LIMIT, f"{max(samples)} runs in progress at once; the limit is {LIMIT}"
-    assert location.most_running <= LIMIT
-    assert max(samples) == LIMIT, "the queue never filled its slots: the test proved nothing"
+    return Outcome(location, submitted, samples)
+
+
+def test_two_replicas_on_one_database_never_exceed_the_limit_and_run_each_run_once(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    outcome = _run_on_two_replicas(
+        database_url, storage, scope, RunSettings(max_concurrent_runs=LIMIT), lambda n: {}, {}
+    )
+    most = max(outcome.samples)
+    assert most <= LIMIT, f"{most} runs in progress at once; the limit is {LIMIT}"
+    assert outcome.location.most_running <= LIMIT
+    assert most == LIMIT, "the queue never filled its slots: the test proved nothing"
+
+
+def test_two_replicas_on_one_database_keep_a_tag_limit_without_holding_up_other_runs(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    finance = {"team": "finance"}
+    settings = RunSettings(
+        max_concurrent_runs=6, tag_concurrency_limits=(TagConcurrencyLimit("team", 2, "finance"),)
+    )
+    # Three in four runs are finance's: the queue is mostly runs the tag limit holds back.
+    outcome = _run_on_two_replicas(
+        database_url,
+        storage,
+        scope,
+        settings,
+        lambda n: finance if n % 4 else {"team": "ops"},
+        finance,
+    )
+    location = outcome.location
+    assert max(outcome.samples) <= 2, f"{max(outcome.samples)} finance runs at once; limit 2"
+    assert location.most_running_watched <= 2
+    assert max(outcome.samples) == 2, "finance never had both its slots: the test proved nothing"
+    # Other teams' runs got past the held-back finance runs and used the slots left.
+    assert location.most_running > 2, "ops runs waited behind finance's (head-of-line blocking)"
 
 
 def _serving_health() -> health.HealthServicer:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from weir_controlplane.storage import (
     DeploymentScope,
     DuplicateRunError,
@@ -19,6 +21,7 @@ from weir_controlplane.storage import (
     RunNotFoundError,
     RunStatus,
     Storage,
+    TagConcurrencyLimit,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -159,6 +162,86 @@ def test_replicas_racing_to_claim_never_exceed_the_limit(
     assert sorted(claimed) == sorted(queued[:4])
 
 
+def _claimed_ids(storage: Storage, scope: DeploymentScope, **limits: Any) -> list[str]:
+    return [run.run_id for run in storage.runs.claim_queued(scope, **limits)]
+
+
+def test_a_tag_limit_holds_back_only_the_runs_it_names(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    finance = {"team": "finance"}
+    f1, f2, f3, f4 = (_create(storage, scope, tags=finance) for _ in range(4))
+    ops = _create(storage, scope, tags={"team": "ops"})
+    untagged = _create(storage, scope)
+    limits = {"max_in_progress": 10, "tag_limits": [TagConcurrencyLimit("team", 2, "finance")]}
+    # f3 and f4 wait for finance's two slots; the runs queued behind them do not.
+    expected = [f1.run_id, f2.run_id, ops.run_id, untagged.run_id]
+    assert _claimed_ids(storage, scope, **limits) == expected
+    assert _claimed_ids(storage, scope, **limits) == []
+    _move(storage, scope, f1, RunStatus.STARTING, RunStatus.CANCELED)
+    assert _claimed_ids(storage, scope, **limits) == [f3.run_id]
+    # The deployment's own limit still counts every run.
+    _move(storage, scope, f2, RunStatus.STARTING, RunStatus.CANCELED)
+    assert _claimed_ids(storage, scope, max_in_progress=3, tag_limits=limits["tag_limits"]) == []
+    assert _claimed_ids(storage, scope, **limits) == [f4.run_id]
+
+
+def test_a_tag_limit_without_a_value_counts_every_value_together_or_each_apart(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    runs = [_create(storage, scope, tags={"db": name}) for name in ("a", "a", "b", "b", "c")]
+    per_value = [TagConcurrencyLimit("db", 1, per_unique_value=True)]
+    assert _claimed_ids(storage, scope, max_in_progress=10, tag_limits=per_value) == [
+        runs[0].run_id,
+        runs[2].run_id,
+        runs[4].run_id,
+    ]
+    together = [TagConcurrencyLimit("db", 4)]
+    assert _claimed_ids(storage, scope, max_in_progress=10, tag_limits=together) == [runs[1].run_id]
+    assert _claimed_ids(storage, scope, max_in_progress=10, tag_limits=together) == []
+
+
+def test_a_zero_tag_limit_holds_its_runs_and_lets_the_rest_through(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    held = [_create(storage, scope, tags={"paused": "yes"}) for _ in range(30)]
+    free = _create(storage, scope)
+    limits = [TagConcurrencyLimit("paused", 0, "yes")]
+    assert _claimed_ids(storage, scope, max_in_progress=2, tag_limits=limits) == [free.run_id]
+    assert storage.runs.get_run(scope, held[0].run_id).status is RunStatus.QUEUED
+
+
+def test_replicas_racing_to_claim_never_exceed_a_tag_limit(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    finance = [_create(storage, scope, tags={"team": "finance"}).run_id for _ in range(8)]
+    others = [_create(storage, scope, tags={"team": "ops"}).run_id for _ in range(4)]
+    replicas = [Storage.open(database_url, migrate=False) for _ in range(6)]
+    barrier = threading.Barrier(len(replicas))
+    claimed: list[str] = []
+    lock = threading.Lock()
+    limits = [TagConcurrencyLimit("team", 2, "finance")]
+
+    def claim(replica: Storage) -> None:
+        barrier.wait()
+        for _ in range(3):
+            runs = replica.runs.claim_queued(scope, max_in_progress=10, tag_limits=limits)
+            with lock:
+                claimed.extend(run.run_id for run in runs)
+
+    threads = [threading.Thread(target=claim, args=(replica,)) for replica in replicas]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for replica in replicas:
+            replica.close()
+    # Finance's two oldest and every other run, each claimed by exactly one replica.
+    assert sorted(claimed) == sorted(finance[:2] + others)
+
+
 def _move(
     storage: Storage, scope: DeploymentScope, run: Run, from_status: RunStatus, to: RunStatus
 ) -> None:
@@ -226,3 +309,39 @@ def test_timestamps_come_back_utc_aware_whatever_zone_went_in(
 def test_naive_timestamps_are_refused(storage: Storage, scope: DeploymentScope) -> None:
     with pytest.raises(NaiveDatetimeError, match="timezone-aware"):
         storage.runs.create_run(scope, NewRun(code_location="etl"), now=datetime(2026, 3, 1))
+
+
+def test_a_claim_with_tag_limits_reads_through_indexes_only(tmp_path: Path) -> None:
+    """Every statement of the claim is looked up through an index: none walks the runs or
+    the tags of a deployment's history (SQLite's plan, with no statistics gathered)."""
+    storage = Storage.open(f"sqlite:///{tmp_path / 'plans.db'}")
+    scope = storage.deployments.ensure_deployment("plans")
+    for n in range(50):
+        _create(storage, scope, tags={"team": "finance" if n % 2 else "ops", "db": str(n % 3)})
+    storage.runs.claim_queued(scope, max_in_progress=4)  # some runs in progress
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    limits = [
+        TagConcurrencyLimit("team", 1, "finance"),
+        TagConcurrencyLimit("db", 2, per_unique_value=True),
+    ]
+    sa.event.listen(storage.database.engine, "before_cursor_execute", record)
+    try:
+        assert storage.runs.claim_queued(scope, max_in_progress=8, tag_limits=limits)
+    finally:
+        sa.event.remove(storage.database.engine, "before_cursor_execute", record)
+    with storage.database.engine.connect() as conn:
+        plans = [
+            row[3]
+            for statement, parameters in statements
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+    storage.close()
+    assert any("run_tags" in step for step in plans), "the claim never read tags"
+    scans = [step for step in plans if step.startswith("SCAN")]
+    walks = [step for step in plans if "ix_run_tags_deployment_id_key_value" in step]
+    assert scans == [] and walks == [], plans

@@ -211,14 +211,15 @@ def control_dir(e2e_env: dict[str, str]) -> Path:
     return Path(e2e_env["E2E_CONTROL"])
 
 
-def write_workspace(path: Path, locations: list[dict[str, str]]) -> Path:
+def write_workspace(path: Path, locations: list[dict[str, str]], more_yaml: str = "") -> Path:
+    """A weir.yaml listing `locations`, then `more_yaml` (other top-level sections)."""
     lines = ["locations:"]
     for location in locations:
         first = True
         for key, value in location.items():
             lines.append(f"  {'- ' if first else '  '}{key}: {value}")
             first = False
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + more_yaml)
     return path
 
 
@@ -256,8 +257,8 @@ def start_control_plane(
 ):
     started: list[ControlPlane] = []
 
-    def start(locations: list[dict[str, str]], **flags: Any) -> ControlPlane:
-        workspace = write_workspace(tmp_path / "weir.yaml", locations)
+    def start(locations: list[dict[str, str]], more_yaml: str = "", **flags: Any) -> ControlPlane:
+        workspace = write_workspace(tmp_path / "weir.yaml", locations, more_yaml)
         if database is not None:
             flags.setdefault("database_url", database)
         flags.setdefault("auth", False)  # the auth tests turn it on (tests/e2e/security)

@@ -15,7 +15,7 @@ EXPECTED = {
     "ConfigurableResource", "CycleError", "DailyPartitionsDefinition", "DefaultScheduleStatus",
     "DefaultSensorStatus", "DefinitionError", "Definitions", "DeleteDynamicPartitionsRequest",
     "DimensionPartitionMapping", "DuplicateKeyError", "DynamicPartitionsDefinition",
-    "DynamicPartitionsStoreError", "EventType", "ExecuteInProcessResult",
+    "DynamicPartitionsStoreError", "EventType", "ExecuteInProcessResult", "ExecutorDefinition",
     "FilesystemIOManager", "FreshnessPolicy", "HourlyPartitionsDefinition", "IOManager",
     "IdentityPartitionMapping", "InMemoryDynamicPartitionsStore", "InMemoryIOManager",
     "InputContext", "JobDefinition", "LastPartitionMapping", "MaterializeResult",
@@ -31,8 +31,9 @@ EXPECTED = {
     "TickEvaluationError", "TimeWindow", "TimeWindowPartitionMapping",
     "TimeWindowPartitionsDefinition", "TypeCheckError", "WeeklyPartitionsDefinition",
     "WeirError", "WeirEvent", "asset", "asset_check", "asset_sensor", "build_asset_context",
-    "build_schedule_context", "build_sensor_context", "define_asset_job", "materialize",
-    "multi_asset", "run_failure_sensor", "run_status_sensor", "schedule", "sensor",
+    "build_schedule_context", "build_sensor_context", "define_asset_job", "in_process_executor",
+    "materialize", "multi_asset", "multiprocess_executor", "run_failure_sensor",
+    "run_status_sensor", "schedule", "sensor",
 }  # fmt: skip
 
 

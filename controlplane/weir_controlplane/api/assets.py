@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
@@ -20,7 +20,7 @@ from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.api.partition_keys import space_of
+from weir_controlplane.api.partition_keys import DynamicSpaces, space_of
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.storage import (
@@ -42,11 +42,13 @@ class AssetsApi:
         assets: AssetStorage,
         event_log: EventLog,
         code_locations: CodeLocationStorage,
+        dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces] | None = None,
     ) -> None:
         self._registry = registry
         self._assets = assets
         self._event_log = event_log
         self._code_locations = code_locations
+        self._dynamic_spaces = dynamic_spaces
 
     def graph(self, scope: DeploymentScope) -> DeploymentGraph:
         """The assets of the code locations the caller may read: to a caller narrowed to
@@ -171,7 +173,8 @@ class AssetsApi:
                 f"{scope.name!r} that this token may read"
             )
         if partition is not None:
-            _check_partition_exists(self.graph(scope), key, partition)
+            dynamic = self._dynamic_spaces(scope) if self._dynamic_spaces else None
+            _check_partition_exists(self.graph(scope), key, partition, dynamic)
         if request.run_id:
             # A run's own events are few: filter them rather than the asset's history.
             run_events = self._event_log.get_run_events(
@@ -251,7 +254,9 @@ def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
         ) from None
 
 
-def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) -> None:
+def _check_partition_exists(
+    graph: DeploymentGraph, key: str, partition: str, dynamic: DynamicSpaces | None
+) -> None:
     """NOT_FOUND for a partition key the asset's definition does not have (as of now);
     INVALID_ARGUMENT for a partition key of an unpartitioned asset."""
     node = graph.node(key)
@@ -262,7 +267,7 @@ def _check_partition_exists(graph: DeploymentGraph, key: str, partition: str) ->
             f"asset {key!r} is not partitioned; partitionKey {partition!r} names no partition"
         )
     now = time.time()
-    space = space_of(node)
+    space = space_of(node, dynamic)
     if not space.has_key(partition, now):
         raise NotFoundError(
             f"partitionKey {partition!r} is not a partition of asset {key!r}: "

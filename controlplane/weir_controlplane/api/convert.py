@@ -140,6 +140,7 @@ def materialization_record(record: EventRecord) -> events_pb2.MaterializationRec
         run_id=record.run_id,
         step_key=record.step_key or "",
         timestamp=timestamp(record.timestamp),
+        partition_key=record.partition or "",
     )
     if event.HasField("materialization"):
         message.materialization.CopyFrom(event.materialization)

@@ -22,6 +22,7 @@ from weir_controlplane.api.access_interceptors import ScopeResolver, standard_ch
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.instigators import InstigatorsApi
+from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
@@ -127,9 +128,19 @@ class ControlPlaneApi:
 
         service = deployment_service or DeploymentService(storage.deployments, registry)
         service.add_listener(forget_deployment)
+        # Ingest numbers partitions by the snapshots' definitions to keep their status.
+        storage.events.index_partitions_with(SnapshotPartitionIndex(registry))
+        partitions = PartitionsApi(registry, storage.partition_status, storage.dynamic_partitions)
         control_plane = ControlPlaneServicer(
             code_locations=CodeLocationsApi(registry, storage.code_locations),
-            assets=AssetsApi(registry, storage.assets, storage.event_log, storage.code_locations),
+            assets=AssetsApi(
+                registry,
+                storage.assets,
+                storage.event_log,
+                storage.code_locations,
+                dynamic_spaces=partitions.dynamic_spaces,
+            ),
+            partitions=partitions,
             runs=RunsApi(
                 registry,
                 coordinator,
@@ -137,6 +148,7 @@ class ControlPlaneApi:
                 storage.event_log,
                 storage.code_locations,
                 watch_reads=SharedReads(storage.runs, storage.event_log, pools.watch_reads),
+                dynamic_spaces=partitions.dynamic_spaces,
             ),
             deployments=DeploymentsApi(storage.deployments, service),
             access=AccessApi(storage.access, storage.audit, authenticator),

@@ -4,14 +4,15 @@ A snapshot carries each asset's partitions definition (`weir.v1.PartitionsDefini
 `key_space` turns it into the key space of `weir_partitions`, the engine the SDK cuts
 partitions with, so a key the control plane accepts is one the code location has.
 
-Dynamic partitions are the exception: their keys live in a store the control plane does
-not keep yet, so any non-empty key passes for a dynamic definition (or dimension), while
-the other dimensions of a multi-partitioned asset are still checked.
+Dynamic partitions keep their keys in the deployment's store (`dynamic_partitions`);
+callers that can reach it pass `dynamic`, which gives the key space of a definition
+name. Without it any non-empty key passes for a dynamic definition (or dimension).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC
 from functools import lru_cache
 
@@ -27,9 +28,15 @@ from weir_protos.v1 import definitions_pb2, partitions_pb2
 
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 
+# The key space of a dynamic partitions definition, by its name.
+DynamicSpaces = Callable[[str], KeySpace]
+
 
 def check_partition_key(
-    partition_key: str, nodes: list[definitions_pb2.AssetNode], now: float | None = None
+    partition_key: str,
+    nodes: list[definitions_pb2.AssetNode],
+    now: float | None = None,
+    dynamic: DynamicSpaces | None = None,
 ) -> None:
     """Raise InvalidArgumentError unless `partition_key` fits the selected assets: set
     exactly when one is partitioned, and a key of every partitioned one as of `now`."""
@@ -46,7 +53,7 @@ def check_partition_key(
         )
     moment = time.time() if now is None else now
     for node in partitioned:
-        space = space_of(node)
+        space = space_of(node, dynamic)
         if not space.has_key(partition_key, moment):
             detail = space.describe_valid_keys(partition_key, moment)
             raise InvalidArgumentError(
@@ -54,7 +61,9 @@ def check_partition_key(
             )
 
 
-def key_space(definition: partitions_pb2.PartitionsDefinition) -> KeySpace:
+def key_space(
+    definition: partitions_pb2.PartitionsDefinition, dynamic: DynamicSpaces | None = None
+) -> KeySpace:
     """The key space of a partitions definition as a snapshot carries it.
 
     Raises `weir_partitions.PartitionsError` for one the engine cannot read (a bad cron
@@ -74,10 +83,11 @@ def key_space(definition: partitions_pb2.PartitionsDefinition) -> KeySpace:
             window.end_offset,
         )
     if kind == "dynamic":
-        return DynamicKeySpace(definition.dynamic.name)
+        name = definition.dynamic.name
+        return DynamicKeySpace(name) if dynamic is None else dynamic(name)
     if kind == "multi":
         return MultiKeySpace(
-            [(d.name, key_space(d.partitions_def)) for d in definition.multi.dimensions]
+            [(d.name, key_space(d.partitions_def, dynamic)) for d in definition.multi.dimensions]
         )
     raise PartitionsError(f"a partitions definition with no kind set ({kind!r})")
 
@@ -89,8 +99,18 @@ def _cached_space(serialized: bytes) -> KeySpace:
     return key_space(partitions_pb2.PartitionsDefinition.FromString(serialized))
 
 
-def space_of(node: definitions_pb2.AssetNode) -> KeySpace:
+def has_dynamic_keys(definition: partitions_pb2.PartitionsDefinition) -> bool:
+    kind = definition.WhichOneof("kind")
+    if kind == "multi":
+        return any(has_dynamic_keys(d.partitions_def) for d in definition.multi.dimensions)
+    return kind == "dynamic"
+
+
+def space_of(node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = None) -> KeySpace:
+    """The key space of a partitioned asset; FAILED_PRECONDITION if it cannot be read."""
     try:
+        if dynamic is not None and has_dynamic_keys(node.partitions_def):
+            return key_space(node.partitions_def, dynamic)  # the store's keys, read now
         return _cached_space(node.partitions_def.SerializeToString(deterministic=True))
     except PartitionsError as exc:
         raise FailedPreconditionError(

@@ -9,7 +9,7 @@ as soon as it is stored and holds no thread in between.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -19,7 +19,7 @@ from weir_controlplane.api import convert, limits, paging, run_watch
 from weir_controlplane.api.access_checks import require_location, visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.api.partition_keys import check_partition_key
+from weir_controlplane.api.partition_keys import DynamicSpaces, check_partition_key
 from weir_controlplane.auth.roles import Permission
 from weir_controlplane.errors import (
     FailedPreconditionError,
@@ -31,6 +31,7 @@ from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.storage import (
     CodeLocationStatus,
     CodeLocationStorage,
+    DeploymentScope,
     EventLog,
     EventPage,
     Run,
@@ -50,6 +51,7 @@ class RunsApi:
         event_log: EventLog,
         code_locations: CodeLocationStorage,
         watch_reads: run_watch.SharedReads,
+        dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces] | None = None,
     ) -> None:
         self._registry = registry
         self._coordinator = coordinator
@@ -58,6 +60,7 @@ class RunsApi:
         self._code_locations = code_locations
         self._notifier = coordinator.notifier
         self._watch_reads = watch_reads
+        self._dynamic_spaces = dynamic_spaces
 
     # --- launching ----------------------------------------------------------------------
 
@@ -96,7 +99,11 @@ class RunsApi:
                 f"code location {location!r} failed to load: {row.error_message}; fix its "
                 "code and reload it before launching"
             )
-        check_partition_key(request.partition_key, [graph.nodes[key] for key in keys])
+        check_partition_key(
+            request.partition_key,
+            [graph.nodes[key] for key in keys],
+            dynamic=self._dynamic_spaces(scope) if self._dynamic_spaces else None,
+        )
         tags = dict(request.tags)
         if request.job_name:
             tags[convert.JOB_NAME_TAG] = request.job_name

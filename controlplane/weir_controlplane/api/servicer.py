@@ -21,6 +21,7 @@ from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.instigators import InstigatorsApi
+from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.tenancy import DeploymentsApi
 
@@ -34,6 +35,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         deployments: DeploymentsApi,
         access: AccessApi,
         instigators: InstigatorsApi,
+        partitions: PartitionsApi,
     ) -> None:
         self._code_locations = code_locations
         self._assets = assets
@@ -41,6 +43,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._deployments = deployments
         self._access = access
         self._instigators = instigators
+        self._partitions = partitions
 
     # --- code locations -----------------------------------------------------------------
 
@@ -81,6 +84,33 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self, request: cp.ListMaterializationsRequest, context: Any
     ) -> cp.ListMaterializationsResponse:
         return self._assets.list_materializations(request)
+
+    # --- partitions ---------------------------------------------------------------------
+
+    def GetPartitionStatus(
+        self, request: cp.GetPartitionStatusRequest, context: Any
+    ) -> cp.GetPartitionStatusResponse:
+        return self._partitions.get_partition_status(request)
+
+    def GetPartitionKeys(
+        self, request: cp.GetPartitionKeysRequest, context: Any
+    ) -> cp.GetPartitionKeysResponse:
+        return self._partitions.get_partition_keys(request)
+
+    def AddDynamicPartitions(
+        self, request: cp.AddDynamicPartitionsRequest, context: Any
+    ) -> cp.AddDynamicPartitionsResponse:
+        return self._partitions.add_dynamic_partitions(request)
+
+    def DeleteDynamicPartitions(
+        self, request: cp.DeleteDynamicPartitionsRequest, context: Any
+    ) -> cp.DeleteDynamicPartitionsResponse:
+        return self._partitions.delete_dynamic_partitions(request)
+
+    def ListDynamicPartitions(
+        self, request: cp.ListDynamicPartitionsRequest, context: Any
+    ) -> cp.ListDynamicPartitionsResponse:
+        return self._partitions.list_dynamic_partitions(request)
 
     # --- runs ---------------------------------------------------------------------------
 

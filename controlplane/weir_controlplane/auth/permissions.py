@@ -53,6 +53,16 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}CancelRun": Rule(P.LAUNCH, mutation=True, target="run_id"),
     f"{_CONTROL_PLANE}GetRunEvents": Rule(P.READ),
     f"{_CONTROL_PLANE}WatchRun": Rule(P.READ),
+    # ---- partitions
+    f"{_CONTROL_PLANE}GetPartitionStatus": Rule(P.READ),
+    f"{_CONTROL_PLANE}GetPartitionKeys": Rule(P.READ),
+    f"{_CONTROL_PLANE}AddDynamicPartitions": Rule(
+        P.EDIT, mutation=True, target="partitions_def_name"
+    ),
+    f"{_CONTROL_PLANE}DeleteDynamicPartitions": Rule(
+        P.EDIT, mutation=True, target="partitions_def_name"
+    ),
+    f"{_CONTROL_PLANE}ListDynamicPartitions": Rule(P.READ),
     # ---- deployments
     f"{_CONTROL_PLANE}CreateDeployment": Rule(
         P.MANAGE_DEPLOYMENTS, mutation=True, organization_wide=True, target="name"

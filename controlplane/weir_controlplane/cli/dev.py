@@ -24,6 +24,7 @@ from weir_controlplane.errors import ApiError, InvalidSettingError
 if TYPE_CHECKING:
     from weir_controlplane.app import ControlPlane
     from weir_controlplane.locations import LocationSpec
+    from weir_controlplane.runs.queue_config import RunQueueConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,7 +93,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("WEIR_DATABASE_URL"),
         help="SQLAlchemy URL (default: SQLite under $WEIR_HOME, ~/.weir)",
     )
-    parser.add_argument("--max-concurrent-runs", type=int, default=10)
+    parser.add_argument(
+        "--max-concurrent-runs",
+        type=int,
+        default=None,
+        help="runs in progress at once per deployment (default: weir.yaml's run_queue, else 10)",
+    )
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
     parser.add_argument(
@@ -138,6 +144,21 @@ def _workspace(path: str) -> list[LocationSpec]:
         raise CommandError(exc.message) from None
 
 
+def _run_queue(path: str | None) -> RunQueueConfig:
+    from weir_controlplane.runs.queue_config import RunQueueConfig, load_run_queue
+
+    if path is None:
+        return RunQueueConfig()
+    try:
+        return load_run_queue(path)
+    except ApiError as exc:
+        raise CommandError(exc.message) from None
+
+
+def _first(*values: int | None) -> int:
+    return next(value for value in values if value is not None)
+
+
 def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
     # Imported here: `weir runs list` and friends should not pay for the server's imports.
     from weir_controlplane.app import ControlPlane, ControlPlaneConfig
@@ -147,6 +168,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    queue = _run_queue(args.workspace)
     try:
         config = ControlPlaneConfig(
             host=args.host,
@@ -154,7 +176,8 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             http_port=args.http_port,
             database_url=args.database_url,
             workspace=tuple(specs),
-            max_concurrent_runs=args.max_concurrent_runs,
+            max_concurrent_runs=_first(args.max_concurrent_runs, queue.max_concurrent_runs, 10),
+            tag_concurrency_limits=queue.tag_concurrency_limits,
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
             allowed_hosts=tuple(args.allowed_host),

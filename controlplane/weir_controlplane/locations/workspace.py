@@ -89,18 +89,26 @@ def parse_location(entry: Any, base_dir: Path) -> LocationSpec:
     return LocationSpec(name, command=tuple(words), working_directory=workdir_path)
 
 
-def load_workspace(path: str | Path) -> list[LocationSpec]:
-    """Parse a weir.yaml; paths inside it are relative to the file."""
+def read_workspace_file(file: Path) -> dict[str, Any]:
+    """The parsed weir.yaml: its `locations` here, its `run_queue` in runs/queue_config.py."""
     import yaml
 
-    file = Path(path)
     try:
         data = yaml.safe_load(file.read_text()) or {}
     except FileNotFoundError:
         raise InvalidArgumentError(f"Workspace file {file} does not exist") from None
     except yaml.YAMLError as exc:
         raise InvalidArgumentError(f"Workspace file {file} is not valid YAML: {exc}") from None
-    entries = data.get("locations") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise InvalidArgumentError(f"Workspace file {file} needs a top-level 'locations:' list")
+    return data
+
+
+def load_workspace(path: str | Path) -> list[LocationSpec]:
+    """Parse a weir.yaml; paths inside it are relative to the file."""
+    file = Path(path)
+    data = read_workspace_file(file)
+    entries = data.get("locations")
     if not isinstance(entries, list):
         raise InvalidArgumentError(f"Workspace file {file} needs a top-level 'locations:' list")
     specs = [parse_location(e, file.resolve().parent) for e in entries]

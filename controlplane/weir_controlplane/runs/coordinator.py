@@ -40,6 +40,7 @@ from weir_controlplane.storage import (
     RunFilter,
     RunStatus,
     Storage,
+    TagConcurrencyLimit,
 )
 from weir_controlplane.storage.errors import DatabaseUnavailableError
 
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunSettings:
-    max_concurrent_runs: int = 10
+    max_concurrent_runs: int = 10  # per deployment
+    tag_concurrency_limits: tuple[TagConcurrencyLimit, ...] = ()  # per deployment
     heartbeat_interval: float = 2.0
     # A worker silent for this long is lost; several intervals, so one slow beat is fine.
     heartbeat_timeout: float = 20.0
@@ -205,7 +207,9 @@ class RunCoordinator:
 
     def _launch_queued(self, scope: DeploymentScope) -> None:
         claimed = self._storage.runs.claim_queued(
-            scope, max_in_progress=self.settings.max_concurrent_runs
+            scope,
+            max_in_progress=self.settings.max_concurrent_runs,
+            tag_limits=self.settings.tag_concurrency_limits,
         )
         for run in claimed:
             self._launcher.submit(self._launch, scope, run)

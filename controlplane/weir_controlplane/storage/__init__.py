@@ -17,6 +17,7 @@ from weir_controlplane.storage.deployments import (
     Deployment,
     DeploymentStorage,
 )
+from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine, default_database_url
 from weir_controlplane.storage.errors import (
     CodeLocationNotFoundError,
@@ -45,6 +46,12 @@ from weir_controlplane.storage.instigators import (
     TickStatus,
 )
 from weir_controlplane.storage.migrations import upgrade_to_head
+from weir_controlplane.storage.partition_status import (
+    IndexedPartitions,
+    PartitionIndex,
+    PartitionStatus,
+    PartitionStatusStorage,
+)
 from weir_controlplane.storage.records import (
     IN_PROGRESS_RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
@@ -66,6 +73,7 @@ from weir_controlplane.storage.records import (
     Run,
     RunFilter,
     RunStatus,
+    TagConcurrencyLimit,
 )
 from weir_controlplane.storage.runs import RunStorage
 
@@ -94,11 +102,13 @@ __all__ = [
     "DeploymentScope",
     "DeploymentStorage",
     "DuplicateRunError",
+    "DynamicPartitionStorage",
     "EventIngest",
     "EventLog",
     "EventPage",
     "EventRecord",
     "EventType",
+    "IndexedPartitions",
     "IngestResult",
     "InstigatorKind",
     "InstigatorState",
@@ -114,7 +124,10 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PartitionCounts",
+    "PartitionIndex",
     "PartitionOutcome",
+    "PartitionStatus",
+    "PartitionStatusStorage",
     "RoleBindingExistsError",
     "Run",
     "RunFilter",
@@ -123,6 +136,7 @@ __all__ = [
     "RunStorage",
     "Storage",
     "StorageError",
+    "TagConcurrencyLimit",
     "Tick",
     "TickStatus",
     "TokenNotFoundError",

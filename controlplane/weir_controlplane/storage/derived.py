@@ -55,7 +55,7 @@ def apply_asset_events(
         _upsert_asset_summaries(conn, dialect, deployment_id, run_id, materializations)
     failures = by_type.get(EventType.ASSET_FAILED_TO_MATERIALIZE.value, [])
     if failures:
-        _upsert_latest_failures(conn, dialect, deployment_id, run_id, failures)
+        upsert_latest_failures(conn, dialect, deployment_id, run_id, failures)
     checks = by_type.get(EventType.ASSET_CHECK_EVALUATION.value, [])
     if checks:
         _upsert_check_results(conn, dialect, deployment_id, run_id, checks)
@@ -138,7 +138,7 @@ def _upsert_latest_materializations(
     )
 
 
-def _upsert_latest_failures(
+def upsert_latest_failures(
     conn: Connection, dialect: str, deployment_id: int, run_id: str, stored: Sequence[StoredEvent]
 ) -> None:
     rows = [

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from weir_controlplane.storage import cursors, derived
+from weir_controlplane.storage import cursors, derived, partition_status
 from weir_controlplane.storage.derived import StoredEvent
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
@@ -30,6 +30,7 @@ from weir_controlplane.storage.errors import (
     RunNotFoundError,
     UnplannedAssetError,
 )
+from weir_controlplane.storage.partition_status import PartitionIndex, RunInfo
 from weir_controlplane.storage.records import (
     DeploymentScope,
     EventPage,
@@ -69,6 +70,12 @@ class EventIngest:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._partition_index: PartitionIndex | None = None
+
+    def index_partitions_with(self, index: PartitionIndex) -> None:
+        """Keep partition status current with `index` (the snapshots' partitions
+        definitions); without one, status is rebuilt from asset_latest when read."""
+        self._partition_index = index
 
     def store_batch(
         self, scope: DeploymentScope, run_id: str, events: Sequence[NewEvent]
@@ -101,6 +108,7 @@ class EventIngest:
                 derived.apply_asset_events(
                     conn, self._db.dialect, scope.deployment_id, run_id, stored
                 )
+                self._apply_partition_status(conn, scope, run_id, run, stored)
             changes = derived.run_changes(status, run.started_at, stored) if stored else {}
             if stored or new_ack != ack:
                 changes |= {
@@ -135,12 +143,26 @@ class EventIngest:
             ).scalar_one()
             stored = [StoredEvent(event_id, event)]
             derived.apply_asset_events(conn, self._db.dialect, scope.deployment_id, run_id, stored)
+            self._apply_partition_status(conn, scope, run_id, run, stored)
             changes = derived.run_changes(RunStatus(run.status), run.started_at, stored)
             if changes:
                 changes["updated_at"] = datetime.now(UTC)
                 conn.execute(runs.update().where(runs.c.id == run.id).values(changes))
             row = conn.execute(sa.select(event_log).where(event_log.c.id == event_id)).one()
         return event_record(row)
+
+    def _apply_partition_status(
+        self,
+        conn: Connection,
+        scope: DeploymentScope,
+        run_id: str,
+        run: Row[Any, Any, Any, Any, Any, Any, Any],
+        stored: Sequence[StoredEvent],
+    ) -> None:
+        info = RunInfo(run_id, run.code_location, run.partition_key)
+        partition_status.apply_events(
+            conn, self._db.dialect, scope, info, stored, self._partition_index
+        )
 
     def _insert_new(
         self, conn: Connection, scope: DeploymentScope, run_id: str, events: Sequence[NewEvent]
@@ -232,7 +254,7 @@ def _event_row(scope: DeploymentScope, run_id: str, event: NewEvent) -> dict[str
 
 def _lock_run(
     conn: Connection, scope: DeploymentScope, run_id: str
-) -> Row[Any, Any, Any, Any, Any]:
+) -> Row[Any, Any, Any, Any, Any, Any, Any]:
     """The run's row, locked for this transaction so batches of one run apply in turn."""
     row = conn.execute(
         _SELECT_RUN_FOR_UPDATE, {"deployment_id": scope.deployment_id, "run_id": run_id}
@@ -250,6 +272,8 @@ _SELECT_RUN_FOR_UPDATE = (
         runs.c.started_at,
         runs.c.last_event_sequence,
         runs.c.max_event_sequence,
+        runs.c.code_location,
+        runs.c.partition_key,
     )
     .where(
         runs.c.deployment_id == sa.bindparam("deployment_id"),

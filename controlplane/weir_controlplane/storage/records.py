@@ -60,6 +60,7 @@ class EventType(enum.StrEnum):
     ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
     ASSET_FAILED_TO_MATERIALIZE = "ASSET_FAILED_TO_MATERIALIZE"
     ASSET_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
+    STEP_FAILURE = "STEP_FAILURE"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,21 @@ class NewRun:
     tags: Mapping[str, str] = field(default_factory=dict)
     run_config: Mapping[str, Any] = field(default_factory=dict)
     run_id: str | None = None  # a fresh uuid4 when not given
+
+
+@dataclass(frozen=True)
+class TagConcurrencyLimit:
+    """At most `limit` runs in progress at once among the runs carrying tag `key`.
+
+    With `value`, only runs tagged ``key=value`` count (``team=finance`` at most 2). Without
+    it, every run with the key counts toward one shared limit, or, with
+    `per_unique_value`, toward a separate limit for each value (each team at most 2).
+    """
+
+    key: str
+    limit: int
+    value: str | None = None
+    per_unique_value: bool = False
 
 
 @dataclass(frozen=True)

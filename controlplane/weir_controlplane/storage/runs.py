@@ -26,8 +26,10 @@ from weir_controlplane.storage.records import (
     Run,
     RunFilter,
     RunStatus,
+    TagConcurrencyLimit,
 )
 from weir_controlplane.storage.schema import run_assets, run_tags, runs
+from weir_controlplane.storage.tag_slots import TagSlots
 
 MAX_PAGE_SIZE = 1000
 
@@ -144,13 +146,20 @@ class RunStorage:
     # --- the queue --------------------------------------------------------------------
 
     def claim_queued(
-        self, scope: DeploymentScope, *, max_in_progress: int, now: datetime | None = None
+        self,
+        scope: DeploymentScope,
+        *,
+        max_in_progress: int,
+        tag_limits: Sequence[TagConcurrencyLimit] = (),
+        now: datetime | None = None,
     ) -> list[Run]:
         """Move the oldest QUEUED runs to STARTING, leaving at most `max_in_progress` runs
-        holding a slot (STARTING, STARTED or CANCELING); the runs this caller claimed.
+        holding a slot (STARTING, STARTED or CANCELING) and no tag limit exceeded; the runs
+        this caller claimed. A run a full tag limit holds back does not hold back the runs
+        queued after it.
 
         Counting the slots and claiming happen in one transaction under the deployment's
-        queue lock, so control-plane replicas sharing a database never exceed the limit
+        queue lock, so control-plane replicas sharing a database never exceed a limit
         together and every run is claimed once.
         """
         now = now or datetime.now(UTC)
@@ -163,27 +172,27 @@ class RunStorage:
             free = max_in_progress - conn.execute(in_progress).scalar_one()
             if free <= 0:
                 return []
-            oldest = (
-                sa.select(runs.c.id)
-                .where(
-                    runs.c.deployment_id == scope.deployment_id,
-                    runs.c.status == RunStatus.QUEUED.value,
+            slots = TagSlots.load(conn, scope, tag_limits)
+            claimed: list[int] = []
+            # Each pass claims at least its first candidate (no limit it counts toward was
+            # full when the pass began), so this ends within `free` passes.
+            while free > 0:
+                taken = _admitted(conn, slots, _oldest_queued(scope, slots, free))
+                if not taken:
+                    break
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.id.in_(taken), runs.c.status == RunStatus.QUEUED.value)
+                    .values(status=RunStatus.STARTING.value, updated_at=now)
                 )
-                .order_by(runs.c.id)
-                .limit(free)
-            )
-            ids = list(conn.execute(oldest).scalars())
-            if not ids:
+                claimed += taken
+                free -= len(taken)
+            if not claimed:
                 return []
-            conn.execute(
-                runs.update()
-                .where(runs.c.id.in_(ids), runs.c.status == RunStatus.QUEUED.value)
-                .values(status=RunStatus.STARTING.value, updated_at=now)
+            rows = conn.execute(
+                _select_runs(scope).where(runs.c.id.in_(claimed)).order_by(runs.c.id)
             )
-            claimed = conn.execute(
-                _select_runs(scope).where(runs.c.id.in_(ids)).order_by(runs.c.id)
-            )
-            return _load_runs(conn, claimed)
+            return _load_runs(conn, rows)
 
     def transition(
         self,
@@ -273,6 +282,42 @@ class RunStorage:
         with self._db.read() as conn:
             query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
             return conn.execute(query).first() is not None
+
+
+def _oldest_queued(scope: DeploymentScope, slots: TagSlots, limit: int) -> sa.Select[Any]:
+    """The oldest queued runs that no full tag limit holds back."""
+    return (
+        sa.select(runs.c.id, runs.c.run_id)
+        .where(
+            runs.c.deployment_id == scope.deployment_id,
+            runs.c.status == RunStatus.QUEUED.value,
+            *slots.not_blocked(),
+        )
+        .order_by(runs.c.id)
+        .limit(limit)
+    )
+
+
+def _admitted(conn: Connection, slots: TagSlots, candidates: sa.Select[Any]) -> list[int]:
+    """The candidates' ids that fit the tag limits, taking their slots in queue order."""
+    rows = conn.execute(candidates).all()
+    if not slots.limits:
+        return [row.id for row in rows]
+    tags: dict[str, dict[str, str]] = defaultdict(dict)
+    if rows:
+        # By run id alone, as in _load_runs: the candidates are the deployment's runs.
+        limited = sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
+            run_tags.c.run_id.in_([row.run_id for row in rows]),
+            run_tags.c.key.in_(slots.keys),
+        )
+        for tag in conn.execute(limited):
+            tags[tag.run_id][tag.key] = tag.value
+    admitted = []
+    for row in rows:
+        if slots.admits(tags[row.run_id]):
+            slots.take(tags[row.run_id])
+            admitted.append(row.id)
+    return admitted
 
 
 def _select_runs(scope: DeploymentScope) -> sa.Select[Any]:

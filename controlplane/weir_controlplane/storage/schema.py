@@ -395,5 +395,40 @@ asset_check_latest = sa.Table(
     sa.PrimaryKeyConstraint("deployment_id", "asset_key", "check_name", "partition"),
 )
 
+# --- partitions -----------------------------------------------------------------------
+
+# Per partitioned asset: which partitions are materialized, failed (latest outcome) and
+# in a started run, as `weir_partitions.IndexRanges` blobs over the index space of the
+# partitions definition named by `space_fingerprint`. Derived from asset_latest and the
+# runs, so a definition change rebuilds it from them.
+asset_partition_status = sa.Table(
+    "asset_partition_status",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("space_fingerprint", sa.String(128), nullable=False),
+    sa.Column("materialized", sa.LargeBinary, nullable=False),
+    sa.Column("failed", sa.LargeBinary, nullable=False),
+    sa.Column("in_progress", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+)
+
+# Keys of dynamic partitions definitions. `ordinal` numbers a definition's keys in the
+# order they were first added and is the key's partition index; a deleted key keeps its
+# row (deleted_at set) so that adding it again restores its index and its status.
+dynamic_partitions = sa.Table(
+    "dynamic_partitions",
+    metadata,
+    _deployment_fk(),
+    sa.Column("partitions_def_name", NAME, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("ordinal", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("deployment_id", "partitions_def_name", "partition_key"),
+    sa.UniqueConstraint("deployment_id", "partitions_def_name", "ordinal"),
+)
+
 # An unpartitioned asset's partition column holds '' so that it can be part of the key.
 NO_PARTITION = ""

@@ -44,6 +44,14 @@ class TickStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TICK_STATUS_SUCCESS: _ClassVar[TickStatus]
     TICK_STATUS_SKIPPED: _ClassVar[TickStatus]
     TICK_STATUS_FAILURE: _ClassVar[TickStatus]
+
+class PartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTITION_STATE_UNSPECIFIED: _ClassVar[PartitionState]
+    PARTITION_STATE_MISSING: _ClassVar[PartitionState]
+    PARTITION_STATE_MATERIALIZED: _ClassVar[PartitionState]
+    PARTITION_STATE_FAILED: _ClassVar[PartitionState]
+    PARTITION_STATE_IN_PROGRESS: _ClassVar[PartitionState]
 CODE_LOCATION_STATUS_UNSPECIFIED: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
@@ -59,6 +67,11 @@ TICK_STATUS_UNSPECIFIED: TickStatus
 TICK_STATUS_SUCCESS: TickStatus
 TICK_STATUS_SKIPPED: TickStatus
 TICK_STATUS_FAILURE: TickStatus
+PARTITION_STATE_UNSPECIFIED: PartitionState
+PARTITION_STATE_MISSING: PartitionState
+PARTITION_STATE_MATERIALIZED: PartitionState
+PARTITION_STATE_FAILED: PartitionState
+PARTITION_STATE_IN_PROGRESS: PartitionState
 
 class CodeLocation(_message.Message):
     __slots__ = ("name", "status", "address", "error", "content_hash", "runtime", "update_time", "asset_count")
@@ -713,3 +726,113 @@ class ListTicksResponse(_message.Message):
     ticks: _containers.RepeatedCompositeFieldContainer[Tick]
     next_cursor: str
     def __init__(self, ticks: _Optional[_Iterable[_Union[Tick, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetPartitionStatusRequest(_message.Message):
+    __slots__ = ("key", "max_buckets")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    max_buckets: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., max_buckets: _Optional[int] = ...) -> None: ...
+
+class PartitionStateCounts(_message.Message):
+    __slots__ = ("total", "materialized", "failed", "in_progress", "missing")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    MATERIALIZED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    materialized: int
+    failed: int
+    in_progress: int
+    missing: int
+    def __init__(self, total: _Optional[int] = ..., materialized: _Optional[int] = ..., failed: _Optional[int] = ..., in_progress: _Optional[int] = ..., missing: _Optional[int] = ...) -> None: ...
+
+class PartitionRange(_message.Message):
+    __slots__ = ("start", "end", "state", "start_key", "end_key")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_KEY_FIELD_NUMBER: _ClassVar[int]
+    END_KEY_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    state: PartitionState
+    start_key: str
+    end_key: str
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., state: _Optional[_Union[PartitionState, str]] = ..., start_key: _Optional[str] = ..., end_key: _Optional[str] = ...) -> None: ...
+
+class GetPartitionStatusResponse(_message.Message):
+    __slots__ = ("counts", "ranges", "merged")
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
+    counts: PartitionStateCounts
+    ranges: _containers.RepeatedCompositeFieldContainer[PartitionRange]
+    merged: bool
+    def __init__(self, counts: _Optional[_Union[PartitionStateCounts, _Mapping]] = ..., ranges: _Optional[_Iterable[_Union[PartitionRange, _Mapping]]] = ..., merged: _Optional[bool] = ...) -> None: ...
+
+class GetPartitionKeysRequest(_message.Message):
+    __slots__ = ("key", "offset", "limit")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    offset: int
+    limit: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., offset: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetPartitionKeysResponse(_message.Message):
+    __slots__ = ("partition_keys", "total_count")
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    total_count: int
+    def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., total_count: _Optional[int] = ...) -> None: ...
+
+class AddDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "partition_keys")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, partitions_def_name: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AddDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("added_partition_keys",)
+    ADDED_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    added_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, added_partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "partition_keys")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, partitions_def_name: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("deleted_partition_keys",)
+    DELETED_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    deleted_partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, deleted_partition_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListDynamicPartitionsRequest(_message.Message):
+    __slots__ = ("partitions_def_name", "cursor", "limit")
+    PARTITIONS_DEF_NAME_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    partitions_def_name: str
+    cursor: str
+    limit: int
+    def __init__(self, partitions_def_name: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListDynamicPartitionsResponse(_message.Message):
+    __slots__ = ("partition_keys", "next_cursor")
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    next_cursor: str
+    def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

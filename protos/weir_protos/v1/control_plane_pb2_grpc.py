@@ -213,6 +213,31 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.FromString,
                 _registered_method=True)
+        self.GetPartitionStatus = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetPartitionStatus',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.FromString,
+                _registered_method=True)
+        self.GetPartitionKeys = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetPartitionKeys',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.FromString,
+                _registered_method=True)
+        self.AddDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/AddDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/DeleteDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.FromString,
+                _registered_method=True)
+        self.ListDynamicPartitions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListDynamicPartitions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -492,6 +517,51 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPartitionStatus(self, request, context):
+        """---- Partitions ----
+
+        How many partitions of a partitioned asset are materialized, failed, in progress
+        and missing, and the runs of consecutive partitions in each state, by partition
+        index (0 is the first key, as GetPartitionKeys lists them). Multi-partitioned keys
+        are numbered with the time-window dimension most significant, then the others in
+        order; a multi definition with a dynamic dimension or two time windows is
+        UNIMPLEMENTED so far. INVALID_ARGUMENT for an unpartitioned asset; NOT_FOUND for an
+        asset no code location defines.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPartitionKeys(self, request, context):
+        """A page of a partitioned asset's keys, in order, as of now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddDynamicPartitions(self, request, context):
+        """Adds keys to a dynamic partitions definition of the deployment. NOT_FOUND when no
+        loaded code location has a dynamic partitions definition of that name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDynamicPartitions(self, request, context):
+        """Deletes keys from a dynamic partitions definition; keys it does not have are ignored.
+        A key added again later gets back its place and its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDynamicPartitions(self, request, context):
+        """The keys of a dynamic partitions definition, in the order they were added.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -654,6 +724,31 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ListTicks,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.SerializeToString,
+            ),
+            'GetPartitionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartitionStatus,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.SerializeToString,
+            ),
+            'GetPartitionKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartitionKeys,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.SerializeToString,
+            ),
+            'AddDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.SerializeToString,
+            ),
+            'DeleteDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.SerializeToString,
+            ),
+            'ListDynamicPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDynamicPartitions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1539,6 +1634,141 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/ListTicks',
             weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartitionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetPartitionStatus',
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartitionKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetPartitionKeys',
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetPartitionKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/AddDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.AddDynamicPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/DeleteDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.DeleteDynamicPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDynamicPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListDynamicPartitions',
+            weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -259,18 +259,20 @@ class EngineEvent(_message.Message):
     def __init__(self, metadata: _Optional[_Iterable[_Union[_common_pb2.MetadataEntry, _Mapping]]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class MaterializationRecord(_message.Message):
-    __slots__ = ("event_id", "run_id", "step_key", "timestamp", "materialization")
+    __slots__ = ("event_id", "run_id", "step_key", "timestamp", "materialization", "partition_key")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_KEY_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     MATERIALIZATION_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
     event_id: int
     run_id: str
     step_key: str
     timestamp: _timestamp_pb2.Timestamp
     materialization: AssetMaterialization
-    def __init__(self, event_id: _Optional[int] = ..., run_id: _Optional[str] = ..., step_key: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., materialization: _Optional[_Union[AssetMaterialization, _Mapping]] = ...) -> None: ...
+    partition_key: str
+    def __init__(self, event_id: _Optional[int] = ..., run_id: _Optional[str] = ..., step_key: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., materialization: _Optional[_Union[AssetMaterialization, _Mapping]] = ..., partition_key: _Optional[str] = ...) -> None: ...
 
 class CheckEvaluationRecord(_message.Message):
     __slots__ = ("event_id", "run_id", "step_key", "timestamp", "evaluation")

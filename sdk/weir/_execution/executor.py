@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir._execution.events import EventType, WeirEvent
-from weir._execution.plan import ExecutionPlan
+from weir._execution.plan import ExecutionPlan, ExecutionStep
 from weir._execution.step import RunScope, StepStatus, execute_step
+
+if TYPE_CHECKING:
+    from weir._execution.step_process import StepLauncher
+    from weir._executors import ExecutorDefinition
+
+
+def step_resource_keys(plan: ExecutionPlan, step: ExecutionStep) -> set[str]:
+    """Resources one step uses, including the I/O managers of the assets it reads."""
+    keys = set(step.definition.required_resource_keys)
+    for upstream in step.definition.input_keys.values():
+        keys.add(plan.graph.assets_def_by_key[upstream].io_manager_key_for(upstream))
+    return keys
 
 
 def required_resource_keys(plan: ExecutionPlan) -> set[str]:
     """Resources the plan's steps use, including the I/O managers of the assets they read."""
-    keys: set[str] = set()
-    for step in plan.steps:
-        keys.update(step.definition.required_resource_keys)
-        for upstream in step.definition.input_keys.values():
-            keys.add(plan.graph.assets_def_by_key[upstream].io_manager_key_for(upstream))
-    return keys
+    return set().union(*(step_resource_keys(plan, step) for step in plan.steps))
 
 
 def set_up_resources(
@@ -57,36 +64,7 @@ class PlanExecution:
     def execute(self) -> bool:
         run, emit = self.run, self.run.emit
         emit(WeirEvent(EventType.RUN_START, run.run_id, message="Started run"))
-        blocked: dict[str, str] = {}  # step -> the failed or skipped step that blocks it
-        produced: set[Any] = set()
-        for step in self.plan.steps:
-            if self.should_stop is not None and self.should_stop():
-                self.canceled = True
-                break
-            cause = next((blocked[u] for u in step.upstream_steps if u in blocked), None)
-            if cause is None:
-                cause = self._missing_input(step, produced)
-            if cause is not None:
-                blocked[step.key] = cause
-                emit(
-                    WeirEvent(
-                        EventType.STEP_SKIPPED,
-                        run.run_id,
-                        step.key,
-                        f"Skipped {step.key}: upstream {cause} did not succeed",
-                    )
-                )
-                continue
-            outcome = execute_step(step, run)
-            if outcome.status is StepStatus.FAILURE:
-                blocked[step.key] = step.key
-                self.failed_steps.append(step.key)
-                if self.first_error is None:
-                    self.first_error = outcome.exception
-                if self.raise_on_error:
-                    break
-            else:
-                produced.update(outcome.produced)
+        self._walk()
         success = not self.failed_steps and not self.canceled
         if self.canceled:
             emit(WeirEvent(EventType.RUN_CANCELED, run.run_id, message="Run canceled"))
@@ -97,6 +75,48 @@ class PlanExecution:
             emit(WeirEvent(EventType.RUN_FAILURE, run.run_id, message=f"Steps failed: {steps}"))
         return success
 
+    def _walk(self) -> None:
+        blocked: dict[str, str] = {}  # step -> the failed or skipped step that blocks it
+        produced: set[Any] = set()
+        for step in self.plan.steps:
+            if self.should_stop is not None and self.should_stop():
+                self.canceled = True
+                break
+            if self._skipped(step, blocked, produced):
+                continue
+            outcome = execute_step(step, self.run)
+            self._record(step, outcome.status, outcome.exception, blocked)
+            if outcome.status is StepStatus.SUCCESS:
+                produced.update(outcome.produced)
+            elif self.raise_on_error:
+                break
+
+    def _skipped(self, step: ExecutionStep, blocked: dict[str, str], produced: set[Any]) -> bool:
+        """Skip `step` (and say why) if an upstream step failed, was skipped, or left out
+        an asset it reads."""
+        cause = next((blocked[u] for u in step.upstream_steps if u in blocked), None)
+        if cause is None:
+            cause = self._missing_input(step, produced)
+        if cause is None:
+            return False
+        blocked[step.key] = cause
+        message = f"Skipped {step.key}: upstream {cause} did not succeed"
+        self.run.emit(WeirEvent(EventType.STEP_SKIPPED, self.run.run_id, step.key, message))
+        return True
+
+    def _record(
+        self,
+        step: ExecutionStep,
+        status: StepStatus,
+        exception: BaseException | None,
+        blocked: dict[str, str],
+    ) -> None:
+        if status is StepStatus.FAILURE:
+            blocked[step.key] = step.key
+            self.failed_steps.append(step.key)
+            if self.first_error is None:
+                self.first_error = exception
+
     def _missing_input(self, step: Any, produced: set[Any]) -> str | None:
         """A skippable output upstream that was not produced leaves its consumers nothing."""
         for key in step.asset_keys:
@@ -106,3 +126,39 @@ class PlanExecution:
                 if step_key in step.upstream_steps and parent not in produced:
                     return f"{step_key} (asset {parent.to_user_string()} was not produced)"
         return None
+
+
+def execute_plan(
+    plan: ExecutionPlan,
+    run: RunScope,
+    executor: ExecutorDefinition,
+    *,
+    raise_on_error: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+    launcher: StepLauncher | None = None,
+) -> PlanExecution:
+    """Run `plan` with `executor`; `run.resources` are the bound, not yet set-up resources.
+
+    In process, the resources are set up once for the run; with the multiprocess executor
+    each step's process sets up the ones its step uses. `launcher` says where step
+    processes come from (default: forked from this process).
+    """
+    if executor.is_multiprocess:
+        from weir._execution.parallel import ParallelPlanExecution
+        from weir._execution.step_process import ForkStepLauncher
+
+        execution: PlanExecution = ParallelPlanExecution(
+            plan,
+            run,
+            launcher or ForkStepLauncher(),
+            executor.max_concurrent,
+            raise_on_error=raise_on_error,
+            should_stop=should_stop,
+        )
+        execution.execute()
+        return execution
+    execution = PlanExecution(plan, run, raise_on_error=raise_on_error, should_stop=should_stop)
+    with ExitStack() as stack:
+        run.resources = set_up_resources(run.resources, required_resource_keys(plan), stack)
+        execution.execute()
+    return execution

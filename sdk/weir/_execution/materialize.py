@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
@@ -12,10 +13,11 @@ from weir._checks import AssetChecksDefinition
 from weir._definitions import split_assets_and_checks
 from weir._errors import ConfigError, DefinitionError, PartitionKeyError
 from weir._execution.events import WeirEvent
-from weir._execution.executor import PlanExecution, required_resource_keys, set_up_resources
+from weir._execution.executor import execute_plan, required_resource_keys
 from weir._execution.plan import ExecutionPlan
 from weir._execution.result import ExecuteInProcessResult
 from weir._execution.step import RunScope
+from weir._executors import ExecutorDefinition, in_process_executor
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager
 from weir._key import AssetKey
@@ -33,11 +35,15 @@ def materialize(
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
+    executor: ExecutorDefinition | None = None,
 ) -> ExecuteInProcessResult:
     """Materialize `assets` (or the `selection` of them) in this process and return every event.
 
     Values pass through an in-memory I/O manager unless ``resources={"io_manager": ...}``
     says otherwise. With `raise_on_error` (the default) the first failure is raised.
+    ``executor=multiprocess_executor.configured({"max_concurrent": 4})`` runs each step in
+    a child process, independent steps in parallel; values then pass through files (a
+    temporary directory unless an I/O manager is bound).
 
     >>> from weir import asset
     >>> @asset
@@ -53,8 +59,37 @@ def materialize(
     graph = AssetGraph(assets_defs, checks)
     keys = _selected_keys(graph, selection)
     plan = ExecutionPlan.build(graph, keys)
-    bound = {DEFAULT_IO_MANAGER_KEY: InMemoryIOManager(), **(resources or {})}
+    executor = executor or in_process_executor
+    with ExitStack() as stack:
+        bound = {DEFAULT_IO_MANAGER_KEY: _default_io_manager(executor, stack), **(resources or {})}
+        return _run(assets_defs, plan, bound, executor, raise_on_error, run_id, partition_key,
+                    tags, run_config)  # fmt: skip
+
+
+def _default_io_manager(executor: ExecutorDefinition, stack: ExitStack) -> Any:
+    """In memory, unless steps run in processes of their own: then files, removed after."""
+    if not executor.is_multiprocess:
+        return InMemoryIOManager()
+    from weir._fs_io import FilesystemIOManager  # pydantic: loaded only when needed
+
+    return FilesystemIOManager(base_dir=stack.enter_context(TemporaryDirectory()))
+
+
+def _run(
+    assets_defs: list[AssetsDefinition],
+    plan: ExecutionPlan,
+    bound: dict[str, Any],
+    executor: ExecutorDefinition,
+    raise_on_error: bool,
+    run_id: str | None,
+    partition_key: str | None,
+    tags: Mapping[str, str] | None,
+    run_config: Mapping[str, Any] | None,
+) -> ExecuteInProcessResult:
+    graph = plan.graph
     _check_resources(plan, bound)
+    if executor.is_multiprocess:
+        _check_values_can_cross_processes(plan, bound)
     _check_partition_key(plan, partition_key)
     events: list[WeirEvent] = []
     run = RunScope(
@@ -68,10 +103,8 @@ def materialize(
         partitions_def_of=lambda key: graph.specs[key].partitions_def,
         captured_outputs={},
     )
-    execution = PlanExecution(plan, run, raise_on_error=raise_on_error)
-    with ExitStack() as stack:
-        run.resources = set_up_resources(bound, required_resource_keys(plan), stack)
-        success = execution.execute()
+    execution = execute_plan(plan, run, executor, raise_on_error=raise_on_error)
+    success = not execution.failed_steps and not execution.canceled
     if raise_on_error and execution.first_error is not None:
         raise execution.first_error
     node_of_key = {
@@ -97,6 +130,16 @@ def _check_resources(plan: ExecutionPlan, bound: Mapping[str, Any]) -> None:
             f"Resources {missing} are required by the selected assets but not provided; pass "
             f"materialize(..., resources={{{', '.join(repr(m) + ': ...' for m in missing)}}})"
         )
+
+
+def _check_values_can_cross_processes(plan: ExecutionPlan, bound: Mapping[str, Any]) -> None:
+    for key in sorted(required_resource_keys(plan)):
+        if isinstance(bound[key], InMemoryIOManager):
+            raise DefinitionError(
+                f"The multiprocess executor runs each step in its own process, so values "
+                f"cannot pass through the in-memory I/O manager bound as '{key}'; bind one "
+                f"that stores them, e.g. resources={{'{key}': FilesystemIOManager(base_dir=...)}}"
+            )
 
 
 def _check_partition_key(plan: ExecutionPlan, partition_key: str | None) -> None:

@@ -1,0 +1,108 @@
+"""Partition indexes: key <-> index agrees with walking the keys in every zone and
+schedule shape, the arithmetic path included, and index sets combine as sets do."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_time_window import key_spaces
+from weir_partitions import IndexRanges, MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
+
+FIXED_ZONES = ["UTC", "Etc/GMT-5", "Etc/GMT+3", "Asia/Kolkata"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(key_spaces())
+def test_index_of_and_key_at_agree_with_walking_keys(case: tuple[TimeWindowKeySpace, float]):
+    space, now = case
+    keys = space.keys(now)
+    assert space.count(now) == len(keys)
+    for index, key in enumerate(keys):
+        assert space.index_of(key, now) == index
+        assert space.key_at(index) == key
+    assert space.keys_slice(1, 3, now) == keys[1:4]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(FIXED_ZONES),
+    st.sampled_from(["{m} * * * *", "{m} {h} * * *", "{m} {h} * * {d}", "*/15 * * * 1-5"]),
+    st.integers(0, 59),
+    st.integers(0, 23),
+    st.integers(0, 6),
+    st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2090, 1, 1)),
+)
+def test_arithmetic_indexes_of_fixed_zones_match_the_clock(zone, template, m, h, d, start):
+    space = TimeWindowKeySpace(
+        template.format(m=m, h=h, d=d), zone, "%Y-%m-%d %H:%M", start.replace(tzinfo=UTC)
+    )
+    index = space.tick_index
+    assert index._periodic is not None  # the arithmetic, not the walk, answers
+    for position, (tick, _) in zip(
+        range(300), space.clock.iter_ticks(space.first_tick), strict=False
+    ):
+        assert index.index_of(tick) == position
+        assert index.tick_at(position) == tick
+
+
+def test_a_million_hourly_partitions_are_counted_and_addressed_without_walking():
+    space = TimeWindowKeySpace(
+        "0 * * * *", "UTC", "%Y-%m-%d-%H:%M", datetime(1900, 1, 1, tzinfo=UTC)
+    )
+    now = datetime(2014, 1, 29, 16, tzinfo=UTC).timestamp()
+    started = time.perf_counter()
+    count = space.count(now)
+    last = space.key_at(count - 1)
+    assert space.index_of(last, now) == count - 1
+    assert time.perf_counter() - started < 0.1
+    assert count == 1_000_000 and last == "2014-01-29-15:00"
+
+
+def test_static_keys_are_indexed_by_position():
+    space = StaticKeySpace(["eu", "us", "apac"])
+    assert [space.index_of(k) for k in ("eu", "apac", "mars")] == [0, 2, None]
+    assert space.key_at(1) == "us" and space.keys_slice(1, 5) == ["us", "apac"]
+
+
+@given(st.sets(st.integers(0, 200)), st.sets(st.integers(0, 200)))
+def test_index_ranges_combine_like_sets(a: set[int], b: set[int]):
+    left, right = IndexRanges.of(a), IndexRanges.of(b)
+    assert set(left | right) == a | b
+    assert set(left & right) == a & b
+    assert set(left - right) == a - b
+    assert len(left) == len(a)
+    assert IndexRanges.from_bytes(left.to_bytes()) == left
+    assert all((i in left) == (i in a) for i in range(-1, 202))
+    runs = left.runs()
+    assert all(end < start for (_, end), (start, _) in itertools.pairwise(runs))  # never touching
+
+
+def test_multi_keys_are_numbered_time_window_first_and_round_trip():
+    daily = TimeWindowKeySpace("0 0 * * *", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
+    grid = MultiKeySpace(
+        [
+            ("color", StaticKeySpace(["red", "blue"])),
+            ("date", daily),
+            ("size", StaticKeySpace(["s", "m", "l"])),
+        ]
+    )
+    now = datetime(2024, 1, 5, tzinfo=UTC).timestamp()
+    assert grid.indexable() and grid.count(now) == 4 * 2 * 3
+    keys = grid.keys_slice(0, 100, now)
+    assert keys[:4] == [
+        "red|2024-01-01|s",
+        "red|2024-01-01|m",
+        "red|2024-01-01|l",
+        "blue|2024-01-01|s",
+    ]
+    assert sorted(keys) == sorted(
+        f"{c}|{d}|{s}" for c in ("red", "blue") for d in daily.keys(now) for s in ("s", "m", "l")
+    )
+    assert [grid.index_of(k, now) for k in keys] == list(range(len(keys)))
+    assert grid.index_of("red|2024-01-09|s", now) is None and grid.index_of("red|x", now) is None
+    two_windows = MultiKeySpace([("a", daily), ("b", daily)])
+    assert not two_windows.indexable()
