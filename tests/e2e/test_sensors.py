@@ -198,6 +198,18 @@ def test_a_code_location_that_is_down_fails_ticks_until_it_is_back(
     assert len(runs_of(api, "same_key")) == 1
 
 
+def test_a_sensor_adds_dynamic_partitions_and_runs_them(start_control_plane):
+    api = start_control_plane([sensors_location()]).api
+    runs = wait_until(
+        "two region runs", lambda: len(found := runs_of(api, "new_regions")) == 2 and found
+    )
+    assert sorted(run["partitionKey"] for run in runs) == ["region-0", "region-1"]
+    listed = api("ListDynamicPartitions", partitionsDefName="regions")["partitionKeys"]
+    assert listed == ["region-0", "region-1"]
+    for run in runs:
+        assert api.wait_status(run["runId"], "SUCCESS", "FAILURE")["status"] == "RUN_STATUS_SUCCESS"
+
+
 def test_bad_sensor_requests_are_refused_with_a_clear_error(start_control_plane):
     api = start_control_plane([sensors_location()]).api
     missing = api.raw("StartSensor", {"name": "nope"})

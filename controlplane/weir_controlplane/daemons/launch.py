@@ -21,7 +21,8 @@ from google.protobuf import json_format
 from weir_protos.v1 import runs_pb2
 
 from weir_controlplane.api.convert import JOB_NAME_TAG
-from weir_controlplane.api.partition_keys import check_partition_key
+from weir_controlplane.api.partition_keys import DynamicSpaces, check_partition_key
+from weir_controlplane.api.partitions import StoredDynamicKeySpace
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations.graph import SnapshotGraph, key_string
 from weir_controlplane.runs import RunCoordinator
@@ -80,7 +81,12 @@ class RunRequestLauncher:
     ) -> LaunchOutcome:
         """Queue a run for each request whose run key launched none yet. Raises
         InvalidArgumentError (launching nothing) when any request cannot be run."""
-        planned = [plan_run(scope, origin, graph, request) for request in requests]
+        store = self._storage.dynamic_partitions
+
+        def dynamic(name: str) -> StoredDynamicKeySpace:
+            return StoredDynamicKeySpace(store, scope, name)
+
+        planned = [plan_run(scope, origin, graph, request, dynamic) for request in requests]
         keyed = [run.run_id for run in planned if run.run_key]
         already = self._storage.runs.existing_run_ids(scope, keyed)
         launched: list[str] = []
@@ -109,7 +115,11 @@ class RunRequestLauncher:
 
 
 def plan_run(
-    scope: DeploymentScope, origin: Origin, graph: SnapshotGraph, request: runs_pb2.RunRequest
+    scope: DeploymentScope,
+    origin: Origin,
+    graph: SnapshotGraph,
+    request: runs_pb2.RunRequest,
+    dynamic: DynamicSpaces | None = None,
 ) -> PlannedRun:
     job = request.job_name or origin.default_job
     tags = dict(request.tags)
@@ -148,7 +158,7 @@ def plan_run(
             "the run request asks for a partition range, which runs do not support yet; "
             "request one run per partition key"
         )
-    check_partition_key(request.partition_key, [graph.nodes[key] for key in keys])
+    check_partition_key(request.partition_key, [graph.nodes[key] for key in keys], dynamic=dynamic)
     order = {key: index for index, key in enumerate(graph.toposorted)}
     tags[ORIGIN_TAGS[origin.kind]] = origin.name
     run_id = str(uuid.uuid4())

@@ -2,7 +2,8 @@
 
 Each due sensor is claimed (a row lease), sent to its code location's EvaluateSensor
 with its cursor, last tick time and last run key, and its tick stored with the new
-cursor in one transaction. Asset sensors receive the monitored assets' materializations
+cursor in one transaction; the dynamic partitions it adds or deletes are applied before
+its runs are launched. Asset sensors receive the monitored assets' materializations
 stored since their last tick, run-status sensors the runs that reached their status,
 both read from the control plane's own event log (`sensor_inputs`). A raising sensor,
 one that times out, or a code location that is down gives a FAILURE tick saying so; the
@@ -19,6 +20,7 @@ from google.protobuf import timestamp_pb2
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
 from weir_controlplane.daemons.catalog import Instigator, instigators, minimum_interval, status_of
+from weir_controlplane.daemons.dynamic_partitions import apply_dynamic_partitions
 from weir_controlplane.daemons.launch import Origin
 from weir_controlplane.daemons.loop import Clock, TickLoop
 from weir_controlplane.daemons.outcome import TickServices, error_text, failed, launched_tick
@@ -141,6 +143,16 @@ class SensorDaemon(TickLoop):
             return (failed(now, exc.message, state.cursor), *unchanged)
         if reply.HasField("error"):
             return (failed(now, error_text(reply.error), state.cursor), *unchanged)
+        try:
+            apply_dynamic_partitions(
+                self._storage.dynamic_partitions,
+                scope,
+                sensor.graph,
+                reply.dynamic_partitions_requests,
+            )
+        except ApiError as exc:
+            message = f"Could not apply the dynamic partition requests: {exc.message}"
+            return (failed(now, message, state.cursor), *unchanged)
         cursor = reply.cursor if reply.HasField("cursor") else state.cursor
         origin = Origin(
             KIND,

@@ -23,7 +23,16 @@ def fragile() -> int:
     raise RuntimeError("fragile broke")
 
 
+regions = dg.DynamicPartitionsDefinition(name="regions")
+
+
+@dg.asset(partitions_def=regions)
+def regional() -> int:
+    return 3
+
+
 refresh = dg.define_asset_job("refresh", selection="raw")
+by_region = dg.define_asset_job("by_region", selection="regional")
 follow = dg.define_asset_job("follow", selection="downstream")
 breaking = dg.define_asset_job("breaking", selection="fragile")
 
@@ -58,6 +67,20 @@ def counter(context):
     return dg.SensorResult(run_requests=[request], cursor=str(seen + 1))
 
 
+@dg.sensor(job=by_region, minimum_interval_seconds=1, default_status=RUNNING)
+def new_regions(context):
+    """Adds region-0 and region-1, one a tick, each with a run of its new partition."""
+    seen = int(context.cursor or 0)
+    if seen >= 2:
+        return dg.SkipReason("no new region")
+    region = f"region-{seen}"
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=region, partition_key=region)],
+        cursor=str(seen + 1),
+        dynamic_partitions_requests=[regions.build_add_request([region])],
+    )
+
+
 @dg.sensor(job=refresh, minimum_interval_seconds=1, default_status=RUNNING)
 def unknown_asset(context):
     return dg.RunRequest(run_key="never", asset_selection=[dg.AssetKey("nope")])
@@ -85,7 +108,17 @@ def on_failure(context):
 
 
 defs = dg.Definitions(
-    assets=[raw, downstream, fragile],
-    jobs=[refresh, follow, breaking],
-    sensors=[batches, same_key, raising, counter, unknown_asset, slow, on_raw, on_failure],
+    assets=[raw, downstream, fragile, regional],
+    jobs=[refresh, follow, breaking, by_region],
+    sensors=[
+        batches,
+        same_key,
+        raising,
+        counter,
+        new_regions,
+        unknown_asset,
+        slow,
+        on_raw,
+        on_failure,
+    ],
 )
