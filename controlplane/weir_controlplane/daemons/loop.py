@@ -93,6 +93,11 @@ class TickLoop:
             except Exception:
                 log.exception("%s pass over %s failed; retrying next pass", self.name, scope.name)
 
+    def request_stop(self) -> None:
+        """Ask the loop to end after its current pass, without waiting for it."""
+        self._stopping.set()
+        self._wake.set()
+
     def wake(self) -> None:
         """Make the next pass now rather than at the end of the interval."""
         self._wake.set()
@@ -103,8 +108,7 @@ class TickLoop:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(10)
 
@@ -131,8 +135,7 @@ class DaemonSet:
             loop.start()
 
     def stop(self) -> None:
-        for loop in self.loops:
-            loop._stopping.set()
-            loop.wake()
+        for loop in self.loops:  # all at once, then wait for each
+            loop.request_stop()
         for loop in self.loops:
             loop.stop()

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from google.protobuf import timestamp_pb2
 from weir_partitions import CronClock, PartitionsError
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
+from weir_controlplane.api import convert
 from weir_controlplane.daemons.catalog import Instigator, cron_clocks, instigators, status_of
 from weir_controlplane.daemons.launch import Origin
 from weir_controlplane.daemons.loop import Clock, TickLoop
@@ -96,7 +96,11 @@ class ScheduleDaemon(TickLoop):
             return
         current: InstigatorState | None = state
         for index, tick_time in enumerate(due):
-            tick = self._evaluate(scope, schedule, tick_time)
+            try:
+                tick = self._evaluate(scope, schedule, tick_time)
+            except Exception as exc:  # a bug here must not leave the schedule leased
+                log.exception("schedule %s: tick failed", schedule.name)
+                tick = failed(tick_time, f"{type(exc).__name__}: {exc}")
             assert current is not None
             current = instigators_storage.finish(
                 scope,
@@ -115,10 +119,8 @@ class ScheduleDaemon(TickLoop):
     ) -> NewTick:
         definition = schedule.definition
         assert isinstance(definition, definitions_pb2.ScheduleSnapshot)
-        stamp = timestamp_pb2.Timestamp()
-        stamp.FromDatetime(tick_time)
         request = code_location_pb2.EvaluateScheduleRequest(
-            schedule_name=schedule.name, scheduled_execution_time=stamp
+            schedule_name=schedule.name, scheduled_execution_time=convert.timestamp(tick_time)
         )
         try:
             client = self._registry.client(scope, schedule.code_location)

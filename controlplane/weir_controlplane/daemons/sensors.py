@@ -16,9 +16,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from google.protobuf import timestamp_pb2
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
+from weir_controlplane.api import convert
 from weir_controlplane.daemons.catalog import Instigator, instigators, minimum_interval, status_of
 from weir_controlplane.daemons.dynamic_partitions import apply_dynamic_partitions
 from weir_controlplane.daemons.launch import Origin
@@ -51,7 +51,8 @@ class SensorDaemon(TickLoop):
         self._settings = services.settings
         self._owner = services.owner
         self._inputs = SensorInputs(services.storage)
-        self._workers = workers
+        # A slow sensor (up to its timeout) should not hold the others back.
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sensor-tick")
 
     def run_pass(self, scope: DeploymentScope, now: datetime) -> None:
         found = instigators(self._registry.all_graphs(scope), KIND)
@@ -64,13 +65,12 @@ class SensorDaemon(TickLoop):
             if status_of(sensor, states[key]) is InstigatorStatus.RUNNING
             and self._is_due(sensor, states[key], now)
         ]
-        if len(due) == 1:
-            self._tick(scope, *due[0], now)
-            return
-        # A slow sensor (up to its timeout) should not hold the others back.
-        with ThreadPoolExecutor(min(self._workers, len(due) or 1), "sensor-tick") as pool:
-            for future in [pool.submit(self._tick, scope, s, st, now) for s, st in due]:
-                future.result()
+        for future in [self._pool.submit(self._tick, scope, s, st, now) for s, st in due]:
+            future.result()
+
+    def stop(self) -> None:
+        super().stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _is_due(self, sensor: Instigator, state: InstigatorState, now: datetime) -> bool:
         if state.last_tick_at is None:
@@ -119,12 +119,12 @@ class SensorDaemon(TickLoop):
         request = code_location_pb2.EvaluateSensorRequest(
             sensor_name=sensor.name,
             last_run_key=state.last_run_key or "",
-            evaluation_time=_stamp(now),
+            evaluation_time=convert.timestamp(now),
         )
         if state.cursor is not None:
             request.cursor = state.cursor
         if state.last_tick_at is not None:
-            request.last_tick_time.CopyFrom(_stamp(state.last_tick_at))
+            request.last_tick_time.CopyFrom(convert.timestamp(state.last_tick_at))
         event_position = self._inputs.fill(scope, definition, state.last_event_id, request)
         if event_position is None and definition.sensor_type in _FED_TYPES:
             # First tick: start the feed at the newest event, with nothing to pass on yet.
@@ -194,9 +194,3 @@ def _skipped(now: datetime, reason: str, state: InstigatorState) -> NewTick:
         cursor_before=state.cursor,
         cursor_after=state.cursor,
     )
-
-
-def _stamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
