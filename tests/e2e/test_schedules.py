@@ -94,3 +94,28 @@ def test_schedules_tick_once_per_cron_time_across_a_dst_change(start_codeserver,
     keys = Counter(run.tags["weir/run_key"] for run in runs)
     assert len(runs) == len(hourly) + len(nightly) and set(keys.values()) == {1}
     assert {run.tags["weir/schedule_name"] for run in runs} == {"nightly", "hourly"}
+
+
+def test_schedules_are_listed_started_and_stopped_across_a_restart(start_control_plane):
+    plane = start_control_plane([{"name": "nyc", "python_file": str(LOCATIONS / "schedules.py")}])
+    api = plane.api
+    listed = {s["name"]: s for s in api("ListSchedules")["schedules"]}
+    assert set(listed) == {"hourly", "nightly"}
+    nightly = listed["nightly"]
+    assert nightly["status"] == "SCHEDULE_STATUS_RUNNING"  # its default_status
+    assert (nightly["cronSchedule"], nightly["timezone"]) == ("30 1 * * *", "America/New_York")
+    upcoming = datetime.fromisoformat(nightly["nextTickTime"].replace("Z", "+00:00"))
+    local = upcoming.astimezone(NEW_YORK)
+    assert (local.hour, local.minute) == (1, 30) and upcoming > datetime.now(UTC)
+
+    stopped = api("StopSchedule", name="nightly")["schedule"]
+    assert stopped["status"] == "SCHEDULE_STATUS_STOPPED" and "nextTickTime" not in stopped
+    plane.stop()
+    plane.start()
+    again = {s["name"]: s["status"] for s in api("ListSchedules")["schedules"]}
+    assert again == {"nightly": "SCHEDULE_STATUS_STOPPED", "hourly": "SCHEDULE_STATUS_RUNNING"}
+    started = api("StartSchedule", name="nightly", codeLocation="nyc")["schedule"]
+    assert started["status"] == "SCHEDULE_STATUS_RUNNING" and started["nextTickTime"]
+    assert api("ListTicks", name="nightly") == {}  # no cron time has come yet
+    wrong = api.raw("StartSchedule", {"name": "nightly", "codeLocation": "elsewhere"})
+    assert wrong.status_code == 404 and "no schedule named 'nightly'" in wrong.json()["message"]

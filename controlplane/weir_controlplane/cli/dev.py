@@ -53,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     daemon = subparsers.add_parser(
         "daemon", help="the scheduler and the sensor runner alone, on a control plane's database"
     )
-    daemon.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
+    daemon.add_argument(
+        "-w",
+        "--workspace",
+        required=True,
+        help="the control plane's weir.yaml (the same file: the two keep one list of locations)",
+    )
     daemon.add_argument(
         "--database-url",
         default=os.environ.get("WEIR_DATABASE_URL"),
@@ -230,7 +235,7 @@ def run_daemon(args: argparse.Namespace) -> int:
             f"--evaluation-timeout must be a positive number of seconds (got "
             f"{args.evaluation_timeout})"
         )
-    specs = _workspace(args.workspace) if args.workspace else []
+    specs = _workspace(args.workspace)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
