@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from google.protobuf import json_format
 from weir_protos.v1 import runs_pb2
 
+from weir_controlplane.api import limits
 from weir_controlplane.api.convert import JOB_NAME_TAG
 from weir_controlplane.api.partition_keys import DynamicSpaces, check_partition_key
 from weir_controlplane.api.partitions import StoredDynamicKeySpace
@@ -121,6 +122,9 @@ def plan_run(
     request: runs_pb2.RunRequest,
     dynamic: DynamicSpaces | None = None,
 ) -> PlannedRun:
+    limits.check_tags(request.tags, field="the run request's tags")
+    if request.HasField("run_config"):
+        limits.check_run_config(request.run_config, field="the run request's run config")
     job = request.job_name or origin.default_job
     tags = dict(request.tags)
     if job:
