@@ -11,9 +11,7 @@ queue and the launch, without the wait for the next tick.
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -75,26 +73,14 @@ def run(bench):
 
 class _WeirSystem:
     def __init__(self):
-        from bench.workloads._servers import ServerProcess
+        from bench.workloads._servers import start_weir_controlplane
 
         directory = Path(tempfile.mkdtemp(prefix="weir-bench-sensor-"))
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
         self.trigger = directory / "trigger"
         defs = directory / "defs.py"
         defs.write_text(_DEFS.format(trigger=str(self.trigger)))
-        (directory / "weir.yaml").write_text(
-            f"locations:\n  - name: bench\n    python_file: {defs}\n"
-        )
-        env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
-        weir = Path(sys.executable).parent / "weir"
-        self.server = ServerProcess(
-            [str(weir), "controlplane", "--no-auth", "-w", str(directory / "weir.yaml"),
-             "--grpc-port", "0", "--http-port", "0"],
-            log=directory / "controlplane.log",
-            env=env,
-        )  # fmt: skip
-        ready = self.server.wait_for(r"WEIR_CONTROLPLANE_READY grpc=(\d+) http=(\d+)", 120)
-        self.url = f"http://127.0.0.1:{ready.group(2)}/weir.v1.ControlPlaneService"
+        self.server, self.url = start_weir_controlplane(directory, defs)
         self.count = 0
 
     def one_tick(self) -> float:

@@ -14,7 +14,7 @@ from datetime import datetime
 from weir_protos.v1 import common_pb2, runs_pb2
 
 from weir_controlplane.daemons.launch import Origin, RunRequestLauncher
-from weir_controlplane.daemons.loop import DaemonSettings
+from weir_controlplane.daemons.loop import Clock, DaemonSettings, TickLoop
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.locations.graph import SnapshotGraph
@@ -31,6 +31,18 @@ class TickServices:
     launcher: RunRequestLauncher
     settings: DaemonSettings
     owner: str
+
+
+class InstigatorLoop(TickLoop):
+    """A tick loop over schedules or sensors: the scheduler and the sensor runner."""
+
+    def __init__(self, services: TickServices, clock: Clock) -> None:
+        super().__init__(services.storage.deployments, services.settings.interval, clock)
+        self._storage = services.storage
+        self._registry = services.registry
+        self._launcher = services.launcher
+        self._settings = services.settings
+        self._owner = services.owner
 
 
 def error_text(error: common_pb2.Error) -> str:

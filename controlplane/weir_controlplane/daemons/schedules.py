@@ -21,8 +21,7 @@ from weir_protos.v1 import code_location_pb2, definitions_pb2
 from weir_controlplane.api import convert
 from weir_controlplane.daemons.catalog import Instigator, cron_clocks, instigators, status_of
 from weir_controlplane.daemons.launch import Origin
-from weir_controlplane.daemons.loop import Clock, TickLoop
-from weir_controlplane.daemons.outcome import TickServices, error_text, failed, launched_tick
+from weir_controlplane.daemons.outcome import InstigatorLoop, error_text, failed, launched_tick
 from weir_controlplane.errors import ApiError
 from weir_controlplane.storage import (
     DeploymentScope,
@@ -50,16 +49,8 @@ def due_ticks(
     return [datetime.fromtimestamp(t, UTC) for t in sorted(found)[-limit:]]
 
 
-class ScheduleDaemon(TickLoop):
+class ScheduleDaemon(InstigatorLoop):
     name = "scheduler"
-
-    def __init__(self, services: TickServices, clock: Clock) -> None:
-        super().__init__(services.storage.deployments, services.settings.interval, clock)
-        self._storage = services.storage
-        self._registry = services.registry
-        self._launcher = services.launcher
-        self._settings = services.settings
-        self._owner = services.owner
 
     def run_pass(self, scope: DeploymentScope, now: datetime) -> None:
         found = instigators(self._registry.all_graphs(scope), KIND)

@@ -22,8 +22,14 @@ from weir_controlplane.api import convert
 from weir_controlplane.daemons.catalog import Instigator, instigators, minimum_interval, status_of
 from weir_controlplane.daemons.dynamic_partitions import apply_dynamic_partitions
 from weir_controlplane.daemons.launch import Origin
-from weir_controlplane.daemons.loop import Clock, TickLoop
-from weir_controlplane.daemons.outcome import TickServices, error_text, failed, launched_tick
+from weir_controlplane.daemons.loop import Clock
+from weir_controlplane.daemons.outcome import (
+    InstigatorLoop,
+    TickServices,
+    error_text,
+    failed,
+    launched_tick,
+)
 from weir_controlplane.daemons.sensor_inputs import SensorInputs
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations.graph import key_string
@@ -40,16 +46,11 @@ log = logging.getLogger(__name__)
 KIND = InstigatorKind.SENSOR
 
 
-class SensorDaemon(TickLoop):
+class SensorDaemon(InstigatorLoop):
     name = "sensors"
 
     def __init__(self, services: TickServices, clock: Clock, workers: int = 4) -> None:
-        super().__init__(services.storage.deployments, services.settings.interval, clock)
-        self._storage = services.storage
-        self._registry = services.registry
-        self._launcher = services.launcher
-        self._settings = services.settings
-        self._owner = services.owner
+        super().__init__(services, clock)
         self._inputs = SensorInputs(services.storage)
         # A slow sensor (up to its timeout) should not hold the others back.
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sensor-tick")
