@@ -58,6 +58,12 @@ def check_key_message(asset_key: AssetKey, name: str) -> common_pb2.AssetCheckKe
 
 
 def timestamp_message(when: datetime | float) -> timestamp_pb2.Timestamp:
+    if isinstance(when, datetime) and when.tzinfo is not None:
+        # Exact to the microsecond: a float of POSIX seconds is not (a partitions
+        # definition's start must reach the control plane as the SDK holds it).
+        message = timestamp_pb2.Timestamp()
+        message.FromDatetime(when)
+        return message
     seconds = when.timestamp() if isinstance(when, datetime) else float(when)
     whole = math.floor(seconds)
     return timestamp_pb2.Timestamp(seconds=whole, nanos=round((seconds - whole) * 1e9) % 10**9)

@@ -13,7 +13,8 @@ standard library's zoneinfo:
 - `StaticKeySpace`, `DynamicKeySpace` and `MultiKeySpace` the other kinds of keys;
 - `IndexedKeySpace` numbers keys 0..n-1 (`TickIndex` for time windows), and
   `IndexRanges` holds sets of those indexes as runs (partition status);
-- `load_timezone` reads an IANA name, suggesting a close one when it is misspelled.
+- `load_timezone` reads an IANA name, suggesting a close one when it is misspelled;
+- `weir_partitions.mappings` relates the keys of two key spaces (partition mappings).
 
 >>> from datetime import UTC, datetime
 >>> daily = TimeWindowKeySpace("@daily", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
@@ -26,7 +27,10 @@ from weir_partitions.errors import (
     CronError,
     CronFieldCountError,
     CronNeverFiresError,
+    DynamicKeysUnknownError,
     KeySpaceError,
+    MappingError,
+    MissingUpstreamKeysError,
     PartitionsError,
     UnknownPartitionKeyError,
     UnknownTimezoneError,
@@ -53,11 +57,14 @@ __all__ = [
     "CronNeverFiresError",
     "CronSchedule",
     "DynamicKeySpace",
+    "DynamicKeysUnknownError",
     "IndexRanges",
     "IndexedKeySpace",
     "KeyFormat",
     "KeySpace",
     "KeySpaceError",
+    "MappingError",
+    "MissingUpstreamKeysError",
     "MultiKeySpace",
     "PartitionsError",
     "StaticKeySpace",

@@ -6,10 +6,14 @@ PartitionsError                 (ValueError) anything wrong with a schedule or a
 │   └── CronNeverFiresError     the fields name no date that exists (31 February)
 ├── UnknownTimezoneError        not an IANA time zone name; carries a close match
 ├── KeySpaceError               a key space that cannot be built (format too coarse, ...)
+│   └── DynamicKeysUnknownError the keys of dynamic partitions were needed but none are at hand
+├── MappingError                a partition mapping that cannot relate two definitions
+├── MissingUpstreamKeysError    partitions a downstream one reads that the upstream lacks
 └── UnknownPartitionKeyError    a key the key space does not have; says what valid keys are
 
-The SDK re-raises these as `weir.DefinitionError` / `weir.PartitionKeyError`, the control
-plane as INVALID_ARGUMENT, both with the message unchanged.
+The SDK re-raises these as `weir.DefinitionError` (MappingError, KeySpaceError) or
+`weir.PartitionKeyError`, the control plane as INVALID_ARGUMENT or FAILED_PRECONDITION,
+both with the message unchanged.
 """
 
 from __future__ import annotations
@@ -62,10 +66,42 @@ class KeySpaceError(PartitionsError):
     """A partitions definition that cannot be turned into a key space."""
 
 
-class UnknownPartitionKeyError(PartitionsError):
-    """A key the key space does not have; the message says what the valid keys look like."""
+class DynamicKeysUnknownError(KeySpaceError):
+    """The keys of dynamic partitions `name` were needed (to list or to map them), but the
+    key space was built without them."""
 
-    def __init__(self, key: object, detail: str):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"The keys of dynamic partitions {name!r} are not at hand")
+
+
+class MappingError(PartitionsError):
+    """A partition mapping that cannot relate two partitions definitions; the message names
+    the mapping and both definitions."""
+
+
+class MissingUpstreamKeysError(PartitionsError):
+    """Upstream partitions that downstream partitions read but the upstream does not have."""
+
+    def __init__(self, keys: list[str], upstream: object, hint: str = ""):
+        self.keys = keys
+        shown = ", ".join(repr(k) for k in keys[:5])
+        more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
+        noun, verb = ("partition", "does") if len(keys) == 1 else ("partitions", "do")
+        super().__init__(f"Upstream {noun} {shown}{more} {verb} not exist in {upstream!r}{hint}")
+
+
+class UnknownPartitionKeyError(PartitionsError):
+    """A key the key space does not have; the message says what the valid keys look like.
+
+    `side` ("upstream", "downstream") says which asset of a mapping the key came from, and
+    `others` how many more unknown keys came with it.
+    """
+
+    def __init__(self, key: object, detail: str, side: str = "", others: int = 0):
         self.key = key
         self.detail = detail
-        super().__init__(f"Unknown partition key {key!r}; {detail}")
+        self.side = side
+        where = f"{side} " if side else ""
+        more = f" (and {others} more)" if others else ""
+        super().__init__(f"Unknown {where}partition key {key!r}{more}; {detail}")

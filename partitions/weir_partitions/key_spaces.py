@@ -3,9 +3,12 @@
 Every key space answers `has_key(key, now)` and `describe_valid_keys(key, now, as_of)`;
 `validate_key` raises `UnknownPartitionKeyError` with that description. Static keys, and
 multi keys of static dimensions and at most one time window, are also numbered 0..n-1
-(`IndexedKeySpace`) for partition status and paging. `now` (POSIX
+(`IndexedKeySpace`) for partition status and paging. For the partition mappings
+(`weir_partitions.mappings`) each also lists its keys, finds the unknown ones among many,
+puts keys in its order, and compares by value with another key space. `now` (POSIX
 seconds) matters only to time windows (`weir_partitions.time_window`), which can be a
-dimension of a `MultiKeySpace`.
+dimension of a `MultiKeySpace`. A key space's repr is the partitions definition it reads,
+as the SDK spells it, so errors name definitions the way users wrote them.
 
 >>> grid = MultiKeySpace([("color", StaticKeySpace(["red"])), ("size", StaticKeySpace(["s"]))])
 >>> grid.has_key("red|s", 0), grid.has_key("red|xl", 0)
@@ -16,10 +19,11 @@ dimension of a `MultiKeySpace`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from weir_partitions.errors import KeySpaceError, UnknownPartitionKeyError
+from weir_partitions.errors import DynamicKeysUnknownError, KeySpaceError, UnknownPartitionKeyError
 from weir_partitions.time_window import TimeWindowKeySpace
 
 MULTIPARTITION_KEY_DELIMITER = "|"
@@ -32,6 +36,20 @@ class KeySpace(Protocol):
     def describe_valid_keys(self, key: object, now: float, as_of: str = "now") -> str: ...
 
     def validate_key(self, key: object, now: float, as_of: str = "now") -> None: ...
+
+    def keys(self, now: float) -> list[str]:
+        """Every key as of `now`, in order."""
+        ...
+
+    def last_key(self, now: float) -> str | None: ...
+
+    def unknown_keys(self, keys: Iterable[str], now: float) -> list[str]:
+        """The keys among `keys` that are not keys as of `now`, in the order given."""
+        ...
+
+    def sort_keys(self, keys: Iterable[str], now: float) -> list[str]:
+        """`keys` (keys of this space) once each, in this space's order."""
+        ...
 
 
 class IndexedKeySpace(KeySpace, Protocol):
@@ -65,57 +83,110 @@ class StaticKeySpace(_Validating):
     """A fixed list of distinct, non-empty keys, in order."""
 
     def __init__(self, keys: Sequence[str]):
-        self.keys = list(keys)
-        bad = [k for k in self.keys if not isinstance(k, str) or not k]
+        self.key_list = list(keys)
+        bad = [k for k in self.key_list if not isinstance(k, str) or not k]
         if bad:
             raise KeySpaceError(f"Partition keys must be non-empty strings, got {bad!r}")
-        self.position = {k: i for i, k in enumerate(self.keys)}
-        if len(self.position) != len(self.keys):
+        self.position = {k: i for i, k in enumerate(self.key_list)}
+        if len(self.position) != len(self.key_list):
             seen: set[str] = set()
-            dupes = sorted({k for k in self.keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+            dupes = sorted({k for k in self.key_list if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
             raise KeySpaceError(f"StaticPartitionsDefinition has duplicate keys: {dupes}")
 
     def has_key(self, key: object, now: float = 0) -> bool:
         return isinstance(key, str) and key in self.position
 
     def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
-        return describe_key_list(self.keys)
+        return describe_key_list(self.key_list)
+
+    def keys(self, now: float = 0) -> list[str]:
+        return list(self.key_list)
+
+    def last_key(self, now: float = 0) -> str | None:
+        return self.key_list[-1] if self.key_list else None
+
+    def unknown_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        return [k for k in keys if k not in self.position]
+
+    def sort_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        return sorted(set(keys), key=self.position.__getitem__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StaticKeySpace) and other.key_list == self.key_list
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.key_list))
+
+    def __repr__(self) -> str:
+        return f"StaticPartitionsDefinition({self.key_list!r})"
 
     def count(self, now: float = 0) -> int:
-        return len(self.keys)
+        return len(self.key_list)
 
     def index_of(self, key: object, now: float = 0) -> int | None:
         return self.position.get(key) if isinstance(key, str) else None
 
     def key_at(self, index: int) -> str:
-        return self.keys[index]
+        return self.key_list[index]
 
     def keys_slice(self, offset: int, limit: int, now: float = 0) -> list[str]:
-        return self.keys[offset : offset + limit]
+        return self.key_list[offset : offset + limit]
 
 
 class DynamicKeySpace(_Validating):
     """Keys added and removed at run time under `name`.
 
-    `keys` is what the store holds; None when no store is at hand, and then any
-    non-empty string is accepted, since there is nothing to check it against.
+    `stored` is what the store holds, in the order added; None when no store is at hand,
+    and then any non-empty string is accepted, since there is nothing to check it against,
+    while listing the keys raises `DynamicKeysUnknownError`. `label` names the keys'
+    source in messages (default: "dynamic partitions 'name'").
     """
 
-    def __init__(self, name: str, keys: Sequence[str] | None = None):
+    def __init__(self, name: str, stored: Sequence[str] | None = None, label: str = ""):
         self.name = name
-        self.keys = None if keys is None else list(keys)
-        self._known = None if keys is None else set(keys)
+        self.stored = None if stored is None else list(dict.fromkeys(stored))
+        self.label = label or f"dynamic partitions {name!r}"
+        self._position = None if self.stored is None else {k: i for i, k in enumerate(self.stored)}
 
     def has_key(self, key: object, now: float = 0) -> bool:
         if not isinstance(key, str) or not key:
             return False
-        return self._known is None or key in self._known
+        return self._position is None or key in self._position
 
     def describe_valid_keys(self, key: object, now: float = 0, as_of: str = "now") -> str:
         if not isinstance(key, str) or not key:
             return "partition keys are non-empty strings"
-        listed = describe_key_list(self.keys or [])
-        return f"it is not one of the keys of dynamic partitions {self.name!r}; {listed}"
+        listed = describe_key_list(self.stored or [])
+        return f"it is not one of the keys of {self.label}; {listed}"
+
+    def keys(self, now: float = 0) -> list[str]:
+        if self.stored is None:
+            raise DynamicKeysUnknownError(self.name)
+        return list(self.stored)
+
+    def last_key(self, now: float = 0) -> str | None:
+        keys = self.keys(now)
+        return keys[-1] if keys else None
+
+    def unknown_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        return [k for k in keys if not self.has_key(k, now)]
+
+    def sort_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        if self._position is None:
+            return sorted(set(keys))  # no store to give the order: a stable one
+        return sorted(set(keys), key=self._position.__getitem__)
+
+    def __eq__(self, other: object) -> bool:
+        # Keys are shared by name; a space without a name holds keys computed by a function.
+        if not isinstance(other, DynamicKeySpace) or other.name != self.name:
+            return False
+        return bool(self.name) or other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"DynamicPartitionsDefinition(name={self.name!r})"
 
 
 class MultiKeySpace(_Validating):
@@ -126,6 +197,13 @@ class MultiKeySpace(_Validating):
         if len(dimensions) < 2:
             raise KeySpaceError("a multi-dimensional key space needs two or more dimensions")
         self.dimensions = list(dimensions)
+        self.names = [name for name, _ in self.dimensions]
+
+    def dimension(self, name: str) -> KeySpace:
+        for dimension_name, space in self.dimensions:
+            if dimension_name == name:
+                return space
+        raise KeySpaceError(f"No dimension {name!r}; the dimensions are {self.names}")
 
     def split(self, key: object) -> list[str] | None:
         """One key per dimension, or None if `key` does not have one part per dimension."""
@@ -164,7 +242,7 @@ class MultiKeySpace(_Validating):
         _, minor = self._order()
         stride = 1
         for at in minor:
-            stride *= len(self._static(at).keys)
+            stride *= len(self._static(at).key_list)
         return stride
 
     def _static(self, at: int) -> StaticKeySpace:
@@ -198,14 +276,14 @@ class MultiKeySpace(_Validating):
             position = self._static(at).index_of(parts[at])
             if position is None:
                 return None
-            index = index * len(self._static(at).keys) + position
+            index = index * len(self._static(at).key_list) + position
         return index
 
     def key_at(self, index: int) -> str:
         major, minor = self._order()
         parts = [""] * len(self.dimensions)
         for at in reversed(minor):
-            keys = self._static(at).keys
+            keys = self._static(at).key_list
             index, position = divmod(index, len(keys))
             parts[at] = keys[position]
         parts[major] = self._major().key_at(index)
@@ -228,3 +306,45 @@ class MultiKeySpace(_Validating):
                 detail = space.describe_valid_keys(part, now, as_of)
                 return f"dimension {name!r} has no key {part!r}: {detail}"
         return self.key_shape()
+
+    def keys(self, now: float) -> list[str]:
+        per_dimension = [space.keys(now) for _, space in self.dimensions]
+        return [MULTIPARTITION_KEY_DELIMITER.join(c) for c in itertools.product(*per_dimension)]
+
+    def last_key(self, now: float) -> str | None:
+        parts = [space.last_key(now) for _, space in self.dimensions]
+        return None if None in parts else MULTIPARTITION_KEY_DELIMITER.join(parts)  # type: ignore[arg-type]
+
+    def unknown_keys(self, keys: Iterable[str], now: float) -> list[str]:
+        # Each dimension checks its distinct parts once, in bulk.
+        split = {key: self.split(key) for key in keys}
+        unknown_parts = [
+            set(space.unknown_keys({p[i] for p in split.values() if p is not None}, now))
+            for i, (_, space) in enumerate(self.dimensions)
+        ]
+        return [
+            key
+            for key, parts in split.items()
+            if parts is None or any(p in bad for p, bad in zip(parts, unknown_parts, strict=True))
+        ]
+
+    def sort_keys(self, keys: Iterable[str], now: float) -> list[str]:
+        split = {key: self.split(key) for key in keys}
+        ranks = []
+        for i, (_, space) in enumerate(self.dimensions):
+            ordered = space.sort_keys({p[i] for p in split.values() if p is not None}, now)
+            ranks.append({value: rank for rank, value in enumerate(ordered)})
+        return sorted(
+            split,
+            key=lambda k: tuple(rank[part] for rank, part in zip(ranks, split[k], strict=True)),  # type: ignore[arg-type]
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MultiKeySpace) and other.dimensions == self.dimensions
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.dimensions))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name!r}: {space!r}" for name, space in self.dimensions)
+        return f"MultiPartitionsDefinition({{{inner}}})"

@@ -59,6 +59,8 @@ class TimeWindowKeySpace:
         self.fmt = fmt
         self.end_offset = end_offset
         self.tz = load_timezone(self.timezone)
+        self.start = start.astimezone(self.tz)
+        self.end = None if end is None else end.astimezone(self.tz)
         self.clock = CronClock(schedule, self.tz)
         self.key_format = KeyFormat(fmt, mark_repeated_hours=schedule.every_hour)
         self.first_tick = self.clock.next_tick(math.ceil(start.timestamp()))
@@ -124,6 +126,9 @@ class TimeWindowKeySpace:
             if tick is None or bounds is None or not bounds[0] <= tick < bounds[1]:
                 unknown.append(key)
         return unknown
+
+    def sort_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        return sorted(set(keys), key=self.require_tick)
 
     def validate_key(self, key: object, now: float, as_of: str = "now") -> None:
         """Raise `UnknownPartitionKeyError` saying what valid keys look like."""
@@ -236,6 +241,27 @@ class TimeWindowKeySpace:
         return (
             f"{reason}valid keys are formatted as {self.fmt!r} in timezone {self.timezone} "
             f"and run from {first!r} to {last!r} {as_of}"
+        )
+
+    # -- value semantics ----------------------------------------------------------------
+
+    def _identity(self) -> tuple[object, ...]:
+        end = None if self.end is None else self.end.timestamp()
+        return (self.cron_schedule, self.start.timestamp(), end, self.timezone, self.fmt,
+                self.end_offset)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeWindowKeySpace) and other._identity() == self._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        end = "" if self.end is None else f", end={self.end.isoformat()!r}"
+        offset = f", end_offset={self.end_offset}" if self.end_offset else ""
+        return (
+            f"TimeWindowPartitionsDefinition(start={self.start.isoformat()!r}, fmt={self.fmt!r}"
+            f"{end}, timezone={self.timezone!r}, cron_schedule={self.cron_schedule!r}{offset})"
         )
 
     def _check_format_tells_windows_apart(self) -> None:

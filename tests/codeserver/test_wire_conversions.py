@@ -545,11 +545,10 @@ def test_every_condition_parameter_has_a_wire_field():
 
 def test_user_defined_mappings_and_partitions_are_refused_by_name():
     class ByHand(PartitionMapping):
-        def _upstream(self, *args):
-            return []
+        def _rule(self):
+            from weir_partitions.mappings import AllMapping
 
-        def _downstream(self, *args):
-            return []
+            return AllMapping()
 
     with pytest.raises(UnsupportedOnWireError, match="ByHand"):
         partition_mapping_message(ByHand())

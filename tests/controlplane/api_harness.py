@@ -83,6 +83,30 @@ def asset(
     return node
 
 
+def sdk_asset(
+    name: str,
+    partitions_def: Any = None,
+    deps: Mapping[str, Any] | None = None,
+    backfill_policy: Any = None,
+) -> definitions_pb2.AssetNode:
+    """An asset as a Python code location's snapshot carries it: SDK partitions definition,
+    partition mappings (`deps`: upstream name -> mapping or None) and backfill policy,
+    converted by the code server's converters."""
+    from weir_codeserver.wire_automation import backfill_policy_message
+    from weir_codeserver.wire_partitions import partition_mapping_message, partitions_def_message
+
+    node = asset(name)
+    if partitions_def is not None:
+        node.partitions_def.CopyFrom(partitions_def_message(partitions_def))
+    for upstream, mapping in (deps or {}).items():
+        edge = node.deps.add(asset_key=key(upstream))
+        if mapping is not None:
+            edge.partition_mapping.CopyFrom(partition_mapping_message(mapping))
+    if backfill_policy is not None:
+        node.backfill_policy.CopyFrom(backfill_policy_message(backfill_policy))
+    return node
+
+
 def snapshot(*assets: definitions_pb2.AssetNode, jobs: Iterable[Any] = ()) -> Any:
     snap = definitions_pb2.DefinitionsSnapshot(assets=list(assets), jobs=list(jobs))
     digest = hashlib.sha256(snap.SerializeToString(deterministic=True)).hexdigest()

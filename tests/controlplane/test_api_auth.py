@@ -138,6 +138,15 @@ def http_code(
         return reply.json()["code"].upper()
 
 
+def empty_call(
+    server: ApiServer, transport: str, path: str, method: Any, hdrs: dict[str, str]
+) -> str:
+    """The status an empty request to `path` ends with over `transport`."""
+    if transport == "grpc":
+        return grpc_code(server, path, method, _message_class(method.input_type)(), hdrs)
+    return http_code(server, path, method, {}, hdrs)
+
+
 def _last_envelope(body: bytes) -> dict[str, Any]:
     last: dict[str, Any] = {}
     while body:
@@ -185,13 +194,7 @@ def test_every_role_against_every_rpc_is_allowed_or_denied_as_the_table_says(
     mismatches = []
     for role, secret in secrets.items():
         for path, method in ALL_METHODS:
-            hdrs = headers(secret, scope)
-            if transport == "grpc":
-                code = grpc_code(
-                    auth_server, path, method, _message_class(method.input_type)(), hdrs
-                )
-            else:
-                code = http_code(auth_server, path, method, {}, hdrs)
+            code = empty_call(auth_server, transport, path, method, headers(secret, scope))
             allowed = code not in DENIED
             if allowed != expected_allowed(role, path):
                 mismatches.append(f"{role.value} {path}: {code}")
@@ -204,13 +207,7 @@ def test_no_token_or_a_bad_one_is_unauthenticated_for_every_rpc(
 ) -> None:
     for secret in (None, "weir_not-a-real-token", "garbage"):
         for path, method in ALL_METHODS:
-            hdrs = headers(secret, scope)
-            if transport == "grpc":
-                code = grpc_code(
-                    auth_server, path, method, _message_class(method.input_type)(), hdrs
-                )
-            else:
-                code = http_code(auth_server, path, method, {}, hdrs)
+            code = empty_call(auth_server, transport, path, method, headers(secret, scope))
             assert code == "UNAUTHENTICATED", (secret, path, code)
 
 

@@ -11,7 +11,7 @@ import weir as dg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from weir_codeserver.wire_partitions import partitions_def_message
-from weir_controlplane.api.partition_keys import key_space
+from weir_controlplane.partitions import key_space
 
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
@@ -74,3 +74,13 @@ def test_the_control_plane_accepts_exactly_the_keys_the_sdk_accepts(defn, now):
         assert space.has_key(key, now.timestamp()) == defn.has_partition_key(
             key, current_time=now
         ), key
+
+
+@settings(max_examples=150, deadline=None)
+@given(definitions)
+def test_the_wire_gives_the_key_space_the_sdk_definition_has(defn):
+    # Equal key spaces pick the same default mappings on both sides, and errors spell the
+    # definition the same way.
+    space = key_space(partitions_def_message(defn))
+    assert space == defn._key_space(None, None)
+    assert repr(space) == repr(defn)

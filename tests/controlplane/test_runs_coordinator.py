@@ -256,3 +256,58 @@ def test_changes_to_runs_no_one_watches_leave_no_state(coordinator: RunCoordinat
     for n in range(20_000):
         coordinator.notify(f"run-{n}")
     assert coordinator.notifier.watched_runs() == 0
+
+
+# --- a run the location refuses -------------------------------------------------------
+
+
+class RefusingLocation(BusyLocation):
+    """A code location that refuses every run as a bad request, as a Python code location
+    does for a partition key its definitions (or its dynamic partitions) do not have."""
+
+    REASON = "Unknown partition key 'report.csv' of asset 'files'; it is not one of the keys"
+
+    def ExecuteRun(self, request: cl_pb2.ExecuteRunRequest, context: Any) -> Any:
+        self.executed[request.run_id] += 1
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, self.REASON)
+
+
+def test_a_run_the_location_refuses_as_invalid_fails_to_start_not_as_unavailable(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    location = RefusingLocation(lambda replica, run_id: None, watched={})
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
+    health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    registry = CodeLocationRegistry(storage)
+    coordinator = RunCoordinator(storage, registry, RunSettings())
+    try:
+        registry.add(scope, LocationSpec("files", address=f"127.0.0.1:{port}"))
+        coordinator.start()
+        run = coordinator.submit(
+            scope, location="files", asset_keys=["work"], partition_key="report.csv"
+        )
+        deadline = time.monotonic() + 30
+        while not storage.runs.get_run(scope, run.run_id).status.is_terminal:
+            assert time.monotonic() < deadline, "the refused run never ended"
+            time.sleep(0.02)
+    finally:
+        coordinator.stop()
+        registry.stop()
+        server.stop(None).wait(5)
+        location.close()
+
+    ended = storage.runs.get_run(scope, run.run_id)
+    assert ended.status is RunStatus.FAILURE
+    assert location.executed[run.run_id] == 1
+    assert ended.failure_reason == (
+        "The code location refused to start the run: Code location 'files' refused "
+        f"ExecuteRun: {RefusingLocation.REASON}"
+    )
+    assert "unavailable" not in ended.failure_reason
+    failures = storage.event_log.get_run_events(scope, run.run_id, event_types=["RUN_FAILURE"])
+    failure = events_pb2.RunEvent.FromString(failures.items[0].payload).run_failure
+    assert failure.reason == events_pb2.RUN_FAILURE_REASON_START_FAILED
+    assert failure.error.class_name == "InvalidArgumentError"

@@ -280,30 +280,22 @@ class AuthorizationInterceptor(grpc.ServerInterceptor):
 def _authorize(method: str, rule: Rule | None, principal: Principal) -> None:
     if rule is None:  # fail closed: an RPC nobody classified is nobody's to call
         raise PermissionDeniedError(f"{method} has no permission rule; no one may call it")
-    if rule.organization_wide:
-        if rule.permission is Permission.SIGNED_IN:
-            if principal.unrestricted or any(
-                Permission.SIGNED_IN in g.role.permissions for g in principal.grants
-            ):
-                return
-        elif principal.unrestricted or any(
-            g.deployment is None and rule.permission in g.role.permissions for g in principal.grants
-        ):
-            return
-        raise PermissionDeniedError(
-            f"{principal.describe()} may not {rule.permission.verb}: that takes an "
-            "organization admin token"
-        )
     scope = current_scope_or_none()
-    if scope is None:  # every deployment at once: organization-wide grants only
-        if principal.unrestricted or any(
-            g.deployment is None and rule.permission in g.role.permissions for g in principal.grants
-        ):
-            return
-        raise PermissionDeniedError(
-            f'{principal.describe()} may not {rule.permission.verb} in every deployment ("*"): '
-            "that takes an organization admin token"
-        )
+    if rule.organization_wide or scope is None:  # scope None: every deployment ("*")
+        if rule.organization_wide and rule.permission is Permission.SIGNED_IN:
+            # Listing deployments: any role will do; the reply shows only its own.
+            allowed = principal.unrestricted or any(
+                Permission.SIGNED_IN in g.role.permissions for g in principal.grants
+            )
+        else:
+            allowed = policy.holds_organization_wide(principal, rule.permission)
+        if not allowed:
+            where = "" if rule.organization_wide else ' in every deployment ("*")'
+            raise PermissionDeniedError(
+                f"{principal.describe()} may not {rule.permission.verb}{where}: that takes "
+                "an organization admin token"
+            )
+        return
     policy.require(principal, rule.permission, scope.name)
 
 

@@ -20,9 +20,9 @@ from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.api.partition_keys import DynamicSpaces, space_of
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.partitions import DynamicSpaces, space_of
 from weir_controlplane.storage import (
     AssetStorage,
     CheckResult,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 
 from weir_partitions import (
@@ -31,7 +31,6 @@ from weir_controlplane.api import convert
 from weir_controlplane.api.access_checks import visible_locations
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
-from weir_controlplane.api.partition_keys import DynamicSpaces, space_of
 from weir_controlplane.api.partition_ranges import DisplayedStatus, merge_runs
 from weir_controlplane.errors import (
     ApiError,
@@ -40,6 +39,7 @@ from weir_controlplane.errors import (
     UnimplementedError,
 )
 from weir_controlplane.locations import CodeLocationRegistry, SnapshotGraph
+from weir_controlplane.partitions import DynamicSpaces, space_of
 from weir_controlplane.storage import (
     DeploymentScope,
     DynamicPartitionStorage,
@@ -289,6 +289,42 @@ class StoredDynamicKeySpace:
     def validate_key(self, key: object, now: float = 0, as_of: str = "now") -> None:
         if not self.has_key(key, now):
             raise UnknownPartitionKeyError(key, self.describe_valid_keys(key, now, as_of))
+
+    # What partition mappings ask (weir_partitions.mappings), in batches.
+
+    def keys(self, now: float = 0) -> list[str]:
+        keys: list[str] = []
+        cursor = None
+        while True:
+            page = self._store.list_keys(self._scope, self.name, cursor=cursor)
+            keys += page.items
+            if page.next_cursor is None:
+                return keys
+            cursor = page.next_cursor
+
+    def last_key(self, now: float = 0) -> str | None:
+        ordinals = self._store.live_ordinals(self._scope, self.name)
+        if not ordinals:
+            return None
+        return self._store.keys_at(self._scope, self.name, [ordinals[-1]])[ordinals[-1]]
+
+    def unknown_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        listed = list(keys)
+        present = self._store.ordinals(self._scope, self.name, [k for k in listed if k])
+        return [k for k in listed if k not in present]
+
+    def sort_keys(self, keys: Iterable[str], now: float = 0) -> list[str]:
+        ordinal = self._store.ordinals(self._scope, self.name, set(keys))
+        return sorted(ordinal, key=ordinal.__getitem__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoredDynamicKeySpace) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"DynamicPartitionsDefinition(name={self.name!r})"
 
 
 def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | None:

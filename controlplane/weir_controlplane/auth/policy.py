@@ -56,6 +56,13 @@ def require(
     )
 
 
+def holds_organization_wide(principal: Principal, permission: Permission) -> bool:
+    """Whether `principal` holds `permission` in every deployment (an organization admin)."""
+    return principal.unrestricted or any(
+        g.deployment is None and permission in g.role.permissions for g in principal.grants
+    )
+
+
 def _held(principal: Principal, deployment: str) -> str:
     grants = principal.grants_in(deployment)
     if not grants:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import NamedTuple, Protocol, runtime_checkable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from weir._errors import PartitionKeyError
+
+if TYPE_CHECKING:
+    from weir_partitions import KeySpace
 
 
 class PartitionKeyRange(NamedTuple):
@@ -152,6 +156,34 @@ class PartitionsDefinition(ABC):
         wanted = set(keys)
         every_key = self.get_partition_keys(current_time, dynamic_partitions_store)
         return [k for k in every_key if k in wanted]
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> KeySpace:
+        """The keys as the partitions engine's key space, which partition mappings read
+        (the built-in definitions keep theirs; any other lists its keys)."""
+        from weir_partitions import StaticKeySpace
+
+        return StaticKeySpace(list(self.get_partition_keys(current_time, dynamic_partitions_store)))
+
+
+def engine_time(current_time: datetime | None, *spaces: KeySpace | None) -> float:
+    """`current_time` as the engine's POSIX seconds (default: now). A naive time is read in
+    the time zone of the first time window among `spaces`, as that definition reads it."""
+    if current_time is None:
+        return time.time()
+    if current_time.tzinfo is not None:
+        return current_time.timestamp()
+    from weir_partitions import MultiKeySpace, TimeWindowKeySpace
+
+    for space in spaces:
+        parts = space.dimensions if isinstance(space, MultiKeySpace) else [("", space)]
+        for _, part in parts:
+            if isinstance(part, TimeWindowKeySpace):
+                return current_time.replace(tzinfo=part.tz).timestamp()
+    return current_time.replace(tzinfo=UTC).timestamp()
 
 
 def range_ends(start: str | PartitionKeyRange, end: str | None) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from weir._automation.run_request import (
     AddDynamicPartitionsRequest,
@@ -12,6 +13,9 @@ from weir._automation.run_request import (
 )
 from weir._errors import DefinitionError, DynamicPartitionsStoreError
 from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
+
+if TYPE_CHECKING:
+    from weir_partitions import DynamicKeySpace
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 
@@ -64,10 +68,7 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         if self.partition_fn is not None:
             return list(self.partition_fn(current_time))
         if dynamic_partitions_store is None:
-            raise DynamicPartitionsStoreError(
-                f"The keys of dynamic partitions {self.name!r} live in a store; pass "
-                "dynamic_partitions_store= (e.g. an InMemoryDynamicPartitionsStore in tests)"
-            )
+            raise store_needed(self.name)  # type: ignore[arg-type]
         return list(dynamic_partitions_store.get_dynamic_partitions(self.name))  # type: ignore[arg-type]
 
     def has_partition_key(
@@ -110,6 +111,22 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         label = f"dynamic partitions {self.name!r}" if self.name else "the partition_fn"
         return f"it is not one of the keys of {label}; " + super()._describe_valid_keys(
             key, current_time, dynamic_partitions_store
+        )
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> DynamicKeySpace:
+        from weir_partitions import DynamicKeySpace
+
+        if self.partition_fn is not None:
+            return DynamicKeySpace("", self.partition_fn(current_time), label="the partition_fn")
+        assert self.name is not None
+        if dynamic_partitions_store is None:
+            return DynamicKeySpace(self.name)  # any key passes; listing raises store_needed
+        return DynamicKeySpace(
+            self.name, dynamic_partitions_store.get_dynamic_partitions(self.name)
         )
 
     def _sort_keys(
@@ -175,6 +192,13 @@ class InMemoryDynamicPartitionsStore:
         else:
             for key in request.partition_keys:
                 self.delete_dynamic_partition(request.partitions_def_name, key)
+
+
+def store_needed(name: str) -> DynamicPartitionsStoreError:
+    return DynamicPartitionsStoreError(
+        f"The keys of dynamic partitions {name!r} live in a store; pass "
+        "dynamic_partitions_store= (e.g. an InMemoryDynamicPartitionsStore in tests)"
+    )
 
 
 def _checked_keys(partition_keys: Iterable[str]) -> list[str]:

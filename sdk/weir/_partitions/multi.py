@@ -6,18 +6,22 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from weir._errors import DefinitionError, PartitionKeyError
 from weir._partitions.base import (
     DynamicPartitionsStore,
     PartitionKeyRange,
     PartitionsDefinition,
+    engine_time,
     range_ends,
 )
 from weir._partitions.dynamic import DynamicPartitionsDefinition
 from weir._partitions.static import StaticPartitionsDefinition
 from weir._partitions.time_window import TimeWindowPartitionsDefinition
+
+if TYPE_CHECKING:
+    from weir_partitions import MultiKeySpace
 
 MULTIPARTITION_KEY_DELIMITER = "|"
 # Characters a dimension's keys cannot hold, as in Dagster: they delimit keys and ranges.
@@ -285,22 +289,22 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None,
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> list[str]:
-        split = {key: self._split(key) for key in keys}
-        unknown_parts = [
-            set(
-                d.partitions_def._unknown_keys(
-                    {parts[i] for parts in split.values() if parts is not None},
-                    current_time,
-                    dynamic_partitions_store,
-                )
-            )
-            for i, d in enumerate(self._dimensions)
-        ]
-        return [
-            key
-            for key, parts in split.items()
-            if parts is None or any(p in bad for p, bad in zip(parts, unknown_parts, strict=True))
-        ]
+        space = self._key_space(current_time, dynamic_partitions_store)
+        return space.unknown_keys(keys, engine_time(current_time, space))
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> MultiKeySpace:
+        from weir_partitions import MultiKeySpace
+
+        return MultiKeySpace(
+            [
+                (d.name, d.partitions_def._key_space(current_time, dynamic_partitions_store))
+                for d in self._dimensions
+            ]
+        )
 
     def _sort_keys(
         self,
@@ -308,18 +312,8 @@ class MultiPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None,
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> list[str]:
-        split = {key: self._split(key) for key in keys}
-        ranks = []
-        for i, dimension in enumerate(self._dimensions):
-            values = {parts[i] for parts in split.values() if parts is not None}
-            ordered = dimension.partitions_def._sort_keys(
-                values, current_time, dynamic_partitions_store
-            )
-            ranks.append({value: rank for rank, value in enumerate(ordered)})
-        return sorted(
-            split,
-            key=lambda k: tuple(rank[part] for rank, part in zip(ranks, split[k], strict=True)),  # type: ignore[arg-type]
-        )
+        space = self._key_space(current_time, dynamic_partitions_store)
+        return space.sort_keys(keys, engine_time(current_time, space))
 
     def __eq__(self, other: object) -> bool:
         return (

@@ -25,7 +25,8 @@ class StaticPartitionsDefinition(PartitionsDefinition):
             space = StaticKeySpace(list(partition_keys))
         except KeySpaceError as e:
             raise DefinitionError(str(e)) from None
-        self._keys = space.keys
+        self._space = space
+        self._keys = space.key_list
         self._position = space.position
 
     def get_partition_keys(
@@ -66,11 +67,18 @@ class StaticPartitionsDefinition(PartitionsDefinition):
     ) -> list[str]:
         return sorted(set(keys), key=self._position.__getitem__)
 
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> StaticKeySpace:
+        return self._space
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, StaticPartitionsDefinition) and other._keys == self._keys
+        return isinstance(other, StaticPartitionsDefinition) and other._space == self._space
 
     def __hash__(self) -> int:
-        return hash(tuple(self._keys))
+        return hash(self._space)
 
     def __repr__(self) -> str:
-        return f"StaticPartitionsDefinition({self._keys!r})"
+        return repr(self._space)

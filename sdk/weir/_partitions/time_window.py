@@ -266,33 +266,17 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     # -- value semantics --------------------------------------------------------------------
 
-    def _identity(self) -> tuple[Any, ...]:
-        return (
-            self.cron_schedule,
-            self.start.timestamp(),
-            None if self.end is None else self.end.timestamp(),
-            self.timezone,
-            self.fmt,
-            self.end_offset,
-        )
+    # The engine's key space compares, hashes and spells the definition (as the control
+    # plane's does the same definition read from the wire).
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, TimeWindowPartitionsDefinition)
-            and self._identity() == other._identity()
-        )
+        return isinstance(other, TimeWindowPartitionsDefinition) and self._space == other._space
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return hash(self._space)
 
     def __repr__(self) -> str:
-        end = "" if self.end is None else f", end={self.end.isoformat()!r}"
-        offset = f", end_offset={self.end_offset}" if self.end_offset else ""
-        # One eval-able form for every subclass (they compare equal to it anyway).
-        return (
-            f"TimeWindowPartitionsDefinition(start={self.start.isoformat()!r}, fmt={self.fmt!r}"
-            f"{end}, timezone={self.timezone!r}, cron_schedule={self.cron_schedule!r}{offset})"
-        )
+        return repr(self._space)  # one eval-able form for every subclass (they compare equal)
 
     def __getstate__(self) -> dict[str, Any]:
         # The compiled clock and caches are rebuilt on load; only the arguments travel.
@@ -360,6 +344,13 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> list[str]:
         return self._space.unknown_keys(keys, self._now(current_time))
+
+    def _key_space(
+        self,
+        current_time: datetime | None,
+        dynamic_partitions_store: DynamicPartitionsStore | None,
+    ) -> TimeWindowKeySpace:
+        return self._space
 
     def _sort_keys(
         self,

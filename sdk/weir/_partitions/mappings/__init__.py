@@ -1,9 +1,12 @@
-"""Partition mappings: which partitions of an upstream asset each downstream partition reads."""
+"""Partition mappings: which partitions of an upstream asset each downstream partition reads.
+
+Each built-in mapping stands for one of the partitions engine's (`weir_partitions.mappings`),
+which evaluates it: the control plane evaluates the same mapping from the snapshot.
+"""
 
 from weir._partitions.mappings.base import PartitionMapping
 from weir._partitions.mappings.infer import infer_partition_mapping
 from weir._partitions.mappings.multi import (
-    DimensionDependency,
     DimensionPartitionMapping,
     MultiPartitionMapping,
     MultiToSingleDimensionPartitionMapping,
@@ -19,7 +22,6 @@ from weir._partitions.mappings.time_window import TimeWindowPartitionMapping
 
 __all__ = [
     "AllPartitionMapping",
-    "DimensionDependency",
     "DimensionPartitionMapping",
     "IdentityPartitionMapping",
     "LastPartitionMapping",

@@ -1,13 +1,21 @@
-"""The interface of a partition mapping, and the checks every mapping shares."""
+"""The interface of a partition mapping; each built-in one stands for a mapping of the
+partitions engine (`weir_partitions.mappings`), which both the SDK and the control plane
+evaluate."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from weir._errors import DefinitionError, PartitionKeyError
-from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
+from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition, engine_time
+
+if TYPE_CHECKING:
+    from weir_partitions import KeySpace
+    from weir_partitions.mappings import KeyMapping
 
 PartitionKeys = str | Iterable[str] | None
 
@@ -23,16 +31,24 @@ class PartitionMapping(ABC):
 
     Mappings are plain data (frozen dataclasses: their constructor arguments are their
     fields, and they compare by value), so a code server can describe them on the wire and
-    the control plane can evaluate them without user code. That is also why only the
-    built-in mappings are supported.
+    the control plane can evaluate them without user code, with the same engine. That is
+    also why only the built-in mappings are supported.
     """
 
-    def validate_partition_mapping(  # noqa: B027  (a hook: by default any pair will do)
+    @abstractmethod
+    def _rule(self) -> KeyMapping:
+        """The engine's mapping this one stands for."""
+
+    def validate_partition_mapping(
         self,
         upstream_partitions_def: PartitionsDefinition | None,
         downstream_partitions_def: PartitionsDefinition | None,
     ) -> None:
         """Raise `DefinitionError` if this mapping cannot relate these two definitions."""
+        up = _space(upstream_partitions_def, None, None)
+        down = _space(downstream_partitions_def, None, None)
+        with _sdk_errors():
+            self._rule().validate(up, down)
 
     def get_upstream_partitions(
         self,
@@ -47,15 +63,10 @@ class PartitionMapping(ABC):
         Raises `PartitionKeyError` if a downstream key is unknown, or if partitions the
         downstream ones need do not exist upstream (yet).
         """
-        self.validate_partition_mapping(upstream_partitions_def, downstream_partitions_def)
-        now = _pin(current_time)
-        keys = _checked_keys(
-            downstream_partition_keys, downstream_partitions_def, "downstream", now,
-            dynamic_partitions_store,
+        return self._map(
+            True, downstream_partition_keys, downstream_partitions_def, upstream_partitions_def,
+            current_time, dynamic_partitions_store,
         )  # fmt: skip
-        return self._upstream(
-            keys, downstream_partitions_def, upstream_partitions_def, now, dynamic_partitions_store
-        )
 
     def get_downstream_partitions(
         self,
@@ -69,35 +80,29 @@ class PartitionMapping(ABC):
 
         Raises `PartitionKeyError` if an upstream key is unknown.
         """
-        self.validate_partition_mapping(upstream_partitions_def, downstream_partitions_def)
-        now = _pin(current_time)
-        keys = _checked_keys(
-            upstream_partition_keys, upstream_partitions_def, "upstream", now,
-            dynamic_partitions_store,
+        return self._map(
+            False, upstream_partition_keys, upstream_partitions_def, downstream_partitions_def,
+            current_time, dynamic_partitions_store,
         )  # fmt: skip
-        return self._downstream(
-            keys, upstream_partitions_def, downstream_partitions_def, now, dynamic_partitions_store
-        )
 
-    @abstractmethod
-    def _upstream(
+    def _map(
         self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
+        to_upstream: bool,
+        keys: PartitionKeys,
+        source_def: PartitionsDefinition | None,
+        target_def: PartitionsDefinition | None,
+        current_time: datetime | None,
         store: DynamicPartitionsStore | None,
-    ) -> list[str]: ...
-
-    @abstractmethod
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]: ...
+    ) -> list[str]:
+        """`keys` of `source_def` mapped by the engine onto keys of `target_def`."""
+        now = _pin(current_time)
+        source, target = _space(source_def, now, store), _space(target_def, now, store)
+        rule = self._rule()
+        method = rule.upstream_keys if to_upstream else rule.downstream_keys
+        downstream_first = (source, target) if to_upstream else (target, source)
+        with _sdk_errors():
+            mapped = method(keys, source, target, engine_time(now, *downstream_first))
+        return _typed(mapped, target_def)
 
 
 def _pin(current_time: datetime | None) -> datetime:
@@ -105,59 +110,35 @@ def _pin(current_time: datetime | None) -> datetime:
     return current_time if current_time is not None else datetime.now(UTC)
 
 
-def _checked_keys(
-    keys: PartitionKeys,
-    defn: PartitionsDefinition | None,
-    side: str,
-    now: datetime,
-    store: DynamicPartitionsStore | None,
-) -> list[str]:
-    if keys is None:
-        listed: list[str] = []
-    elif isinstance(keys, str):
-        listed = [keys]
-    else:
-        listed = list(dict.fromkeys(keys))
-    if defn is None:
-        if listed:
-            raise PartitionKeyError(f"The {side} asset is unpartitioned but got keys {listed[:5]}")
-        return listed
-    unknown = defn._unknown_keys(listed, now, store)
-    if unknown:
-        detail = defn._describe_valid_keys(unknown[0], now, store)
-        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        raise PartitionKeyError(f"Unknown {side} partition key {unknown[0]!r}{more}; {detail}")
-    return listed
+def _space(
+    defn: PartitionsDefinition | None, now: datetime | None, store: DynamicPartitionsStore | None
+) -> KeySpace | None:
+    return None if defn is None else defn._key_space(now, store)
 
 
-def require_partitioned(
-    mapping: PartitionMapping,
-    upstream_def: PartitionsDefinition | None,
-    downstream_def: PartitionsDefinition | None,
-) -> None:
-    """The check of mappings that relate keys on both sides."""
-    for side, defn in (("upstream", upstream_def), ("downstream", downstream_def)):
-        if defn is None:
-            raise DefinitionError(
-                f"{type(mapping).__name__} relates partitions of two partitioned assets, but "
-                f"the {side} asset is unpartitioned; depend on it without a partition mapping "
-                "(every partition reads all of it) or use AllPartitionMapping()"
-            )
+def _typed(keys: list[str], defn: PartitionsDefinition | None) -> list[str]:
+    """Keys of a multi-partitioned definition as `MultiPartitionKey`s, as it lists them."""
+    from weir._partitions.multi import MultiPartitionsDefinition
+
+    if isinstance(defn, MultiPartitionsDefinition):
+        return [defn.get_partition_key_from_str(k) for k in keys]
+    return keys
 
 
-def every_key(
-    defn: PartitionsDefinition | None, now: datetime, store: DynamicPartitionsStore | None
-) -> list[str]:
-    return [] if defn is None else list(defn.get_partition_keys(now, store))
+@contextmanager
+def _sdk_errors() -> Iterator[None]:
+    """The engine's errors as the SDK's, the message unchanged: DefinitionError for a mapping
+    that cannot relate the definitions, DynamicPartitionsStoreError when a store's keys are
+    needed but none was given, PartitionKeyError for keys."""
+    from weir_partitions import DynamicKeysUnknownError, MappingError, PartitionsError
 
+    from weir._partitions.dynamic import store_needed
 
-def missing_upstream_error(
-    missing: list[str], upstream_def: PartitionsDefinition, hint: str = ""
-) -> PartitionKeyError:
-    shown = ", ".join(repr(k) for k in missing[:5])
-    more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
-    noun = "partition" if len(missing) == 1 else "partitions"
-    verb = "does" if len(missing) == 1 else "do"
-    return PartitionKeyError(
-        f"Upstream {noun} {shown}{more} {verb} not exist in {upstream_def!r}{hint}"
-    )
+    try:
+        yield
+    except MappingError as e:
+        raise DefinitionError(str(e)) from None
+    except DynamicKeysUnknownError as e:
+        raise store_needed(e.name) from None
+    except PartitionsError as e:
+        raise PartitionKeyError(str(e)) from None

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from weir._partitions.base import PartitionsDefinition
 from weir._partitions.mappings.base import PartitionMapping
-from weir._partitions.mappings.multi import (
-    MultiToSingleDimensionPartitionMapping,
-    infer_single_dimension_dependency,
-)
+from weir._partitions.mappings.multi import MultiToSingleDimensionPartitionMapping
 from weir._partitions.mappings.simple import AllPartitionMapping, IdentityPartitionMapping
 from weir._partitions.mappings.time_window import TimeWindowPartitionMapping
-from weir._partitions.time_window import TimeWindowPartitionsDefinition
+
+if TYPE_CHECKING:
+    from weir_partitions import KeySpace
 
 
 def infer_partition_mapping(
@@ -18,7 +19,8 @@ def infer_partition_mapping(
     upstream_partitions_def: PartitionsDefinition | None,
     downstream_partitions_def: PartitionsDefinition | None,
 ) -> PartitionMapping:
-    """`partition_mapping` if given, else Dagster's default for the two definitions.
+    """`partition_mapping` if given, else Dagster's default for the two definitions, as the
+    partitions engine chooses it (`weir_partitions.mappings.default_mapping`):
 
     - either asset unpartitioned: `AllPartitionMapping`
     - one multi-partitioned, one not, with a matching dimension:
@@ -34,15 +36,18 @@ def infer_partition_mapping(
     """  # noqa: E501
     if partition_mapping is not None:
         return partition_mapping
-    if upstream_partitions_def is None or downstream_partitions_def is None:
-        return AllPartitionMapping()
-    dependency = infer_single_dimension_dependency(
-        upstream_partitions_def, downstream_partitions_def
+    from weir_partitions import mappings
+
+    def space(defn: PartitionsDefinition | None) -> KeySpace | None:
+        return None if defn is None else defn._key_space(None, None)
+
+    chosen = mappings.default_mapping(
+        space(upstream_partitions_def), space(downstream_partitions_def)
     )
-    if not isinstance(dependency, str):
-        return MultiToSingleDimensionPartitionMapping()
-    if isinstance(upstream_partitions_def, TimeWindowPartitionsDefinition) and isinstance(
-        downstream_partitions_def, TimeWindowPartitionsDefinition
-    ):
-        return TimeWindowPartitionMapping()
-    return IdentityPartitionMapping()
+    by_rule: dict[type[mappings.KeyMapping], PartitionMapping] = {
+        mappings.AllMapping: AllPartitionMapping(),
+        mappings.MultiToSingleDimensionMapping: MultiToSingleDimensionPartitionMapping(),
+        mappings.TimeWindowMapping: TimeWindowPartitionMapping(),
+        mappings.IdentityMapping: IdentityPartitionMapping(),
+    }
+    return by_rule[type(chosen)]

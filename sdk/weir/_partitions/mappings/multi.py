@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from weir._errors import DefinitionError
-from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
-from weir._partitions.mappings.base import PartitionMapping, require_partitioned
-from weir._partitions.mappings.simple import IdentityPartitionMapping
-from weir._partitions.mappings.time_window import TimeWindowPartitionMapping
-from weir._partitions.multi import MultiPartitionKey, MultiPartitionsDefinition
-from weir._partitions.time_window import TimeWindowPartitionsDefinition
+from weir._partitions.mappings.base import PartitionMapping
+
+if TYPE_CHECKING:
+    from weir_partitions.mappings import KeyMapping
 
 
 @dataclass(frozen=True)
 class DimensionPartitionMapping:
     """In a `MultiPartitionMapping`: the downstream dimension an upstream one maps to, and how.
 
+    >>> from weir import TimeWindowPartitionMapping
     >>> DimensionPartitionMapping("date", TimeWindowPartitionMapping(start_offset=-1))
     DimensionPartitionMapping(dimension_name='date', partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=False))
     """  # noqa: E501
@@ -37,61 +34,8 @@ class DimensionPartitionMapping:
             )
 
 
-class DimensionDependency(NamedTuple):
-    """One mapped pair of dimensions; None names the whole of a single-dimension definition."""
-
-    partition_mapping: PartitionMapping
-    upstream_dimension_name: str | None
-    downstream_dimension_name: str | None
-
-
-class _DimensionwiseMapping(PartitionMapping):
-    """Maps each key dimension by dimension; unmapped target dimensions take every key."""
-
-    def dimension_dependencies(
-        self,
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-    ) -> list[DimensionDependency]:
-        raise NotImplementedError
-
-    def validate_partition_mapping(
-        self, upstream_partitions_def: Any, downstream_partitions_def: Any
-    ) -> None:
-        require_partitioned(self, upstream_partitions_def, downstream_partitions_def)
-        self.dimension_dependencies(upstream_partitions_def, downstream_partitions_def)
-
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        deps = [
-            (d.downstream_dimension_name, d.upstream_dimension_name, d.partition_mapping)
-            for d in self.dimension_dependencies(upstream_def, downstream_def)
-        ]
-        return _map(deps, downstream_keys, downstream_def, upstream_def, True, now, store)
-
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        deps = [
-            (d.upstream_dimension_name, d.downstream_dimension_name, d.partition_mapping)
-            for d in self.dimension_dependencies(upstream_def, downstream_def)
-        ]
-        return _map(deps, upstream_keys, upstream_def, downstream_def, False, now, store)
-
-
 @dataclass(frozen=True)
-class MultiToSingleDimensionPartitionMapping(_DimensionwiseMapping):
+class MultiToSingleDimensionPartitionMapping(PartitionMapping):
     """Between a multi-partitioned asset and a single-dimension one, match one dimension.
 
     A key X of the single-dimension asset relates to every multi-partition key whose
@@ -111,26 +55,20 @@ class MultiToSingleDimensionPartitionMapping(_DimensionwiseMapping):
 
     partition_dimension_name: str | None = None
 
-    def dimension_dependencies(
-        self,
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-    ) -> list[DimensionDependency]:
-        dependency = infer_single_dimension_dependency(
-            upstream_def, downstream_def, self.partition_dimension_name
-        )
-        if isinstance(dependency, str):
-            raise DefinitionError(dependency)
-        return [dependency]
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import MultiToSingleDimensionMapping
+
+        return MultiToSingleDimensionMapping(self.partition_dimension_name)
 
 
 @dataclass(frozen=True, eq=False)
-class MultiPartitionMapping(_DimensionwiseMapping):
+class MultiPartitionMapping(PartitionMapping):
     """Between two multi-partitioned assets: for each upstream dimension, the downstream
     dimension it maps to and the mapping to use. Dimensions left out relate all-to-all.
 
     >>> from weir import (
-    ...     DailyPartitionsDefinition, MultiPartitionsDefinition, StaticPartitionsDefinition
+    ...     DailyPartitionsDefinition, MultiPartitionsDefinition, StaticPartitionsDefinition,
+    ...     TimeWindowPartitionMapping,
     ... )
     >>> days = DailyPartitionsDefinition("2024-01-01", end_date="2024-01-04")
     >>> up = MultiPartitionsDefinition({"day": days, "abc": StaticPartitionsDefinition(["a", "b"])})
@@ -163,38 +101,17 @@ class MultiPartitionMapping(_DimensionwiseMapping):
             )
         object.__setattr__(self, "downstream_mappings_by_upstream_dimension", table)
 
-    def dimension_dependencies(
-        self,
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-    ) -> list[DimensionDependency]:
-        for side, defn in (("upstream", upstream_def), ("downstream", downstream_def)):
-            if not isinstance(defn, MultiPartitionsDefinition):
-                raise DefinitionError(
-                    f"MultiPartitionMapping relates two MultiPartitionsDefinitions; the {side} "
-                    f"one is {defn!r}"
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import DimensionMapping, MultiDimensionMapping
+
+        return MultiDimensionMapping(
+            tuple(
+                DimensionMapping(
+                    dimension.partition_mapping._rule(), upstream, dimension.dimension_name
                 )
-        assert isinstance(upstream_def, MultiPartitionsDefinition)
-        assert isinstance(downstream_def, MultiPartitionsDefinition)
-        deps = []
-        for up_dim, mapping in self.downstream_mappings_by_upstream_dimension.items():
-            for side, name, defn in (
-                ("upstream", up_dim, upstream_def),
-                ("downstream", mapping.dimension_name, downstream_def),
-            ):
-                if name not in defn.partition_dimension_names:
-                    raise DefinitionError(
-                        f"MultiPartitionMapping names {side} dimension {name!r}, but the {side} "
-                        f"dimensions are {defn.partition_dimension_names}"
-                    )
-            mapping.partition_mapping.validate_partition_mapping(
-                upstream_def.get_partitions_def_for_dimension(up_dim),
-                downstream_def.get_partitions_def_for_dimension(mapping.dimension_name),
+                for upstream, dimension in self.downstream_mappings_by_upstream_dimension.items()
             )
-            deps.append(
-                DimensionDependency(mapping.partition_mapping, up_dim, mapping.dimension_name)
-            )
-        return deps
+        )
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -205,108 +122,3 @@ class MultiPartitionMapping(_DimensionwiseMapping):
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.downstream_mappings_by_upstream_dimension.items())))
-
-
-def infer_single_dimension_dependency(
-    upstream_def: PartitionsDefinition | None,
-    downstream_def: PartitionsDefinition | None,
-    dimension_name: str | None = None,
-) -> DimensionDependency | str:
-    """How a multi-partitioned and a single-dimension definition relate, or why they cannot."""
-    multis = [d for d in (upstream_def, downstream_def) if isinstance(d, MultiPartitionsDefinition)]
-    if len(multis) != 1 or upstream_def is None or downstream_def is None:
-        return (
-            "MultiToSingleDimensionPartitionMapping relates a MultiPartitionsDefinition to a "
-            f"single-dimension partitions definition; got upstream {upstream_def!r} and "
-            f"downstream {downstream_def!r}"
-        )
-    multi = multis[0]
-    single = downstream_def if upstream_def is multi else upstream_def
-    dimensions = multi.partitions_defs
-    if dimension_name is not None:
-        dimensions = [d for d in dimensions if d.name == dimension_name]
-        if not dimensions:
-            return f"Dimension {dimension_name!r} is not one of {multi.partition_dimension_names}"
-
-    def dependency(name: str, mapping: PartitionMapping) -> DimensionDependency:
-        if upstream_def is multi:
-            return DimensionDependency(mapping, name, None)
-        return DimensionDependency(mapping, None, name)
-
-    equal = [d for d in dimensions if d.partitions_def == single]
-    if len(equal) == 1:
-        return dependency(equal[0].name, IdentityPartitionMapping())
-    if len(equal) > 1:
-        return (
-            f"Dimensions {[d.name for d in equal]} both match {single!r}; name one with "
-            "MultiToSingleDimensionPartitionMapping(partition_dimension_name=...)"
-        )
-    times = [d for d in dimensions if isinstance(d.partitions_def, TimeWindowPartitionsDefinition)]
-    if len(times) == 1 and isinstance(single, TimeWindowPartitionsDefinition):
-        return dependency(times[0].name, TimeWindowPartitionMapping())
-    if dimension_name is not None:
-        return dependency(dimension_name, IdentityPartitionMapping())  # named: match keys
-    return (
-        f"No dimension of {multi!r} matches {single!r}: a dimension must have the same "
-        "partitions definition, or both must be time windows (with one time dimension)"
-    )
-
-
-def _map(
-    deps: list[tuple[str | None, str | None, PartitionMapping]],
-    keys: list[str],
-    from_def: PartitionsDefinition | None,
-    to_def: PartitionsDefinition | None,
-    to_upstream: bool,
-    now: datetime,
-    store: DynamicPartitionsStore | None,
-) -> list[str]:
-    """Map `keys` of `from_def` to keys of `to_def`: each mapped dimension through its
-    mapping, every key of each unmapped target dimension, then their product."""
-    assert from_def is not None and to_def is not None
-
-    def dimension_def(defn: PartitionsDefinition, name: str | None) -> PartitionsDefinition:
-        if name is None:
-            return defn
-        assert isinstance(defn, MultiPartitionsDefinition)
-        return defn.get_partitions_def_for_dimension(name)
-
-    def parts(key: str) -> dict[str | None, str]:
-        if isinstance(from_def, MultiPartitionsDefinition):
-            by_name = from_def.get_partition_key_from_str(key).keys_by_dimension
-            return {name: value for name, value in by_name.items()}
-        return {None: key}
-
-    to_names: list[str | None] = (
-        list(to_def.partition_dimension_names)
-        if isinstance(to_def, MultiPartitionsDefinition)
-        else [None]
-    )
-    mapped_to = {to_dim for _, to_dim, _ in deps}
-    everything = {
-        name: list(dimension_def(to_def, name).get_partition_keys(now, store))
-        for name in to_names
-        if name not in mapped_to
-    }
-    cache: dict[tuple[int, str], list[str]] = {}
-    results: set[str] = set()
-    for key in keys:
-        by_dimension = parts(key)
-        choices: dict[str | None, list[str]] = dict(everything)
-        for i, (from_dim, to_dim, mapping) in enumerate(deps):
-            value = by_dimension[from_dim]
-            if (i, value) not in cache:
-                source, target = dimension_def(from_def, from_dim), dimension_def(to_def, to_dim)
-                method = (
-                    mapping.get_upstream_partitions
-                    if to_upstream
-                    else mapping.get_downstream_partitions
-                )
-                cache[(i, value)] = method(value, source, target, now, store)
-            choices[to_dim] = cache[(i, value)]
-        for combination in itertools.product(*(choices[name] for name in to_names)):
-            if to_names == [None]:
-                results.add(combination[0])
-            else:
-                results.add(MultiPartitionKey(dict(zip(to_names, combination, strict=True))))  # type: ignore[arg-type]
-    return to_def._sort_keys(results, now, store)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from weir._errors import DefinitionError
-from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
-from weir._partitions.mappings.base import (
-    PartitionMapping,
-    every_key,
-    missing_upstream_error,
-    require_partitioned,
-)
-from weir._partitions.static import StaticPartitionsDefinition
+from weir._partitions.mappings.base import PartitionMapping
+
+if TYPE_CHECKING:
+    from weir_partitions.mappings import KeyMapping
 
 
 @dataclass(frozen=True)
@@ -28,36 +23,10 @@ class IdentityPartitionMapping(PartitionMapping):
     ['eu']
     """
 
-    def validate_partition_mapping(
-        self, upstream_partitions_def: Any, downstream_partitions_def: Any
-    ) -> None:
-        require_partitioned(self, upstream_partitions_def, downstream_partitions_def)
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import IdentityMapping
 
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert upstream_def is not None
-        missing = upstream_def._unknown_keys(downstream_keys, now, store)
-        if missing:
-            raise missing_upstream_error(missing, upstream_def)
-        return upstream_def._sort_keys(downstream_keys, now, store)
-
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert downstream_def is not None
-        absent = set(downstream_def._unknown_keys(upstream_keys, now, store))
-        return downstream_def._sort_keys([k for k in upstream_keys if k not in absent], now, store)
+        return IdentityMapping()
 
 
 @dataclass(frozen=True)
@@ -67,62 +36,20 @@ class AllPartitionMapping(PartitionMapping):
     The default when either asset is unpartitioned.
     """
 
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        return every_key(upstream_def, now, store)
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import AllMapping
 
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        # An unpartitioned upstream asset is one unit that every partition reads.
-        feeds_any = bool(upstream_keys) or upstream_def is None
-        return every_key(downstream_def, now, store) if feeds_any else []
+        return AllMapping()
 
 
 @dataclass(frozen=True)
 class LastPartitionMapping(PartitionMapping):
     """Every downstream partition reads the last upstream partition (as of now)."""
 
-    def validate_partition_mapping(
-        self, upstream_partitions_def: Any, downstream_partitions_def: Any
-    ) -> None:
-        if upstream_partitions_def is None:
-            raise DefinitionError("LastPartitionMapping needs a partitioned upstream asset")
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import LastMapping
 
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert upstream_def is not None
-        last = upstream_def.get_last_partition_key(now, store)
-        return [last] if last is not None else []
-
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert upstream_def is not None
-        last = upstream_def.get_last_partition_key(now, store)
-        return every_key(downstream_def, now, store) if last in upstream_keys else []
+        return LastMapping()
 
 
 @dataclass(frozen=True)
@@ -145,48 +72,10 @@ class SpecificPartitionsPartitionMapping(PartitionMapping):
             )
         object.__setattr__(self, "partition_keys", tuple(keys))
 
-    def validate_partition_mapping(
-        self, upstream_partitions_def: Any, downstream_partitions_def: Any
-    ) -> None:
-        if upstream_partitions_def is None:
-            raise DefinitionError(
-                "SpecificPartitionsPartitionMapping needs a partitioned upstream asset"
-            )
-        if isinstance(upstream_partitions_def, StaticPartitionsDefinition):
-            unknown = [
-                k for k in self.partition_keys if not upstream_partitions_def.has_partition_key(k)
-            ]
-            if unknown:
-                raise DefinitionError(
-                    f"SpecificPartitionsPartitionMapping names keys {unknown} that the upstream "
-                    f"{upstream_partitions_def!r} does not have"
-                )
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import SpecificKeysMapping
 
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert upstream_def is not None
-        missing = upstream_def._unknown_keys(self.partition_keys, now, store)
-        if missing:
-            raise missing_upstream_error(missing, upstream_def)
-        return upstream_def._sort_keys(self.partition_keys, now, store)
-
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        if set(upstream_keys).isdisjoint(self.partition_keys):
-            return []
-        return every_key(downstream_def, now, store)
+        return SpecificKeysMapping(self.partition_keys)
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,53 +106,10 @@ class StaticPartitionMapping(PartitionMapping):
             table[up] = downs
         object.__setattr__(self, "downstream_partition_keys_by_upstream_partition_key", table)
 
-    def validate_partition_mapping(
-        self, upstream_partitions_def: Any, downstream_partitions_def: Any
-    ) -> None:
-        require_partitioned(self, upstream_partitions_def, downstream_partitions_def)
-        table = self.downstream_partition_keys_by_upstream_partition_key
-        for side, defn, keys in (
-            ("upstream", upstream_partitions_def, set(table)),
-            ("downstream", downstream_partitions_def, {d for ds in table.values() for d in ds}),
-        ):
-            if isinstance(defn, StaticPartitionsDefinition):
-                unknown = sorted(k for k in keys if not defn.has_partition_key(k))
-                if unknown:
-                    raise DefinitionError(
-                        f"StaticPartitionMapping names {side} keys {unknown} that {defn!r} "
-                        "does not have"
-                    )
+    def _rule(self) -> KeyMapping:
+        from weir_partitions.mappings import StaticMapping
 
-    def _upstream(
-        self,
-        downstream_keys: list[str],
-        downstream_def: PartitionsDefinition | None,
-        upstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert upstream_def is not None
-        wanted = set(downstream_keys)
-        table = self.downstream_partition_keys_by_upstream_partition_key
-        ups = [up for up, downs in table.items() if wanted.intersection(downs)]
-        missing = upstream_def._unknown_keys(ups, now, store)
-        if missing:
-            raise missing_upstream_error(missing, upstream_def)
-        return upstream_def._sort_keys(ups, now, store)
-
-    def _downstream(
-        self,
-        upstream_keys: list[str],
-        upstream_def: PartitionsDefinition | None,
-        downstream_def: PartitionsDefinition | None,
-        now: datetime,
-        store: DynamicPartitionsStore | None,
-    ) -> list[str]:
-        assert downstream_def is not None
-        table = self.downstream_partition_keys_by_upstream_partition_key
-        downs = {d for up in upstream_keys for d in table.get(up, ())}
-        absent = set(downstream_def._unknown_keys(downs, now, store))
-        return downstream_def._sort_keys(downs - absent, now, store)
+        return StaticMapping.of(self.downstream_partition_keys_by_upstream_partition_key)
 
     def __eq__(self, other: object) -> bool:
         return (
