@@ -24,6 +24,7 @@ from weir_controlplane.api import limits
 from weir_controlplane.api.convert import JOB_NAME_TAG
 from weir_controlplane.api.partition_keys import DynamicSpaces, check_partition_key
 from weir_controlplane.api.partitions import StoredDynamicKeySpace
+from weir_controlplane.api.runs import computed_together
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations.graph import SnapshotGraph, key_string
 from weir_controlplane.runs import RunCoordinator
@@ -162,6 +163,7 @@ def plan_run(
             "the run request asks for a partition range, which runs do not support yet; "
             "request one run per partition key"
         )
+    keys = sorted(set(keys) | computed_together(set(keys), graph.nodes))
     check_partition_key(request.partition_key, [graph.nodes[key] for key in keys], dynamic=dynamic)
     order = {key: index for index, key in enumerate(graph.toposorted)}
     tags[ORIGIN_TAGS[origin.kind]] = origin.name
