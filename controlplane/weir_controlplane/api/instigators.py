@@ -42,8 +42,6 @@ _TICK_STATUS = {
     TickStatus.SKIPPED: cp.TICK_STATUS_SKIPPED,
     TickStatus.FAILURE: cp.TICK_STATUS_FAILURE,
 }
-# Seconds a sensor without a minimum interval of its own waits (DaemonSettings' default).
-_DEFAULT_SENSOR_INTERVAL = 30.0
 
 
 class InstigatorsApi:
@@ -147,9 +145,7 @@ class InstigatorsApi:
                 else cp.SENSOR_STATUS_STOPPED,
                 sensor_type=definition.sensor_type,
                 default_status=definition.default_status,
-                minimum_interval_seconds=round(
-                    minimum_interval(definition, _DEFAULT_SENSOR_INTERVAL)
-                ),
+                minimum_interval_seconds=round(minimum_interval(definition)),
             )
             if state is not None and state.cursor is not None:
                 message.cursor = state.cursor

@@ -19,6 +19,8 @@ from weir_controlplane.locations.graph import SnapshotGraph
 from weir_controlplane.storage import InstigatorKind, InstigatorState, InstigatorStatus
 
 Definition = definitions_pb2.ScheduleSnapshot | definitions_pb2.SensorSnapshot
+# Seconds between the ticks of a sensor that sets no minimum interval of its own.
+DEFAULT_SENSOR_INTERVAL = 30.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def next_tick(schedule: definitions_pb2.ScheduleSnapshot, after: datetime) -> da
     return datetime.fromtimestamp(min(clock.next_tick(start) for clock in clocks), UTC)
 
 
-def minimum_interval(sensor: definitions_pb2.SensorSnapshot, default: float) -> float:
+def minimum_interval(
+    sensor: definitions_pb2.SensorSnapshot, default: float = DEFAULT_SENSOR_INTERVAL
+) -> float:
     if sensor.HasField("minimum_interval"):
         return sensor.minimum_interval.ToTimedelta().total_seconds()
     return default

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from weir_controlplane.daemons.catalog import DEFAULT_SENSOR_INTERVAL
 from weir_controlplane.storage import DeploymentScope, DeploymentStorage
 from weir_controlplane.storage.errors import DatabaseUnavailableError
 
@@ -50,7 +51,7 @@ class DaemonSettings:
     # only the newest this many; the older ones are passed over.
     max_catchup_ticks: int = 5
     # Sensors with no minimum interval of their own tick this often.
-    default_sensor_interval: float = 30.0
+    default_sensor_interval: float = DEFAULT_SENSOR_INTERVAL
 
     @property
     def lease_seconds(self) -> float:
