@@ -17,6 +17,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -112,6 +113,22 @@ class ServerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)  # the leader is gone; its children?
         if not self._log.closed:
             self._log.flush()
+
+
+def start_weir_controlplane(directory: Path, defs: Path) -> tuple[ServerProcess, str]:
+    """`weir controlplane` (no auth, free ports, SQLite under `directory`) serving `defs`
+    as the code location "bench"; the server and its API's URL prefix."""
+    (directory / "weir.yaml").write_text(f"locations:\n  - name: bench\n    python_file: {defs}\n")
+    env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
+    weir = Path(sys.executable).parent / "weir"
+    server = ServerProcess(
+        [str(weir), "controlplane", "--no-auth", "-w", str(directory / "weir.yaml"),
+         "--grpc-port", "0", "--http-port", "0"],
+        log=directory / "controlplane.log",
+        env=env,
+    )  # fmt: skip
+    ready = server.wait_for(r"WEIR_CONTROLPLANE_READY grpc=(\d+) http=(\d+)", 120)
+    return server, f"http://127.0.0.1:{ready.group(2)}/weir.v1.ControlPlaneService"
 
 
 def free_port() -> int:

@@ -83,21 +83,9 @@ def run(bench):
 
 class _WeirSystem:
     def __init__(self, directory: Path, defs: Path):
-        from bench.workloads._servers import ServerProcess
+        from bench.workloads._servers import start_weir_controlplane
 
-        (directory / "weir.yaml").write_text(
-            f"locations:\n  - name: bench\n    python_file: {defs}\n"
-        )
-        env = {**os.environ, "WEIR_HOME": str(directory / "home"), "PYTHONUNBUFFERED": "1"}
-        weir = Path(sys.executable).parent / "weir"
-        self.server = ServerProcess(
-            [str(weir), "controlplane", "--no-auth", "-w", str(directory / "weir.yaml"),
-             "--grpc-port", "0", "--http-port", "0"],
-            log=directory / "controlplane.log",
-            env=env,
-        )  # fmt: skip
-        ready = self.server.wait_for(r"WEIR_CONTROLPLANE_READY grpc=(\d+) http=(\d+)", 120)
-        self.url = f"http://127.0.0.1:{ready.group(2)}/weir.v1.ControlPlaneService"
+        self.server, self.url = start_weir_controlplane(directory, defs)
 
     def launch_one(self, bench):
         from bench.workloads._servers import connect_stream, post_json

@@ -22,6 +22,7 @@ from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
+from weir_controlplane.daemons import Clock, DaemonSet, DaemonSettings, build_daemons
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -63,6 +64,11 @@ class ControlPlaneConfig:
     deployment_reap_interval: float = 10.0
     # Seconds between ticks of the automation evaluator (per deployment).
     automation_interval: float = 30.0
+    # Run the scheduler, the sensor runner and the automation evaluator in this process
+    # (off: `weir daemon` runs them).
+    daemons: bool = True
+    # Seconds a sensor or schedule function may take before its tick fails.
+    evaluation_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -93,6 +99,12 @@ class ControlPlaneConfig:
                 "deployment_reap_interval",
                 "must be a positive number of seconds",
                 self.deployment_reap_interval,
+            )
+        if not _positive_seconds(self.evaluation_timeout):
+            raise InvalidSettingError(
+                "evaluation_timeout",
+                "must be a positive number of seconds",
+                self.evaluation_timeout,
             )
         for limit in self.tag_concurrency_limits:
             _check_int(
@@ -139,8 +151,10 @@ def _positive_seconds(value: object) -> bool:
 
 
 class ControlPlane:
-    def __init__(self, config: ControlPlaneConfig):
+    def __init__(self, config: ControlPlaneConfig, *, clock: Clock | None = None):
         self.config = config
+        self.clock = clock  # the daemons' time; None is the system clock
+        self.daemons: DaemonSet | None = None
         self.storage: Storage | None = None
         self.registry: CodeLocationRegistry | None = None
         self.coordinator: RunCoordinator | None = None
@@ -188,13 +202,6 @@ class ControlPlane:
             authenticator=authenticator,
             deployment_service=deployment_service,
         )
-        self.automation = AutomationDaemon(
-            storage,
-            storage.automation,
-            self.registry,
-            self.coordinator,
-            AutomationSettings(interval=config.automation_interval),
-        )
         self.reaper = DeploymentReaper(
             storage.deployments, deployment_service, interval=config.deployment_reap_interval
         )
@@ -220,7 +227,19 @@ class ControlPlane:
         self.health.start()
         self.coordinator.start()
         self.reaper.start()
-        self.automation.start()
+        if config.daemons:
+            self.daemons = build_daemons(
+                storage,
+                self.registry,
+                self.coordinator,
+                DaemonSettings(evaluation_timeout=config.evaluation_timeout),
+                clock=self.clock,
+            )
+            self.daemons.start()
+            self.automation = automation_daemon(
+                storage, self.registry, self.coordinator, config.automation_interval
+            )
+            self.automation.start()
         heap.settle_after_startup()
 
     def _start_http(self, app: Starlette) -> None:
@@ -245,6 +264,8 @@ class ControlPlane:
             self._api.set_serving(False)  # health checks see the drain before the stop
         if self.automation is not None:
             self.automation.stop()
+        if self.daemons is not None:
+            self.daemons.stop()
         if self.reaper is not None:
             self.reaper.stop()
         if self.coordinator is not None:
@@ -263,3 +284,62 @@ class ControlPlane:
             self.registry.stop()
         if self.storage is not None:
             self.storage.close()
+
+
+class DaemonProcess:
+    """`weir daemon`: the scheduler, the sensor runner and the automation evaluator
+    without the API servers.
+
+    It loads the workspace's code locations and queues the runs its ticks request; a
+    control plane on the same database launches them (run workers report to its port).
+    """
+
+    def __init__(
+        self,
+        *,
+        database_url: str | None,
+        workspace: tuple[LocationSpec, ...],
+        settings: DaemonSettings | None = None,
+        clock: Clock | None = None,
+        health_check_interval: float = 1.0,
+        automation_interval: float = 30.0,
+    ) -> None:
+        self.storage = storage = Storage.open(database_url)
+        self.registry = CodeLocationRegistry(storage)
+        # Only submits: its queue never runs here, so nothing is launched from this process.
+        self.coordinator = RunCoordinator(storage, self.registry, RunSettings())
+        self._workspace = list(workspace)
+        self._health = LocationHealthWatcher(
+            self.registry, HealthSettings(interval=health_check_interval)
+        )
+        self.daemons = build_daemons(
+            storage, self.registry, self.coordinator, settings, clock=clock
+        )
+        self.automation = automation_daemon(
+            storage, self.registry, self.coordinator, automation_interval
+        )
+
+    def start(self) -> None:
+        scope = self.storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
+        self.registry.sync(scope, self._workspace)
+        self._health.start()
+        self.daemons.start()
+        self.automation.start()
+
+    def stop(self) -> None:
+        self.automation.stop()
+        self.daemons.stop()
+        self._health.stop()
+        self.registry.stop()
+        self.storage.close()
+
+
+def automation_daemon(
+    storage: Storage,
+    registry: CodeLocationRegistry,
+    coordinator: RunCoordinator,
+    interval: float,
+) -> AutomationDaemon:
+    return AutomationDaemon(
+        storage, storage.automation, registry, coordinator, AutomationSettings(interval=interval)
+    )

@@ -30,7 +30,7 @@ from api_harness import (
 from weir_controlplane.auth.permissions import PERMISSIONS
 from weir_controlplane.auth.roles import Permission, Role
 from weir_controlplane.auth.secrets import hash_secret, new_secret
-from weir_controlplane.storage import DeploymentScope, NewToken, Storage
+from weir_controlplane.storage import AuditFilter, DeploymentScope, NewToken, Storage
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import events_pb2, reporting_pb2, tenancy_pb2
 
@@ -314,6 +314,48 @@ def test_a_grant_narrowed_to_a_code_location_covers_only_that_location(
         assert assets == {"ledger"}
         locations = http.post("ListCodeLocations", json={}).json()["codeLocations"]
         assert [location["name"] for location in locations] == ["finance"]
+
+
+def _with_instigators(snap: Any, prefix: str) -> Any:
+    """`snap` plus a schedule and a sensor named after `prefix`, with its hash redone."""
+    from weir_protos.v1 import definitions_pb2
+
+    snap.schedules.add(name=f"{prefix}_daily", cron_schedule="0 6 * * *", job_name="j")
+    snap.sensors.add(name=f"{prefix}_watch", sensor_type=definitions_pb2.SENSOR_TYPE_STANDARD)
+    snap.content_hash = f"{snap.content_hash}-{prefix}"
+    return snap
+
+
+def test_a_narrowed_grant_sees_and_changes_only_its_locations_schedules_and_sensors(
+    auth_server: ApiServer, scope: DeploymentScope
+) -> None:
+    storage = auth_server.storage
+    add_location(storage, scope, "finance", _with_instigators(snapshot(asset("books")), "fin"))
+    add_location(storage, scope, "marketing", _with_instigators(snapshot(asset("ads")), "mkt"))
+    editor = token(storage, scope, Role.EDITOR, locations=["finance"])
+    viewer = token(storage, scope, Role.VIEWER)
+    with _client(auth_server, editor, scope) as http:
+        schedules = http.post("ListSchedules", json={}).json()["schedules"]
+        assert [(s["name"], s["status"]) for s in schedules] == [
+            ("fin_daily", "SCHEDULE_STATUS_STOPPED")
+        ]
+        sensors = http.post("ListSensors", json={}).json()["sensors"]
+        assert [s["name"] for s in sensors] == ["fin_watch"]
+        started = http.post("StartSensor", json={"name": "fin_watch"})
+        assert started.json()["sensor"]["status"] == "SENSOR_STATUS_RUNNING"
+        denied = http.post("StopSchedule", json={"name": "mkt_daily"})
+        assert denied.status_code == 403 and "'marketing'" in denied.json()["message"]
+        assert http.post("ListTicks", json={"name": "mkt_watch"}).status_code == 403
+        assert http.post("ListTicks", json={"name": "fin_watch"}).json() == {}
+    with _client(auth_server, viewer, scope) as http:
+        listed = {s["name"] for s in http.post("ListSensors", json={}).json()["sensors"]}
+        assert listed == {"fin_watch", "mkt_watch"}
+        refused = http.post("SetSensorCursor", json={"name": "fin_watch", "cursor": "1"})
+        assert refused.status_code == 403
+    audited = storage.audit.list(
+        storage.deployments.default_organization_id(), AuditFilter(deployment=scope), limit=50
+    )
+    assert any(e.method.endswith("/StartSensor") and e.target == "fin_watch" for e in audited.items)
 
 
 # --- revocation, expiry, escalation --------------------------------------------------------

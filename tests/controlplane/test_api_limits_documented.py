@@ -22,6 +22,7 @@ def test_the_proto_comments_state_the_limits_the_api_enforces() -> None:
     assert f"server's default ({limits.DEFAULT_PAGE_SIZE})" in control_plane
     assert f"maximum ({limits.MAX_PAGE_SIZE:,})" in control_plane
     assert f"reach {limits.MAX_REPLY_BYTES // 2**20} MiB" in control_plane
+    assert f"At most {limits.MAX_SENSOR_CURSOR_BYTES // 1024} KiB." in control_plane
     assert f"most {limits.MAX_EVENT_BYTES // 1024} KiB serialized" in reporting
     assert f"at most {limits.MAX_EVENT_METADATA_BYTES // 1024} KiB" in reporting
     assert "from 1 to 2^63 - 1" in reporting and limits.MAX_INT64 == 2**63 - 1

@@ -22,6 +22,7 @@ from weir_controlplane.api.access_interceptors import ScopeResolver, standard_ch
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
@@ -153,6 +154,7 @@ class ControlPlaneApi:
             ),
             deployments=DeploymentsApi(storage.deployments, service),
             access=AccessApi(storage.access, storage.audit, authenticator),
+            instigators=InstigatorsApi(registry, storage.instigators),
         )
         return cls(
             control_plane=control_plane,

@@ -36,6 +36,8 @@ MAX_SELECTION_CHARS = 10_000
 # One reported event: the metadata entries of its payload, and the whole event.
 MAX_EVENT_METADATA_BYTES = 256 * 1024
 MAX_EVENT_BYTES = 512 * 1024
+# A sensor's cursor (SetSensorCursor).
+MAX_SENSOR_CURSOR_BYTES = 64 * 1024
 # Row ids and per-run sequence numbers are stored as signed 64-bit integers.
 MAX_INT64 = 2**63 - 1
 
@@ -71,6 +73,14 @@ def check_selection(selection: str, *, field: str = "selection") -> None:
     if len(selection) > MAX_SELECTION_CHARS:
         raise InvalidArgumentError(
             f"{field} is {len(selection)} characters; at most {MAX_SELECTION_CHARS} allowed"
+        )
+
+
+def check_sensor_cursor(cursor: str, *, field: str = "cursor") -> None:
+    size = len(cursor.encode())
+    if size > MAX_SENSOR_CURSOR_BYTES:
+        raise InvalidArgumentError(
+            f"{field} is {size} bytes; at most {MAX_SENSOR_CURSOR_BYTES} allowed"
         )
 
 

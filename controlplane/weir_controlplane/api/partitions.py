@@ -157,7 +157,7 @@ class PartitionsApi:
     ) -> cp.AddDynamicPartitionsResponse:
         scope = current_scope()
         name = self._known_dynamic_name(scope, request.partitions_def_name)
-        keys = _checked_keys(request.partition_keys)
+        keys = checked_dynamic_keys(request.partition_keys)
         added = self._dynamic.add(scope, name, keys)
         return cp.AddDynamicPartitionsResponse(added_partition_keys=added)
 
@@ -166,7 +166,7 @@ class PartitionsApi:
     ) -> cp.DeleteDynamicPartitionsResponse:
         scope = current_scope()
         name = self._known_dynamic_name(scope, request.partitions_def_name)
-        keys = _checked_keys(request.partition_keys)
+        keys = checked_dynamic_keys(request.partition_keys)
         deleted = self._dynamic.delete(scope, name, keys)
         return cp.DeleteDynamicPartitionsResponse(deleted_partition_keys=deleted)
 
@@ -213,7 +213,7 @@ class PartitionsApi:
         known = set()
         for graph in self._registry.all_graphs(scope).values():
             for node in graph.nodes.values():
-                known.update(_dynamic_names(node.partitions_def))
+                known.update(dynamic_names(node.partitions_def))
         if name not in known and not self._dynamic.has_definition(scope, name):
             listed = ", ".join(repr(n) for n in sorted(known)) or "none"
             raise NotFoundError(
@@ -385,16 +385,16 @@ def _positions(ranges: IndexRanges, live: Sequence[int]) -> IndexRanges:
     )
 
 
-def _dynamic_names(definition: partitions_pb2.PartitionsDefinition) -> list[str]:
+def dynamic_names(definition: partitions_pb2.PartitionsDefinition) -> list[str]:
     kind = definition.WhichOneof("kind")
     if kind == "dynamic":
         return [definition.dynamic.name]
     if kind == "multi":
-        return [n for d in definition.multi.dimensions for n in _dynamic_names(d.partitions_def)]
+        return [n for d in definition.multi.dimensions for n in dynamic_names(d.partitions_def)]
     return []
 
 
-def _checked_keys(keys: Sequence[str]) -> list[str]:
+def checked_dynamic_keys(keys: Sequence[str]) -> list[str]:
     if not keys:
         raise InvalidArgumentError("partitionKeys is empty: name at least one key")
     if len(keys) > MAX_DYNAMIC_KEYS_PER_REQUEST:

@@ -92,7 +92,7 @@ class RunsApi:
         keys = self._target_keys(request, graph)
         location = _single_location(keys, graph)
         require_location(Permission.LAUNCH, location)
-        keys |= _computed_together(keys, graph.graphs[location].nodes)
+        keys |= computed_together(keys, graph.graphs[location].nodes)
         row = self._code_locations.get(scope, location)
         if row.status is CodeLocationStatus.ERROR:
             raise FailedPreconditionError(
@@ -285,7 +285,7 @@ def _job_keys(job_name: str, graph: DeploymentGraph) -> set[str]:
     return {"/".join(key.path) for key in job.asset_keys}
 
 
-def _computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode]) -> set[str]:
+def computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode]) -> set[str]:
     """The other outputs of selected multi-assets that cannot run a subset: their step
     materializes them too, so they belong to the run's plan (whose events it accepts)."""
     steps = {

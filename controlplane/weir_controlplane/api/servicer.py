@@ -1,9 +1,9 @@
 """ControlPlaneService: the gRPC servicer both transports call, one method per RPC.
 
 Each method hands its request to the service object for its area (code locations,
-assets, runs, deployments, access); the interceptors have already authenticated and
-authorized the call, set its deployment scope, and will map any
-error raised. Unary methods are synchronous and run in a worker thread; WatchRun is an
+assets, runs, deployments, access, schedules and sensors); the interceptors have already
+authenticated and authorized the call, set its deployment scope, and will map any error
+raised. Unary methods are synchronous and run in a worker thread; WatchRun is an
 async generator on the transport's event loop. A test fails if an RPC of the service
 descriptor has no method here.
 """
@@ -21,6 +21,7 @@ from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.tenancy import DeploymentsApi
@@ -34,6 +35,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         runs: RunsApi,
         deployments: DeploymentsApi,
         access: AccessApi,
+        instigators: InstigatorsApi,
         partitions: PartitionsApi,
         automation: AutomationApi,
     ) -> None:
@@ -42,6 +44,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._runs = runs
         self._deployments = deployments
         self._access = access
+        self._instigators = instigators
         self._partitions = partitions
         self._automation = automation
 
@@ -192,3 +195,37 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self, request: cp.ListAuditLogRequest, context: Any
     ) -> cp.ListAuditLogResponse:
         return self._access.list_audit_log(request)
+
+    # --- schedules, sensors, ticks ------------------------------------------------------
+
+    def ListSchedules(
+        self, request: cp.ListSchedulesRequest, context: Any
+    ) -> cp.ListSchedulesResponse:
+        return self._instigators.list_schedules(request)
+
+    def StartSchedule(
+        self, request: cp.StartScheduleRequest, context: Any
+    ) -> cp.StartScheduleResponse:
+        return self._instigators.start_schedule(request)
+
+    def StopSchedule(
+        self, request: cp.StopScheduleRequest, context: Any
+    ) -> cp.StopScheduleResponse:
+        return self._instigators.stop_schedule(request)
+
+    def ListSensors(self, request: cp.ListSensorsRequest, context: Any) -> cp.ListSensorsResponse:
+        return self._instigators.list_sensors(request)
+
+    def StartSensor(self, request: cp.StartSensorRequest, context: Any) -> cp.StartSensorResponse:
+        return self._instigators.start_sensor(request)
+
+    def StopSensor(self, request: cp.StopSensorRequest, context: Any) -> cp.StopSensorResponse:
+        return self._instigators.stop_sensor(request)
+
+    def SetSensorCursor(
+        self, request: cp.SetSensorCursorRequest, context: Any
+    ) -> cp.SetSensorCursorResponse:
+        return self._instigators.set_sensor_cursor(request)
+
+    def ListTicks(self, request: cp.ListTicksRequest, context: Any) -> cp.ListTicksResponse:
+        return self._instigators.list_ticks(request)

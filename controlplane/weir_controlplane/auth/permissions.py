@@ -89,6 +89,15 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}ListRoleBindings": Rule(P.MANAGE_ACCESS, deployment_field="deployment"),
     f"{_CONTROL_PLANE}DeleteRoleBinding": Rule(P.MANAGE_ACCESS, mutation=True, target="binding_id"),
     f"{_CONTROL_PLANE}ListAuditLog": Rule(P.MANAGE_ACCESS, deployment_field="deployment"),
+    # ---- schedules, sensors, ticks (the services check the object's code location)
+    f"{_CONTROL_PLANE}ListSchedules": Rule(P.READ),
+    f"{_CONTROL_PLANE}StartSchedule": Rule(P.EDIT, mutation=True, target="name"),
+    f"{_CONTROL_PLANE}StopSchedule": Rule(P.EDIT, mutation=True, target="name"),
+    f"{_CONTROL_PLANE}ListSensors": Rule(P.READ),
+    f"{_CONTROL_PLANE}StartSensor": Rule(P.EDIT, mutation=True, target="name"),
+    f"{_CONTROL_PLANE}StopSensor": Rule(P.EDIT, mutation=True, target="name"),
+    f"{_CONTROL_PLANE}SetSensorCursor": Rule(P.EDIT, mutation=True, target="name"),
+    f"{_CONTROL_PLANE}ListTicks": Rule(P.READ),
     # ---- run reporting: run tokens only, each for its own run (checked by the service).
     # Not audited: every report is already recorded in the run's own event log.
     f"{_REPORTING}ReportEvents": Rule(P.REPORT_RUN),

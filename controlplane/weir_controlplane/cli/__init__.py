@@ -2,8 +2,10 @@
 
 weir dev -f defs.py            control plane + code location, on SQLite, for development
 weir controlplane -w weir.yaml the control plane alone
+weir daemon -w weir.yaml       the scheduler and sensor runner alone, on the same database
 weir assets list|lineage       read assets over the API
 weir runs launch|list|show|cancel
+weir schedules list|start|stop, weir sensors list|start|stop|cursor, weir ticks NAME
 weir deployments create|list|delete, weir tokens create|list|revoke
 weir admin bootstrap           the first organization admin token, on the database
 """
@@ -20,6 +22,7 @@ COMMAND_MODULES = (
     "weir_controlplane.cli.dev",
     "weir_controlplane.cli.assets",
     "weir_controlplane.cli.runs",
+    "weir_controlplane.cli.instigators",
     "weir_controlplane.cli.access",
     "weir_controlplane.cli.admin",
 )

@@ -41,7 +41,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plane.add_argument("-w", "--workspace", help="a weir.yaml listing code locations")
     _server_options(plane)
     _auth_option(plane, default=True)
+    plane.add_argument(
+        "--daemons",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the scheduler, sensors and automation here (--no-daemons: leave them to "
+        "`weir daemon`)",
+    )
     plane.set_defaults(handler=run_controlplane)
+
+    daemon = subparsers.add_parser(
+        "daemon", help="the scheduler and the sensor runner alone, on a control plane's database"
+    )
+    daemon.add_argument(
+        "-w",
+        "--workspace",
+        required=True,
+        help="the control plane's weir.yaml (the same file: the two keep one list of locations)",
+    )
+    daemon.add_argument(
+        "--database-url",
+        default=os.environ.get("WEIR_DATABASE_URL"),
+        help="SQLAlchemy URL (default: SQLite under $WEIR_HOME, ~/.weir)",
+    )
+    _evaluation_timeout_option(daemon)
+    daemon.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    daemon.set_defaults(handler=run_daemon)
+
+
+def _evaluation_timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--evaluation-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a sensor or schedule function may take before its tick fails",
+    )
 
 
 def _auth_option(parser: argparse.ArgumentParser, *, default: bool) -> None:
@@ -85,6 +119,7 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a host name the HTTP API answers besides loopback and --host (repeatable)",
     )
+    _evaluation_timeout_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
 
 
@@ -159,6 +194,8 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             automation_interval=args.automation_interval,
             allowed_hosts=tuple(args.allowed_host),
             auth=args.auth,
+            daemons=getattr(args, "daemons", True),
+            evaluation_timeout=args.evaluation_timeout,
         )
     except InvalidSettingError as exc:
         if exc.setting == "auth":
@@ -188,6 +225,40 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
     stop.wait()
     print("Stopping…", flush=True)
     plane.stop()
+    return 0
+
+
+def run_daemon(args: argparse.Namespace) -> int:
+    from weir_controlplane.app import DaemonProcess
+    from weir_controlplane.daemons import DaemonSettings
+    from weir_controlplane.storage.errors import DatabaseUnavailableError, InvalidDatabaseUrlError
+
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.evaluation_timeout > 0:
+        raise CommandError(
+            f"--evaluation-timeout must be a positive number of seconds (got "
+            f"{args.evaluation_timeout})"
+        )
+    specs = _workspace(args.workspace)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        process = DaemonProcess(
+            database_url=args.database_url,
+            workspace=tuple(specs),
+            settings=DaemonSettings(evaluation_timeout=args.evaluation_timeout),
+        )
+    except (DatabaseUnavailableError, InvalidDatabaseUrlError) as exc:
+        raise CommandError(_database_error(exc, args.database_url)) from None
+    process.start()
+    print("WEIR_DAEMON_READY", flush=True)
+    stop.wait()
+    print("Stopping…", flush=True)
+    process.stop()
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from weir_protos.v1 import code_location_pb2 as cl_pb2
@@ -167,10 +167,30 @@ class CodeLocationClient:
         request = cl_pb2.GetRunStatusRequest(run_id=run_id)
         return self._call("GetRunStatus", lambda: self._stub.GetRunStatus(request, timeout=10.0))
 
-    def evaluate_sensor(self, request: Any) -> Any:
-        return self._call("EvaluateSensor", lambda: self._stub.EvaluateSensor(request, timeout=60))
-
-    def evaluate_schedule(self, request: Any) -> Any:
-        return self._call(
-            "EvaluateSchedule", lambda: self._stub.EvaluateSchedule(request, timeout=60)
+    def evaluate_sensor(
+        self, request: cl_pb2.EvaluateSensorRequest, timeout: float = 60.0
+    ) -> cl_pb2.EvaluateSensorResponse:
+        return self._evaluate(
+            "EvaluateSensor", lambda: self._stub.EvaluateSensor(request, timeout=timeout), timeout
         )
+
+    def evaluate_schedule(
+        self, request: cl_pb2.EvaluateScheduleRequest, timeout: float = 60.0
+    ) -> cl_pb2.EvaluateScheduleResponse:
+        return self._evaluate(
+            "EvaluateSchedule",
+            lambda: self._stub.EvaluateSchedule(request, timeout=timeout),
+            timeout,
+        )
+
+    def _evaluate(self, what: str, fn: Callable[[], T], timeout: float) -> T:
+        """A tick's call: running out of time is the user function's doing, said so."""
+        try:
+            return fn()
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise UnavailableError(
+                    f"Code location '{self.name}' did not answer {what} within {timeout:g} s "
+                    "(the function took too long, or the server is stuck)"
+                ) from None
+            raise self._error(what, err.code(), err.details() or "") from None

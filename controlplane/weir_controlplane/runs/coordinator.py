@@ -115,7 +115,9 @@ class RunCoordinator:
         tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
         selection_text: str = "",
+        run_id: str | None = None,
     ) -> Run:
+        """Queue a run. A given `run_id` that exists already raises DuplicateRunError."""
         run = self._storage.runs.create_run(
             scope,
             NewRun(
@@ -125,6 +127,7 @@ class RunCoordinator:
                 partition_key=partition_key,
                 tags=dict(tags or {}),
                 run_config=dict(run_config or {}),
+                run_id=run_id,
             ),
         )
         self._record(

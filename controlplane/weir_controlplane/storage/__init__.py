@@ -37,6 +37,15 @@ from weir_controlplane.storage.errors import (
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
+from weir_controlplane.storage.instigators import (
+    InstigatorKind,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorStorage,
+    NewTick,
+    Tick,
+    TickStatus,
+)
 from weir_controlplane.storage.migrations import upgrade_to_head
 from weir_controlplane.storage.partition_status import (
     IndexedPartitions,
@@ -103,11 +112,16 @@ __all__ = [
     "EventType",
     "IndexedPartitions",
     "IngestResult",
+    "InstigatorKind",
+    "InstigatorState",
+    "InstigatorStatus",
+    "InstigatorStorage",
     "InvalidCursorError",
     "InvalidEventError",
     "NaiveDatetimeError",
     "NewEvent",
     "NewRun",
+    "NewTick",
     "NewToken",
     "NotFoundError",
     "Page",
@@ -125,6 +139,8 @@ __all__ = [
     "Storage",
     "StorageError",
     "TagConcurrencyLimit",
+    "Tick",
+    "TickStatus",
     "TokenNotFoundError",
     "TokenRecord",
     "UnplannedAssetError",

@@ -15,6 +15,8 @@ from weir_controlplane.storage.deployments import DeploymentStorage
 from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
 from weir_controlplane.storage.engine import Database, create_engine
 from weir_controlplane.storage.events import EventIngest, EventLog
+from weir_controlplane.storage.feeds import EventFeeds
+from weir_controlplane.storage.instigators import InstigatorStorage
 from weir_controlplane.storage.migrations.runner import upgrade_to_head
 from weir_controlplane.storage.partition_status import PartitionStatusStorage
 from weir_controlplane.storage.runs import RunStorage
@@ -41,6 +43,8 @@ class Storage:
     assets: AssetStorage
     access: AccessStorage
     audit: AuditLog
+    instigators: InstigatorStorage
+    feeds: EventFeeds
     partition_status: PartitionStatusStorage
     dynamic_partitions: DynamicPartitionStorage
     automation: AutomationStorage
@@ -66,6 +70,8 @@ class Storage:
             assets=AssetStorage(db),
             access=AccessStorage(db),
             audit=AuditLog(db),
+            instigators=InstigatorStorage(db),
+            feeds=EventFeeds(db),
             partition_status=PartitionStatusStorage(db),
             dynamic_partitions=DynamicPartitionStorage(db),
             automation=AutomationStorage(db),

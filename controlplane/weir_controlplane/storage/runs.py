@@ -102,6 +102,24 @@ class RunStorage:
             raise RunNotFoundError(run_id)
         return found[0]
 
+    def get_runs(self, scope: DeploymentScope, run_ids: Collection[str]) -> dict[str, Run]:
+        """The runs of `run_ids` that exist in the deployment, by id, in one read."""
+        if not run_ids:
+            return {}
+        query = _select_runs(scope).where(runs.c.run_id.in_(sorted(run_ids)))
+        with self._db.read() as conn:
+            return {run.run_id: run for run in _load_runs(conn, conn.execute(query))}
+
+    def existing_run_ids(self, scope: DeploymentScope, run_ids: Collection[str]) -> set[str]:
+        """Which of `run_ids` exist in the deployment, in one query."""
+        if not run_ids:
+            return set()
+        query = sa.select(runs.c.run_id).where(
+            runs.c.deployment_id == scope.deployment_id, runs.c.run_id.in_(sorted(run_ids))
+        )
+        with self._db.read() as conn:
+            return set(conn.execute(query).scalars())
+
     def list_runs(
         self,
         scope: DeploymentScope,

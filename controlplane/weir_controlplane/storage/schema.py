@@ -246,6 +246,65 @@ run_assets = sa.Table(
     sa.Index("ix_run_assets_deployment_id_asset_key", "deployment_id", "asset_key", "run_id"),
 )
 
+# --- schedules and sensors ------------------------------------------------------------
+
+# One row per schedule or sensor ("kind") the daemons have seen, by code location and
+# name. `status` NULL follows the code's default_status; a stored one overrides it. The
+# lease (owner, expiry) is the claim of the replica evaluating its tick; `version` grows
+# with every stored tick, so a replica that read an older row cannot claim it.
+instigator_states = sa.Table(
+    "instigator_states",
+    metadata,
+    _deployment_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("code_location", NAME, nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("status", sa.String(16)),
+    sa.Column("cursor", sa.Text),
+    # Sensors: when the last tick was evaluated. Schedules: the last cron time handled.
+    sa.Column("last_tick_at", UTCDateTime),
+    sa.Column("last_run_key", sa.Text),
+    # Asset and run-status sensors: the event_log id up to which events were passed on.
+    sa.Column("last_event_id", sa.BigInteger),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_expires_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "kind", "code_location", "name"),
+)
+
+# Every tick's outcome. The unique tick time keeps a schedule from ticking twice for one
+# cron time, whichever replica or restart gets there.
+instigator_ticks = sa.Table(
+    "instigator_ticks",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    _deployment_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("code_location", NAME, nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("tick_time", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=False),
+    sa.Column("run_ids", JSONDocument, nullable=False),
+    sa.Column("run_keys", JSONDocument, nullable=False),
+    sa.Column("skip_reason", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("cursor_before", sa.Text),
+    sa.Column("cursor_after", sa.Text),
+    sa.UniqueConstraint(
+        "deployment_id",
+        "kind",
+        "code_location",
+        "name",
+        "tick_time",
+        name="uq_instigator_ticks_tick_time",
+    ),
+    sa.Index(
+        "ix_instigator_ticks_deployment_id_name_id", "deployment_id", "name", "code_location", "id"
+    ),
+)
+
 # --- events ---------------------------------------------------------------------------
 
 event_log = sa.Table(
@@ -267,6 +326,8 @@ event_log = sa.Table(
     sa.Column("payload", sa.LargeBinary),
     sa.UniqueConstraint("run_id", "sequence"),
     sa.Index("ix_event_log_run_id_id", "run_id", "id"),
+    # Run-status sensors read run-ending events by type, after an event id.
+    sa.Index("ix_event_log_deployment_id_event_type_id", "deployment_id", "event_type", "id"),
     sa.Index(
         "ix_event_log_asset",
         "deployment_id",

@@ -27,6 +27,25 @@ class CodeLocationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CODE_LOCATION_STATUS_ERROR: _ClassVar[CodeLocationStatus]
     CODE_LOCATION_STATUS_UNREACHABLE: _ClassVar[CodeLocationStatus]
 
+class ScheduleStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SCHEDULE_STATUS_UNSPECIFIED: _ClassVar[ScheduleStatus]
+    SCHEDULE_STATUS_RUNNING: _ClassVar[ScheduleStatus]
+    SCHEDULE_STATUS_STOPPED: _ClassVar[ScheduleStatus]
+
+class SensorStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SENSOR_STATUS_UNSPECIFIED: _ClassVar[SensorStatus]
+    SENSOR_STATUS_RUNNING: _ClassVar[SensorStatus]
+    SENSOR_STATUS_STOPPED: _ClassVar[SensorStatus]
+
+class TickStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TICK_STATUS_UNSPECIFIED: _ClassVar[TickStatus]
+    TICK_STATUS_SUCCESS: _ClassVar[TickStatus]
+    TICK_STATUS_SKIPPED: _ClassVar[TickStatus]
+    TICK_STATUS_FAILURE: _ClassVar[TickStatus]
+
 class PartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PARTITION_STATE_UNSPECIFIED: _ClassVar[PartitionState]
@@ -39,6 +58,16 @@ CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
 CODE_LOCATION_STATUS_ERROR: CodeLocationStatus
 CODE_LOCATION_STATUS_UNREACHABLE: CodeLocationStatus
+SCHEDULE_STATUS_UNSPECIFIED: ScheduleStatus
+SCHEDULE_STATUS_RUNNING: ScheduleStatus
+SCHEDULE_STATUS_STOPPED: ScheduleStatus
+SENSOR_STATUS_UNSPECIFIED: SensorStatus
+SENSOR_STATUS_RUNNING: SensorStatus
+SENSOR_STATUS_STOPPED: SensorStatus
+TICK_STATUS_UNSPECIFIED: TickStatus
+TICK_STATUS_SUCCESS: TickStatus
+TICK_STATUS_SKIPPED: TickStatus
+TICK_STATUS_FAILURE: TickStatus
 PARTITION_STATE_UNSPECIFIED: PartitionState
 PARTITION_STATE_MISSING: PartitionState
 PARTITION_STATE_MATERIALIZED: PartitionState
@@ -512,6 +541,192 @@ class ListAuditLogResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[_tenancy_pb2.AuditEntry]
     next_cursor: str
     def __init__(self, entries: _Optional[_Iterable[_Union[_tenancy_pb2.AuditEntry, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class Tick(_message.Message):
+    __slots__ = ("tick_id", "name", "code_location", "status", "tick_time", "end_time", "run_ids", "run_keys", "skip_reason", "error", "cursor_before", "cursor_after")
+    TICK_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TICK_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    RUN_KEYS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_AFTER_FIELD_NUMBER: _ClassVar[int]
+    tick_id: int
+    name: str
+    code_location: str
+    status: TickStatus
+    tick_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    run_keys: _containers.RepeatedScalarFieldContainer[str]
+    skip_reason: str
+    error: _common_pb2.Error
+    cursor_before: str
+    cursor_after: str
+    def __init__(self, tick_id: _Optional[int] = ..., name: _Optional[str] = ..., code_location: _Optional[str] = ..., status: _Optional[_Union[TickStatus, str]] = ..., tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_ids: _Optional[_Iterable[str]] = ..., run_keys: _Optional[_Iterable[str]] = ..., skip_reason: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ...) -> None: ...
+
+class Schedule(_message.Message):
+    __slots__ = ("name", "code_location", "status", "cron_schedule", "timezone", "job_name", "default_status", "last_tick", "next_tick_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CRON_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_STATUS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TICK_FIELD_NUMBER: _ClassVar[int]
+    NEXT_TICK_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    status: ScheduleStatus
+    cron_schedule: str
+    timezone: str
+    job_name: str
+    default_status: _definitions_pb2.DefaultStatus
+    last_tick: Tick
+    next_tick_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ..., status: _Optional[_Union[ScheduleStatus, str]] = ..., cron_schedule: _Optional[str] = ..., timezone: _Optional[str] = ..., job_name: _Optional[str] = ..., default_status: _Optional[_Union[_definitions_pb2.DefaultStatus, str]] = ..., last_tick: _Optional[_Union[Tick, _Mapping]] = ..., next_tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Sensor(_message.Message):
+    __slots__ = ("name", "code_location", "status", "sensor_type", "default_status", "cursor", "last_tick", "minimum_interval_seconds")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SENSOR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_STATUS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LAST_TICK_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    status: SensorStatus
+    sensor_type: _definitions_pb2.SensorType
+    default_status: _definitions_pb2.DefaultStatus
+    cursor: str
+    last_tick: Tick
+    minimum_interval_seconds: int
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ..., status: _Optional[_Union[SensorStatus, str]] = ..., sensor_type: _Optional[_Union[_definitions_pb2.SensorType, str]] = ..., default_status: _Optional[_Union[_definitions_pb2.DefaultStatus, str]] = ..., cursor: _Optional[str] = ..., last_tick: _Optional[_Union[Tick, _Mapping]] = ..., minimum_interval_seconds: _Optional[int] = ...) -> None: ...
+
+class ListSchedulesRequest(_message.Message):
+    __slots__ = ("code_location",)
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    code_location: str
+    def __init__(self, code_location: _Optional[str] = ...) -> None: ...
+
+class ListSchedulesResponse(_message.Message):
+    __slots__ = ("schedules",)
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    schedules: _containers.RepeatedCompositeFieldContainer[Schedule]
+    def __init__(self, schedules: _Optional[_Iterable[_Union[Schedule, _Mapping]]] = ...) -> None: ...
+
+class StartScheduleRequest(_message.Message):
+    __slots__ = ("name", "code_location")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ...) -> None: ...
+
+class StartScheduleResponse(_message.Message):
+    __slots__ = ("schedule",)
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    schedule: Schedule
+    def __init__(self, schedule: _Optional[_Union[Schedule, _Mapping]] = ...) -> None: ...
+
+class StopScheduleRequest(_message.Message):
+    __slots__ = ("name", "code_location")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ...) -> None: ...
+
+class StopScheduleResponse(_message.Message):
+    __slots__ = ("schedule",)
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    schedule: Schedule
+    def __init__(self, schedule: _Optional[_Union[Schedule, _Mapping]] = ...) -> None: ...
+
+class ListSensorsRequest(_message.Message):
+    __slots__ = ("code_location",)
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    code_location: str
+    def __init__(self, code_location: _Optional[str] = ...) -> None: ...
+
+class ListSensorsResponse(_message.Message):
+    __slots__ = ("sensors",)
+    SENSORS_FIELD_NUMBER: _ClassVar[int]
+    sensors: _containers.RepeatedCompositeFieldContainer[Sensor]
+    def __init__(self, sensors: _Optional[_Iterable[_Union[Sensor, _Mapping]]] = ...) -> None: ...
+
+class StartSensorRequest(_message.Message):
+    __slots__ = ("name", "code_location")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ...) -> None: ...
+
+class StartSensorResponse(_message.Message):
+    __slots__ = ("sensor",)
+    SENSOR_FIELD_NUMBER: _ClassVar[int]
+    sensor: Sensor
+    def __init__(self, sensor: _Optional[_Union[Sensor, _Mapping]] = ...) -> None: ...
+
+class StopSensorRequest(_message.Message):
+    __slots__ = ("name", "code_location")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ...) -> None: ...
+
+class StopSensorResponse(_message.Message):
+    __slots__ = ("sensor",)
+    SENSOR_FIELD_NUMBER: _ClassVar[int]
+    sensor: Sensor
+    def __init__(self, sensor: _Optional[_Union[Sensor, _Mapping]] = ...) -> None: ...
+
+class SetSensorCursorRequest(_message.Message):
+    __slots__ = ("name", "code_location", "cursor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    cursor: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class SetSensorCursorResponse(_message.Message):
+    __slots__ = ("sensor",)
+    SENSOR_FIELD_NUMBER: _ClassVar[int]
+    sensor: Sensor
+    def __init__(self, sensor: _Optional[_Union[Sensor, _Mapping]] = ...) -> None: ...
+
+class ListTicksRequest(_message.Message):
+    __slots__ = ("name", "code_location", "limit", "cursor")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    code_location: str
+    limit: int
+    cursor: str
+    def __init__(self, name: _Optional[str] = ..., code_location: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListTicksResponse(_message.Message):
+    __slots__ = ("ticks", "next_cursor")
+    TICKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    ticks: _containers.RepeatedCompositeFieldContainer[Tick]
+    next_cursor: str
+    def __init__(self, ticks: _Optional[_Iterable[_Union[Tick, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class GetPartitionStatusRequest(_message.Message):
     __slots__ = ("key", "max_buckets")

@@ -173,6 +173,46 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.FromString,
                 _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListSchedules',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.StartSchedule = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/StartSchedule',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.StartScheduleRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.StartScheduleResponse.FromString,
+                _registered_method=True)
+        self.StopSchedule = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/StopSchedule',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.StopScheduleRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.StopScheduleResponse.FromString,
+                _registered_method=True)
+        self.ListSensors = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListSensors',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListSensorsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListSensorsResponse.FromString,
+                _registered_method=True)
+        self.StartSensor = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/StartSensor',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.StartSensorRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.StartSensorResponse.FromString,
+                _registered_method=True)
+        self.StopSensor = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/StopSensor',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.StopSensorRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.StopSensorResponse.FromString,
+                _registered_method=True)
+        self.SetSensorCursor = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/SetSensorCursor',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.SetSensorCursorRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.SetSensorCursorResponse.FromString,
+                _registered_method=True)
+        self.ListTicks = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListTicks',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.FromString,
+                _registered_method=True)
         self.GetPartitionStatus = channel.unary_unary(
                 '/weir.v1.ControlPlaneService/GetPartitionStatus',
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.GetPartitionStatusRequest.SerializeToString,
@@ -420,6 +460,68 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSchedules(self, request, context):
+        """---- Schedules, sensors and their ticks ----
+        A schedule or sensor is addressed by name; code_location narrows it when two code
+        locations define the same name (INVALID_ARGUMENT otherwise). Started or stopped
+        state is stored and overrides the code's default_status, across restarts.
+
+        Every schedule of the deployment's loaded code locations, with its status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartSchedule(self, request, context):
+        """Turns a schedule on: it ticks from the next cron time on (no catch-up of the time
+        it was stopped).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopSchedule(self, request, context):
+        """Turns a schedule off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSensors(self, request, context):
+        """Every sensor of the deployment's loaded code locations, with its status and cursor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartSensor(self, request, context):
+        """Turns a sensor on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopSensor(self, request, context):
+        """Turns a sensor off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSensorCursor(self, request, context):
+        """Sets (or, with cursor unset, clears) the cursor the sensor's next tick receives.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTicks(self, request, context):
+        """The ticks of a schedule or sensor, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPartitionStatus(self, request, context):
         """---- Partitions ----
 
@@ -598,6 +700,46 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ListAuditLog,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'StartSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartSchedule,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.StartScheduleRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.StartScheduleResponse.SerializeToString,
+            ),
+            'StopSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopSchedule,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.StopScheduleRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.StopScheduleResponse.SerializeToString,
+            ),
+            'ListSensors': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSensors,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListSensorsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListSensorsResponse.SerializeToString,
+            ),
+            'StartSensor': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartSensor,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.StartSensorRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.StartSensorResponse.SerializeToString,
+            ),
+            'StopSensor': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopSensor,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.StopSensorRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.StopSensorResponse.SerializeToString,
+            ),
+            'SetSensorCursor': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSensorCursor,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.SetSensorCursorRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.SetSensorCursorResponse.SerializeToString,
+            ),
+            'ListTicks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTicks,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.SerializeToString,
             ),
             'GetPartitionStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPartitionStatus,
@@ -1297,6 +1439,222 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/ListAuditLog',
             weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.ListAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListSchedules',
+            weir_dot_v1_dot_control__plane__pb2.ListSchedulesRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/StartSchedule',
+            weir_dot_v1_dot_control__plane__pb2.StartScheduleRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.StartScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/StopSchedule',
+            weir_dot_v1_dot_control__plane__pb2.StopScheduleRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.StopScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSensors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListSensors',
+            weir_dot_v1_dot_control__plane__pb2.ListSensorsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListSensorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartSensor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/StartSensor',
+            weir_dot_v1_dot_control__plane__pb2.StartSensorRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.StartSensorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopSensor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/StopSensor',
+            weir_dot_v1_dot_control__plane__pb2.StopSensorRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.StopSensorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSensorCursor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/SetSensorCursor',
+            weir_dot_v1_dot_control__plane__pb2.SetSensorCursorRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.SetSensorCursorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTicks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListTicks',
+            weir_dot_v1_dot_control__plane__pb2.ListTicksRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListTicksResponse.FromString,
             options,
             channel_credentials,
             insecure,
