@@ -401,6 +401,38 @@ def test_get_automation_evaluations_over_both_transports(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_eager_through_a_time_window_mapping_waits_for_every_partition_it_reads(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    def daily(node: definitions_pb2.AssetNode) -> definitions_pb2.AssetNode:
+        window = node.partitions_def.time_window
+        window.cron_schedule, window.fmt, window.timezone = "0 0 * * *", "%Y-%m-%d", "UTC"
+        window.start.FromDatetime(datetime(2026, 2, 25, tzinfo=UTC))
+        return node
+
+    down = daily(with_condition(asset("down", deps=["up"]), AC.eager()))
+    down.deps[0].partition_mapping.time_window.start_offset = -1  # day D reads D-1 and D
+    add_location(server.storage, scope, "etl", snapshot(daily(asset("up")), down))
+    clock = Clock()  # 2026-03-01 00:30: the latest window is 2026-02-28
+    automation = daemon(server, clock)
+    automation.tick(scope)
+    run = launch(server, scope, "up", partition_key="2026-02-28")
+    materialize(server, scope, run.run_id, "up", partition="2026-02-28")
+    clock.advance()
+    automation.tick(scope)
+    assert automation_runs(server, scope) == []  # 2026-02-27, which it reads too, is missing
+    run = launch(server, scope, "up", partition_key="2026-02-27")
+    materialize(server, scope, run.run_id, "up", partition="2026-02-27")
+    clock.advance()
+    report = automation.tick(scope)
+    assert report is not None and len(report.run_ids) == 1
+    assert [r.partition_key for r in automation_runs(server, scope)] == ["2026-02-28"]
+    reply = server.control_plane().GetAutomationEvaluations(
+        cp.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
+    )
+    assert all(not evaluation.error for evaluation in reply.evaluations)
+
+
 def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
     server: ApiServer, scope: DeploymentScope
 ) -> None:

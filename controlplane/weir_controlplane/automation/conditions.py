@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -39,17 +39,27 @@ class UnsupportedConditionError(Exception):
     """A node the evaluator cannot evaluate; the asset's evaluation reports it."""
 
 
+class KeyRelation(Protocol):
+    """The keys across one edge, both ways (`partitions.DependencyMapping`)."""
+
+    def upstream_keys(self, downstream_keys: Collection[str]) -> Collection[str]: ...
+
+    def downstream_keys(self, upstream_keys: Collection[str]) -> Collection[str]: ...
+
+
 @dataclass(frozen=True)
 class Dep:
     """An edge to an upstream asset and how this asset's partitions map onto its own.
 
     `mapping` is "identity" (same keys), "unpartitioned" (the upstream has the one
-    partition ""), "all" (each partition depends on all upstream partitions), or a
-    reason the mapping cannot be evaluated, which fails the evaluation naming it.
+    partition ""), "all" (each partition depends on all upstream partitions), "mapped"
+    (through `relation`: the edge's partition mapping, by the shared partitions engine),
+    or a reason the mapping cannot be evaluated, which fails the evaluation naming it.
     """
 
     key: str
     mapping: str
+    relation: KeyRelation | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +366,10 @@ def _map_down(dep: Dep, key: str, upstream: AssetFacts, cands: Partitions) -> Pa
         return frozenset({UNPARTITIONED})
     if dep.mapping == "all":
         return upstream.universe
+    if dep.relation is not None:
+        return (
+            frozenset(dep.relation.upstream_keys(cands)) & upstream.universe if cands else _NOTHING
+        )
     raise UnsupportedConditionError(
         f"the partitions of {key!r} cannot be mapped onto those of its dependency "
         f"{dep.key!r}: {dep.mapping}"
@@ -366,6 +380,10 @@ def _map_up(dep: Dep, upstream_true: Partitions, cands: Partitions) -> Partition
     """The candidates with at least one mapped upstream partition in `upstream_true`."""
     if dep.mapping == "identity":
         return upstream_true & cands
+    if dep.relation is not None:
+        if not upstream_true:
+            return _NOTHING
+        return frozenset(dep.relation.downstream_keys(upstream_true)) & cands
     return cands if upstream_true else _NOTHING
 
 

@@ -10,6 +10,8 @@ previous tick left.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
@@ -20,6 +22,7 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.partition_keys import space_of
+from weir_controlplane.api.partitions import StoredDynamicKeySpace
 from weir_controlplane.automation.conditions import (
     UNPARTITIONED,
     AssetFacts,
@@ -28,7 +31,10 @@ from weir_controlplane.automation.conditions import (
     Partitions,
     UnsupportedConditionError,
 )
-from weir_controlplane.errors import ApiError
+from weir_controlplane.errors import ApiError, InvalidArgumentError
+from weir_controlplane.locations.graph import key_string
+from weir_controlplane.partitions import DependencyMapping, dependency_mapping
+from weir_controlplane.partitions.wire import DynamicSpaces
 from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
 from weir_controlplane.storage.automation import AutomationStorage
 
@@ -58,6 +64,9 @@ class StoredFacts:
         self._graph = graph
         self._storage = storage
         self._dynamic = dynamic
+        self._dynamic_spaces: DynamicSpaces = lambda name: StoredDynamicKeySpace(
+            dynamic, scope, name
+        )
         self._memories = memories
         self._facts: dict[str, AssetFacts] = {}
         self._requested: dict[str, Partitions] = {}
@@ -210,8 +219,13 @@ class StoredFacts:
         same = node.partitions_def == upstream.partitions_def
         if mapping in (None, "identity") and same:
             return Dep(upstream_key, "identity")
-        what = f"a {mapping} partition mapping" if mapping else "different partitions definitions"
-        return Dep(upstream_key, f"{what}, which automation does not map yet")
+        try:  # any other mapping: through the partitions engine, as launches and backfills
+            related = dependency_mapping(
+                self._graph.nodes, key_string(node.key), upstream_key, self._dynamic_spaces
+            )
+        except ApiError as exc:
+            return Dep(upstream_key, exc.message)
+        return Dep(upstream_key, "mapped", EngineRelation(related, self.now.timestamp()))
 
 
 def _latest_windows(
@@ -252,3 +266,30 @@ def _latest_multi_windows(
         return frozenset(k for k in keys if (space.split(k) or [""] * (at + 1))[at] in latest)
 
     return within
+
+
+class EngineRelation:
+    """An edge's keys both ways through the shared partitions engine, leaving out upstream
+    partitions that do not exist (the first day of a day-before mapping reads none): to
+    automation they are not there to be missing or updated."""
+
+    def __init__(self, mapping: DependencyMapping, now: float) -> None:
+        if dataclasses.is_dataclass(mapping.mapping) and hasattr(mapping.mapping, "allow_missing"):
+            mapping = dataclasses.replace(
+                mapping, mapping=dataclasses.replace(mapping.mapping, allow_missing=True)
+            )
+        self._mapping, self._now = mapping, now
+
+    def upstream_keys(self, downstream_keys: Collection[str]) -> Collection[str]:
+        keys = sorted(downstream_keys)
+        try:
+            return self._mapping.upstream_keys(keys, self._now)
+        except InvalidArgumentError:  # some read keys upstream does not have: key by key
+            found: set[str] = set()
+            for key in keys:
+                with contextlib.suppress(InvalidArgumentError):
+                    found.update(self._mapping.upstream_keys([key], self._now))
+            return found
+
+    def downstream_keys(self, upstream_keys: Collection[str]) -> Collection[str]:
+        return self._mapping.downstream_keys(sorted(upstream_keys), self._now)
