@@ -21,6 +21,7 @@ from weir_controlplane import heap
 from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
+from weir_controlplane.backfills.daemon import BackfillDaemon, BackfillSettings
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -60,6 +61,10 @@ class ControlPlaneConfig:
     auth: bool = True
     # Seconds between sweeps for expired branch deployments.
     deployment_reap_interval: float = 10.0
+    # Runs of one backfill in the run queue at once; the rest wait in its plan.
+    backfill_max_queued: int = 50
+    # Seconds a replica holds a backfill it stopped driving before another takes it over.
+    backfill_lease: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -71,6 +76,16 @@ class ControlPlaneConfig:
             low=1,
             requirement="must be at least 1 (with no slot, runs would stay queued)",
         )
+        _check_int(
+            "backfill_max_queued",
+            self.backfill_max_queued,
+            low=1,
+            requirement="must be at least 1 (with no room, backfills would never launch)",
+        )
+        if not _positive_seconds(self.backfill_lease):
+            raise InvalidSettingError(
+                "backfill_lease", "must be a positive number of seconds", self.backfill_lease
+            )
         if not self.auth and not is_loopback(self.host):
             raise InvalidSettingError(
                 "auth",
@@ -137,6 +152,7 @@ class ControlPlane:
         self.coordinator: RunCoordinator | None = None
         self.health: LocationHealthWatcher | None = None
         self.reaper: DeploymentReaper | None = None
+        self.backfills: BackfillDaemon | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server: GrpcApiServer | None = None
@@ -171,12 +187,21 @@ class ControlPlane:
             authenticator = Authenticator(storage.access)
             self.coordinator.run_tokens = RunTokens(storage.access, storage.deployments)
         deployment_service = DeploymentService(storage.deployments, self.registry)
+        self.backfills = BackfillDaemon(
+            storage.backfills,
+            storage.deployments,
+            self.coordinator,
+            BackfillSettings(
+                max_queued=config.backfill_max_queued, lease_seconds=config.backfill_lease
+            ),
+        )
         self._api = api = ControlPlaneApi.build(
             storage,
             self.registry,
             self.coordinator,
             authenticator=authenticator,
             deployment_service=deployment_service,
+            wake_backfills=self.backfills.wake,
         )
         self.reaper = DeploymentReaper(
             storage.deployments, deployment_service, interval=config.deployment_reap_interval
@@ -202,6 +227,7 @@ class ControlPlane:
         )
         self.health.start()
         self.coordinator.start()
+        self.backfills.start()
         self.reaper.start()
         heap.settle_after_startup()
 
@@ -227,6 +253,8 @@ class ControlPlane:
             self._api.set_serving(False)  # health checks see the drain before the stop
         if self.reaper is not None:
             self.reaper.stop()
+        if self.backfills is not None:
+            self.backfills.stop()
         if self.coordinator is not None:
             self.coordinator.stop()
         if self.health is not None:

@@ -63,6 +63,12 @@ PERMISSIONS: dict[str, Rule] = {
         P.EDIT, mutation=True, target="partitions_def_name"
     ),
     f"{_CONTROL_PLANE}ListDynamicPartitions": Rule(P.READ),
+    # ---- backfills
+    f"{_CONTROL_PLANE}LaunchBackfill": Rule(P.LAUNCH, mutation=True, target="reply.backfill_id"),
+    f"{_CONTROL_PLANE}GetBackfill": Rule(P.READ),
+    f"{_CONTROL_PLANE}ListBackfills": Rule(P.READ),
+    f"{_CONTROL_PLANE}CancelBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
+    f"{_CONTROL_PLANE}ResumeBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
     # ---- deployments
     f"{_CONTROL_PLANE}CreateDeployment": Rule(
         P.MANAGE_DEPLOYMENTS, mutation=True, organization_wide=True, target="name"

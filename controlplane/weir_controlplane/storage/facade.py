@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from weir_controlplane.storage.access import AccessStorage
 from weir_controlplane.storage.assets import AssetStorage
 from weir_controlplane.storage.audit import AuditLog
+from weir_controlplane.storage.backfills import BackfillStorage
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
 from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
@@ -42,6 +43,7 @@ class Storage:
     audit: AuditLog
     partition_status: PartitionStatusStorage
     dynamic_partitions: DynamicPartitionStorage
+    backfills: BackfillStorage
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -66,6 +68,7 @@ class Storage:
             audit=AuditLog(db),
             partition_status=PartitionStatusStorage(db),
             dynamic_partitions=DynamicPartitionStorage(db),
+            backfills=BackfillStorage(db),
         )
 
     def close(self) -> None:
