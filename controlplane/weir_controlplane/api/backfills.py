@@ -124,26 +124,33 @@ class BackfillsApi:
         nodes: Mapping[str, definitions_pb2.AssetNode],
         targets: Mapping[str, Sequence[str]],
     ) -> dict[str, list[str]]:
-        """Of each partitioned asset's targets, those whose latest attempt failed; assets
-        left with none (and unpartitioned ones) drop out."""
+        """Of each partitioned asset's targets, those not materialized by their latest
+        attempt (failed, or never run: skipped by a failure upstream); assets left with
+        none (and unpartitioned ones) drop out."""
         failed: dict[str, list[str]] = {}
         for asset, keys in targets.items():
             indexed = indexed_partitions(nodes[asset]) if keys else None
             if indexed is None:
                 continue
-            stored = self._status.get(scope, asset, indexed).failed
+            stored = self._status.get(scope, asset, indexed)
             if indexed.dynamic_name is not None:
                 index = self._dynamic.ordinals(scope, indexed.dynamic_name, keys)
             else:
                 assert indexed.index_many is not None
                 index = indexed.index_many(keys)
-            kept = [key for key in keys if key in index and index[key] in stored]
+            kept = [
+                key
+                for key in keys
+                if key not in index
+                or index[key] in stored.failed
+                or index[key] not in stored.materialized
+            ]
             if kept:
                 failed[asset] = kept
         if not failed:
             raise FailedPreconditionError(
-                "fromFailure: no partition named has a failed latest attempt in the selected "
-                "assets; nothing to backfill"
+                "fromFailure: every partition named of the selected assets is materialized; "
+                "nothing to backfill"
             )
         return failed
 
