@@ -4,6 +4,7 @@ weir dev -f defs.py            control plane + code location, on SQLite, for dev
 weir controlplane -w weir.yaml the control plane alone
 weir assets list|lineage       read assets over the API
 weir runs launch|list|show|cancel
+weir backfill launch|show|cancel|resume
 weir deployments create|list|delete, weir tokens create|list|revoke
 weir admin bootstrap           the first organization admin token, on the database
 """
@@ -20,6 +21,7 @@ COMMAND_MODULES = (
     "weir_controlplane.cli.dev",
     "weir_controlplane.cli.assets",
     "weir_controlplane.cli.runs",
+    "weir_controlplane.cli.backfills",
     "weir_controlplane.cli.access",
     "weir_controlplane.cli.admin",
 )
