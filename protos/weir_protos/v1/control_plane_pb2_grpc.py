@@ -490,8 +490,9 @@ class ControlPlaneServiceServicer:
         dependency order (through the partition mappings, honouring each asset's
         BackfillPolicy), stores the plan and returns at once; the backfill daemon then feeds
         the run queue at a controlled rate. INVALID_ARGUMENT naming what to fix for an
-        unknown key, a range outside the definition or reversed; FAILED_PRECONDITION for a
-        mapping that cannot apply; NOT_FOUND for an unknown dynamic partitions definition.
+        unknown key (of a dynamic definition: one not added with AddDynamicPartitions), a
+        range outside the definition or reversed, or partitions a mapping cannot relate;
+        FAILED_PRECONDITION for a definition or mapping the snapshot holds that cannot apply.
         Nothing is stored when the request is refused.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
