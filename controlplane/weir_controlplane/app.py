@@ -22,6 +22,7 @@ from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
+from weir_controlplane.backfills.daemon import BackfillDaemon, BackfillSettings
 from weir_controlplane.daemons import Clock, DaemonSet, DaemonSettings, build_daemons
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
@@ -69,6 +70,10 @@ class ControlPlaneConfig:
     daemons: bool = True
     # Seconds a sensor or schedule function may take before its tick fails.
     evaluation_timeout: float = 60.0
+    # Runs of one backfill in the run queue at once; the rest wait in its plan.
+    backfill_max_queued: int = 50
+    # Seconds a replica holds a backfill it stopped driving before another takes it over.
+    backfill_lease: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -80,6 +85,16 @@ class ControlPlaneConfig:
             low=1,
             requirement="must be at least 1 (with no slot, runs would stay queued)",
         )
+        _check_int(
+            "backfill_max_queued",
+            self.backfill_max_queued,
+            low=1,
+            requirement="must be at least 1 (with no room, backfills would never launch)",
+        )
+        if not _positive_seconds(self.backfill_lease):
+            raise InvalidSettingError(
+                "backfill_lease", "must be a positive number of seconds", self.backfill_lease
+            )
         if not self.auth and not is_loopback(self.host):
             raise InvalidSettingError(
                 "auth",
@@ -161,6 +176,7 @@ class ControlPlane:
         self.health: LocationHealthWatcher | None = None
         self.reaper: DeploymentReaper | None = None
         self.automation: AutomationDaemon | None = None
+        self.backfills: BackfillDaemon | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server: GrpcApiServer | None = None
@@ -195,12 +211,21 @@ class ControlPlane:
             authenticator = Authenticator(storage.access)
             self.coordinator.run_tokens = RunTokens(storage.access, storage.deployments)
         deployment_service = DeploymentService(storage.deployments, self.registry)
+        self.backfills = BackfillDaemon(
+            storage.backfills,
+            storage.deployments,
+            self.coordinator,
+            BackfillSettings(
+                max_queued=config.backfill_max_queued, lease_seconds=config.backfill_lease
+            ),
+        )
         self._api = api = ControlPlaneApi.build(
             storage,
             self.registry,
             self.coordinator,
             authenticator=authenticator,
             deployment_service=deployment_service,
+            wake_backfills=self.backfills.wake,
         )
         self.reaper = DeploymentReaper(
             storage.deployments, deployment_service, interval=config.deployment_reap_interval
@@ -226,6 +251,7 @@ class ControlPlane:
         )
         self.health.start()
         self.coordinator.start()
+        self.backfills.start()
         self.reaper.start()
         if config.daemons:
             self.daemons = build_daemons(
@@ -268,6 +294,8 @@ class ControlPlane:
             self.daemons.stop()
         if self.reaper is not None:
             self.reaper.stop()
+        if self.backfills is not None:
+            self.backfills.stop()
         if self.coordinator is not None:
             self.coordinator.stop()
         if self.health is not None:

@@ -20,6 +20,7 @@ from weir_protos.v1 import (
 
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import LocationState
+from weir_controlplane.runs.partition_range import partition_range
 from weir_controlplane.storage import CheckResult, EventRecord, Run, RunStatus
 
 # Runs record the job they execute as this system tag (storage has no column for it).
@@ -87,6 +88,7 @@ def run_proto(run: Run) -> runs_pb2.Run:
         asset_keys=[key_proto(key) for key in run.asset_keys],
         partition_key=run.partition_key or "",
         tags=dict(run.tags),
+        partition_range=partition_range(run.tags),
         create_time=timestamp(run.created_at),
         update_time=timestamp(run.updated_at),
         failure_reason=run.failure_reason or "",

@@ -21,6 +21,7 @@ from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.access_interceptors import ScopeResolver, standard_chain
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
+from weir_controlplane.api.backfills import BackfillsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
@@ -117,8 +118,10 @@ class ControlPlaneApi:
         *,
         authenticator: Authenticator | None = None,
         deployment_service: DeploymentService | None = None,
+        wake_backfills: Callable[[], None] = lambda: None,
     ) -> ControlPlaneApi:
-        """`authenticator` None serves without auth: every caller may do anything."""
+        """`authenticator` None serves without auth: every caller may do anything.
+        `wake_backfills` tells the backfill daemon that a backfill changed."""
         pools = CallPools.create()
         resolver = ScopeResolver(storage.deployments)
 
@@ -143,6 +146,14 @@ class ControlPlaneApi:
             ),
             partitions=partitions,
             automation=AutomationApi(registry, storage.automation),
+            backfills=BackfillsApi(
+                registry,
+                storage.backfills,
+                storage.partition_status,
+                storage.dynamic_partitions,
+                partitions.dynamic_spaces,
+                wake_backfills,
+            ),
             runs=RunsApi(
                 registry,
                 coordinator,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from weir_partitions import IndexRanges
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -29,6 +30,8 @@ IN_PROGRESS = cp.PARTITION_STATE_IN_PROGRESS
 # A merged range shows the first of these present among its partitions, else the larger
 # of the other two.
 _URGENT = (FAILED, IN_PROGRESS)
+
+S = TypeVar("S", bound=int)
 
 # (start, end, state): partitions [start, end) in one state.
 Run = tuple[int, int, cp.PartitionState]
@@ -86,7 +89,20 @@ class DisplayedStatus:
 def merge_runs(runs: Sequence[Run], total: int, buckets: int) -> list[Run]:
     """`runs` (covering [0, total) in order) as at most `buckets` ranges of about equal
     width, each in the state it shows (see the module docstring), equal neighbours joined."""
-    merged: list[Run] = []
+    return merge_state_runs(runs, total, buckets, _URGENT, MATERIALIZED, MISSING)
+
+
+def merge_state_runs(
+    runs: Sequence[tuple[int, int, S]],
+    total: int,
+    buckets: int,
+    urgent_states: Sequence[S],
+    done: S,
+    missing: S,
+) -> list[tuple[int, int, S]]:
+    """`merge_runs` over any states: a bucket shows the first of `urgent_states` among its
+    partitions, else whichever of `done` and `missing` covers more of it."""
+    merged: list[tuple[int, int, S]] = []
     at = 0  # the first run that reaches into the current bucket
     for bucket in range(buckets):
         start, end = bucket * total // buckets, (bucket + 1) * total // buckets
@@ -94,19 +110,18 @@ def merge_runs(runs: Sequence[Run], total: int, buckets: int) -> list[Run]:
             continue
         while runs[at][1] <= start:
             at += 1
-        width: dict[cp.PartitionState, int] = {}
+        width: dict[S, int] = {}
         scan = at
         while scan < len(runs) and runs[scan][0] < end:
             run_start, run_end, run_state = runs[scan]
             overlap = min(run_end, end) - max(run_start, start)
             width[run_state] = width.get(run_state, 0) + overlap
             scan += 1
-        urgent = [state for state in _URGENT if state in width]
+        urgent = [state for state in urgent_states if state in width]
         if urgent:
             state = urgent[0]
         else:
-            done = width.get(MATERIALIZED, 0)
-            state = MATERIALIZED if done > width.get(MISSING, 0) else MISSING
+            state = done if width.get(done, 0) > width.get(missing, 0) else missing
         if merged and merged[-1][2] == state:
             merged[-1] = (merged[-1][0], end, state)
         else:

@@ -90,7 +90,7 @@ class RunsApi:
             graphs = {request.code_location: graphs[request.code_location]}
         graph = DeploymentGraph.of(graphs)
         keys = self._target_keys(request, graph)
-        location = _single_location(keys, graph)
+        location = single_location(keys, graph)
         require_location(Permission.LAUNCH, location)
         keys |= computed_together(keys, graph.graphs[location].nodes)
         row = self._code_locations.get(scope, location)
@@ -298,7 +298,7 @@ def computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode
     return {key for key, node in nodes.items() if node.node_name in steps and node.is_executable}
 
 
-def _single_location(keys: set[str], graph: DeploymentGraph) -> str:
+def single_location(keys: set[str], graph: DeploymentGraph) -> str:
     locations = sorted({graph.location_of[key] for key in keys})
     if len(locations) > 1:
         raise InvalidArgumentError(

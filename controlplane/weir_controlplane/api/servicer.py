@@ -20,6 +20,7 @@ from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
+from weir_controlplane.api.backfills import BackfillsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
 from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi
@@ -38,6 +39,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         instigators: InstigatorsApi,
         partitions: PartitionsApi,
         automation: AutomationApi,
+        backfills: BackfillsApi,
     ) -> None:
         self._code_locations = code_locations
         self._assets = assets
@@ -47,6 +49,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._instigators = instigators
         self._partitions = partitions
         self._automation = automation
+        self._backfills = backfills
 
     # --- code locations -----------------------------------------------------------------
 
@@ -147,6 +150,31 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         async with aclosing(self._runs.watch_run(request)) as replies:
             async for reply in replies:
                 yield reply
+
+    # --- backfills ---------------------------------------------------------------------
+
+    def LaunchBackfill(
+        self, request: cp.LaunchBackfillRequest, context: Any
+    ) -> cp.LaunchBackfillResponse:
+        return self._backfills.launch_backfill(request)
+
+    def GetBackfill(self, request: cp.GetBackfillRequest, context: Any) -> cp.GetBackfillResponse:
+        return self._backfills.get_backfill(request)
+
+    def ListBackfills(
+        self, request: cp.ListBackfillsRequest, context: Any
+    ) -> cp.ListBackfillsResponse:
+        return self._backfills.list_backfills(request)
+
+    def CancelBackfill(
+        self, request: cp.CancelBackfillRequest, context: Any
+    ) -> cp.CancelBackfillResponse:
+        return self._backfills.cancel_backfill(request)
+
+    def ResumeBackfill(
+        self, request: cp.ResumeBackfillRequest, context: Any
+    ) -> cp.ResumeBackfillResponse:
+        return self._backfills.resume_backfill(request)
 
     # --- deployments --------------------------------------------------------------------
 

@@ -65,6 +65,12 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}ListDynamicPartitions": Rule(P.READ),
     # ---- automation
     f"{_CONTROL_PLANE}GetAutomationEvaluations": Rule(P.READ),
+    # ---- backfills
+    f"{_CONTROL_PLANE}LaunchBackfill": Rule(P.LAUNCH, mutation=True, target="reply.backfill_id"),
+    f"{_CONTROL_PLANE}GetBackfill": Rule(P.READ),
+    f"{_CONTROL_PLANE}ListBackfills": Rule(P.READ),
+    f"{_CONTROL_PLANE}CancelBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
+    f"{_CONTROL_PLANE}ResumeBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
     # ---- deployments
     f"{_CONTROL_PLANE}CreateDeployment": Rule(
         P.MANAGE_DEPLOYMENTS, mutation=True, organization_wide=True, target="name"

@@ -6,6 +6,7 @@ weir daemon -w weir.yaml       the scheduler and sensor runner alone, on the sam
 weir assets list|lineage       read assets over the API
 weir runs launch|list|show|cancel
 weir schedules list|start|stop, weir sensors list|start|stop|cursor, weir ticks NAME
+weir backfill launch|show|cancel|resume
 weir deployments create|list|delete, weir tokens create|list|revoke
 weir admin bootstrap           the first organization admin token, on the database
 """
@@ -23,6 +24,7 @@ COMMAND_MODULES = (
     "weir_controlplane.cli.assets",
     "weir_controlplane.cli.runs",
     "weir_controlplane.cli.instigators",
+    "weir_controlplane.cli.backfills",
     "weir_controlplane.cli.access",
     "weir_controlplane.cli.admin",
 )

@@ -104,6 +104,18 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="runs in progress at once per deployment (default: weir.yaml's run_queue, else 10)",
     )
+    parser.add_argument(
+        "--backfill-max-queued",
+        type=int,
+        default=50,
+        help="runs of one backfill in the run queue at once (default 50)",
+    )
+    parser.add_argument(
+        "--backfill-lease",
+        type=float,
+        default=10.0,
+        help="seconds before another replica takes over a backfill whose driver stopped",
+    )
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
     parser.add_argument(
@@ -192,6 +204,8 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
             automation_interval=args.automation_interval,
+            backfill_max_queued=args.backfill_max_queued,
+            backfill_lease=args.backfill_lease,
             allowed_hosts=tuple(args.allowed_host),
             auth=args.auth,
             daemons=getattr(args, "daemons", True),

@@ -93,7 +93,7 @@ def launch_run(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"selection": args.select}
     if args.partition:
         request["partitionKey"] = args.partition
-    if tags := _tags(args.tag):
+    if tags := parse_tags(args.tag):
         request["tags"] = tags
     if config := _config(args.config):
         request["runConfig"] = config
@@ -212,7 +212,7 @@ def _event_message(event: dict[str, Any]) -> str:
     return shorten(message, 120)
 
 
-def _tags(pairs: list[str]) -> dict[str, str]:
+def parse_tags(pairs: list[str]) -> dict[str, str]:
     tags = {}
     for pair in pairs:
         key, equals, value = pair.partition("=")

@@ -32,6 +32,7 @@ from weir_controlplane.runs.events import (
     to_new_event,
 )
 from weir_controlplane.runs.notifier import RunNotifier
+from weir_controlplane.runs.partition_range import partition_range
 from weir_controlplane.storage import (
     IN_PROGRESS_RUN_STATUSES,
     DeploymentScope,
@@ -117,17 +118,18 @@ class RunCoordinator:
         selection_text: str = "",
         run_id: str | None = None,
     ) -> Run:
-        """Queue a run. A given `run_id` that exists already raises DuplicateRunError."""
+        """Queue a run. A given `run_id` makes the submission idempotent: a second one with
+        the same id raises DuplicateRunError and queues nothing."""
         run = self._storage.runs.create_run(
             scope,
             NewRun(
+                run_id=run_id,
                 code_location=location,
                 selection=selection_text,
                 asset_keys=tuple(asset_keys),
                 partition_key=partition_key,
                 tags=dict(tags or {}),
                 run_config=dict(run_config or {}),
-                run_id=run_id,
             ),
         )
         self._record(
@@ -262,6 +264,7 @@ class RunCoordinator:
         config = struct_pb2.Struct()
         config.update(dict(run.run_config))
         return code_location_pb2.ExecuteRunRequest(
+            partition_range=partition_range(run.tags),
             run_id=run.run_id,
             asset_keys=[common_pb2.AssetKey(path=k.split("/")) for k in run.asset_keys],
             partition_key=run.partition_key or "",

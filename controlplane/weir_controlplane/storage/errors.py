@@ -5,6 +5,7 @@ StorageError
 │   ├── DeploymentNotFoundError
 │   ├── RunNotFoundError
 │   ├── CodeLocationNotFoundError
+│   ├── BackfillNotFoundError
 │   └── TokenNotFoundError
 ├── InvalidCursorError            (INVALID_ARGUMENT / 400)
 ├── InvalidEventError             (INVALID_ARGUMENT / 400)
@@ -45,6 +46,12 @@ class CodeLocationNotFoundError(NotFoundError):
     def __init__(self, name: str) -> None:
         super().__init__(f"code location {name!r} does not exist in this deployment")
         self.name = name
+
+
+class BackfillNotFoundError(NotFoundError):
+    def __init__(self, backfill_id: str) -> None:
+        super().__init__(f"backfill {backfill_id!r} does not exist in this deployment")
+        self.backfill_id = backfill_id
 
 
 class InvalidCursorError(StorageError):

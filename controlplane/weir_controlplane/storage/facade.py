@@ -10,6 +10,7 @@ from weir_controlplane.storage.access import AccessStorage
 from weir_controlplane.storage.assets import AssetStorage
 from weir_controlplane.storage.audit import AuditLog
 from weir_controlplane.storage.automation import AutomationStorage
+from weir_controlplane.storage.backfills import BackfillStorage
 from weir_controlplane.storage.code_locations import CodeLocationStorage
 from weir_controlplane.storage.deployments import DeploymentStorage
 from weir_controlplane.storage.dynamic_partitions import DynamicPartitionStorage
@@ -48,6 +49,7 @@ class Storage:
     partition_status: PartitionStatusStorage
     dynamic_partitions: DynamicPartitionStorage
     automation: AutomationStorage
+    backfills: BackfillStorage
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Storage:
@@ -75,6 +77,7 @@ class Storage:
             partition_status=PartitionStatusStorage(db),
             dynamic_partitions=DynamicPartitionStorage(db),
             automation=AutomationStorage(db),
+            backfills=BackfillStorage(db),
         )
 
     def close(self) -> None:

@@ -430,6 +430,57 @@ dynamic_partitions = sa.Table(
     sa.UniqueConstraint("deployment_id", "partitions_def_name", "ordinal"),
 )
 
+# --- backfills ------------------------------------------------------------------------
+
+# A backfill and its plan's targets. `lease_owner` / `lease_until` are the row lease of
+# the daemon (one replica) driving it.
+backfills = sa.Table(
+    "backfills",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column("backfill_id", sa.String(36), nullable=False, unique=True),
+    _deployment_fk(),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("code_location", NAME, nullable=False),
+    sa.Column("selection", sa.Text, nullable=False),
+    sa.Column("tags", JSONDocument, nullable=False),
+    # [[asset key, [partition keys in the definition's order]], ...]: every selected
+    # asset in dependency order.
+    sa.Column("targets", JSONDocument, nullable=False),
+    sa.Column("run_count", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("lease_owner", sa.String(36)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Index("ix_backfills_deployment_id_id", "deployment_id", "id"),
+    sa.Index("ix_backfills_deployment_id_status_id", "deployment_id", "status", "id"),
+)
+
+# The planned runs of a backfill, by ordinal in the plan (dependency order). `waits_for`
+# lists the ordinals a run waits for; `run_id` links it to the run launched for its
+# `attempt` (a deterministic id, so a launch repeated after a crash is refused, not doubled).
+backfill_runs = sa.Table(
+    "backfill_runs",
+    metadata,
+    sa.Column(
+        "backfill_id",
+        sa.String(36),
+        sa.ForeignKey("backfills.backfill_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _deployment_fk(),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("asset_keys", JSONDocument, nullable=False),
+    sa.Column("partition_keys", JSONDocument, nullable=False),
+    sa.Column("waits_for", JSONDocument, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("run_id", RUN_ID),
+    sa.PrimaryKeyConstraint("backfill_id", "ordinal"),
+    sa.Index("ix_backfill_runs_backfill_id_state_ordinal", "backfill_id", "state", "ordinal"),
+)
+
 # An unpartitioned asset's partition column holds '' so that it can be part of the key.
 NO_PARTITION = ""
 

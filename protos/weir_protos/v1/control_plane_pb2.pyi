@@ -53,6 +53,25 @@ class PartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PARTITION_STATE_MATERIALIZED: _ClassVar[PartitionState]
     PARTITION_STATE_FAILED: _ClassVar[PartitionState]
     PARTITION_STATE_IN_PROGRESS: _ClassVar[PartitionState]
+
+class BackfillStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKFILL_STATUS_UNSPECIFIED: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_REQUESTED: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_RUNNING: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_COMPLETED: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_FAILED: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_CANCELING: _ClassVar[BackfillStatus]
+    BACKFILL_STATUS_CANCELED: _ClassVar[BackfillStatus]
+
+class BackfillPartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKFILL_PARTITION_STATE_UNSPECIFIED: _ClassVar[BackfillPartitionState]
+    BACKFILL_PARTITION_STATE_REQUESTED: _ClassVar[BackfillPartitionState]
+    BACKFILL_PARTITION_STATE_IN_PROGRESS: _ClassVar[BackfillPartitionState]
+    BACKFILL_PARTITION_STATE_MATERIALIZED: _ClassVar[BackfillPartitionState]
+    BACKFILL_PARTITION_STATE_FAILED: _ClassVar[BackfillPartitionState]
+    BACKFILL_PARTITION_STATE_SKIPPED: _ClassVar[BackfillPartitionState]
 CODE_LOCATION_STATUS_UNSPECIFIED: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
@@ -73,6 +92,19 @@ PARTITION_STATE_MISSING: PartitionState
 PARTITION_STATE_MATERIALIZED: PartitionState
 PARTITION_STATE_FAILED: PartitionState
 PARTITION_STATE_IN_PROGRESS: PartitionState
+BACKFILL_STATUS_UNSPECIFIED: BackfillStatus
+BACKFILL_STATUS_REQUESTED: BackfillStatus
+BACKFILL_STATUS_RUNNING: BackfillStatus
+BACKFILL_STATUS_COMPLETED: BackfillStatus
+BACKFILL_STATUS_FAILED: BackfillStatus
+BACKFILL_STATUS_CANCELING: BackfillStatus
+BACKFILL_STATUS_CANCELED: BackfillStatus
+BACKFILL_PARTITION_STATE_UNSPECIFIED: BackfillPartitionState
+BACKFILL_PARTITION_STATE_REQUESTED: BackfillPartitionState
+BACKFILL_PARTITION_STATE_IN_PROGRESS: BackfillPartitionState
+BACKFILL_PARTITION_STATE_MATERIALIZED: BackfillPartitionState
+BACKFILL_PARTITION_STATE_FAILED: BackfillPartitionState
+BACKFILL_PARTITION_STATE_SKIPPED: BackfillPartitionState
 
 class CodeLocation(_message.Message):
     __slots__ = ("name", "status", "address", "error", "content_hash", "runtime", "update_time", "asset_count")
@@ -855,3 +887,169 @@ class GetAutomationEvaluationsResponse(_message.Message):
     evaluations: _containers.RepeatedCompositeFieldContainer[_automation_pb2.AutomationEvaluation]
     next_cursor: str
     def __init__(self, evaluations: _Optional[_Iterable[_Union[_automation_pb2.AutomationEvaluation, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class LaunchBackfillRequest(_message.Message):
+    __slots__ = ("selection", "partition_keys", "partition_range", "all_partitions", "from_failure", "tags")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_RANGE_FIELD_NUMBER: _ClassVar[int]
+    ALL_PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    FROM_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    selection: str
+    partition_keys: _containers.RepeatedScalarFieldContainer[str]
+    partition_range: _partitions_pb2.PartitionKeyRange
+    all_partitions: bool
+    from_failure: bool
+    tags: _containers.ScalarMap[str, str]
+    def __init__(self, selection: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ..., partition_range: _Optional[_Union[_partitions_pb2.PartitionKeyRange, _Mapping]] = ..., all_partitions: _Optional[bool] = ..., from_failure: _Optional[bool] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class LaunchBackfillResponse(_message.Message):
+    __slots__ = ("backfill_id", "run_count")
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    run_count: int
+    def __init__(self, backfill_id: _Optional[str] = ..., run_count: _Optional[int] = ...) -> None: ...
+
+class BackfillPartitionCounts(_message.Message):
+    __slots__ = ("total", "requested", "in_progress", "materialized", "failed", "skipped")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MATERIALIZED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    requested: int
+    in_progress: int
+    materialized: int
+    failed: int
+    skipped: int
+    def __init__(self, total: _Optional[int] = ..., requested: _Optional[int] = ..., in_progress: _Optional[int] = ..., materialized: _Optional[int] = ..., failed: _Optional[int] = ..., skipped: _Optional[int] = ...) -> None: ...
+
+class BackfillPartitionRange(_message.Message):
+    __slots__ = ("start", "end", "state", "start_key", "end_key")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_KEY_FIELD_NUMBER: _ClassVar[int]
+    END_KEY_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    state: BackfillPartitionState
+    start_key: str
+    end_key: str
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., state: _Optional[_Union[BackfillPartitionState, str]] = ..., start_key: _Optional[str] = ..., end_key: _Optional[str] = ...) -> None: ...
+
+class BackfillAssetProgress(_message.Message):
+    __slots__ = ("key", "counts", "ranges", "merged")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    counts: BackfillPartitionCounts
+    ranges: _containers.RepeatedCompositeFieldContainer[BackfillPartitionRange]
+    merged: bool
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., counts: _Optional[_Union[BackfillPartitionCounts, _Mapping]] = ..., ranges: _Optional[_Iterable[_Union[BackfillPartitionRange, _Mapping]]] = ..., merged: _Optional[bool] = ...) -> None: ...
+
+class Backfill(_message.Message):
+    __slots__ = ("backfill_id", "status", "selection", "code_location", "tags", "run_count", "runs_succeeded", "runs_failed", "runs_skipped", "runs_in_progress", "create_time", "end_time", "assets")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    RUN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RUNS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    RUNS_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    RUNS_IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    status: BackfillStatus
+    selection: str
+    code_location: str
+    tags: _containers.ScalarMap[str, str]
+    run_count: int
+    runs_succeeded: int
+    runs_failed: int
+    runs_skipped: int
+    runs_in_progress: int
+    create_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    assets: _containers.RepeatedCompositeFieldContainer[BackfillAssetProgress]
+    def __init__(self, backfill_id: _Optional[str] = ..., status: _Optional[_Union[BackfillStatus, str]] = ..., selection: _Optional[str] = ..., code_location: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., run_count: _Optional[int] = ..., runs_succeeded: _Optional[int] = ..., runs_failed: _Optional[int] = ..., runs_skipped: _Optional[int] = ..., runs_in_progress: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assets: _Optional[_Iterable[_Union[BackfillAssetProgress, _Mapping]]] = ...) -> None: ...
+
+class GetBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id", "max_buckets")
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    max_buckets: int
+    def __init__(self, backfill_id: _Optional[str] = ..., max_buckets: _Optional[int] = ...) -> None: ...
+
+class GetBackfillResponse(_message.Message):
+    __slots__ = ("backfill",)
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...
+
+class ListBackfillsRequest(_message.Message):
+    __slots__ = ("statuses", "cursor", "limit")
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    statuses: _containers.RepeatedScalarFieldContainer[BackfillStatus]
+    cursor: str
+    limit: int
+    def __init__(self, statuses: _Optional[_Iterable[_Union[BackfillStatus, str]]] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListBackfillsResponse(_message.Message):
+    __slots__ = ("backfills", "next_cursor")
+    BACKFILLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    backfills: _containers.RepeatedCompositeFieldContainer[Backfill]
+    next_cursor: str
+    def __init__(self, backfills: _Optional[_Iterable[_Union[Backfill, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class CancelBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id",)
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    def __init__(self, backfill_id: _Optional[str] = ...) -> None: ...
+
+class CancelBackfillResponse(_message.Message):
+    __slots__ = ("backfill",)
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...
+
+class ResumeBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id",)
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    def __init__(self, backfill_id: _Optional[str] = ...) -> None: ...
+
+class ResumeBackfillResponse(_message.Message):
+    __slots__ = ("backfill",)
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    backfill: Backfill
+    def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...

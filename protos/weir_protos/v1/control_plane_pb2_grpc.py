@@ -243,6 +243,31 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
                 _registered_method=True)
+        self.LaunchBackfill = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/LaunchBackfill',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.LaunchBackfillRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.LaunchBackfillResponse.FromString,
+                _registered_method=True)
+        self.GetBackfill = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetBackfill',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetBackfillRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetBackfillResponse.FromString,
+                _registered_method=True)
+        self.ListBackfills = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListBackfills',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListBackfillsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListBackfillsResponse.FromString,
+                _registered_method=True)
+        self.CancelBackfill = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/CancelBackfill',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.CancelBackfillRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.CancelBackfillResponse.FromString,
+                _registered_method=True)
+        self.ResumeBackfill = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ResumeBackfill',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.FromString,
+                _registered_method=True)
 
 
 class ControlPlaneServiceServicer:
@@ -578,6 +603,52 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LaunchBackfill(self, request, context):
+        """---- Backfills ----
+
+        Plans the runs that materialize the given partitions of the selected assets, in
+        dependency order (through the partition mappings, honouring each asset's
+        BackfillPolicy), stores the plan and returns at once; the backfill daemon then feeds
+        the run queue at a controlled rate. INVALID_ARGUMENT naming what to fix for an
+        unknown key (of a dynamic definition: one not added with AddDynamicPartitions), a
+        range outside the definition or reversed, or partitions a mapping cannot relate;
+        FAILED_PRECONDITION for a definition or mapping the snapshot holds that cannot apply.
+        Nothing is stored when the request is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBackfill(self, request, context):
+        """A backfill with its progress per asset.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBackfills(self, request, context):
+        """The deployment's backfills, newest first (without per-asset progress).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelBackfill(self, request, context):
+        """Launches no new run of the backfill and cancels its runs in progress; the backfill
+        is CANCELING until they end, then CANCELED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeBackfill(self, request, context):
+        """Plans again the runs of a CANCELED or FAILED backfill that did not succeed (failed,
+        skipped or canceled ones) and runs it on. FAILED_PRECONDITION in any other status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -770,6 +841,31 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.GetAutomationEvaluations,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.SerializeToString,
+            ),
+            'LaunchBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.LaunchBackfill,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.LaunchBackfillRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.LaunchBackfillResponse.SerializeToString,
+            ),
+            'GetBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBackfill,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetBackfillRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetBackfillResponse.SerializeToString,
+            ),
+            'ListBackfills': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBackfills,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListBackfillsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListBackfillsResponse.SerializeToString,
+            ),
+            'CancelBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelBackfill,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.CancelBackfillRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.CancelBackfillResponse.SerializeToString,
+            ),
+            'ResumeBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeBackfill,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1817,6 +1913,141 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
             weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LaunchBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/LaunchBackfill',
+            weir_dot_v1_dot_control__plane__pb2.LaunchBackfillRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.LaunchBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetBackfill',
+            weir_dot_v1_dot_control__plane__pb2.GetBackfillRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBackfills(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListBackfills',
+            weir_dot_v1_dot_control__plane__pb2.ListBackfillsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListBackfillsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/CancelBackfill',
+            weir_dot_v1_dot_control__plane__pb2.CancelBackfillRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.CancelBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ResumeBackfill',
+            weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.FromString,
             options,
             channel_credentials,
             insecure,
