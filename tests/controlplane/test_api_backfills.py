@@ -12,7 +12,16 @@ from typing import Any
 import grpc
 import pytest
 import weir as dg
-from api_harness import ApiServer, add_location, event, materialized, md, rpc_error, sdk_asset
+from api_harness import (
+    ApiServer,
+    add_location,
+    event,
+    key,
+    materialized,
+    md,
+    rpc_error,
+    sdk_asset,
+)
 from api_harness import snapshot as make_snapshot
 from weir_controlplane.backfills.daemon import BACKFILL_TAG, BackfillDaemon, BackfillSettings
 from weir_controlplane.storage import DeploymentScope, Run, RunFilter, RunStatus
@@ -371,3 +380,53 @@ def _camel(fields: dict[str, Any]) -> dict[str, Any]:
         return head + "".join(part.title() for part in rest)
 
     return {camel(k): v for k, v in fields.items()}
+
+
+def test_a_run_over_a_range_shows_its_partitions_in_progress_until_it_ends(
+    server: ApiServer, chain: DeploymentScope
+) -> None:
+    def add_rollup(days: dg.DailyPartitionsDefinition) -> None:
+        policy = dg.BackfillPolicy.single_run()
+        node = sdk_asset("rollup", days, backfill_policy=policy)
+        add_location(server.storage, chain, "rollups", make_snapshot(node))
+
+    add_rollup(DAYS)
+    backfill_id = launch(
+        server, chain, selection="rollup", partition_range={"start": day(3), "end": day(12)}
+    )
+    daemon(server).drive(chain, backfill_id)
+    (run,) = backfill_runs(server, chain, backfill_id)
+    assert run.partition_key is None  # one run over the range
+
+    def rollup_status() -> list[tuple[int, int, int, str, str]]:
+        request = cp.GetPartitionStatusRequest(key=key("rollup"))
+        reply = server.control_plane().GetPartitionStatus(request, metadata=md(chain))
+        return [(r.start, r.end, r.state, r.start_key, r.end_key) for r in reply.ranges]
+
+    server.report(chain, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED))
+    assert rollup_status() == [
+        (0, 2, cp.PARTITION_STATE_MISSING, day(1), day(2)),
+        (2, 12, cp.PARTITION_STATE_IN_PROGRESS, day(3), day(12)),
+        (12, 30, cp.PARTITION_STATE_MISSING, day(13), LAST),
+    ]
+    # Rebuilt from the runs in progress under a longer definition, the range still shows.
+    add_rollup(dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-02-01"))
+    assert rollup_status()[1:] == [
+        (2, 12, cp.PARTITION_STATE_IN_PROGRESS, day(3), day(12)),
+        (12, 31, cp.PARTITION_STATE_MISSING, day(13), "2024-01-31"),
+    ]
+    events = [
+        event(
+            2 + n,
+            E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION,
+            step="rollup",
+            materialization=materialized("rollup", day(d)),
+        )
+        for n, d in enumerate(range(3, 8))
+    ]
+    server.report(chain, run.run_id, *events, event(7, E.RUN_EVENT_TYPE_RUN_FAILURE))
+    assert rollup_status() == [
+        (0, 2, cp.PARTITION_STATE_MISSING, day(1), day(2)),
+        (2, 7, cp.PARTITION_STATE_MATERIALIZED, day(3), day(7)),
+        (7, 31, cp.PARTITION_STATE_MISSING, day(8), "2024-01-31"),
+    ]
