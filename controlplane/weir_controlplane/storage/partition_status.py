@@ -129,7 +129,7 @@ def apply_events(
 ) -> None:
     """Update the partition status of every asset `stored` changes, inside ingest's
     transaction (after asset_latest, which a rebuild reads)."""
-    if index is not None and run.partition_key:
+    if index is not None:
         stored = [*stored, *_record_step_failures(conn, dialect, scope, run, stored, index)]
     changes = _changes_by_asset(conn, run, stored)
     for asset_key in sorted(changes):  # one lock order for concurrent batches
@@ -166,9 +166,10 @@ def _record_step_failures(
     stored: Sequence[StoredEvent],
     index: PartitionIndex,
 ) -> list[StoredEvent]:
-    """A failed step of a partitioned run failed its assets' partition: asset_latest
-    records it as their latest outcome, as an ASSET_FAILED_TO_MATERIALIZE event would.
-    Returns those failures as such events."""
+    """A failed step of a run of one partition failed its assets' partition, and of a
+    run of no partition its unpartitioned assets: asset_latest records it as their latest
+    outcome, as an ASSET_FAILED_TO_MATERIALIZE event would. Returns those failures as
+    such events."""
     failures = [item for item in stored if item.event.event_type == EventType.STEP_FAILURE]
     if not failures:
         return []
@@ -191,6 +192,7 @@ def _record_step_failures(
         if item.event.step_key
         for asset_key in index.assets_of_step(scope, run.code_location, item.event.step_key)
         if asset_key in planned
+        and (run.partition_key or index.partitions_of(scope, run.code_location, asset_key) is None)
     ]
     if derived_failures:
         upsert_latest_failures(conn, dialect, scope.deployment_id, run.run_id, derived_failures)
