@@ -169,7 +169,7 @@ class BackfillsApi:
         keys: Sequence[str],
     ) -> tuple[set[str], set[str]]:
         """Of `keys`, (those whose latest outcome is a failure, those not materialized)."""
-        indexed = indexed_partitions(node) if keys else None
+        indexed = indexed_partitions(node, self._dynamic_spaces(scope)) if keys else None
         if indexed is None:
             return set(), set()
         stored = self._status.get(scope, asset, indexed)
