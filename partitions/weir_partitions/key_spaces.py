@@ -228,6 +228,26 @@ class MultiKeySpace(_Validating):
         growing = [space for _, space in self.dimensions if not isinstance(space, StaticKeySpace)]
         return not growing or (len(growing) == 1 and isinstance(growing[0], TimeWindowKeySpace))
 
+    def frozen(self, now: float) -> MultiKeySpace:
+        """The same keys as of `now`, numbered: every dimension that grows, but the first
+        time window, replaced by its current keys (dynamic ones in the order they were
+        added). Its indexes hold until one of those dimensions changes."""
+        windows = [
+            at for at, (_, s) in enumerate(self.dimensions) if isinstance(s, TimeWindowKeySpace)
+        ]
+        kept = windows[0] if windows else None
+        return MultiKeySpace(
+            [
+                (
+                    name,
+                    space
+                    if at == kept or isinstance(space, StaticKeySpace)
+                    else StaticKeySpace(space.keys(now)),
+                )
+                for at, (name, space) in enumerate(self.dimensions)
+            ]
+        )
+
     def _order(self) -> tuple[int, list[int]]:
         """(the most significant dimension, the others) as positions in `dimensions`."""
         growing = [

@@ -12,7 +12,17 @@ from typing import Any
 import grpc
 import pytest
 import weir as dg
-from api_harness import ApiServer, add_location, event, materialized, md, rpc_error, sdk_asset
+from api_harness import (
+    ApiServer,
+    add_location,
+    event,
+    key,
+    materialized,
+    md,
+    rpc_error,
+    sdk_asset,
+)
+from api_harness import launch as launch_run
 from api_harness import snapshot as make_snapshot
 from weir_controlplane.backfills.daemon import BACKFILL_TAG, BackfillDaemon, BackfillSettings
 from weir_controlplane.storage import DeploymentScope, Run, RunFilter, RunStatus
@@ -198,20 +208,71 @@ def test_a_failed_partition_fails_only_its_downstream_and_from_failure_reruns_th
     assert progress(reply)["raw"].counts.failed == 1
 
     # From failure: the failed raw day and the two skipped days downstream, nothing else.
-    again = launch(
-        server,
-        chain,
-        selection="raw*",
-        partition_range={"start": FIRST, "end": LAST},
-        from_failure=True,
-    )
-    runs = run_to_end(server, chain, again, daemon(server))
-    assert sorted((run.asset_keys, run.partition_key) for run in runs) == [
+    again, runs = rerun_month_from_failure(server, chain)
+    assert runs == [
         (("clean", "report"), day(10)),
         (("clean", "report"), day(11)),
         (("raw",), day(10)),
     ]
     assert get(server, chain, again).status == cp.BACKFILL_STATUS_COMPLETED
+
+
+def rerun_month_from_failure(
+    server: ApiServer, scope: DeploymentScope
+) -> tuple[str, list[tuple[tuple[str, ...], str | None]]]:
+    """Backfill raw* from failure over the whole month; its id and (assets, key) per run."""
+    backfill_id = launch(
+        server,
+        scope,
+        selection="raw*",
+        partition_range={"start": FIRST, "end": LAST},
+        from_failure=True,
+    )
+    runs = run_to_end(server, scope, backfill_id, daemon(server))
+    return backfill_id, sorted((run.asset_keys, run.partition_key) for run in runs)
+
+
+def test_from_failure_leaves_out_partitions_that_never_ran_upstream_of_no_failure(
+    server: ApiServer, chain: DeploymentScope
+) -> None:
+    first = launch(server, chain, selection="raw*", partition_range={"start": FIRST, "end": day(5)})
+    run_to_end(server, chain, first, daemon(server), fail={("raw", day(3))})
+    # Days 6 to 30 never ran; from failure over the whole month re-runs day 3 only.
+    assert rerun_month_from_failure(server, chain)[1] == [
+        (("clean", "report"), day(3)),
+        (("clean", "report"), day(4)),
+        (("raw",), day(3)),
+    ]
+
+
+def test_from_failure_includes_a_failed_unpartitioned_asset_and_what_reads_it(
+    server: ApiServer, chain: DeploymentScope
+) -> None:
+    add_location(
+        server.storage,
+        chain,
+        "lookups",
+        make_snapshot(
+            sdk_asset("lookup"),
+            sdk_asset("enriched", DAYS, deps={"lookup": None}),
+            sdk_asset("steady"),
+        ),
+    )
+    for name, ok in (("lookup", False), ("steady", True)):
+        run = server.storage.runs.get_run(chain, launch_run(server, chain, name).run_id)
+        finish(server, chain, run, ok=ok)
+    request = {"selection": "lookup* steady", "partition_range": {"start": FIRST, "end": day(2)}}
+    backfill_id = launch(server, chain, **request, from_failure=True)
+    runs = run_to_end(server, chain, backfill_id, daemon(server))
+    assert sorted((run.asset_keys, run.partition_key or "") for run in runs) == [
+        (("enriched",), day(1)),
+        (("enriched",), day(2)),
+        (("lookup",), ""),
+    ]
+    # Now nothing failed: from failure has nothing to do and says so.
+    error = rpc_error(lambda: launch(server, chain, **request, from_failure=True))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "nothing to backfill" in (error.details() or "")
 
 
 def test_cancel_stops_launching_and_cancels_queued_runs_then_resume_finishes(
@@ -371,3 +432,53 @@ def _camel(fields: dict[str, Any]) -> dict[str, Any]:
         return head + "".join(part.title() for part in rest)
 
     return {camel(k): v for k, v in fields.items()}
+
+
+def test_a_run_over_a_range_shows_its_partitions_in_progress_until_it_ends(
+    server: ApiServer, chain: DeploymentScope
+) -> None:
+    def add_rollup(days: dg.DailyPartitionsDefinition) -> None:
+        policy = dg.BackfillPolicy.single_run()
+        node = sdk_asset("rollup", days, backfill_policy=policy)
+        add_location(server.storage, chain, "rollups", make_snapshot(node))
+
+    add_rollup(DAYS)
+    backfill_id = launch(
+        server, chain, selection="rollup", partition_range={"start": day(3), "end": day(12)}
+    )
+    daemon(server).drive(chain, backfill_id)
+    (run,) = backfill_runs(server, chain, backfill_id)
+    assert run.partition_key is None  # one run over the range
+
+    def rollup_status() -> list[tuple[int, int, int, str, str]]:
+        request = cp.GetPartitionStatusRequest(key=key("rollup"))
+        reply = server.control_plane().GetPartitionStatus(request, metadata=md(chain))
+        return [(r.start, r.end, r.state, r.start_key, r.end_key) for r in reply.ranges]
+
+    server.report(chain, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED))
+    assert rollup_status() == [
+        (0, 2, cp.PARTITION_STATE_MISSING, day(1), day(2)),
+        (2, 12, cp.PARTITION_STATE_IN_PROGRESS, day(3), day(12)),
+        (12, 30, cp.PARTITION_STATE_MISSING, day(13), LAST),
+    ]
+    # Rebuilt from the runs in progress under a longer definition, the range still shows.
+    add_rollup(dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-02-01"))
+    assert rollup_status()[1:] == [
+        (2, 12, cp.PARTITION_STATE_IN_PROGRESS, day(3), day(12)),
+        (12, 31, cp.PARTITION_STATE_MISSING, day(13), "2024-01-31"),
+    ]
+    events = [
+        event(
+            2 + n,
+            E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION,
+            step="rollup",
+            materialization=materialized("rollup", day(d)),
+        )
+        for n, d in enumerate(range(3, 8))
+    ]
+    server.report(chain, run.run_id, *events, event(7, E.RUN_EVENT_TYPE_RUN_FAILURE))
+    assert rollup_status() == [
+        (0, 2, cp.PARTITION_STATE_MISSING, day(1), day(2)),
+        (2, 7, cp.PARTITION_STATE_MATERIALIZED, day(3), day(7)),
+        (7, 31, cp.PARTITION_STATE_MISSING, day(8), "2024-01-31"),
+    ]

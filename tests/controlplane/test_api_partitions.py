@@ -68,6 +68,15 @@ def location_nodes(regions: list[str] | None = None) -> list[Any]:
                 }
             ),
         ),
+        partitioned(
+            "day_pairs",
+            dg.MultiPartitionsDefinition(
+                {
+                    "start": dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-03"),
+                    "stop": dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-03"),
+                }
+            ),
+        ),
         asset("plain"),
     ]
 
@@ -185,13 +194,15 @@ def test_hourly_status_merges_runs_into_buckets_and_keeps_exact_counts(
     assert bar.ranges[-1].end == total
 
 
+def keys_of(server: ApiServer, scope: DeploymentScope, name: str) -> list[str]:
+    request = cp.GetPartitionKeysRequest(key=key(name))
+    return list(server.control_plane().GetPartitionKeys(request, metadata=md(scope)).partition_keys)
+
+
 def test_multi_partitions_are_numbered_with_the_time_window_first(
     server: ApiServer, parts: DeploymentScope
 ) -> None:
-    keys = server.control_plane().GetPartitionKeys(
-        cp.GetPartitionKeysRequest(key=key("by_region")), metadata=md(parts)
-    )
-    assert list(keys.partition_keys) == [
+    assert keys_of(server, parts, "by_region") == [
         f"{color}|{day}"
         for day in ("2024-01-01", "2024-01-02", "2024-01-03")
         for color in ("red", "blue")
@@ -203,6 +214,57 @@ def test_multi_partitions_are_numbered_with_the_time_window_first(
         (3, 4, MATERIALIZED, "blue|2024-01-02", "blue|2024-01-02"),
         (4, 5, FAILED, "red|2024-01-03", "red|2024-01-03"),
         (5, 6, MISSING, "blue|2024-01-03", "blue|2024-01-03"),
+    ]
+
+
+def test_multi_partitions_with_a_dynamic_dimension_are_numbered_by_the_stored_keys(
+    server: ApiServer, parts: DeploymentScope
+) -> None:
+    def add(*keys: str) -> None:
+        request = cp.AddDynamicPartitionsRequest(partitions_def_name="files", partition_keys=keys)
+        server.control_plane().AddDynamicPartitions(request, metadata=md(parts))
+
+    assert keys_of(server, parts, "files_by_day") == []
+    add("b.csv", "a.csv")
+    assert keys_of(server, parts, "files_by_day")[:3] == [
+        "2024-01-01|b.csv",  # the dynamic keys in the order they were added
+        "2024-01-01|a.csv",
+        "2024-01-02|b.csv",
+    ]
+    run_partition(server, parts, "files_by_day", "2024-01-01|a.csv", outcome="success")
+    run_partition(server, parts, "files_by_day", "2024-01-02|b.csv", outcome="started")
+    reply = status(server, parts, "files_by_day")
+    assert reply.counts.total == 6
+    assert ranges(reply) == [
+        (0, 1, MISSING, "2024-01-01|b.csv", "2024-01-01|b.csv"),
+        (1, 2, MATERIALIZED, "2024-01-01|a.csv", "2024-01-01|a.csv"),
+        (2, 3, IN_PROGRESS, "2024-01-02|b.csv", "2024-01-02|b.csv"),
+        (3, 6, MISSING, "2024-01-02|a.csv", "2024-01-03|a.csv"),
+    ]
+    # A new file renumbers the grid; the status follows the keys.
+    add("c.csv")
+    reply = status(server, parts, "files_by_day")
+    assert reply.counts.total == 9
+    assert [(r.state, r.start_key) for r in reply.ranges if r.state != MISSING] == [
+        (MATERIALIZED, "2024-01-01|a.csv"),
+        (IN_PROGRESS, "2024-01-02|b.csv"),
+    ]
+
+
+def test_multi_partitions_of_two_time_windows_are_numbered_by_the_first(
+    server: ApiServer, parts: DeploymentScope
+) -> None:
+    assert keys_of(server, parts, "day_pairs") == [
+        "2024-01-01|2024-01-01",
+        "2024-01-01|2024-01-02",
+        "2024-01-02|2024-01-01",
+        "2024-01-02|2024-01-02",
+    ]
+    run_partition(server, parts, "day_pairs", "2024-01-02|2024-01-01", outcome="failure")
+    assert ranges(status(server, parts, "day_pairs")) == [
+        (0, 2, MISSING, "2024-01-01|2024-01-01", "2024-01-01|2024-01-02"),
+        (2, 3, FAILED, "2024-01-02|2024-01-01", "2024-01-02|2024-01-01"),
+        (3, 4, MISSING, "2024-01-02|2024-01-02", "2024-01-02|2024-01-02"),
     ]
 
 
@@ -285,12 +347,6 @@ def test_list_materializations_filters_by_partition_and_names_it(
     [
         ("GetPartitionStatus", {"key": {"path": ["nope"]}}, 404, "'nope' is not defined"),
         ("GetPartitionStatus", {"key": {"path": ["plain"]}}, 400, "'plain' is not partitioned"),
-        (
-            "GetPartitionStatus",
-            {"key": {"path": ["files_by_day"]}},
-            501,
-            "multi-partitioned with a dynamic dimension",
-        ),
         ("GetPartitionKeys", {"key": {"path": ["plain"]}}, 400, "not partitioned"),
         ("GetPartitionKeys", {"key": {"path": ["regions"]}, "limit": -1}, 400, "limit"),
         (

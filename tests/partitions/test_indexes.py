@@ -106,3 +106,10 @@ def test_multi_keys_are_numbered_time_window_first_and_round_trip():
     assert grid.index_of("red|2024-01-09|s", now) is None and grid.index_of("red|x", now) is None
     two_windows = MultiKeySpace([("a", daily), ("b", daily)])
     assert not two_windows.indexable()
+    # Frozen at a moment, the second window numbers by its keys of then, the first grows.
+    frozen = two_windows.frozen(now)
+    assert frozen.indexable() and frozen.count(now) == 4 * 4
+    later = datetime(2024, 1, 7, tzinfo=UTC).timestamp()
+    assert frozen.count(later) == 6 * 4 and frozen.key_at(4 * 4) == "2024-01-05|2024-01-01"
+    assert frozen.index_of("2024-01-02|2024-01-03", later) == 4 + 2
+    assert frozen.index_of("2024-01-01|2024-01-05", later) is None  # not a key of then

@@ -27,8 +27,9 @@ from weir_controlplane.backfills.planner import plan_backfill
 from weir_controlplane.backfills.targets import PartitionRequest, backfill_targets
 from weir_controlplane.errors import FailedPreconditionError, InvalidArgumentError
 from weir_controlplane.locations import CodeLocationRegistry
-from weir_controlplane.partitions import DynamicSpaces
+from weir_controlplane.partitions import DynamicSpaces, dependency_mappings
 from weir_controlplane.storage import (
+    AssetStorage,
     DeploymentScope,
     DynamicPartitionStorage,
     PartitionStatusStorage,
@@ -56,6 +57,7 @@ class BackfillsApi:
         registry: CodeLocationRegistry,
         backfills: BackfillStorage,
         status: PartitionStatusStorage,
+        assets: AssetStorage,
         dynamic: DynamicPartitionStorage,
         dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces],
         wake_daemon: Callable[[], None] = lambda: None,
@@ -63,6 +65,7 @@ class BackfillsApi:
         self._registry = registry
         self._backfills = backfills
         self._status = status
+        self._assets = assets
         self._dynamic = dynamic
         self._dynamic_spaces = dynamic_spaces
         self._wake_daemon = wake_daemon
@@ -97,7 +100,7 @@ class BackfillsApi:
         now = time.time()
         targets = backfill_targets(nodes, order, partitions, now, dynamic)
         if request.from_failure:
-            targets = self._failed_only(scope, nodes, targets)
+            targets = self._from_failure(scope, nodes, order, targets, now, dynamic)
             order = [key for key in order if key in targets]
         plan = plan_backfill(graph.graphs[location], order, targets, now, dynamic)
         backfill_id = uuid.uuid4().hex[:12]
@@ -118,41 +121,68 @@ class BackfillsApi:
         self._wake_daemon()
         return cp.LaunchBackfillResponse(backfill_id=backfill_id, run_count=backfill.run_count)
 
-    def _failed_only(
+    def _from_failure(
         self,
         scope: DeploymentScope,
         nodes: Mapping[str, definitions_pb2.AssetNode],
+        order: Sequence[str],
         targets: Mapping[str, Sequence[str]],
+        now: float,
+        dynamic: DynamicSpaces,
     ) -> dict[str, list[str]]:
-        """Of each partitioned asset's targets, those not materialized by their latest
-        attempt (failed, or never run: skipped by a failure upstream); assets left with
-        none (and unpartitioned ones) drop out."""
-        failed: dict[str, list[str]] = {}
-        for asset, keys in targets.items():
-            indexed = indexed_partitions(nodes[asset]) if keys else None
-            if indexed is None:
+        """What a backfill from failure re-runs: the target partitions whose latest outcome
+        is a failure, the unpartitioned assets whose latest outcome is one, and downstream
+        of those (in dependency order) the partitions and assets reading them that the
+        failure left unmaterialized. Never-materialized partitions upstream of no failure
+        stay out."""
+        plain = [asset for asset in order if not nodes[asset].HasField("partitions_def")]
+        failed_plain = self._assets.failed_unpartitioned(scope, plain)
+        rerun: dict[str, list[str]] = {}
+        for asset in order:
+            edges = [e for e in dependency_mappings(nodes, asset, dynamic) if e.upstream in rerun]
+            if asset in plain:
+                if asset in failed_plain or edges:
+                    rerun[asset] = []
                 continue
-            stored = self._status.get(scope, asset, indexed)
-            if indexed.dynamic_name is not None:
-                index = self._dynamic.ordinals(scope, indexed.dynamic_name, keys)
-            else:
-                assert indexed.index_many is not None
-                index = indexed.index_many(keys)
-            kept = [
-                key
-                for key in keys
-                if key not in index
-                or index[key] in stored.failed
-                or index[key] not in stored.materialized
-            ]
+            keys = targets[asset]
+            failed, unmaterialized = self._outcomes(scope, nodes[asset], asset, keys)
+            fed: set[str] = set()
+            for edge in edges:
+                upstream_keys = rerun[edge.upstream]
+                # An unpartitioned upstream feeds every partition.
+                fed.update(edge.downstream_keys(upstream_keys, now) if upstream_keys else keys)
+            kept = [key for key in keys if key in failed or (key in fed and key in unmaterialized)]
             if kept:
-                failed[asset] = kept
-        if not failed:
+                rerun[asset] = kept
+        if not rerun:
             raise FailedPreconditionError(
-                "fromFailure: every partition named of the selected assets is materialized; "
-                "nothing to backfill"
+                "fromFailure: no partition named of the selected assets (and no unpartitioned "
+                "asset) failed in its latest attempt; nothing to backfill"
             )
-        return failed
+        return rerun
+
+    def _outcomes(
+        self,
+        scope: DeploymentScope,
+        node: definitions_pb2.AssetNode,
+        asset: str,
+        keys: Sequence[str],
+    ) -> tuple[set[str], set[str]]:
+        """Of `keys`, (those whose latest outcome is a failure, those not materialized)."""
+        indexed = indexed_partitions(node, self._dynamic_spaces(scope)) if keys else None
+        if indexed is None:
+            return set(), set()
+        stored = self._status.get(scope, asset, indexed)
+        if indexed.dynamic_name is not None:
+            index = self._dynamic.ordinals(scope, indexed.dynamic_name, keys)
+        else:
+            assert indexed.index_many is not None
+            index = indexed.index_many(keys)
+        failed = {key for key in keys if key in index and index[key] in stored.failed}
+        unmaterialized = {
+            key for key in keys if key not in index or index[key] not in stored.materialized
+        }
+        return failed, unmaterialized
 
     # --- reading ------------------------------------------------------------------------
 

@@ -150,6 +150,7 @@ class ControlPlaneApi:
                 registry,
                 storage.backfills,
                 storage.partition_status,
+                storage.assets,
                 storage.dynamic_partitions,
                 partitions.dynamic_spaces,
                 wake_backfills,

@@ -2,9 +2,13 @@
 
 Partitions are numbered 0..n-1 in key order: time windows and static keys by position
 (`weir_partitions`, arithmetic for a million hourly windows), dynamic keys by the order
-they were added. `SnapshotPartitionIndex` gives event ingest that numbering from the
-code locations' snapshots, so partition status is kept in the events' transaction; a
-status read is then one stored row and a few set operations.
+they were added; a multi definition whose minor dimensions grow (dynamic, or a second
+time window) by those dimensions' keys of now, and a change to them renumbers it (the
+stored status is rebuilt by key). `SnapshotPartitionIndex` gives event ingest that
+numbering from the code locations' snapshots, so partition status is kept in the events'
+transaction; a status read is then one stored row and a few set operations. (Ingest does
+not read the store's dynamic keys: a multi definition with a dynamic dimension has its
+row marked stale, and the next read rebuilds it.)
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ from weir_controlplane.errors import (
     ApiError,
     InvalidArgumentError,
     NotFoundError,
-    UnimplementedError,
 )
 from weir_controlplane.locations import CodeLocationRegistry, SnapshotGraph
 from weir_controlplane.partitions import DynamicSpaces, space_of
+from weir_controlplane.partitions.wire import has_dynamic_keys
 from weir_controlplane.storage import (
     DeploymentScope,
     DynamicPartitionStorage,
@@ -85,9 +89,9 @@ class PartitionsApi:
     ) -> cp.GetPartitionStatusResponse:
         scope = current_scope()
         key, node = self._partitioned_node(scope, request.key)
-        partitions = indexed_partitions(node)
-        if partitions is None:
-            raise _multi_unsupported(key)
+        dynamic = self.dynamic_spaces(scope)
+        partitions = indexed_partitions(node, dynamic)
+        assert partitions is not None  # with the store's dynamic keys, every space numbers
         stored = self._status.get(scope, key, partitions)
         now = time.time()
         if partitions.dynamic_name is not None:
@@ -100,7 +104,7 @@ class PartitionsApi:
             )
             key_at = self._dynamic_key_at(scope, partitions.dynamic_name, live)
         else:
-            space = _numbered(key, node)
+            space = _numbered(node, dynamic)
             total = space.count(now)
             sets = (stored.materialized, stored.failed, stored.in_progress)
 
@@ -130,7 +134,7 @@ class PartitionsApi:
         self, request: cp.GetPartitionKeysRequest
     ) -> cp.GetPartitionKeysResponse:
         scope = current_scope()
-        key, node = self._partitioned_node(scope, request.key)
+        _, node = self._partitioned_node(scope, request.key)
         if request.limit < 0:
             raise InvalidArgumentError("limit must be 0 (the default, 100) or more")
         limit = min(request.limit or 100, MAX_KEYS_PAGE)
@@ -144,7 +148,7 @@ class PartitionsApi:
                 else []
             )
         else:
-            space = _numbered(key, node)
+            space = _numbered(node, self.dynamic_spaces(scope))
             now = time.time()
             total = space.count(now)
             page = space.keys_slice(request.offset, limit, now)
@@ -327,17 +331,21 @@ class StoredDynamicKeySpace:
         return f"DynamicPartitionsDefinition(name={self.name!r})"
 
 
-def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | None:
-    """How a partitioned asset numbers its keys; None for a multi-partitioned asset with a
-    dynamic dimension or two time windows, whose status is not kept yet."""
+def indexed_partitions(
+    node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = None
+) -> IndexedPartitions | None:
+    """How a partitioned asset numbers its keys. A multi-partitioned asset with a dynamic
+    dimension needs `dynamic`, the store's keys (None without it: event ingest leaves its
+    status for the next read to rebuild)."""
     definition = node.partitions_def
     kind = definition.WhichOneof("kind")
-    fingerprint = _fingerprint(definition)
     if kind == "dynamic":
-        return IndexedPartitions(fingerprint, dynamic_name=definition.dynamic.name)
-    space = _indexed_space(node)
-    if space is None:
+        return IndexedPartitions(_fingerprint(definition), dynamic_name=definition.dynamic.name)
+    numbered = _indexed_space(node, dynamic)
+    if numbered is None:
         return None
+    space, frozen_keys = numbered
+    fingerprint = _fingerprint(definition, frozen_keys)
 
     def index_many(keys: Collection[str]) -> dict[str, int]:
         now = time.time()
@@ -352,21 +360,34 @@ def indexed_partitions(node: definitions_pb2.AssetNode) -> IndexedPartitions | N
     return IndexedPartitions(fingerprint, index_many=index_many)
 
 
-def _numbered(key: str, node: definitions_pb2.AssetNode) -> IndexedKeySpace:
-    space = _indexed_space(node)
-    if space is None:
-        raise _multi_unsupported(key)
-    return space
+def _numbered(node: definitions_pb2.AssetNode, dynamic: DynamicSpaces) -> IndexedKeySpace:
+    numbered = _indexed_space(node, dynamic)
+    assert numbered is not None  # with the store's dynamic keys, every space numbers
+    return numbered[0]
 
 
-def _indexed_space(node: definitions_pb2.AssetNode) -> IndexedKeySpace | None:
-    """The numbered key space of a static, time-window or multi definition (None for a
-    multi one that cannot be numbered)."""
-    space: KeySpace = space_of(node)
+def _indexed_space(
+    node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None
+) -> tuple[IndexedKeySpace, bytes] | None:
+    """The numbered key space of a static, time-window or multi definition, and the keys
+    its numbering froze (empty unless a multi one has dynamic or several time-window
+    dimensions: those are numbered by their keys of now, see `MultiKeySpace.frozen`).
+    None for a multi one with a dynamic dimension when `dynamic` is None."""
+    if dynamic is None and has_dynamic_keys(node.partitions_def):
+        return None
+    space: KeySpace = space_of(node, dynamic)
     if isinstance(space, MultiKeySpace):
-        return space if space.indexable() else None
+        if space.indexable():
+            return space, b""
+        frozen = space.frozen(time.time())
+        keys = [
+            s.key_list
+            for (_, s), (_, original) in zip(frozen.dimensions, space.dimensions, strict=True)
+            if isinstance(s, StaticKeySpace) and not isinstance(original, StaticKeySpace)
+        ]
+        return frozen, "\n".join("\t".join(k) for k in keys).encode()
     assert isinstance(space, StaticKeySpace | TimeWindowKeySpace)
-    return space
+    return space, b""
 
 
 @lru_cache(maxsize=512)
@@ -374,8 +395,12 @@ def _fingerprint_of(serialized: bytes) -> str:
     return hashlib.sha256(serialized).hexdigest()[:40]
 
 
-def _fingerprint(definition: partitions_pb2.PartitionsDefinition) -> str:
-    return _fingerprint_of(definition.SerializeToString(deterministic=True))
+def _fingerprint(definition: partitions_pb2.PartitionsDefinition, frozen_keys: bytes = b"") -> str:
+    """Changes with the definition and with the keys its numbering froze."""
+    fingerprint = _fingerprint_of(definition.SerializeToString(deterministic=True))
+    if not frozen_keys:
+        return fingerprint
+    return hashlib.sha256(fingerprint.encode() + frozen_keys).hexdigest()[:40]
 
 
 def _positions(ranges: IndexRanges, live: Sequence[int]) -> IndexRanges:
@@ -416,11 +441,3 @@ def checked_dynamic_keys(keys: Sequence[str]) -> list[str]:
                 "multi-partitions; choose another separator"
             )
     return list(keys)
-
-
-def _multi_unsupported(key: str) -> UnimplementedError:
-    return UnimplementedError(
-        f"asset {key!r} is multi-partitioned with a dynamic dimension or more than one time "
-        "window; partition status and key listing cover static, time-window and dynamic "
-        "partitions, and multi-partitions of static dimensions and at most one time window"
-    )

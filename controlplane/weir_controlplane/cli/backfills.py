@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     launch.add_argument("--all", action="store_true", help="every partition")
     launch.add_argument(
-        "--from-failure", action="store_true", help="only partitions not materialized yet"
+        "--from-failure",
+        action="store_true",
+        help="only failed partitions and those they left unmaterialized downstream",
     )
     launch.add_argument(
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="repeat for more tags"

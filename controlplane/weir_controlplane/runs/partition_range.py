@@ -7,8 +7,7 @@ from collections.abc import Mapping
 
 from weir_protos.v1 import partitions_pb2
 
-RANGE_START_TAG = "weir/partition_range_start"
-RANGE_END_TAG = "weir/partition_range_end"
+from weir_controlplane.storage.partition_status import RANGE_END_TAG, RANGE_START_TAG
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:

@@ -151,6 +151,22 @@ class AssetStorage:
                 for row in conn.execute(query)
             }
 
+    def failed_unpartitioned(self, scope: DeploymentScope, asset_keys: Collection[str]) -> set[str]:
+        """The assets of `asset_keys` whose latest unpartitioned outcome is a failure."""
+        materialization = asset_latest.c.materialization_event_id
+        failure = asset_latest.c.failure_event_id
+        query = sa.select(asset_latest.c.asset_key).where(
+            asset_latest.c.deployment_id == scope.deployment_id,
+            asset_latest.c.partition == NO_PARTITION,
+            failure.is_not(None),
+            sa.or_(materialization.is_(None), failure > materialization),
+        )
+        return {
+            row.asset_key
+            for rows in self._in_chunks(query, asset_latest.c.asset_key, asset_keys)
+            for row in rows
+        }
+
     def partition_status_counts(
         self, scope: DeploymentScope, asset_keys: Collection[str]
     ) -> dict[str, PartitionCounts]:

@@ -35,8 +35,14 @@ from weir_controlplane.storage.schema import (
     asset_latest,
     asset_partition_status,
     run_assets,
+    run_tags,
     runs,
 )
+
+# A run over a range of partitions names its ends in these tags (runs/partition_range.py);
+# its partition_key is None.
+RANGE_START_TAG = "weir/partition_range_start"
+RANGE_END_TAG = "weir/partition_range_end"
 
 # Runs whose partitions show as in progress: their workers have started.
 _STARTED_STATUSES = (RunStatus.STARTED.value, RunStatus.CANCELING.value)
@@ -123,7 +129,7 @@ def apply_events(
 ) -> None:
     """Update the partition status of every asset `stored` changes, inside ingest's
     transaction (after asset_latest, which a rebuild reads)."""
-    if index is not None and run.partition_key:
+    if index is not None:
         stored = [*stored, *_record_step_failures(conn, dialect, scope, run, stored, index)]
     changes = _changes_by_asset(conn, run, stored)
     for asset_key in sorted(changes):  # one lock order for concurrent batches
@@ -147,8 +153,9 @@ def apply_events(
         _store(conn, dialect, scope, asset_key, partitions.fingerprint, status)
 
 
-# A change to one asset's status: ("materialized" | "failed" | "started" | "ended", key).
-_Change = tuple[str, str]
+# A change to one asset's status: ("materialized" | "failed" | "started" | "ended", key),
+# or a run edge over a range of keys: ("started" | "ended", (first, last)).
+_Change = tuple[str, str | tuple[str, str]]
 
 
 def _record_step_failures(
@@ -159,9 +166,10 @@ def _record_step_failures(
     stored: Sequence[StoredEvent],
     index: PartitionIndex,
 ) -> list[StoredEvent]:
-    """A failed step of a partitioned run failed its assets' partition: asset_latest
-    records it as their latest outcome, as an ASSET_FAILED_TO_MATERIALIZE event would.
-    Returns those failures as such events."""
+    """A failed step of a run of one partition failed its assets' partition, and of a
+    run of no partition its unpartitioned assets: asset_latest records it as their latest
+    outcome, as an ASSET_FAILED_TO_MATERIALIZE event would. Returns those failures as
+    such events."""
     failures = [item for item in stored if item.event.event_type == EventType.STEP_FAILURE]
     if not failures:
         return []
@@ -184,6 +192,7 @@ def _record_step_failures(
         if item.event.step_key
         for asset_key in index.assets_of_step(scope, run.code_location, item.event.step_key)
         if asset_key in planned
+        and (run.partition_key or index.partitions_of(scope, run.code_location, asset_key) is None)
     ]
     if derived_failures:
         upsert_latest_failures(conn, dialect, scope.deployment_id, run.run_id, derived_failures)
@@ -205,13 +214,29 @@ def _changes_by_asset(
             run_edge = "started"
         elif event.event_type in _TERMINAL_EVENTS:
             run_edge = "ended" if run_edge is None else None  # started and ended in one batch
-    if run_edge is not None and run.partition_key:
+    if run_edge is None:
+        return changes
+    target: str | tuple[str, str] | None = run.partition_key or _range_of(conn, run.run_id)
+    if target is not None:
         planned = conn.execute(
             sa.select(run_assets.c.asset_key).where(run_assets.c.run_id == run.run_id)
         ).scalars()
         for asset_key in planned:
-            changes[asset_key].append((run_edge, run.partition_key))
+            changes[asset_key].append((run_edge, target))
     return changes
+
+
+def _range_of(conn: Connection, run_id: str) -> tuple[str, str] | None:
+    """The (first, last) keys of a run over a range of partitions; None for other runs."""
+    rows = conn.execute(
+        sa.select(run_tags.c.key, run_tags.c.value).where(
+            run_tags.c.run_id == run_id, run_tags.c.key.in_((RANGE_START_TAG, RANGE_END_TAG))
+        )
+    )
+    ends = {row.key: row.value for row in rows}
+    if RANGE_START_TAG not in ends or RANGE_END_TAG not in ends:
+        return None
+    return ends[RANGE_START_TAG], ends[RANGE_END_TAG]
 
 
 def _applied(
@@ -224,25 +249,25 @@ def _applied(
     run: RunInfo,
 ) -> PartitionStatus:
     changes = list(changes)
-    indexes = _indexes(conn, scope, partitions, {key for _, key in changes})
-    # Per index the last outcome and the last run edge, applied as one set operation
-    # each: a batch of a thousand materializations costs one union, not a thousand.
+    indexes = _indexes(conn, scope, partitions, {k for _, target in changes for k in _keys(target)})
+    # Per index the last outcome, applied as one set operation each: a batch of a
+    # thousand materializations costs one union, not a thousand.
     outcome: dict[int, str] = {}
-    edge: dict[int, str] = {}
-    for what, key in changes:
-        index = indexes.get(key)
-        if index is None:
-            continue  # a key the definition no longer has: nothing to show
-        (outcome if what in ("materialized", "failed") else edge)[index] = what
+    started = ended = IndexRanges.empty()
+    for what, target in changes:
+        span = _span(indexes, target)
+        if not span:
+            continue  # keys the definition no longer has: nothing to show
+        if what in ("materialized", "failed"):
+            outcome.update((i, what) for i in span)
+        elif what == "started":
+            started, ended = started | span, ended - span
+        else:
+            started, ended = started - span, ended | span
     succeeded = IndexRanges.of(i for i, what in outcome.items() if what == "materialized")
     newly_failed = IndexRanges.of(i for i, what in outcome.items() if what == "failed")
-    started = IndexRanges.of(i for i, what in edge.items() if what == "started")
-    ended = IndexRanges.of(
-        i
-        for i, what in edge.items()
-        if what == "ended"
-        and not _other_started_run(conn, scope, asset_key, _key_of(indexes, i), run.run_id)
-    )
+    if ended:  # what other started runs still work on stays in progress
+        ended = ended - _started_indexes(conn, scope, asset_key, partitions, but=run.run_id)
     return PartitionStatus(
         (status.materialized | succeeded) - newly_failed,
         (status.failed | newly_failed) - succeeded,
@@ -250,8 +275,18 @@ def _applied(
     )
 
 
-def _key_of(indexes: Mapping[str, int], index: int) -> str:
-    return next(key for key, i in indexes.items() if i == index)
+def _keys(target: str | tuple[str, str]) -> tuple[str, ...]:
+    return (target,) if isinstance(target, str) else target
+
+
+def _span(indexes: Mapping[str, int], target: str | tuple[str, str]) -> IndexRanges:
+    """The indexes of one key, or of a range of keys from its first to its last."""
+    first, last = (
+        indexes.get(key) for key in ((target, target) if isinstance(target, str) else target)
+    )
+    if first is None or last is None or last < first:
+        return IndexRanges.empty()
+    return IndexRanges.span(first, last + 1)
 
 
 def _rebuilt(
@@ -274,8 +309,7 @@ def _rebuilt(
     ).all()
     # Ingest applies its own run's start or end after this (that run's status in the
     # database changes later in the same transaction).
-    started = _started_partitions(conn, scope, asset_key)
-    indexes = _indexes(conn, scope, partitions, {row.partition for row in rows} | set(started))
+    indexes = _indexes(conn, scope, partitions, {row.partition for row in rows})
     materialized: list[int] = []
     failed: list[int] = []
     for row in rows:
@@ -288,42 +322,46 @@ def _rebuilt(
     return PartitionStatus(
         IndexRanges.of(materialized),
         IndexRanges.of(failed),
-        IndexRanges.of(indexes[key] for key in started if key in indexes),
+        _started_indexes(conn, scope, asset_key, partitions),
     )
 
 
-def _started_partitions(conn: Connection, scope: DeploymentScope, asset_key: str) -> list[str]:
-    """The partition keys of the started runs that target `asset_key`; through the
-    status index, so the cost is the runs in progress, not the history."""
+def _started_indexes(
+    conn: Connection,
+    scope: DeploymentScope,
+    asset_key: str,
+    partitions: IndexedPartitions,
+    but: str | None = None,
+) -> IndexRanges:
+    """The partitions the started runs that target `asset_key` (other than `but`) work
+    on, one key or a range each; through the status index, so the cost is the runs in
+    progress, not the history."""
+    start = run_tags.alias("range_start")
+    end = run_tags.alias("range_end")
     query = (
-        sa.select(runs.c.partition_key)
+        sa.select(runs.c.partition_key, start.c.value, end.c.value)
         .join(run_assets, run_assets.c.run_id == runs.c.run_id)
+        .outerjoin(start, (start.c.run_id == runs.c.run_id) & (start.c.key == RANGE_START_TAG))
+        .outerjoin(end, (end.c.run_id == runs.c.run_id) & (end.c.key == RANGE_END_TAG))
         .where(
             runs.c.deployment_id == scope.deployment_id,
             runs.c.status.in_(_STARTED_STATUSES),
-            runs.c.partition_key.is_not(None),
             run_assets.c.asset_key == asset_key,
         )
     )
-    return list(conn.execute(query).scalars())
-
-
-def _other_started_run(
-    conn: Connection, scope: DeploymentScope, asset_key: str, key: str, run_id: str
-) -> bool:
-    """Whether a started run other than `run_id` still works on `asset_key`'s partition `key`."""
-    query = (
-        sa.select(runs.c.run_id)
-        .join(run_assets, run_assets.c.run_id == runs.c.run_id)
-        .where(
-            runs.c.deployment_id == scope.deployment_id,
-            runs.c.status.in_(_STARTED_STATUSES),
-            runs.c.partition_key == key,
-            runs.c.run_id != run_id,
-            run_assets.c.asset_key == asset_key,
-        )
-    )
-    return conn.execute(query.limit(1)).first() is not None
+    if but is not None:
+        query = query.where(runs.c.run_id != but)
+    targets: list[str | tuple[str, str]] = []
+    for key, first, last in conn.execute(query):
+        if key is not None:
+            targets.append(key)
+        elif first is not None and last is not None:
+            targets.append((first, last))
+    indexes = _indexes(conn, scope, partitions, {k for target in targets for k in _keys(target)})
+    spans = IndexRanges.empty()
+    for target in targets:
+        spans = spans | _span(indexes, target)
+    return spans
 
 
 def _indexes(

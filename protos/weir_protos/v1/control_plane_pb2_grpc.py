@@ -554,9 +554,10 @@ class ControlPlaneServiceServicer:
         and missing, and the runs of consecutive partitions in each state, by partition
         index (0 is the first key, as GetPartitionKeys lists them). Multi-partitioned keys
         are numbered with the time-window dimension most significant, then the others in
-        order; a multi definition with a dynamic dimension or two time windows is
-        UNIMPLEMENTED so far. INVALID_ARGUMENT for an unpartitioned asset; NOT_FOUND for an
-        asset no code location defines.
+        order; dynamic dimensions and a second time window by their current keys (dynamic
+        ones in the order they were added), so a change to them renumbers the keys.
+        INVALID_ARGUMENT for an unpartitioned asset; NOT_FOUND for an asset no code location
+        defines.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
