@@ -473,3 +473,48 @@ def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
     # A new process (or another replica's tick in between) reads the memories back.
     clock.advance()
     assert daemon(server, clock, owner="replica-2").tick(second_pair).evaluated == 0  # type: ignore[union-attr]
+
+
+def test_identically_situated_assets_are_evaluated_once_and_keep_their_own_dependencies(
+    server: ApiServer, scope: DeploymentScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weir_controlplane.automation import daemon as daemon_module
+
+    names = ["u1", "u2", "u3"]
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(
+            *(asset(name) for name in names),
+            *(with_condition(asset(f"d{n[1]}", deps=[n]), AC.eager()) for n in names),
+        ),
+    )
+    calls: list[str] = []
+    real = daemon_module.evaluate
+
+    def counted(key: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        calls.append(key)
+        return real(key, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(daemon_module, "evaluate", counted)
+    clock = Clock()
+    automation = daemon(server, clock)
+    first = automation.tick(scope)
+    assert first is not None and first.evaluated == 3 and first.stored_evaluations == 3
+    assert calls == ["d1"]  # d2 and d3 are in the same situation: copies of d1's evaluation
+
+    up = launch(server, scope, "u2")
+    materialize(server, scope, up.run_id, "u2")
+    for _ in range(2):  # let the stored memories be read back too
+        clock.advance()
+        report = automation.tick(scope)
+    (run,) = automation_runs(server, scope)
+    assert report is not None and run.asset_keys == ("d2",)  # only u2's downstream
+    stub = server.control_plane()
+    for name in ("d1", "d3"):
+        reply = stub.GetAutomationEvaluations(
+            cp.GetAutomationEvaluationsRequest(key=key(name)), metadata=md(scope)
+        )
+        deps_updated = reply.evaluations[-1].condition.children[1].children[0].children[1]
+        assert list(deps_updated.children[0].dependency.path) == [f"u{name[1]}"]

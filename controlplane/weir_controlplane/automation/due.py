@@ -68,6 +68,7 @@ class DueAssets:
     def __init__(self) -> None:
         self._digests: dict[tuple[str, str], tuple[str, str]] = {}
         self._timely: dict[tuple[str, str], bool] = {}
+        self._cron_conditions: dict[str, bool] = {}
         self._timely_sets: dict[str, set[str]] = {}
         self._kept: dict[int, _Kept] = {}
 
@@ -173,6 +174,18 @@ class DueAssets:
             self._timely_sets[graph.union.content_hash] = found
         return found
 
+    def _has_cron(self, graph: DeploymentGraph, key: str) -> bool:
+        """Whether the asset's condition has a cron_tick_passed node (once per condition)."""
+        condition_hash = self.digests(graph, key)[0]
+        found = self._cron_conditions.get(condition_hash)
+        if found is None:
+            if len(self._cron_conditions) > _MAX_CACHED:
+                self._cron_conditions.clear()
+            condition = graph.nodes[key].automation_condition
+            found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
+            self._cron_conditions[condition_hash] = found
+        return found
+
     def _is_timely(self, graph: DeploymentGraph, key: str) -> bool:
         """Whether the asset's facts can change with time alone (cron ticks, time windows,
         dynamic keys)."""
@@ -186,7 +199,7 @@ class DueAssets:
                     parent is not None and parent.HasField("partitions_def")
                     for parent in map(graph.node, graph.parents(key))
                 )
-                or any(n.node_type == "cron_tick_passed" for n in walk(node.automation_condition))
+                or self._has_cron(graph, key)
             )
             if len(self._timely) > _MAX_CACHED:
                 self._timely.clear()
