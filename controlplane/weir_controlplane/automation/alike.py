@@ -194,11 +194,16 @@ def _replaced(
     result: NodeResult, at: tuple[int, ...], prefixes: set[tuple[int, ...]], keys: Keys
 ) -> NodeResult:
     """`result` naming the dependencies through `keys`, rebuilt only along `prefixes`."""
-    children = tuple(
-        _replaced(child, (*at, i), prefixes, keys) if (*at, i) in prefixes else child
-        for i, child in enumerate(result.children)
-    )
+    children = list(result.children)
+    for i, child in enumerate(children):
+        below = (*at, i)
+        if below in prefixes:
+            children[i] = _replaced(child, below, prefixes, keys)
     dependency = result.dependency
-    if dependency is not None:
-        dependency = keys[dependency]
-    return NodeResult(result.node, result.candidates, result.true, children, dependency)
+    return NodeResult(
+        result.node,
+        result.candidates,
+        result.true,
+        tuple(children),
+        None if dependency is None else keys[dependency],
+    )
