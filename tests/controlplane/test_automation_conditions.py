@@ -345,13 +345,13 @@ def test_an_unknown_node_type_is_the_evaluations_error() -> None:
         node_type="and",
         children=[
             automation_pb2.AutomationConditionNode(node_type="missing"),
-            automation_pb2.AutomationConditionNode(node_type="backfill_in_progress"),
+            automation_pb2.AutomationConditionNode(node_type="freshness_failed"),
         ],
     )
     world = World({"a": unpartitioned("a")})
     result = evaluate("a", node, "h", None, world)
     assert result.requested == NONE
-    assert result.error is not None and "'backfill_in_progress'" in result.error
+    assert result.error is not None and "'freshness_failed'" in result.error
 
 
 @pytest.mark.parametrize("with_all", [True, False])

@@ -14,8 +14,8 @@ from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.storage import DeploymentScope, RunFilter
+from weir_protos.v1 import automation_pb2, definitions_pb2, events_pb2, partitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
-from weir_protos.v1 import definitions_pb2, events_pb2, partitions_pb2
 
 E = events_pb2
 
@@ -437,14 +437,14 @@ def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
     server: ApiServer, scope: DeploymentScope
 ) -> None:
     node = asset("odd")
-    node.automation_condition.node_type = "backfill_in_progress"
+    node.automation_condition.node_type = "freshness_failed"
     add_location(server.storage, scope, "etl", snapshot(node))
     report = daemon(server, Clock()).tick(scope)
     assert report is not None and report.run_ids == []
     reply = server.control_plane().GetAutomationEvaluations(
         cp.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
     )
-    assert "'backfill_in_progress'" in reply.evaluations[0].error
+    assert "'freshness_failed'" in reply.evaluations[0].error
 
 
 def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
@@ -518,3 +518,30 @@ def test_identically_situated_assets_are_evaluated_once_and_keep_their_own_depen
         )
         deps_updated = reply.evaluations[-1].condition.children[1].children[0].children[1]
         assert list(deps_updated.children[0].dependency.path) == [f"u{name[1]}"]
+
+
+def test_backfill_in_progress_is_true_while_a_backfill_run_of_the_partition_is_unended(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    condition = automation_pb2.AutomationConditionNode(node_type="backfill_in_progress")
+    node = asset("a")
+    node.automation_condition.CopyFrom(condition)
+    add_location(server.storage, scope, "etl", snapshot(node))
+    clock = Clock()
+    automation = daemon(server, clock)
+
+    def true_count() -> int:
+        clock.advance()
+        automation.tick(scope)
+        newest = server.storage.automation.list_evaluations(scope, "a", limit=1).items[0]
+        assert newest.error is None
+        message = automation_pb2.AutomationConditionEvaluation.FromString(newest.body)
+        return message.true_count
+
+    assert true_count() == 0
+    launch(server, scope, "a")  # a run of its own: in progress, but not a backfill's
+    assert true_count() == 0
+    server.coordinator.submit(
+        scope, location="etl", asset_keys=["a"], tags={"weir/backfill": "b1"}, selection_text="a"
+    )
+    assert true_count() == 1

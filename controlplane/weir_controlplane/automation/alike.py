@@ -150,6 +150,7 @@ def _facts(asset: AssetFacts, root: str, facts: Facts) -> Hashable:
         asset.materialized,
         asset.failed,
         asset.in_progress,
+        asset.backfill_in_progress,
         asset.newly_updated,
         asset.code_version,
         asset.executable,

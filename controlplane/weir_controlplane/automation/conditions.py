@@ -71,6 +71,7 @@ class AssetFacts:
     materialized: Partitions = _NOTHING
     failed: Partitions = _NOTHING  # latest outcome is a failure
     in_progress: Partitions = _NOTHING  # in a queued or running run
+    backfill_in_progress: Partitions = _NOTHING  # in a queued or running run of a backfill
     newly_updated: Partitions = _NOTHING  # materialized since the previous tick
     # Partition -> the run of its latest materialization (for the partitions that have one).
     latest_run: Mapping[str, str] = field(default_factory=dict)
@@ -505,6 +506,7 @@ _NODES: dict[str, _Eval] = {
     "missing": _operand(lambda ev, n, a, c: c - a.materialized),
     "in_progress": _operand(lambda ev, n, a, c: a.in_progress),
     "run_in_progress": _operand(lambda ev, n, a, c: a.in_progress),
+    "backfill_in_progress": _operand(lambda ev, n, a, c: a.backfill_in_progress),
     "execution_failed": _operand(lambda ev, n, a, c: a.failed),
     "newly_updated": _operand(lambda ev, n, a, c: a.newly_updated),
     "newly_requested": _operand(_newly_requested),

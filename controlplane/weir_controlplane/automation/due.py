@@ -44,14 +44,14 @@ class _Kept:
 
 def changed_assets(facts: StoredFacts, carry: Mapping[str, Any]) -> set[str]:
     """The assets whose facts differ from what the previous tick saw."""
-    in_progress = facts.in_progress
-    before = carry.get("in_progress", {})
     changed = facts.changed | set(carry.get("changed", ())) | set(carry.get("requested", ()))
-    changed.update(
-        key
-        for key in in_progress.keys() | before.keys()
-        if sorted(in_progress.get(key, ())) != before.get(key, [])
-    )
+    for name, now in (("in_progress", facts.in_progress), ("backfilling", facts.backfilling)):
+        before = carry.get(name, {})
+        changed.update(
+            key
+            for key in now.keys() | before.keys()
+            if sorted(now.get(key, ())) != before.get(key, [])
+        )
     return changed
 
 
@@ -61,6 +61,7 @@ def next_carry(facts: StoredFacts, requested: Iterable[str]) -> dict[str, Any]:
         "changed": sorted(facts.changed),
         "requested": sorted(requested),
         "in_progress": {key: sorted(parts) for key, parts in facts.in_progress.items()},
+        "backfilling": {key: sorted(parts) for key, parts in facts.backfilling.items()},
     }
 
 

@@ -31,6 +31,7 @@ from weir_controlplane.automation.conditions import (
     Partitions,
     UnsupportedConditionError,
 )
+from weir_controlplane.backfills.daemon import BACKFILL_TAG
 from weir_controlplane.errors import ApiError, InvalidArgumentError
 from weir_controlplane.locations.graph import key_string
 from weir_controlplane.partitions import DependencyMapping, dependency_mapping
@@ -81,8 +82,10 @@ class StoredFacts:
         self._newly: dict[str, set[str]] = defaultdict(set)
         self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
         self._latest_event: dict[str, dict[str, int]] = defaultdict(dict)
-        # Per asset, the partitions in queued or running runs.
-        self.in_progress = storage.unended_run_partitions(scope)
+        # Per asset, the partitions in queued or running runs, and in those of backfills.
+        self.in_progress, self.backfilling = storage.unended_run_partitions(
+            scope, tagged=BACKFILL_TAG
+        )
         self._targets: dict[str, frozenset[str]] = {}
 
     def prefetch(self, keys: Collection[str]) -> None:
@@ -164,6 +167,7 @@ class StoredFacts:
             materialized=frozenset(self._materialized.get(key, ())),
             failed=frozenset(self._failed.get(key, ())),
             in_progress=frozenset(self.in_progress.get(key, ())),
+            backfill_in_progress=frozenset(self.backfilling.get(key, ())),
             newly_updated=frozenset(self._newly.get(key, ())),
             latest_run=self._latest_run.get(key, {}),
             code_version=node.code_version if node is not None else "",

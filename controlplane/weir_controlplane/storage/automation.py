@@ -33,6 +33,7 @@ from weir_controlplane.storage.schema import (
     automation_ticks,
     event_log,
     run_assets,
+    run_tags,
     runs,
 )
 
@@ -315,19 +316,28 @@ class AutomationStorage:
                     found[row.id] = event.materialization.data_version
         return found
 
-    def unended_run_partitions(self, scope: DeploymentScope) -> dict[str, set[str]]:
-        """Per asset, the partitions ('' for none) of its queued or running runs; through the
-        runs' status index, so the cost is the runs not yet ended."""
+    def unended_run_partitions(
+        self, scope: DeploymentScope, *, tagged: str
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Per asset, the partitions ('' for none) of its queued or running runs, and of
+        those of them that carry tag `tagged`; through the runs' status index, so the cost
+        is the runs not yet ended."""
+        tag = run_tags.alias("tag")
         query = (
-            sa.select(run_assets.c.asset_key, runs.c.partition_key)
+            sa.select(run_assets.c.asset_key, runs.c.partition_key, tag.c.run_id.label("tagged"))
             .join(run_assets, run_assets.c.run_id == runs.c.run_id)
+            .outerjoin(tag, sa.and_(tag.c.run_id == runs.c.run_id, tag.c.key == tagged))
             .where(runs.c.deployment_id == scope.deployment_id, runs.c.status.in_(_UNENDED))
         )
         found: dict[str, set[str]] = defaultdict(set)
+        with_tag: dict[str, set[str]] = defaultdict(set)
         with self._db.read() as conn:
             for row in conn.execute(query):
-                found[row.asset_key].add(row.partition_key or NO_PARTITION)
-        return dict(found)
+                partition = row.partition_key or NO_PARTITION
+                found[row.asset_key].add(partition)
+                if row.tagged is not None:
+                    with_tag[row.asset_key].add(partition)
+        return dict(found), dict(with_tag)
 
     def run_targets(
         self, scope: DeploymentScope, run_ids: Collection[str]
