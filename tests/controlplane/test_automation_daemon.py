@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -13,6 +14,7 @@ from api_harness import ApiServer, add_location, asset, event, key, launch, md, 
 from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
+from weir_controlplane.automation.conditions import Evaluation
 from weir_controlplane.storage import DeploymentScope, RunFilter
 from weir_protos.v1 import automation_pb2, definitions_pb2, events_pb2, partitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -493,9 +495,9 @@ def test_identically_situated_assets_are_evaluated_once_and_keep_their_own_depen
     calls: list[str] = []
     real = daemon_module.evaluate
 
-    def counted(key: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def counted(key: str, *args: Any, **kwargs: Any) -> Evaluation:
         calls.append(key)
-        return real(key, *args, **kwargs)  # type: ignore[arg-type]
+        return real(key, *args, **kwargs)
 
     monkeypatch.setattr(daemon_module, "evaluate", counted)
     clock = Clock()
@@ -545,3 +547,48 @@ def test_backfill_in_progress_is_true_while_a_backfill_run_of_the_partition_is_u
         scope, location="etl", asset_keys=["a"], tags={"weir/backfill": "b1"}, selection_text="a"
     )
     assert true_count() == 1
+
+
+def test_checks_match_reads_the_checks_stored_evaluations(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    node = asset("orders", checks=["not_empty", "fresh"])
+    Node = automation_pb2.AutomationConditionNode
+    node.automation_condition.CopyFrom(
+        Node(node_type="any_checks_match", children=[Node(node_type="check_failed")])
+    )
+    add_location(server.storage, scope, "etl", snapshot(node))
+    clock = Clock()
+    automation = daemon(server, clock)
+
+    def newest() -> automation_pb2.AutomationConditionEvaluation:
+        clock.advance()
+        automation.tick(scope)
+        record = server.storage.automation.list_evaluations(scope, "orders", limit=1).items[0]
+        assert record.error is None
+        return automation_pb2.AutomationConditionEvaluation.FromString(record.body)
+
+    assert newest().true_count == 0
+    run = launch(server, scope, "orders")
+    checked = [
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        *(
+            event(
+                i + 2,
+                E.RUN_EVENT_TYPE_ASSET_CHECK_EVALUATION,
+                step="orders",
+                check_evaluation=E.AssetCheckEvaluation(
+                    asset_key=key("orders"), check_name=name, passed=passed
+                ),
+            )
+            for i, (name, passed) in enumerate([("not_empty", True), ("fresh", False)])
+        ),
+        event(4, E.RUN_EVENT_TYPE_RUN_SUCCESS),
+    ]
+    server.report(scope, run.run_id, *checked)
+    evaluation = newest()
+    assert evaluation.true_count == 1
+    assert [(c.check_name, c.true_count) for c in evaluation.children] == [
+        ("not_empty", 0),
+        ("fresh", 1),
+    ]

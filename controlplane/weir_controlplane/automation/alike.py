@@ -32,7 +32,9 @@ from weir_controlplane.automation.history import copied_message, evaluation_mess
 Keys = dict[str, str]  # a dependency key of the shared evaluation -> the asset's own
 _DEPS_NODES = frozenset({"any_deps_match", "all_deps_match"})
 # Facts these nodes read are not in a situation.
-_UNSHAREABLE = frozenset({"data_version_changed"})
+_UNSHAREABLE = frozenset(
+    {"data_version_changed", "any_checks_match", "all_checks_match", "check_passed", "check_failed"}
+)
 _shareable_trees: dict[str, bool] = {}
 
 

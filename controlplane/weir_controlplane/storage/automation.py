@@ -27,6 +27,7 @@ from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, Page, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
+    asset_check_latest,
     asset_latest,
     automation_asset_state,
     automation_evaluations,
@@ -65,6 +66,18 @@ class LatestOutcome:
     materialization_event_id: int | None
     materialization_run_id: str | None
     failure_event_id: int | None
+
+
+@dataclass(frozen=True)
+class LatestCheck:
+    """One check partition's row of asset_check_latest: its latest evaluation."""
+
+    asset_key: str
+    check_name: str
+    partition: str
+    event_id: int
+    run_id: str
+    passed: bool
 
 
 @dataclass(frozen=True)
@@ -297,6 +310,22 @@ class AutomationStorage:
                     for row in conn.execute(query.where(t.c.asset_key.in_(chunk)))
                 ]
             return found
+
+    def latest_checks(
+        self, scope: DeploymentScope, asset_keys: Collection[str]
+    ) -> list[LatestCheck]:
+        """The latest evaluation of every check partition of `asset_keys`."""
+        t = asset_check_latest
+        query = sa.select(
+            t.c.asset_key, t.c.check_name, t.c.partition, t.c.event_id, t.c.run_id, t.c.passed
+        ).where(t.c.deployment_id == scope.deployment_id)
+        ordered = sorted(set(asset_keys))
+        found = []
+        with self._db.read() as conn:
+            for start in range(0, len(ordered), _KEYS_PER_QUERY):
+                chunk = t.c.asset_key.in_(ordered[start : start + _KEYS_PER_QUERY])
+                found += [LatestCheck(*row) for row in conn.execute(query.where(chunk))]
+        return found
 
     def materialization_data_versions(
         self, scope: DeploymentScope, event_ids: Collection[int]
