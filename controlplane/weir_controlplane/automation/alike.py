@@ -13,7 +13,6 @@ partitions (their keys depend on the asset's definition beyond its universe).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable
 
 from weir_protos.v1 import automation_pb2
@@ -87,8 +86,13 @@ class Shared:
     """The first evaluation in a situation, with where its dependency keys are: the index
     path of each dependency node in its result tree (which its message tree mirrors)."""
 
-    def __init__(self, evaluation: Evaluation) -> None:
+    def __init__(self, evaluation: Evaluation, dep_keys: list[str]) -> None:
         self.evaluation = evaluation
+        self.dep_keys = dep_keys
+        # Its memory's node paths split around the dependency key each names, if any.
+        self.nodes = [
+            (*_split(path), partitions) for path, partitions in evaluation.memory.nodes.items()
+        ]
         self.paths: list[tuple[tuple[int, ...], str]] = []
         if evaluation.result is not None:
             _find_dependencies(evaluation.result, (), self.paths)
@@ -110,17 +114,21 @@ def rekeyed(shared: Shared, key: str, definition: str, facts: Facts) -> tuple[Ev
     """The shared evaluation as `key`'s (another asset in the same situation, whose
     definition digest is `definition`), and the dependency keys it replaced by `key`'s."""
     source = shared.evaluation
-    theirs = [dep.key for dep in facts.asset(source.key).deps]
     ours = [dep.key for dep in facts.asset(key).deps]
-    keys = dict(zip(theirs, ours, strict=True))
-    memory = source.memory
-    nodes = {_path(path, keys): partitions for path, partitions in memory.nodes.items()}
+    keys = dict(zip(shared.dep_keys, ours, strict=True))
+    nodes = {
+        head if dep is None else f"{head}@{keys[dep]}{tail}": partitions
+        for head, dep, tail, partitions in shared.nodes
+    }
     result = source.result
     if result is not None and shared.paths:
         result = _replaced(result, (), shared.prefixes, keys)
-    memory = dataclasses.replace(memory, nodes=nodes, definition=definition)
-    evaluation = dataclasses.replace(source, key=key, result=result, memory=memory)
-    return evaluation, keys
+    was = source.memory  # (built field by field: dataclasses.replace costs more, per copy)
+    memory = AssetMemory(
+        was.condition_hash, nodes, was.requested, was.code_version, was.outcome, was.settled,
+        definition,
+    )  # fmt: skip
+    return Evaluation(key, source.requested, result, source.error, memory), keys
 
 
 def _shareable(condition: Node, condition_hash: str) -> bool:
@@ -175,13 +183,20 @@ def _memory(memory: AssetMemory | None, dep_keys: list[str]) -> Hashable:
     )
 
 
-def _path(path: str, keys: dict[str, str]) -> str:
-    """A node path ("0.1@upstream.0") with its dependency keys replaced through `keys`."""
+def _split(path: str) -> tuple[str, str | None, str]:
+    """A node path ("0.1@upstream.0") as the part before its dependency key, the key (None
+    when it names none) and the part after."""
     if "@" not in path:
-        return path
+        return path, None, ""
     head, _, rest = path.partition("@")
     dep, dot, tail = rest.partition(".")
-    return f"{head}@{keys.get(dep, dep)}{dot}{tail}"
+    return head, dep, f"{dot}{tail}"
+
+
+def _path(path: str, keys: dict[str, str]) -> str:
+    """A node path with its dependency key replaced through `keys`."""
+    head, dep, tail = _split(path)
+    return head if dep is None else f"{head}@{keys.get(dep, dep)}{tail}"
 
 
 def _find_dependencies(

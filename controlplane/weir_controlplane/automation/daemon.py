@@ -225,7 +225,7 @@ class AutomationDaemon:
             else:
                 evaluation = evaluate(key, condition, condition_hash, previous, facts, definition)
                 if alike is not None and evaluation.error is None:
-                    evaluated[alike] = Shared(evaluation)
+                    evaluated[alike] = Shared(evaluation, [d.key for d in facts.asset(key).deps])
             if evaluation.requested:
                 facts.record_request(key, evaluation.requested)
                 requested.append(key)
