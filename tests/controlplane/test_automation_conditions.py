@@ -17,6 +17,7 @@ from weir_codeserver.wire_automation import automation_condition_message
 from weir_controlplane.automation.conditions import (
     AssetFacts,
     AssetMemory,
+    CheckFacts,
     Dep,
     Evaluation,
     Partitions,
@@ -37,6 +38,7 @@ class World:
     memories: dict[str, AssetMemory] = field(default_factory=dict)
     targets: dict[str, frozenset[str]] = field(default_factory=dict)
     versions: dict[tuple[str, str], str] = field(default_factory=dict)
+    asset_checks: dict[str, tuple[CheckFacts, ...]] = field(default_factory=dict)
     now: datetime = T0
     previous_tick_at: float | None = None
     _requested: dict[str, Partitions] = field(default_factory=dict)
@@ -56,6 +58,9 @@ class World:
 
     def data_versions(self, key: str, partitions: Partitions) -> dict[str, str]:
         return {p: self.versions.get((key, p), "") for p in partitions}
+
+    def checks(self, key: str) -> tuple[CheckFacts, ...]:
+        return self.asset_checks.get(key, ())
 
     def tick(self, conditions: Mapping[str, AC], **changes: dict) -> dict[str, Evaluation]:
         """One tick, a minute after the last: apply `changes` (asset -> AssetFacts fields),
@@ -345,13 +350,13 @@ def test_an_unknown_node_type_is_the_evaluations_error() -> None:
         node_type="and",
         children=[
             automation_pb2.AutomationConditionNode(node_type="missing"),
-            automation_pb2.AutomationConditionNode(node_type="backfill_in_progress"),
+            automation_pb2.AutomationConditionNode(node_type="freshness_failed"),
         ],
     )
     world = World({"a": unpartitioned("a")})
     result = evaluate("a", node, "h", None, world)
     assert result.requested == NONE
-    assert result.error is not None and "'backfill_in_progress'" in result.error
+    assert result.error is not None and "'freshness_failed'" in result.error
 
 
 @pytest.mark.parametrize("with_all", [True, False])
@@ -365,3 +370,38 @@ def test_all_and_any_deps_match(with_all: bool) -> None:
     )
     condition = (AC.all_deps_match if with_all else AC.any_deps_match)(AC.missing())
     assert requested(world.tick({"z": condition}), "z") == (NONE if with_all else ONE)
+
+
+def test_checks_match_evaluates_its_operand_on_each_check() -> None:
+    a = unpartitioned("a", materialized=ONE)
+    checks = (
+        CheckFacts("rows", True, replace(a, materialized=ONE, failed=ONE, check="rows")),
+        CheckFacts("schema", False, replace(a, materialized=ONE, check="schema")),
+        CheckFacts("late", False, replace(a, materialized=NONE, check="late")),
+    )
+    world = World({"a": a}, asset_checks={"a": checks})
+
+    Node = automation_pb2.AutomationConditionNode
+
+    def node(node_type: str, *children: Node, **params: str) -> Node:
+        return automation_pb2.AutomationConditionNode(
+            node_type=node_type, children=children, params=params
+        )
+
+    def true(condition: Node) -> bool:
+        result = evaluate("a", condition, condition.SerializeToString().hex(), None, world)
+        assert result.error is None, result.error
+        assert result.result is not None
+        return bool(result.result.true)
+
+    assert true(node("any_checks_match", node("check_failed")))
+    assert not true(node("all_checks_match", node("check_passed")))
+    assert true(node("all_checks_match", node("check_failed"), blocking_only="true"))
+    assert true(node("any_checks_match", node("missing")))  # "late" was never evaluated
+    assert true(node("all_checks_match", node("not", node("missing")), blocking_only="true"))
+    evaluated = evaluate("a", node("any_checks_match", node("check_passed")), "h1", None, world)
+    assert evaluated.result is not None
+    assert [r.check for r in evaluated.result.children] == ["rows", "schema", "late"]
+    assert [bool(r.true) for r in evaluated.result.children] == [False, True, False]
+    outside = evaluate("a", node("check_passed"), "h2", None, world)
+    assert outside.error is not None and "any_checks_match" in outside.error

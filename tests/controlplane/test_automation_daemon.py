@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -13,9 +14,10 @@ from api_harness import ApiServer, add_location, asset, event, key, launch, md, 
 from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
+from weir_controlplane.automation.conditions import Evaluation
 from weir_controlplane.storage import DeploymentScope, RunFilter
+from weir_protos.v1 import automation_pb2, definitions_pb2, events_pb2, partitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
-from weir_protos.v1 import definitions_pb2, events_pb2, partitions_pb2
 
 E = events_pb2
 
@@ -437,14 +439,14 @@ def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
     server: ApiServer, scope: DeploymentScope
 ) -> None:
     node = asset("odd")
-    node.automation_condition.node_type = "backfill_in_progress"
+    node.automation_condition.node_type = "freshness_failed"
     add_location(server.storage, scope, "etl", snapshot(node))
     report = daemon(server, Clock()).tick(scope)
     assert report is not None and report.run_ids == []
     reply = server.control_plane().GetAutomationEvaluations(
         cp.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
     )
-    assert "'backfill_in_progress'" in reply.evaluations[0].error
+    assert "'freshness_failed'" in reply.evaluations[0].error
 
 
 def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
@@ -473,3 +475,120 @@ def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
     # A new process (or another replica's tick in between) reads the memories back.
     clock.advance()
     assert daemon(server, clock, owner="replica-2").tick(second_pair).evaluated == 0  # type: ignore[union-attr]
+
+
+def test_identically_situated_assets_are_evaluated_once_and_keep_their_own_dependencies(
+    server: ApiServer, scope: DeploymentScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weir_controlplane.automation import daemon as daemon_module
+
+    names = ["u1", "u2", "u3"]
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(
+            *(asset(name) for name in names),
+            *(with_condition(asset(f"d{n[1]}", deps=[n]), AC.eager()) for n in names),
+        ),
+    )
+    calls: list[str] = []
+    real = daemon_module.evaluate
+
+    def counted(key: str, *args: Any, **kwargs: Any) -> Evaluation:
+        calls.append(key)
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(daemon_module, "evaluate", counted)
+    clock = Clock()
+    automation = daemon(server, clock)
+    first = automation.tick(scope)
+    assert first is not None and first.evaluated == 3 and first.stored_evaluations == 3
+    assert calls == ["d1"]  # d2 and d3 are in the same situation: copies of d1's evaluation
+
+    up = launch(server, scope, "u2")
+    materialize(server, scope, up.run_id, "u2")
+    for _ in range(2):  # let the stored memories be read back too
+        clock.advance()
+        report = automation.tick(scope)
+    (run,) = automation_runs(server, scope)
+    assert report is not None and run.asset_keys == ("d2",)  # only u2's downstream
+    stub = server.control_plane()
+    for name in ("d1", "d3"):
+        reply = stub.GetAutomationEvaluations(
+            cp.GetAutomationEvaluationsRequest(key=key(name)), metadata=md(scope)
+        )
+        deps_updated = reply.evaluations[-1].condition.children[1].children[0].children[1]
+        assert list(deps_updated.children[0].dependency.path) == [f"u{name[1]}"]
+
+
+def test_backfill_in_progress_is_true_while_a_backfill_run_of_the_partition_is_unended(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    condition = automation_pb2.AutomationConditionNode(node_type="backfill_in_progress")
+    node = asset("a")
+    node.automation_condition.CopyFrom(condition)
+    add_location(server.storage, scope, "etl", snapshot(node))
+    clock = Clock()
+    automation = daemon(server, clock)
+
+    def true_count() -> int:
+        clock.advance()
+        automation.tick(scope)
+        newest = server.storage.automation.list_evaluations(scope, "a", limit=1).items[0]
+        assert newest.error is None
+        message = automation_pb2.AutomationConditionEvaluation.FromString(newest.body)
+        return message.true_count
+
+    assert true_count() == 0
+    launch(server, scope, "a")  # a run of its own: in progress, but not a backfill's
+    assert true_count() == 0
+    server.coordinator.submit(
+        scope, location="etl", asset_keys=["a"], tags={"weir/backfill": "b1"}, selection_text="a"
+    )
+    assert true_count() == 1
+
+
+def test_checks_match_reads_the_checks_stored_evaluations(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    node = asset("orders", checks=["not_empty", "fresh"])
+    Node = automation_pb2.AutomationConditionNode
+    node.automation_condition.CopyFrom(
+        Node(node_type="any_checks_match", children=[Node(node_type="check_failed")])
+    )
+    add_location(server.storage, scope, "etl", snapshot(node))
+    clock = Clock()
+    automation = daemon(server, clock)
+
+    def newest() -> automation_pb2.AutomationConditionEvaluation:
+        clock.advance()
+        automation.tick(scope)
+        record = server.storage.automation.list_evaluations(scope, "orders", limit=1).items[0]
+        assert record.error is None
+        return automation_pb2.AutomationConditionEvaluation.FromString(record.body)
+
+    assert newest().true_count == 0
+    run = launch(server, scope, "orders")
+    checked = [
+        event(1, E.RUN_EVENT_TYPE_RUN_STARTED),
+        *(
+            event(
+                i + 2,
+                E.RUN_EVENT_TYPE_ASSET_CHECK_EVALUATION,
+                step="orders",
+                check_evaluation=E.AssetCheckEvaluation(
+                    asset_key=key("orders"), check_name=name, passed=passed
+                ),
+            )
+            for i, (name, passed) in enumerate([("not_empty", True), ("fresh", False)])
+        ),
+        event(4, E.RUN_EVENT_TYPE_RUN_SUCCESS),
+    ]
+    server.report(scope, run.run_id, *checked)
+    evaluation = newest()
+    assert evaluation.true_count == 1
+    assert [(c.check_name, c.true_count) for c in evaluation.children] == [
+        ("not_empty", 0),
+        ("fresh", 1),
+    ]

@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -71,6 +71,7 @@ class AssetFacts:
     materialized: Partitions = _NOTHING
     failed: Partitions = _NOTHING  # latest outcome is a failure
     in_progress: Partitions = _NOTHING  # in a queued or running run
+    backfill_in_progress: Partitions = _NOTHING  # in a queued or running run of a backfill
     newly_updated: Partitions = _NOTHING  # materialized since the previous tick
     # Partition -> the run of its latest materialization (for the partitions that have one).
     latest_run: Mapping[str, str] = field(default_factory=dict)
@@ -80,6 +81,19 @@ class AssetFacts:
     # latest time window; None for an asset without time partitions (all count).
     latest_window: Callable[[float | None], Partitions] | None = None
     executable: bool = True
+    # For a check evaluated under any_checks_match / all_checks_match (as its asset, with
+    # `materialized` the partitions evaluated and `failed` those whose latest failed): its
+    # name. None for an asset.
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckFacts:
+    """One check of an asset, for any_checks_match / all_checks_match."""
+
+    name: str
+    blocking: bool
+    facts: AssetFacts
 
 
 class Facts(Protocol):
@@ -105,6 +119,10 @@ class Facts(Protocol):
 
     def data_versions(self, key: str, partitions: Partitions) -> Mapping[str, str]:
         """The data version of each partition's latest materialization ('' for none)."""
+        ...
+
+    def checks(self, key: str) -> Sequence[CheckFacts]:
+        """The asset's checks and what stored state says about each."""
         ...
 
 
@@ -151,7 +169,8 @@ class NodeResult(NamedTuple):
     """One node's evaluation: on how many candidates, where true, and its operands'.
 
     `children` is empty for a node whose candidates were empty (its operands were not
-    evaluated); `dependency` is set under any_deps_match / all_deps_match. (A tuple: a
+    evaluated); `dependency` is set under any_deps_match / all_deps_match, `check` under
+    any_checks_match / all_checks_match. (A tuple: a
     tick makes some twenty per asset.)
     """
 
@@ -160,6 +179,7 @@ class NodeResult(NamedTuple):
     true: Partitions
     children: tuple[NodeResult, ...] = ()
     dependency: str | None = None
+    check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -359,6 +379,43 @@ def _deps_match(require_all: bool) -> _Eval:
     return evaluate_deps
 
 
+def _checks_match(require_all: bool) -> _Eval:
+    def evaluate_checks(
+        ev: _Evaluator, node: Node, path: str, asset: AssetFacts, cands: Partitions
+    ) -> NodeResult:
+        _arity(node, 1)
+        if asset.check is not None:
+            raise UnsupportedConditionError(f"a {node.node_type!r} node is under another one")
+        blocking_only = node.params.get("blocking_only") == "true"
+        true = cands if require_all else _NOTHING
+        results = []
+        for check in ev.facts.checks(asset.key):
+            if blocking_only and not check.blocking:
+                continue
+            result = ev.node(node.children[0], f"{path}!{check.name}", check.facts, cands)
+            true = (true & result.true) if require_all else (true | result.true)
+            results.append(result._replace(check=check.name))
+        return NodeResult(node, len(cands), true, tuple(results))
+
+    return evaluate_checks
+
+
+def _on_check(pick: Callable[[AssetFacts], Partitions]) -> _Eval:
+    """An operand of a check (check_passed, check_failed): only under *_checks_match."""
+
+    def evaluate_on_check(
+        ev: _Evaluator, node: Node, path: str, asset: AssetFacts, cands: Partitions
+    ) -> NodeResult:
+        if asset.check is None:
+            raise UnsupportedConditionError(
+                f"a {node.node_type!r} node is evaluated on a check: it must be under "
+                "any_checks_match or all_checks_match"
+            )
+        return NodeResult(node, len(cands), pick(asset) & cands)
+
+    return evaluate_on_check
+
+
 def _map_down(dep: Dep, key: str, upstream: AssetFacts, cands: Partitions) -> Partitions:
     if dep.mapping == "identity":
         return cands & upstream.universe
@@ -500,11 +557,16 @@ _NODES: dict[str, _Eval] = {
     "newly_true": _newly_true,
     "any_deps_match": _deps_match(require_all=False),
     "all_deps_match": _deps_match(require_all=True),
+    "any_checks_match": _checks_match(require_all=False),
+    "all_checks_match": _checks_match(require_all=True),
+    "check_passed": _on_check(lambda a: a.materialized - a.failed),
+    "check_failed": _on_check(lambda a: a.failed),
     "true": _operand(lambda ev, n, a, c: c),
     "false": _operand(lambda ev, n, a, c: _NOTHING),
     "missing": _operand(lambda ev, n, a, c: c - a.materialized),
     "in_progress": _operand(lambda ev, n, a, c: a.in_progress),
     "run_in_progress": _operand(lambda ev, n, a, c: a.in_progress),
+    "backfill_in_progress": _operand(lambda ev, n, a, c: a.backfill_in_progress),
     "execution_failed": _operand(lambda ev, n, a, c: a.failed),
     "newly_updated": _operand(lambda ev, n, a, c: a.newly_updated),
     "newly_requested": _operand(_newly_requested),

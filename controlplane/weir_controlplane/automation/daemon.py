@@ -20,11 +20,12 @@ import socket
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
+from weir_controlplane.automation.alike import Keys, Shared, rekeyed, situation
 from weir_controlplane.automation.conditions import AssetMemory, Evaluation, evaluate
 from weir_controlplane.automation.due import DueAssets, changed_assets, next_carry
 from weir_controlplane.automation.facts import StoredFacts
@@ -144,7 +145,9 @@ class AutomationDaemon:
             event_cursor=claim.event_cursor,
             memories=memories,
         )
-        evaluations, requested = self._evaluate(scope, claim, graph, targets, memories, facts)
+        evaluations, requested, copies = self._evaluate(
+            scope, claim, graph, targets, memories, facts
+        )
         report = TickReport(claim.tick_number, evaluated=len(evaluations))
         run_of = self._submit(scope, claim, graph, evaluations)
         report.run_ids = sorted(set(run_of.values()))
@@ -159,7 +162,7 @@ class AutomationDaemon:
                 or previous.outcome != evaluation.memory.outcome
                 or (evaluation.requested)
             ):
-                records.append(_record(evaluation, run_of))
+                records.append(_record(evaluation, run_of, copies.get(evaluation.key)))
         report.stored_evaluations = len(records)
         finished = self._automation.finish_tick(
             scope,
@@ -197,29 +200,39 @@ class AutomationDaemon:
         targets: list[str],
         memories: dict[str, AssetMemory],
         facts: StoredFacts,
-    ) -> tuple[list[Evaluation], list[str]]:
-        """The due assets' evaluations in topological order, and the assets requested."""
+    ) -> tuple[list[Evaluation], list[str], dict[str, tuple[Shared, Keys]]]:
+        """The due assets' evaluations in topological order, the assets requested, and the
+        evaluations that are copies of another asset's (automation/alike.py)."""
         changed = changed_assets(facts, claim.carry)
         candidates = self._due.candidates(scope, claim, graph, targets, memories, changed)
         facts.prefetch(candidates)
         evaluations: list[Evaluation] = []
         requested: list[str] = []
+        # Situation -> the evaluation of the first asset in it (automation/alike.py).
+        evaluated: dict[Hashable, Shared] = {}
+        copies: dict[str, tuple[Shared, Keys]] = {}
         for key in targets:
             previous = memories.get(key)
             if key not in candidates or not self._due.due(graph, key, previous, changed):
                 continue
             condition_hash, definition = self._due.digests(graph, key)
-            evaluation = evaluate(
-                key, graph.nodes[key].automation_condition, condition_hash, previous, facts,
-                definition,
-            )  # fmt: skip
+            condition = graph.nodes[key].automation_condition
+            alike = situation(key, condition, condition_hash, definition, previous, facts)
+            shared = None if alike is None else evaluated.get(alike)
+            if shared is not None:
+                evaluation, keys = rekeyed(shared, key, definition, facts)
+                copies[key] = (shared, keys)
+            else:
+                evaluation = evaluate(key, condition, condition_hash, previous, facts, definition)
+                if alike is not None and evaluation.error is None:
+                    evaluated[alike] = Shared(evaluation, [d.key for d in facts.asset(key).deps])
             if evaluation.requested:
                 facts.record_request(key, evaluation.requested)
                 requested.append(key)
                 changed.add(key)  # downstreams see it will be requested
                 candidates.update(graph.children(key))
             evaluations.append(evaluation)
-        return evaluations, requested
+        return evaluations, requested, copies
 
     def _stored_memories(self, scope: DeploymentScope) -> dict[str, AssetMemory]:
         stored = self._automation.asset_states(scope)
@@ -260,15 +273,23 @@ class AutomationDaemon:
         return run_of
 
 
-def _record(evaluation: Evaluation, run_of: dict[tuple[str, str], str]) -> NewEvaluation:
+def _record(
+    evaluation: Evaluation,
+    run_of: dict[tuple[str, str], str],
+    copy_of: tuple[Shared, Keys] | None,
+) -> NewEvaluation:
     result = evaluation.result
+    if result is None:
+        body = b""
+    elif copy_of is not None:
+        body = copy_of[0].message(copy_of[1]).SerializeToString()
+    else:
+        body = evaluation_message(result, evaluation.memory.condition_hash).SerializeToString()
     return NewEvaluation(
         asset_key=evaluation.key,
         requested_count=len(evaluation.requested),
         requested_partitions=listed(evaluation.requested, MAX_REQUESTED_KEYS),
         run_ids=sorted({run_of[(evaluation.key, p)] for p in evaluation.requested}),
         error=evaluation.error,
-        body=b""
-        if result is None
-        else evaluation_message(result, evaluation.memory.condition_hash).SerializeToString(),
+        body=body,
     )

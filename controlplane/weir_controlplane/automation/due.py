@@ -44,14 +44,14 @@ class _Kept:
 
 def changed_assets(facts: StoredFacts, carry: Mapping[str, Any]) -> set[str]:
     """The assets whose facts differ from what the previous tick saw."""
-    in_progress = facts.in_progress
-    before = carry.get("in_progress", {})
     changed = facts.changed | set(carry.get("changed", ())) | set(carry.get("requested", ()))
-    changed.update(
-        key
-        for key in in_progress.keys() | before.keys()
-        if sorted(in_progress.get(key, ())) != before.get(key, [])
-    )
+    for name, now in (("in_progress", facts.in_progress), ("backfilling", facts.backfilling)):
+        before = carry.get(name, {})
+        changed.update(
+            key
+            for key in now.keys() | before.keys()
+            if sorted(now.get(key, ())) != before.get(key, [])
+        )
     return changed
 
 
@@ -61,6 +61,7 @@ def next_carry(facts: StoredFacts, requested: Iterable[str]) -> dict[str, Any]:
         "changed": sorted(facts.changed),
         "requested": sorted(requested),
         "in_progress": {key: sorted(parts) for key, parts in facts.in_progress.items()},
+        "backfilling": {key: sorted(parts) for key, parts in facts.backfilling.items()},
     }
 
 
@@ -68,6 +69,7 @@ class DueAssets:
     def __init__(self) -> None:
         self._digests: dict[tuple[str, str], tuple[str, str]] = {}
         self._timely: dict[tuple[str, str], bool] = {}
+        self._cron_conditions: dict[str, bool] = {}
         self._timely_sets: dict[str, set[str]] = {}
         self._kept: dict[int, _Kept] = {}
 
@@ -173,6 +175,18 @@ class DueAssets:
             self._timely_sets[graph.union.content_hash] = found
         return found
 
+    def _has_cron(self, graph: DeploymentGraph, key: str) -> bool:
+        """Whether the asset's condition has a cron_tick_passed node (once per condition)."""
+        condition_hash = self.digests(graph, key)[0]
+        found = self._cron_conditions.get(condition_hash)
+        if found is None:
+            if len(self._cron_conditions) > _MAX_CACHED:
+                self._cron_conditions.clear()
+            condition = graph.nodes[key].automation_condition
+            found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
+            self._cron_conditions[condition_hash] = found
+        return found
+
     def _is_timely(self, graph: DeploymentGraph, key: str) -> bool:
         """Whether the asset's facts can change with time alone (cron ticks, time windows,
         dynamic keys)."""
@@ -186,7 +200,7 @@ class DueAssets:
                     parent is not None and parent.HasField("partitions_def")
                     for parent in map(graph.node, graph.parents(key))
                 )
-                or any(n.node_type == "cron_tick_passed" for n in walk(node.automation_condition))
+                or self._has_cron(graph, key)
             )
             if len(self._timely) > _MAX_CACHED:
                 self._timely.clear()

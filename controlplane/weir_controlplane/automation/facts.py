@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from weir_partitions import MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
@@ -27,16 +27,18 @@ from weir_controlplane.automation.conditions import (
     UNPARTITIONED,
     AssetFacts,
     AssetMemory,
+    CheckFacts,
     Dep,
     Partitions,
     UnsupportedConditionError,
 )
+from weir_controlplane.backfills.daemon import BACKFILL_TAG
 from weir_controlplane.errors import ApiError, InvalidArgumentError
 from weir_controlplane.locations.graph import key_string
 from weir_controlplane.partitions import DependencyMapping, dependency_mapping
 from weir_controlplane.partitions.wire import DynamicSpaces
 from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
-from weir_controlplane.storage.automation import AutomationStorage
+from weir_controlplane.storage.automation import AutomationStorage, LatestCheck
 
 _ONE: Partitions = frozenset({UNPARTITIONED})
 # The most keys of a dynamic definition a tick evaluates (the first added).
@@ -81,9 +83,13 @@ class StoredFacts:
         self._newly: dict[str, set[str]] = defaultdict(set)
         self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
         self._latest_event: dict[str, dict[str, int]] = defaultdict(dict)
-        # Per asset, the partitions in queued or running runs.
-        self.in_progress = storage.unended_run_partitions(scope)
+        # Per asset, the partitions in queued or running runs, and in those of backfills.
+        self.in_progress, self.backfilling = storage.unended_run_partitions(
+            scope, tagged=BACKFILL_TAG
+        )
         self._targets: dict[str, frozenset[str]] = {}
+        self._checks: dict[str, tuple[CheckFacts, ...]] = {}
+        self._check_rows: dict[tuple[str, str], list[LatestCheck]] | None = None
 
     def prefetch(self, keys: Collection[str]) -> None:
         """Read the outcomes of `keys` (and their upstreams) in one batch, ahead of their
@@ -145,6 +151,12 @@ class StoredFacts:
         versions = self._storage.materialization_data_versions(self._scope, ids.values())
         return {p: versions.get(event_id, "") for p, event_id in ids.items()}
 
+    def checks(self, key: str) -> Sequence[CheckFacts]:
+        found = self._checks.get(key)
+        if found is None:
+            found = self._checks[key] = self._build_checks(key)
+        return found
+
     def requested_now(self, key: str) -> Partitions:
         return self._requested.get(key, frozenset())
 
@@ -164,6 +176,7 @@ class StoredFacts:
             materialized=frozenset(self._materialized.get(key, ())),
             failed=frozenset(self._failed.get(key, ())),
             in_progress=frozenset(self.in_progress.get(key, ())),
+            backfill_in_progress=frozenset(self.backfilling.get(key, ())),
             newly_updated=frozenset(self._newly.get(key, ())),
             latest_run=self._latest_run.get(key, {}),
             code_version=node.code_version if node is not None else "",
@@ -171,6 +184,33 @@ class StoredFacts:
             latest_window=window,
             executable=node is not None and node.is_executable,
         )
+
+    def _build_checks(self, key: str) -> tuple[CheckFacts, ...]:
+        """The asset's checks, each as its asset with the check's evaluations for outcomes
+        (read for every asset with checks at once, on the first asked for)."""
+        node = self._graph.node(key)
+        if node is None or not node.check_specs:
+            return ()
+        if self._check_rows is None:
+            with_checks = [k for k, n in self._graph.nodes.items() if n.check_specs]
+            self._check_rows = defaultdict(list)
+            for row in self._storage.latest_checks(self._scope, with_checks):
+                self._check_rows[(row.asset_key, row.check_name)].append(row)
+        asset = self.asset(key)
+        found = []
+        for spec in node.check_specs:
+            rows = self._check_rows.get((key, spec.name), [])
+            facts = dataclasses.replace(
+                asset,
+                materialized=frozenset(r.partition for r in rows),
+                failed=frozenset(r.partition for r in rows if not r.passed),
+                newly_updated=frozenset(r.partition for r in rows if r.event_id > self._cursor),
+                latest_run={r.partition: r.run_id for r in rows},
+                deps=(),
+                check=spec.name,
+            )
+            found.append(CheckFacts(spec.name, spec.blocking, facts))
+        return tuple(found)
 
     def _universe(
         self, key: str, node: definitions_pb2.AssetNode | None

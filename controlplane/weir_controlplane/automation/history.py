@@ -7,6 +7,8 @@ built once per condition and copied; only counts, keys and dependencies are fill
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from weir_protos.v1 import automation_pb2
 
 from weir_controlplane.automation.conditions import Node, NodeResult
@@ -14,7 +16,8 @@ from weir_controlplane.automation.conditions import Node, NodeResult
 # Partition keys listed per node and per request; the counts are always exact.
 MAX_LISTED_KEYS = 20
 MAX_REQUESTED_KEYS = 100
-_DEPS_NODES = ("any_deps_match", "all_deps_match")
+# Their operand is evaluated once per dependency or check.
+_FAN_OUT_NODES = ("any_deps_match", "all_deps_match", "any_checks_match", "all_checks_match")
 _Message = automation_pb2.AutomationConditionEvaluation
 _templates: dict[str, _Message] = {}
 
@@ -35,11 +38,27 @@ def evaluation_message(result: NodeResult, condition_hash: str = "") -> _Message
     return message
 
 
+def copied_message(
+    message: _Message, dependencies: Iterable[tuple[tuple[int, ...], str]]
+) -> _Message:
+    """A copy of `message` in which the node at each index path (child by child from the
+    root) names the dependency given with it instead."""
+    copy = _Message()
+    copy.CopyFrom(message)
+    for at, dependency in dependencies:
+        node = copy
+        for index in at:
+            node = node.children[index]
+        del node.dependency.path[:]
+        node.dependency.path.extend(dependency.split("/"))
+    return copy
+
+
 def _shape(node: Node) -> _Message:
-    """A node and its operands, not evaluated (a dependency node's operand is evaluated
-    once per dependency, so it has none yet)."""
+    """A node and its operands, not evaluated (a dependency or check node's operand is
+    evaluated once per dependency or check, so it has none yet)."""
     message = _Message(node_type=node.node_type, label=node.label, description=node.description)
-    if node.node_type not in _DEPS_NODES:
+    if node.node_type not in _FAN_OUT_NODES:
         message.children.extend(_shape(child) for child in node.children)
     return message
 
@@ -54,9 +73,11 @@ def _fill(result: NodeResult, message: _Message) -> None:
             message.true_partition_keys.extend(keys)
     if result.dependency is not None:
         message.dependency.path.extend(result.dependency.split("/"))
+    if result.check is not None:
+        message.check_name = result.check
     if not result.children:
         return  # not evaluated on this tick: the operands stay as shaped
-    if result.node.node_type in _DEPS_NODES:
+    if result.node.node_type in _FAN_OUT_NODES:
         for child in result.children:
             added = message.children.add()
             added.CopyFrom(_shape(child.node))

@@ -27,12 +27,14 @@ from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, Page, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
+    asset_check_latest,
     asset_latest,
     automation_asset_state,
     automation_evaluations,
     automation_ticks,
     event_log,
     run_assets,
+    run_tags,
     runs,
 )
 
@@ -64,6 +66,18 @@ class LatestOutcome:
     materialization_event_id: int | None
     materialization_run_id: str | None
     failure_event_id: int | None
+
+
+@dataclass(frozen=True)
+class LatestCheck:
+    """One check partition's row of asset_check_latest: its latest evaluation."""
+
+    asset_key: str
+    check_name: str
+    partition: str
+    event_id: int
+    run_id: str
+    passed: bool
 
 
 @dataclass(frozen=True)
@@ -297,6 +311,22 @@ class AutomationStorage:
                 ]
             return found
 
+    def latest_checks(
+        self, scope: DeploymentScope, asset_keys: Collection[str]
+    ) -> list[LatestCheck]:
+        """The latest evaluation of every check partition of `asset_keys`."""
+        t = asset_check_latest
+        query = sa.select(
+            t.c.asset_key, t.c.check_name, t.c.partition, t.c.event_id, t.c.run_id, t.c.passed
+        ).where(t.c.deployment_id == scope.deployment_id)
+        ordered = sorted(set(asset_keys))
+        found = []
+        with self._db.read() as conn:
+            for start in range(0, len(ordered), _KEYS_PER_QUERY):
+                chunk = t.c.asset_key.in_(ordered[start : start + _KEYS_PER_QUERY])
+                found += [LatestCheck(*row) for row in conn.execute(query.where(chunk))]
+        return found
+
     def materialization_data_versions(
         self, scope: DeploymentScope, event_ids: Collection[int]
     ) -> dict[int, str]:
@@ -315,19 +345,28 @@ class AutomationStorage:
                     found[row.id] = event.materialization.data_version
         return found
 
-    def unended_run_partitions(self, scope: DeploymentScope) -> dict[str, set[str]]:
-        """Per asset, the partitions ('' for none) of its queued or running runs; through the
-        runs' status index, so the cost is the runs not yet ended."""
+    def unended_run_partitions(
+        self, scope: DeploymentScope, *, tagged: str
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Per asset, the partitions ('' for none) of its queued or running runs, and of
+        those of them that carry tag `tagged`; through the runs' status index, so the cost
+        is the runs not yet ended."""
+        tag = run_tags.alias("tag")
         query = (
-            sa.select(run_assets.c.asset_key, runs.c.partition_key)
+            sa.select(run_assets.c.asset_key, runs.c.partition_key, tag.c.run_id.label("tagged"))
             .join(run_assets, run_assets.c.run_id == runs.c.run_id)
+            .outerjoin(tag, sa.and_(tag.c.run_id == runs.c.run_id, tag.c.key == tagged))
             .where(runs.c.deployment_id == scope.deployment_id, runs.c.status.in_(_UNENDED))
         )
         found: dict[str, set[str]] = defaultdict(set)
+        with_tag: dict[str, set[str]] = defaultdict(set)
         with self._db.read() as conn:
             for row in conn.execute(query):
-                found[row.asset_key].add(row.partition_key or NO_PARTITION)
-        return dict(found)
+                partition = row.partition_key or NO_PARTITION
+                found[row.asset_key].add(partition)
+                if row.tagged is not None:
+                    with_tag[row.asset_key].add(partition)
+        return dict(found), dict(with_tag)
 
     def run_targets(
         self, scope: DeploymentScope, run_ids: Collection[str]

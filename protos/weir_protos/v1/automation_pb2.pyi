@@ -97,7 +97,7 @@ class AutomationEvaluation(_message.Message):
     def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., evaluation_id: _Optional[int] = ..., tick_number: _Optional[int] = ..., evaluate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., condition: _Optional[_Union[AutomationConditionEvaluation, _Mapping]] = ..., requested_count: _Optional[int] = ..., requested_partition_keys: _Optional[_Iterable[str]] = ..., run_ids: _Optional[_Iterable[str]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class AutomationConditionEvaluation(_message.Message):
-    __slots__ = ("node_type", "label", "description", "candidate_count", "true_count", "true_partition_keys", "children", "dependency")
+    __slots__ = ("node_type", "label", "description", "candidate_count", "true_count", "true_partition_keys", "children", "dependency", "check_name")
     NODE_TYPE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +106,7 @@ class AutomationConditionEvaluation(_message.Message):
     TRUE_PARTITION_KEYS_FIELD_NUMBER: _ClassVar[int]
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCY_FIELD_NUMBER: _ClassVar[int]
+    CHECK_NAME_FIELD_NUMBER: _ClassVar[int]
     node_type: str
     label: str
     description: str
@@ -114,4 +115,5 @@ class AutomationConditionEvaluation(_message.Message):
     true_partition_keys: _containers.RepeatedScalarFieldContainer[str]
     children: _containers.RepeatedCompositeFieldContainer[AutomationConditionEvaluation]
     dependency: _common_pb2.AssetKey
-    def __init__(self, node_type: _Optional[str] = ..., label: _Optional[str] = ..., description: _Optional[str] = ..., candidate_count: _Optional[int] = ..., true_count: _Optional[int] = ..., true_partition_keys: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[AutomationConditionEvaluation, _Mapping]]] = ..., dependency: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
+    check_name: str
+    def __init__(self, node_type: _Optional[str] = ..., label: _Optional[str] = ..., description: _Optional[str] = ..., candidate_count: _Optional[int] = ..., true_count: _Optional[int] = ..., true_partition_keys: _Optional[_Iterable[str]] = ..., children: _Optional[_Iterable[_Union[AutomationConditionEvaluation, _Mapping]]] = ..., dependency: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., check_name: _Optional[str] = ...) -> None: ...
