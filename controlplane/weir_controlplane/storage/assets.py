@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from weir_controlplane.storage import cursors
+from weir_controlplane.storage.derived import latest_partition_outcomes
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.events import event_record
 from weir_controlplane.storage.records import (
@@ -136,19 +137,10 @@ class AssetStorage:
         self, scope: DeploymentScope, asset_key: str
     ) -> dict[str, PartitionOutcome]:
         """Each partition's latest outcome: materialized, or failed since it last was."""
-        query = sa.select(
-            asset_latest.c.partition,
-            asset_latest.c.materialization_event_id,
-            asset_latest.c.failure_event_id,
-        ).where(
-            asset_latest.c.deployment_id == scope.deployment_id,
-            asset_latest.c.asset_key == asset_key,
-            asset_latest.c.partition != NO_PARTITION,
-        )
         with self._db.read() as conn:
             return {
                 row.partition: _outcome(row.materialization_event_id, row.failure_event_id)
-                for row in conn.execute(query)
+                for row in conn.execute(latest_partition_outcomes(scope, asset_key))
             }
 
     def failed_unpartitioned(self, scope: DeploymentScope, asset_keys: Collection[str]) -> set[str]:

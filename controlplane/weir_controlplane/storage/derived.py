@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from weir_controlplane.storage.dialects import insert
-from weir_controlplane.storage.records import EventType, NewEvent, RunStatus
+from weir_controlplane.storage.records import DeploymentScope, EventType, NewEvent, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
     asset_check_latest,
@@ -258,4 +258,18 @@ def _summary_upsert(dialect: str) -> sa.Executable:
                 )
             },
         },
+    )
+
+
+def latest_partition_outcomes(scope: DeploymentScope, asset_key: str) -> sa.Select[Any]:
+    """The asset's partitions with the event ids of their latest materialization and
+    failure (either may be NULL), from asset_latest."""
+    return sa.select(
+        asset_latest.c.partition,
+        asset_latest.c.materialization_event_id,
+        asset_latest.c.failure_event_id,
+    ).where(
+        asset_latest.c.deployment_id == scope.deployment_id,
+        asset_latest.c.asset_key == asset_key,
+        asset_latest.c.partition != NO_PARTITION,
     )

@@ -25,14 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from weir_partitions import IndexRanges
 
-from weir_controlplane.storage.derived import StoredEvent, upsert_latest_failures
+from weir_controlplane.storage.derived import (
+    StoredEvent,
+    latest_partition_outcomes,
+    upsert_latest_failures,
+)
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.dynamic_partitions import ordinals_in
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, EventType, RunStatus
 from weir_controlplane.storage.schema import (
-    NO_PARTITION,
-    asset_latest,
     asset_partition_status,
     run_assets,
     run_tags,
@@ -296,17 +298,7 @@ def _rebuilt(
     partitions: IndexedPartitions,
 ) -> PartitionStatus:
     """The status from asset_latest and the started runs, under `partitions`' numbering."""
-    rows = conn.execute(
-        sa.select(
-            asset_latest.c.partition,
-            asset_latest.c.materialization_event_id,
-            asset_latest.c.failure_event_id,
-        ).where(
-            asset_latest.c.deployment_id == scope.deployment_id,
-            asset_latest.c.asset_key == asset_key,
-            asset_latest.c.partition != NO_PARTITION,
-        )
-    ).all()
+    rows = conn.execute(latest_partition_outcomes(scope, asset_key)).all()
     # Ingest applies its own run's start or end after this (that run's status in the
     # database changes later in the same transaction).
     indexes = _indexes(conn, scope, partitions, {row.partition for row in rows})
