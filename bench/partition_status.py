@@ -8,16 +8,19 @@ one code location whose snapshot holds the two assets. For each asset and each s
 status, asset_latest is filled in bulk the way a backfill leaves it (one row per
 partition, keys from the key space) and the status row is marked stale, so the first
 GetPartitionStatus rebuilds it (that time is shown apart); then 20 reads are timed, exact
-and with max_buckets=1000. Finally one run reports 10,000 materializations of the large
-asset through ReportEvents in batches of 1,000, which keep its status current.
+and with max_buckets=1000. Then, over the backfilled shape, the definition changes
+without renumbering its partitions: its end moves 24 hours later, then its start 24 hours
+earlier; the first read after each carries the stored status over (shifting its ranges
+and looking up only the new partitions). The same hourly assets in America/New_York (a
+daylight-saving zone) show the full rebuild there. Finally one run reports 10,000
+materializations of the large asset (its fragmented shape) through ReportEvents in
+batches of 1,000, which keep its status current.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -47,11 +50,15 @@ from weir_protos.v1 import (  # noqa: E402  # noqa: E402
 from weir_protos.v1 import control_plane_pb2 as cp  # noqa: E402
 from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc  # noqa: E402
 
-from bench.report import replace_kept_section  # noqa: E402
+from bench.report import replace_kept_section, run_context_lines  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
 SIZES = {"hourly_100k": 100_000, "hourly_1m": 1_000_000}
+DST_ZONE = "America/New_York"
+DST_SIZES = {"hourly_ny_100k": 100_000, "hourly_ny_1m": 1_000_000}
+HOUR = datetime.timedelta(hours=1)
+MOVED = 24 * HOUR
 READS = 20
 ROWS_PER_INSERT = 20_000
 
@@ -91,10 +98,7 @@ def main() -> int:
             "change (or, here, after asset_latest was written in bulk) rebuilds the stored "
             "status from asset_latest once.",
             "",
-            f"- date: {began} to {_now()}",
-            f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{platform.platform()}",
-            f"- load average (1 min) at the end: {os.getloadavg()[0]:.2f}",
+            *run_context_lines(began, _now()),
             "",
             "| asset | partitions | status shape | exact runs | ranges in the reply "
             "| first read (rebuild) | max_buckets 0: median / max "
@@ -112,11 +116,8 @@ def main() -> int:
 
 def measure(storage: Storage) -> list[str]:
     scope = storage.deployments.ensure_deployment("bench")
-    snap = definitions_pb2.DefinitionsSnapshot(
-        assets=[_hourly(name, total) for name, total in SIZES.items()], content_hash="bench"
-    )
     storage.code_locations.upsert(scope, "bench", address="127.0.0.1:1")
-    storage.code_locations.set_loaded(scope, "bench", "bench", snap.SerializeToString())
+    _load(storage, scope, "bench")
     registry = CodeLocationRegistry(storage)
     coordinator = RunCoordinator(storage, registry, RunSettings())
     api = ControlPlaneApi.build(storage, registry, coordinator)
@@ -135,6 +136,17 @@ def measure(storage: Storage) -> list[str]:
                     total, IndexRanges.of(materialized), IndexRanges.of(failed), IndexRanges.empty()
                 ).runs()
                 lines.append(_row(stub, metadata, name, total, shape, len(exact_runs)))
+            lines += _changed_rows(storage, scope, stub, metadata, name, total)
+        for name, total in DST_SIZES.items():
+            shape, (materialized, failed) = next(iter(shapes(total).items()))
+            _fill(storage, scope, name, _space(total, DST_ZONE), materialized, failed)
+            exact_runs = DisplayedStatus.of(
+                total, IndexRanges.of(materialized), IndexRanges.of(failed), IndexRanges.empty()
+            ).runs()
+            lines.append(_row(stub, metadata, name, total, f"{DST_ZONE}, {shape}", len(exact_runs)))
+        # Ingest over the fragmented shape, as before the definition-change rows existed.
+        materialized, failed = list(shapes(SIZES["hourly_1m"]).values())[1]
+        _fill(storage, scope, "hourly_1m", _space(SIZES["hourly_1m"]), materialized, failed)
         lines.append(_ingest_row(storage, scope, stub, channel, metadata))
     finally:
         channel.close()
@@ -143,6 +155,47 @@ def measure(storage: Storage) -> list[str]:
         registry.stop()
         api.close()
     return lines
+
+
+def _changed_rows(
+    storage: Storage, scope: DeploymentScope, stub: Any, metadata: Any, name: str, total: int
+) -> list[str]:
+    """The backfilled shape again, then the definition's end moved later, then its start
+    moved earlier: first reads after each change (carried over), then warm reads."""
+    materialized, failed = next(iter(shapes(total).values()))
+    _fill(storage, scope, name, _space(total), materialized, failed)
+    key = common_pb2.AssetKey(path=[name])
+    before = stub.GetPartitionStatus(cp.GetPartitionStatusRequest(key=key), metadata=metadata)
+    rows = []
+    for change, start, grown in (
+        ("end moved 24 hours later", START, total + 24),
+        ("start moved 24 hours earlier", START - MOVED, total + 48),
+    ):
+        _load(storage, scope, f"bench-{name}-{grown}", {name: (start, START + (total + 24) * HOUR)})
+        shape = f"backfilled, then definition changed: {change} (carried over)"
+        rows.append(_row(stub, metadata, name, grown, shape, len(before.ranges)))
+        after = stub.GetPartitionStatus(cp.GetPartitionStatusRequest(key=key), metadata=metadata)
+        assert after.counts.materialized == before.counts.materialized
+        assert after.counts.failed == before.counts.failed
+    _load(storage, scope, f"bench-{name}-restored")
+    return rows
+
+
+def _load(
+    storage: Storage,
+    scope: DeploymentScope,
+    content_hash: str,
+    windows: dict[str, tuple[datetime.datetime, datetime.datetime]] | None = None,
+) -> None:
+    """The code location's snapshot: every asset with its own window unless `windows`
+    names another."""
+    assets = [
+        _hourly(name, total, zone, *(windows or {}).get(name, ()))
+        for sizes, zone in ((SIZES, "UTC"), (DST_SIZES, DST_ZONE))
+        for name, total in sizes.items()
+    ]
+    snap = definitions_pb2.DefinitionsSnapshot(assets=assets, content_hash=content_hash)
+    storage.code_locations.set_loaded(scope, "bench", content_hash, snap.SerializeToString())
 
 
 def _row(stub: Any, metadata: Any, name: str, total: int, shape: str, exact_runs: int) -> str:
@@ -259,23 +312,27 @@ def _fill(
             conn.execute(asset_latest.insert(), rows[start : start + ROWS_PER_INSERT])
 
 
-def _hourly(name: str, total: int) -> definitions_pb2.AssetNode:
+def _hourly(
+    name: str,
+    total: int,
+    zone: str = "UTC",
+    start: datetime.datetime = START,
+    end: datetime.datetime | None = None,
+) -> definitions_pb2.AssetNode:
     node = definitions_pb2.AssetNode(
         key=common_pb2.AssetKey(path=[name]), is_executable=True, node_name=name
     )
     window = node.partitions_def.time_window
     window.cron_schedule = "0 * * * *"
     window.fmt = "%Y-%m-%d-%H:%M"
-    window.timezone = "UTC"
-    window.start.FromDatetime(START)
-    window.end.FromDatetime(START + datetime.timedelta(hours=total))
+    window.timezone = zone
+    window.start.FromDatetime(start)
+    window.end.FromDatetime(end or START + total * HOUR)
     return node
 
 
-def _space(total: int) -> TimeWindowKeySpace:
-    return TimeWindowKeySpace(
-        "0 * * * *", "UTC", "%Y-%m-%d-%H:%M", START, START + datetime.timedelta(hours=total)
-    )
+def _space(total: int, zone: str = "UTC") -> TimeWindowKeySpace:
+    return TimeWindowKeySpace("0 * * * *", zone, "%Y-%m-%d-%H:%M", START, START + total * HOUR)
 
 
 def _ms(seconds: float) -> str:

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import pstats
 import re
+import sys
+import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from pathlib import Path
+from typing import Any, NamedTuple, TypeGuard, TypeVar
 
 from bench.spec import Target, Workload, format_seconds, params_label
+
+_T = TypeVar("_T")
 
 NOT_RUN_DAGSTER = "not run (`make bench-setup` first)"
 UNAVAILABLE_IN_WEIR = "not yet available in Weir"
@@ -292,6 +297,19 @@ def kept_sections(previous: str) -> str:
     return "".join(match.group(0) for match in _KEPT.finditer(previous))
 
 
+def run_context_lines(began: str, ended: str) -> list[str]:
+    """When and where a hand-run benchmark ran, for the top of its kept section."""
+    import os
+    import platform
+
+    return [
+        f"- date: {began} to {ended}",
+        f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.platform()}",
+        f"- load average (1 min) at the end: {os.getloadavg()[0]:.2f}",
+    ]
+
+
 def replace_kept_section(text: str, name: str, body: str) -> str:
     """`text` with its kept section `name` set to `body` (appended if it had none)."""
     section = f"<!-- kept:{name} -->\n{body.rstrip()}\n<!-- /kept:{name} -->\n"
@@ -350,3 +368,29 @@ def render(rows: Sequence[Row], environment: Mapping[str, str], quick: bool) -> 
                 f"({why})"
             )
     return "\n".join(lines) + "\n"
+
+
+class Took(NamedTuple):
+    """Wall-clock and CPU seconds of the process (every thread: an in-process server's
+    too), for the hand-run benchmarks. On a shared machine CPU time is the steadier figure."""
+
+    wall: float
+    cpu: float
+
+    def __str__(self) -> str:
+        return f"{self.wall * 1000:.1f} ms (CPU {self.cpu * 1000:.1f} ms)"
+
+
+def timed_call(call: Callable[[], _T]) -> tuple[_T, Took]:
+    """`call()`'s result and what it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, Took(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def show_kept_section(results: Path, name: str, section: str, *, write: bool) -> None:
+    """Print a hand-run benchmark's section and, with `write`, keep it in `results`."""
+    print(section)
+    if write:
+        results.write_text(replace_kept_section(results.read_text(), name, section))
+        print(f"wrote {results}", file=sys.stderr)

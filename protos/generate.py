@@ -3,6 +3,9 @@
     python protos/generate.py           # regenerate (what `make protos` runs)
     python protos/generate.py --check   # exit 1, listing the files, if the committed code drifted
 
+Also writes the web UI's TypeScript for the same protos into ui/src/gen/ (buf with
+protoc-gen-es, both pinned by npm lock files; see ui/buf.gen.yaml), checked the same way.
+
 Runs grpc_tools.protoc (from the pinned grpcio-tools) over protos/weir/v1/*.proto and
 writes ``*_pb2.py``, ``*_pb2.pyi`` and, for files that define a service, ``*_pb2_grpc.py``.
 protoc writes imports such as ``from weir.v1 import common_pb2``, which would resolve to
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +27,9 @@ PROTOS_DIR = Path(__file__).resolve().parent
 SOURCE_DIR = PROTOS_DIR / "weir" / "v1"
 OUTPUT_DIR = PROTOS_DIR / "weir_protos" / "v1"
 GENERATED_PACKAGE = "weir_protos.v1"
+UI_DIR = PROTOS_DIR.parent / "ui"
+TS_OUTPUT_DIR = UI_DIR / "src" / "gen" / "weir" / "v1"
+BUF = PROTOS_DIR / "node_modules" / ".bin" / "buf"
 
 _IMPORT_FROM = re.compile(r"^from weir\.v1 import ", re.MULTILINE)
 _MODULE_NAME = re.compile(r"BuildTopDescriptorsAndMessages\(DESCRIPTOR, 'weir\.v1\.")
@@ -87,25 +94,44 @@ def render() -> dict[str, str]:
     return files
 
 
-def write(files: dict[str, str]) -> None:
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(OUTPUT_DIR.iterdir()):
+def render_typescript() -> dict[str, str]:
+    """The UI's generated TypeScript as {file name: content}, without touching ui/src/gen."""
+    plugin = UI_DIR / "node_modules" / ".bin" / "protoc-gen-es"
+    for tool, make_target in ((BUF, "protos/node_modules/.installed"), (plugin, "ui")):
+        if not tool.exists():
+            raise SystemExit(f"{tool} is missing: run `make {make_target}` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [str(BUF), "generate", "--template", "buf.gen.yaml", "-o", tmp, str(PROTOS_DIR)],
+            cwd=UI_DIR,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"buf generate failed:\n{done.stderr}")
+        produced = Path(tmp) / "src" / "gen" / "weir" / "v1"
+        return {path.name: path.read_text() for path in sorted(produced.iterdir())}
+
+
+def write(files: dict[str, str], output_dir: Path = OUTPUT_DIR) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(output_dir.iterdir()):
         if stale.is_file() and stale.name not in files:
             stale.unlink()
     for name, content in files.items():
-        target = OUTPUT_DIR / name
+        target = output_dir / name
         if not target.exists() or target.read_text() != content:
             target.write_text(content)
 
 
-def drift(files: dict[str, str]) -> list[str]:
-    """Describe each difference between files and what is committed in OUTPUT_DIR."""
+def drift(files: dict[str, str], output_dir: Path = OUTPUT_DIR) -> list[str]:
+    """Describe each difference between files and what is committed in output_dir."""
     committed = (
-        {p.name: p for p in OUTPUT_DIR.iterdir() if p.is_file()} if OUTPUT_DIR.is_dir() else {}
+        {p.name: p for p in output_dir.iterdir() if p.is_file()} if output_dir.is_dir() else {}
     )
     problems = []
     for name in sorted(files.keys() | committed.keys()):
-        where = OUTPUT_DIR.relative_to(PROTOS_DIR.parent) / name
+        where = output_dir.relative_to(PROTOS_DIR.parent) / name
         if name not in committed:
             problems.append(f"missing:  {where}")
         elif name not in files:
@@ -123,12 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         help="do not write; exit 1 if the committed generated code differs",
     )
     args = parser.parse_args(argv)
-    files = render()
+    outputs = [(render(), OUTPUT_DIR)]
+    # A copy of protos/ alone (as its tests make) has no UI to generate for.
+    if (UI_DIR / "buf.gen.yaml").is_file():
+        outputs.append((render_typescript(), TS_OUTPUT_DIR))
     if not args.check:
-        write(files)
-        print(f"generated {len(files)} files in {OUTPUT_DIR.relative_to(PROTOS_DIR.parent)}")
+        for files, output_dir in outputs:
+            write(files, output_dir)
+            print(f"generated {len(files)} files in {output_dir.relative_to(PROTOS_DIR.parent)}")
         return 0
-    problems = drift(files)
+    problems = [problem for files, output_dir in outputs for problem in drift(files, output_dir)]
     if problems:
         print("Generated protobuf code is out of date with protos/weir/v1/*.proto:")
         for problem in problems:

@@ -329,6 +329,11 @@ def test_services_offer_the_rpcs_the_contract_promises():
     assert _methods(reporting_pb2, "RunReportingService") == {
         "ReportEvents": unary,
         "Heartbeat": unary,
+        "RegisterStepAttempts": unary,
+        "GetStepAttempts": unary,
+        "ClaimStepAttempt": unary,
+        "ReportStepEvents": unary,
+        "StepHeartbeat": unary,
     }
 
     control_plane = _methods(control_plane_pb2, "ControlPlaneService")

@@ -6,8 +6,20 @@ it through `AssetIn`, so each edge is a data dependency the I/O manager has to s
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+_REPO = Path(__file__).resolve().parents[2]
+_LOCATION = """import sys
+
+sys.path.insert(0, {repo!r})
+import {module} as dg
+
+from bench.workloads._layered import layered_assets
+
+defs = dg.Definitions(assets=layered_assets(dg, {assets}))
+"""
 
 
 def layered_assets(dg: ModuleType, count: int, width: int = 100) -> list[Any]:
@@ -33,3 +45,8 @@ def layered_assets(dg: ModuleType, count: int, width: int = 100) -> list[Any]:
 
             assets.append(derived)
     return assets
+
+
+def location_source(count: int, module: str = "weir") -> str:
+    """A code location file defining `layered_assets(dg, count)`, with `module` as dg."""
+    return _LOCATION.format(repo=str(_REPO), module=module, assets=count)

@@ -30,29 +30,23 @@ def target(params):
 
 
 def run(bench):
-    import grpc
-    from weir_controlplane.api import ControlPlaneApi, GrpcServerConfig, create_server
-    from weir_controlplane.locations import CodeLocationRegistry
-    from weir_controlplane.runs import RunCoordinator, RunSettings
-    from weir_controlplane.storage import NewRun, Storage
+    from weir_controlplane.storage import NewRun
     from weir_protos.v1 import common_pb2, events_pb2, reporting_pb2, reporting_pb2_grpc
+
+    from bench.workloads._grpc_api import serving
 
     params = bench.params
     with bench.temp_dir() as tmp:
-        storage = Storage.open(params.get("database_url") or f"sqlite:///{tmp}/weir.db")
-        registry = CodeLocationRegistry(storage)
-        coordinator = RunCoordinator(storage, registry, RunSettings())
-        server, port = create_server(
-            GrpcServerConfig(api=ControlPlaneApi.build(storage, registry, coordinator))
-        )
-        server.start()
-        channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]
-        )
-        try:
+        url = params.get("database_url") or f"sqlite:///{tmp}/weir.db"
+        with serving(url) as (storage, channel, _):
             scope = storage.deployments.get_scope("prod")
-            run_id = storage.runs.create_run(scope, NewRun(code_location="bench")).run_id
             events = [_event(events_pb2, common_pb2, i) for i in range(1, params["events"] + 1)]
+            # The run is launched to materialize every asset its events name: ingest refuses
+            # materializations outside a run's plan.
+            planned = tuple(sorted({f"asset_{i // 4}" for i in range(1, params["events"] + 1)}))
+            run_id = storage.runs.create_run(
+                scope, NewRun(code_location="bench", asset_keys=planned)
+            ).run_id
             batches = [
                 reporting_pb2.ReportEventsRequest(
                     run_id=run_id, events=events[start : start + params["batch"]]
@@ -65,12 +59,6 @@ def run(bench):
                     acknowledged = report(batch).acknowledged_sequence
             if acknowledged != params["events"]:
                 raise RuntimeError(f"acknowledged {acknowledged} of {params['events']} events")
-        finally:
-            channel.close()
-            server.stop(None).wait()
-            coordinator.stop()
-            registry.stop()
-            storage.close()
 
 
 def _event(events_pb2, common_pb2, sequence):

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from bench.spec import Target
+from bench.workloads._layered import location_source
 
 TITLE = "code server"
 TIMED = "per row: start-up to ready line / one definitions RPC, decoded / ExecuteRun to STEP_START"
@@ -38,15 +39,6 @@ WARMUP_PARAMS = None
 REPEAT = 5
 ORDER = 60
 
-_REPO = Path(__file__).resolve().parents[2]
-_LOCATION = """
-import sys
-sys.path.insert(0, {repo!r})
-import weir as dg
-from bench.workloads._layered import layered_assets
-
-defs = dg.Definitions(assets=layered_assets(dg, {assets}))
-"""
 _servers: dict[int, tuple[subprocess.Popen[str], int]] = {}
 _warm: set[str] = set()
 
@@ -141,7 +133,7 @@ def _start_server(assets):
     directory = Path(os.environ.get("TMPDIR", "/tmp")) / f"weir-bench-codeserver-{os.getpid()}"
     directory.mkdir(exist_ok=True)
     location = directory / f"layered_{assets}.py"
-    location.write_text(_LOCATION.format(repo=str(_REPO), assets=assets))
+    location.write_text(location_source(assets))
     env = {**os.environ, "WEIR_HOME": str(directory / "home")}
     process = subprocess.Popen(
         [sys.executable, "-m", "weir_codeserver", "-f", str(location), "--port", "0"],

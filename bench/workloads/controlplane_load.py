@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.spec import Target
+from bench.workloads._layered import location_source
 
 TITLE = "code location loaded by the control plane"
 TIMED = (
@@ -46,16 +47,6 @@ PAGE = 1_000
 PHASE_READY = "start → loaded"
 PHASE_LIST = "every asset listed"
 
-_REPO = Path(__file__).resolve().parents[2]
-_LOCATION = """import sys
-
-sys.path.insert(0, {repo!r})
-import {module} as dg
-
-from bench.workloads._layered import layered_assets
-
-defs = dg.Definitions(assets=layered_assets(dg, {assets}))
-"""
 
 # What dagster-webserver does at start-up, then one catalog query.
 _DAGSTER_SERVER = """
@@ -106,7 +97,7 @@ def run(bench):
     assets = bench.params["assets"]
     defs = directory / f"layered_{assets}.py"
     if not defs.exists():
-        defs.write_text(_LOCATION.format(repo=str(_REPO), module=bench.module_name, assets=assets))
+        defs.write_text(location_source(assets, bench.module_name))
     weir = bench.implementation == "weir"
     if bench.params["measure"] == "load":
         (_weir_load if weir else _dagster_load)(bench, directory, defs)

@@ -74,7 +74,7 @@ def run(bench):
         atexit.register(shutil.rmtree, directory, ignore_errors=True)  # after the servers stop
         defs = directory / "defs.py"
         defs.write_text(_DEFS.format(module=bench.module_name))
-        system = _WeirSystem if bench.implementation == "weir" else _DagsterSystem
+        system = _WeirSystem if bench.implementation == "weir" else DagsterSystem
         _system = system(directory, defs)
     else:
         time.sleep(_BETWEEN_RUNS_S)
@@ -87,12 +87,15 @@ class _WeirSystem:
 
         self.server, self.url = start_weir_controlplane(directory, defs)
 
-    def launch_one(self, bench):
+    def launch_one(self, bench, request=None):
+        """Launch `request` (LaunchRun's JSON body; the one asset by default) and watch the
+        run to its end, timing the two phases."""
         from bench.workloads._servers import connect_stream, post_json
 
         step_seen, status = False, None
         with bench.timed(PHASE_STEP):
-            run_id = post_json(f"{self.url}/LaunchRun", {"selection": "one"})["run"]["runId"]
+            body = request or {"selection": "one"}
+            run_id = post_json(f"{self.url}/LaunchRun", body)["run"]["runId"]
             watch = connect_stream(f"{self.url}/WatchRun", {"runId": run_id}, RUN_TIMEOUT_S)
             for message in watch:
                 status = message.get("run", {}).get("status")
@@ -130,7 +133,7 @@ mutation Launch($executionParams: ExecutionParams!) {
 """
 
 
-class _DagsterSystem:
+class DagsterSystem:
     def __init__(self, directory: Path, defs: Path):
         from bench.workloads._servers import ServerProcess, free_port
 

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--spare-workers",
         type=int,
         default=1,
-        help="run workers kept forked ahead of need (default 1; 0 forks one per run)",
+        help="run workers kept forked ahead of need once a run has started (default 1; 0 "
+        "forks one per run)",
     )
     parser.add_argument(
         "--no-zygote",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weir import Definitions
+from weir._definitions_building import LazyDefinitions
 
 USER_MODULE_PREFIX = "weir_user_code_"
 
@@ -72,7 +73,22 @@ def load_definitions(target: CodeTarget) -> Definitions:
             _user_stack(exc),
             type(exc).__name__,
         ) from exc
-    return _find_definitions(module, target)
+    defs = _find_definitions(module, target)
+    _refuse_op_jobs(defs, target)
+    return defs
+
+
+def _refuse_op_jobs(defs: Definitions, target: CodeTarget) -> None:
+    """Runs of a code location materialize assets; an op job (`@job`) runs in process only,
+    so say so at load rather than serve a job that materializes nothing."""
+    op_jobs = sorted(name for name, job in defs.jobs.items() if job.graph is not None)
+    if op_jobs:
+        raise LoadError(
+            f"{target.describe()} defines op jobs ({', '.join(op_jobs)}); a code location "
+            "serves asset jobs only. Run op jobs with job.execute_in_process(), or turn their "
+            "ops into assets (@asset, or @graph_asset to keep the ops) and select them with "
+            "define_asset_job"
+        )
 
 
 def _import(target: CodeTarget) -> object:
@@ -103,21 +119,38 @@ def _import(target: CodeTarget) -> object:
 def _find_definitions(module: object, target: CodeTarget) -> Definitions:
     if target.attribute:
         value = getattr(module, target.attribute, None)
-        if not isinstance(value, Definitions):
-            raise LoadError(f"{target.describe()} is not a weir.Definitions")
-        return value
-    found = {k: v for k, v in vars(module).items() if isinstance(v, Definitions)}
+        if not isinstance(value, (Definitions, LazyDefinitions)):
+            raise LoadError(
+                f"{target.describe()} is not a weir.Definitions or @definitions function"
+            )
+        return _built(value, target)
+    found = {k: v for k, v in vars(module).items() if isinstance(v, (Definitions, LazyDefinitions))}
     if len(found) == 1:
-        return next(iter(found.values()))
+        return _built(next(iter(found.values())), target)
     if not found:
         raise LoadError(
             f"{target.describe()} defines no weir.Definitions; add `defs = Definitions(...)` "
-            "at module level"
+            "at module level, or a function decorated with @definitions that returns one"
         )
     raise LoadError(
         f"{target.describe()} defines several Definitions ({', '.join(sorted(found))}); "
         "choose one with -a/--attribute"
     )
+
+
+def _built(found: Definitions | LazyDefinitions, target: CodeTarget) -> Definitions:
+    """The Definitions themselves, or what the `@definitions` function returns."""
+    if isinstance(found, Definitions):
+        return found
+    try:
+        return found()
+    except Exception as exc:
+        raise LoadError(
+            f"Error loading {target.describe()}: @definitions function raised "
+            f"{type(exc).__name__}: {exc}",
+            _user_stack(exc),
+            type(exc).__name__,
+        ) from exc
 
 
 def _user_stack(exc: BaseException) -> str:

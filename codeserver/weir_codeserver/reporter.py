@@ -8,6 +8,12 @@ down (or restarting) only delays delivery: the same events are sent again, with 
 exponential backoff, and stored once by their (run_id, sequence). A heartbeat thread
 calls Heartbeat every interval until the last event is acknowledged.
 
+A run may be given several reporting addresses (every live control-plane replica; see
+ExecuteRunRequest.reporting_addresses). Both threads use the current one; when a call to
+it fails as unreachable, they move on to the next (round the list), and the sender sends
+again from the acknowledged sequence there. Every replica writes the same database, so
+nothing is lost or stored twice by moving.
+
 Nothing the control plane replies can stop delivery by surprise: an acknowledgement of
 more than was sent is taken only up to what was sent, a refusal because the run has
 ended stops the run, and an unexpected error in the sender is reported and ends
@@ -26,11 +32,11 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
-from weir_protos.v1 import events_pb2, reporting_pb2, reporting_pb2_grpc
+from weir_protos.v1 import code_location_pb2, events_pb2, reporting_pb2, reporting_pb2_grpc
 
 log = logging.getLogger(__name__)
 E = events_pb2.RunEventType
@@ -76,6 +82,19 @@ _CHANNEL_OPTIONS = [
 ]
 
 
+# Not worth moving to another address for: the replica answered, and any other would
+# answer the same (they share one database).
+_ANSWERED = frozenset(
+    {grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL}
+)
+
+
+def reporting_addresses(request: code_location_pb2.ExecuteRunRequest) -> tuple[str, ...]:
+    """Where the run's worker reports: `reporting_addresses`, else `reporting_address`."""
+    addresses = tuple(dict.fromkeys(a for a in request.reporting_addresses if a))
+    return addresses or (request.reporting_address,)
+
+
 @dataclass(frozen=True)
 class ReportingOptions:
     batch_events: int = 1000  # the most events in one ReportEvents call
@@ -104,7 +123,7 @@ class EventReporter:
         self,
         run_id: str,
         worker_id: str,
-        address: str,
+        address: str | Sequence[str],
         *,
         token: str = "",
         deployment: str = "",
@@ -115,7 +134,10 @@ class EventReporter:
     ):
         self.run_id = run_id
         self.worker_id = worker_id
-        self.address = address
+        self.addresses = (address,) if isinstance(address, str) else tuple(address)
+        if not self.addresses:
+            raise ValueError("a run needs at least one reporting address")
+        self._current = 0  # index into addresses of the one in use
         self.options = options or ReportingOptions()
         self.heartbeat_seconds = heartbeat_seconds
         self.metadata = tuple(
@@ -139,8 +161,10 @@ class EventReporter:
         self._cond = threading.Condition()
         self._stopped = threading.Event()
         self._connected = threading.Event()
-        self._channel: grpc.Channel | None = None
-        self._stub: reporting_pb2_grpc.RunReportingServiceStub | None = None
+        # Guards the address in use and the channels; never held while waiting on _cond.
+        self._address_lock = threading.Lock()
+        self._channels: dict[int, grpc.Channel] = {}
+        self._stubs: dict[int, reporting_pb2_grpc.RunReportingServiceStub] = {}
         self._threads: list[threading.Thread] = []
 
     # ---- producer side -----------------------------------------------------------------
@@ -193,8 +217,10 @@ class EventReporter:
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout=1.0)
-        if self._channel is not None:
-            self._channel.close()
+        with self._address_lock:
+            channels = list(self._channels.values())
+        for channel in channels:
+            channel.close()
         return delivered
 
     # ---- sender ------------------------------------------------------------------------
@@ -202,10 +228,41 @@ class EventReporter:
     def _sender_alive(self) -> bool:
         return bool(self._threads) and self._threads[0].is_alive()
 
+    @property
+    def address(self) -> str:
+        """The reporting address in use."""
+        return self.addresses[self._current]
+
     def _connect(self) -> None:
-        self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
-        self._stub = reporting_pb2_grpc.RunReportingServiceStub(self._channel)
+        self._stub()
         self._connected.set()
+
+    def _stub(self) -> tuple[int, reporting_pb2_grpc.RunReportingServiceStub]:
+        """The current address's index and stub (its channel made on first use)."""
+        with self._address_lock:
+            index = self._current
+            stub = self._stubs.get(index)
+            if stub is None:
+                channel = grpc.insecure_channel(self.addresses[index], options=_CHANNEL_OPTIONS)
+                self._channels[index] = channel
+                stub = self._stubs[index] = reporting_pb2_grpc.RunReportingServiceStub(channel)
+            return index, stub
+
+    def _move_on(self, index: int, code: grpc.StatusCode) -> bool:
+        """After a failed call to address `index`: use the next address, unless the other
+        thread already moved or there is no other. True if the address changed now."""
+        if len(self.addresses) < 2 or code in _ANSWERED:
+            return False
+        with self._address_lock:
+            if self._current != index:
+                return False
+            self._current = (index + 1) % len(self.addresses)
+            to = self.addresses[self._current]
+        _note(
+            f"run {self.run_id}: {self.addresses[index]} unreachable ({code.name}); "
+            f"reporting to {to} from now on"
+        )
+        return True
 
     def _send_loop(self) -> None:
         try:
@@ -229,8 +286,9 @@ class EventReporter:
             batch = self._next_batch()
             if batch is None:
                 return
+            index, stub = self._stub()
             try:
-                response = self._stub.ReportEvents(  # type: ignore[union-attr]
+                response = stub.ReportEvents(
                     reporting_pb2.ReportEventsRequest(
                         run_id=self.run_id, events=batch, worker_id=self.worker_id
                     ),
@@ -248,7 +306,10 @@ class EventReporter:
                     return
                 self._resend_from_ack()
                 self.on_progress(self.last_sequence, self.acknowledged_sequence)
-                self._stopped.wait(self._backoff(attempt))
+                moved = self._move_on(index, code)
+                # A fresh address is tried at once; the same one again after a backoff.
+                self._stopped.wait(self.options.backoff_initial_seconds if moved else
+                                   self._backoff(attempt))  # fmt: skip
                 continue
             failures_since, attempt = None, 0
             self._acknowledge(response.acknowledged_sequence, batch[-1].sequence)
@@ -373,9 +434,12 @@ class EventReporter:
         while not self._connected.wait(_WAIT_SLICE_SECONDS):
             if self._stopped.is_set() or not self._sender_alive():
                 return
-        while not self._stopped.wait(self.heartbeat_seconds):
+        wait = self.heartbeat_seconds
+        while not self._stopped.wait(wait):
+            wait = self.heartbeat_seconds
+            index, stub = self._stub()
             try:
-                response = self._stub.Heartbeat(  # type: ignore[union-attr]
+                response = stub.Heartbeat(
                     reporting_pb2.HeartbeatRequest(
                         run_id=self.run_id,
                         worker_id=self.worker_id,
@@ -385,9 +449,12 @@ class EventReporter:
                     metadata=self.metadata,
                 )
             except grpc.RpcError as exc:
-                if hasattr(exc, "code") and exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+                if code == grpc.StatusCode.UNAUTHENTICATED:
                     self.on_cancel()  # the run's token is dead: nothing this run does counts
                     return
+                if code in _TRANSIENT and self._move_on(index, code):
+                    wait = 0.0  # an idle sender would not notice; beat there at once
                 continue  # the sender reports outages; the next beat tries again
             if response.cancel_requested:
                 self.on_cancel()

@@ -17,12 +17,14 @@ from weir._execution.events import (
     AssetMaterialization,
     ErrorInfo,
     StepFailureData,
+    StepRetryData,
 )
 from weir._results import AssetCheckSeverity
 from weir_protos.v1 import common_pb2, events_pb2
 
 from weir_codeserver.wire_values import (
     asset_key_message,
+    duration_message,
     error_info_message,
     metadata_entries,
     timestamp_message,
@@ -156,6 +158,9 @@ class EventTranslator:
             attempt = self.attempts.get(step, 1)
             message.step_retry.error.message = event.message or "step failed"
             message.step_retry.attempt = attempt
+            if isinstance(data, StepRetryData):
+                message.step_retry.error.CopyFrom(error_info_message(data.error))
+                message.step_retry.delay.CopyFrom(duration_message(data.wait_seconds))
             self.attempts[step] = attempt + 1
             self.restarting.add(step)
         elif wire_type == E.RUN_EVENT_TYPE_STEP_FAILURE and isinstance(data, StepFailureData):
@@ -163,12 +168,7 @@ class EventTranslator:
             message.step_failure.error.CopyFrom(error_info_message(data.error))
             message.step_failure.attempt = self.attempts.get(step, 1)
         elif isinstance(data, AssetMaterialization):
-            # The SDK's materializations carry no data version yet: data_version stays empty.
-            materialization = message.materialization
-            materialization.asset_key.CopyFrom(asset_key_message(data.asset_key))
-            materialization.partition = data.partition or ""
-            materialization.metadata.extend(metadata_entries(data.metadata))
-            materialization.description = data.description or ""
+            message.materialization.CopyFrom(materialization_message(data))
         elif isinstance(data, AssetCheckEvaluation):
             evaluation = message.check_evaluation
             evaluation.asset_key.CopyFrom(asset_key_message(data.asset_key))
@@ -184,6 +184,16 @@ class EventTranslator:
             message.log.text = event.message
             message.log.logger_name = "weir"
         return message
+
+
+def materialization_message(data: AssetMaterialization) -> events_pb2.AssetMaterialization:
+    # The SDK's materializations carry no data version yet: data_version stays empty.
+    return events_pb2.AssetMaterialization(
+        asset_key=asset_key_message(data.asset_key),
+        partition=data.partition or "",
+        metadata=metadata_entries(data.metadata),
+        description=data.description or "",
+    )
 
 
 def _log_level(level: int) -> events_pb2.LogLevel:

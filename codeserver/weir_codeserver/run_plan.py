@@ -18,10 +18,13 @@ from weir._errors import WeirError
 from weir._execution.executor import required_resource_keys
 from weir._execution.materialize import validate_run_config
 from weir._execution.plan import ExecutionPlan, StepKind
-from weir._execution.step import RunScope
+from weir._execution.step import RunScope, graph_lookups
 from weir._partitions.base import PartitionsDefinition
 from weir._partitions.dynamic import DynamicPartitionsDefinition
 from weir._partitions.multi import MultiPartitionsDefinition
+from weir._resources import launch_configured
+from weir._retries import RetryPolicy
+from weir._run_config import configured_resources
 from weir_protos.v1 import code_location_pb2
 
 from weir_codeserver.wire_values import struct_to_dict
@@ -42,6 +45,7 @@ class PreparedRun:
     tags: dict[str, str]
     executor: ExecutorDefinition
     run_config: dict[str, Any] = field(default_factory=dict)
+    retry_policy: RetryPolicy | None = None  # the job's op_retry_policy
 
 
 def bound_resources(defs: Definitions) -> dict[str, Any]:
@@ -77,6 +81,8 @@ def prepare_run(
         if not run_config and job is not None and job.config:
             run_config = dict(job.config)
         configs = validate_run_config(plan, run_config)
+        resources = configured_resources(resources, run_config)
+        resources = launch_configured(resources, required_resource_keys(plan))
     except WeirError as exc:
         raise RunRequestError(str(exc)) from None
     missing = sorted(required_resource_keys(plan) - set(resources))
@@ -92,6 +98,7 @@ def prepare_run(
         tags=tags,
         executor=(job.executor_def if job is not None else None) or defs.executor,
         run_config=run_config,
+        retry_policy=job.op_retry_policy if job is not None else None,
     )
 
 
@@ -107,8 +114,8 @@ def run_scope(
         configs=prepared.configs,
         emit=emit,
         tags=prepared.tags,
-        io_manager_key_of=lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
-        partitions_def_of=lambda key: graph.specs[key].partitions_def,
+        **graph_lookups(graph),
+        default_retry_policy=prepared.retry_policy,
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
-from weir import AssetKey, Definitions, IOManager
+from weir import AssetKey, Definitions
 from weir._automation.asset_sensors import AssetSensorDefinition
 from weir._automation.run_status_sensors import RunStatus, RunStatusSensorDefinition
 from weir._automation.schedules import DefaultScheduleStatus, ScheduleDefinition
@@ -33,6 +33,7 @@ from weir._automation.targets import ANONYMOUS_JOB_PREFIX
 from weir._checks import AssetChecksDefinition, AssetCheckSpec
 from weir._errors import SelectionError
 from weir._graph import AssetGraph
+from weir._resources import is_io_manager_binding
 from weir._results import AssetCheckKey
 from weir._selection import AssetSelection
 from weir._specs import AssetDep
@@ -181,25 +182,37 @@ class _SnapshotWriter:
         spec = self.graph.specs[key]
         ad = self.graph.assets_def_by_key[key]
         node = definitions_pb2.AssetNode(
-            key=asset_key_message(key),
             group_name=spec.group_name or "default",
-            description=spec.description or "",
-            metadata=metadata_entries(spec.metadata),
-            tags=spec.tags,
-            owners=spec.owners,
-            kinds=sorted(spec.kinds),
-            code_version=spec.code_version or "",
             is_executable=ad.is_executable,
             skippable=spec.skippable,
             node_name=ad.node_name,
             can_subset=ad.can_subset,
-            pool=ad.pool or "",
             io_manager_key=ad.io_manager_key_for(key),
             required_resource_keys=sorted(ad.required_resource_keys),
-            job_names=self.jobs_of_key.get(key, ()),
         )
+        node.key.path.extend(key.path)
+        # Most assets leave these empty: a field left out costs nothing, while the
+        # constructor pays for each one given (10,000 assets: a third of the build).
+        if spec.description:
+            node.description = spec.description
+        if spec.metadata:
+            node.metadata.extend(metadata_entries(spec.metadata))
+        if spec.tags:
+            node.tags.update(spec.tags)
+        if spec.owners:
+            node.owners.extend(spec.owners)
+        if spec.kinds:
+            node.kinds.extend(sorted(spec.kinds))
+        if spec.code_version:
+            node.code_version = spec.code_version
+        if ad.pool:
+            node.pool = ad.pool
+        jobs = self.jobs_of_key.get(key)
+        if jobs:
+            node.job_names.extend(jobs)
         for dep in spec.deps:
-            edge = node.deps.add(asset_key=asset_key_message(dep.asset_key))
+            edge = node.deps.add()
+            edge.asset_key.path.extend(dep.asset_key.path)
             if dep.partition_mapping is not None:
                 mapping = self._mapping(key, dep)
                 if mapping is not None:
@@ -291,7 +304,7 @@ class _SnapshotWriter:
         return definitions_pb2.ResourceSnapshot(
             key=key,
             type_name=python_type_name(resource),
-            is_io_manager=isinstance(resource, IOManager),
+            is_io_manager=is_io_manager_binding(resource),
         )
 
 

@@ -19,7 +19,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from weir_protos.v1 import code_location_pb2
 
@@ -46,12 +46,21 @@ class RunRecord:
     acknowledged_sequence: int = 0
     exit_code: int | None = None
     reporting_address: str = ""
+    reporting_addresses: tuple[str, ...] = ()
     reporting_token: str = ""
     deployment: str = ""
 
     @property
     def ended(self) -> bool:
         return self.exit_code is not None
+
+
+@dataclass
+class _Starting:
+    """A run whose worker ExecuteRun is starting."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    notes: list[dict] = field(default_factory=list)
 
 
 class RunSupervisor:
@@ -70,6 +79,8 @@ class RunSupervisor:
         self._status_receiving = status_receiving
         self._status_sending = status_sending
         self._records: dict[str, RunRecord] = {}
+        # Runs whose worker is being started, and the notes that arrived meanwhile.
+        self._starting: dict[str, _Starting] = {}
         self._lock = threading.Lock()
         self._closing = False
         self._hostname = socket.gethostname()
@@ -81,37 +92,58 @@ class RunSupervisor:
 
     def execute(self, request: code_location_pb2.ExecuteRunRequest) -> RunRecord:
         """Start a worker for the run (once per run_id). Raises RunRequestError for a request
-        the definitions cannot run."""
+        the definitions cannot run.
+
+        The lock is never held while a worker starts: the status reader takes it for every
+        note, and a reader stalled behind a launch lets the status datagrams back up until
+        the zygote, whose exit notes then wait out their send timeout, stalls every launch
+        after it. Concurrent requests for one run wait for the first to finish.
+        """
         accepted_at = time.time()
-        with self._lock:
-            known = self._records.get(request.run_id)
-            if known is not None:
-                return replace(known)
+        while True:
+            with self._lock:
+                known = self._records.get(request.run_id)
+                if known is not None:
+                    return replace(known)
+                starting = self._starting.get(request.run_id)
+                if starting is None:
+                    starting = self._starting[request.run_id] = _Starting()
+                    break
+            starting.done.wait()  # a concurrent retry of the same request: its outcome
+        try:
+            record = self._start(request, accepted_at)
+            with self._lock:
+                self._records[request.run_id] = record
+                for note in starting.notes:  # what the worker said before its record existed
+                    self._apply_locked(note)
+                return replace(record)
+        finally:
+            with self._lock:
+                del self._starting[request.run_id]
+            starting.done.set()
+
+    def _start(self, request: code_location_pb2.ExecuteRunRequest, accepted_at: float) -> RunRecord:
+        """Start the run's worker; its record, not yet kept."""
         assert self.location.definitions is not None
         prepare_run(self.location.definitions, self.location.resources, request)
-        payload = request.SerializeToString()
-        with self._lock:
-            known = self._records.get(request.run_id)
-            if known is not None:  # a concurrent retry of the same request won
-                return replace(known)
-            pid, launcher = self._launch(request.run_id, payload, accepted_at)
-            record = RunRecord(
-                run_id=request.run_id,
-                worker_id=f"pid:{pid}@{self._hostname}",
-                pid=pid,
-                launcher=launcher,
-                accepted_at=accepted_at,
-                reporting_address=request.reporting_address,
-                reporting_token=request.reporting_token,
-                deployment=request.deployment,
-            )
-            self._records[request.run_id] = record
-            return replace(record)
+        pid, launcher = self._launch(request.run_id, request.SerializeToString(), accepted_at)
+        return RunRecord(
+            run_id=request.run_id,
+            worker_id=f"pid:{pid}@{self._hostname}",
+            pid=pid,
+            launcher=launcher,
+            accepted_at=accepted_at,
+            reporting_address=request.reporting_address,
+            reporting_addresses=tuple(request.reporting_addresses),
+            reporting_token=request.reporting_token,
+            deployment=request.deployment,
+        )
 
     def _launch(self, run_id: str, payload: bytes, accepted_at: float) -> tuple[int, str]:
-        if self.zygote is not None:
+        zygote = self.zygote  # another launch may drop it meanwhile
+        if zygote is not None:
             try:
-                return self.zygote.launch(run_id, payload, accepted_at), self.zygote.name
+                return zygote.launch(run_id, payload, accepted_at), zygote.name
             except LauncherUnavailableError as exc:
                 log.warning(
                     "The zygote is gone (%s); run workers now start as fresh interpreters, "
@@ -174,34 +206,44 @@ class RunSupervisor:
 
     def _apply(self, note: dict) -> None:
         with self._lock:
-            record = self._records.get(note.get("run_id", ""))
-            if record is None or record.pid != note.get("pid"):
+            self._apply_locked(note)
+
+    def _apply_locked(self, note: dict) -> None:
+        run_id = note.get("run_id", "")
+        record = self._records.get(run_id)
+        if record is None and run_id in self._starting:
+            # The worker (or the zygote, of its exit) spoke before ExecuteRun recorded
+            # its pid: keep the note for when it has.
+            self._starting[run_id].notes.append(note)
+            return
+        if record is None or record.pid != note.get("pid"):
+            return
+        if note["kind"] == "exit":
+            if record.exit_code is not None:
                 return
-            if note["kind"] == "exit":
-                if record.exit_code is not None:
-                    return
-                record.exit_code = int(note["code"])
-                self._log_exit(record)
-                if _died_mid_run(record) and record.reporting_address:
-                    self.exits.report(
-                        WorkerExit(
-                            run_id=record.run_id,
-                            worker_id=record.worker_id,
-                            exit_code=record.exit_code,
-                            reporting_address=record.reporting_address,
-                            reporting_token=record.reporting_token,
-                            deployment=record.deployment,
-                        )
+            record.exit_code = int(note["code"])
+            self._log_exit(record)
+            if _died_mid_run(record) and record.reporting_address:
+                self.exits.report(
+                    WorkerExit(
+                        run_id=record.run_id,
+                        worker_id=record.worker_id,
+                        exit_code=record.exit_code,
+                        reporting_address=record.reporting_address,
+                        reporting_addresses=record.reporting_addresses,
+                        reporting_token=record.reporting_token,
+                        deployment=record.deployment,
                     )
-                    record.status = "FAILURE"
-                return
-            record.last_sequence = max(record.last_sequence, int(note["last_sequence"]))
-            record.acknowledged_sequence = max(
-                record.acknowledged_sequence, int(note["acknowledged_sequence"])
-            )
-            status = note.get("status")
-            if status and not (status == "STARTED" and record.status == "CANCELING"):
-                record.status = status
+                )
+                record.status = "FAILURE"
+            return
+        record.last_sequence = max(record.last_sequence, int(note["last_sequence"]))
+        record.acknowledged_sequence = max(
+            record.acknowledged_sequence, int(note["acknowledged_sequence"])
+        )
+        status = note.get("status")
+        if status and not (status == "STARTED" and record.status == "CANCELING"):
+            record.status = status
 
     def _on_exit(self, run_id: str, pid: int, code: int) -> None:
         self._apply({"kind": "exit", "run_id": run_id, "pid": pid, "code": code})

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from weir import Definitions
+from weir import AssetMaterialization, Definitions, TickEvaluationError
 from weir._automation.run_request import AddDynamicPartitionsRequest, RunRequest
 from weir_protos.v1 import code_location_pb2, runs_pb2
 
+from weir_codeserver.run_events import materialization_message
 from weir_codeserver.wire_values import (
     asset_key_from_message,
     asset_key_message,
@@ -69,13 +70,27 @@ def evaluate_sensor(
             ),
             asset_events=[_asset_event(m) for m in request.materializations],
             run_status_changes=[_run_status_change(c) for c in request.run_status_changes],
+            definitions=defs,
         )
         result = sensor.evaluate_tick(context)
+        checks = [e for e in result.asset_events if not isinstance(e, AssetMaterialization)]
+        if checks:
+            # The reply carries materializations only: fail the tick rather than drop them.
+            raise TickEvaluationError(
+                f"Sensor '{sensor.name}' returned an AssetCheckEvaluation in "
+                "SensorResult(asset_events=...), which a sensor served by a code location "
+                "cannot report yet; report check results from an asset check instead"
+            )
     except Exception as exc:
         response.error.CopyFrom(exception_message(exc))
         return response
     response.run_requests.extend(run_request_message(r) for r in result.run_requests)
     response.skip_reason = result.skip_message or ""
+    response.asset_materializations.extend(
+        materialization_message(e)
+        for e in result.asset_events
+        if isinstance(e, AssetMaterialization)
+    )
     if result.cursor is not None:
         response.cursor = result.cursor
     for change in result.dynamic_partitions_requests:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
-from weir._assets import RetryPolicy
 from weir._automation.conditions import AutomationCondition
 from weir._automation.freshness import (
     CronFreshnessPolicy,
@@ -18,6 +17,7 @@ from weir._automation.freshness import (
     TimeWindowFreshnessPolicy,
 )
 from weir._automation.policies import BackfillPolicy
+from weir._retries import Backoff, Jitter, RetryPolicy
 from weir_protos.v1 import automation_pb2, definitions_pb2
 
 from weir_codeserver.wire_values import UnsupportedOnWireError, duration_message
@@ -37,12 +37,18 @@ def _set_lookback(message: _Node, seconds: Any) -> None:
     message.lookback.CopyFrom(duration_message(seconds))
 
 
+def _set_blocking_only(message: _Node, value: Any) -> None:
+    if value:  # unset is False, as the evaluator reads it
+        message.params["blocking_only"] = "true"
+
+
 # Every parameter an SDK node can carry (weir._automation.conditions.NODE_TYPES) -> where
 # it goes on the wire. A parameter missing here is an error, not a silent drop.
 PARAM_SETTERS: dict[str, Callable[[_Node, Any], None]] = {
     "cron_schedule": _set_cron_schedule,
     "cron_timezone": _set_timezone,
     "lookback_seconds": _set_lookback,
+    "blocking_only": _set_blocking_only,
 }
 
 
@@ -103,10 +109,25 @@ def backfill_policy_message(policy: BackfillPolicy) -> definitions_pb2.BackfillP
     return message
 
 
+_BACKOFF = {
+    None: definitions_pb2.RETRY_BACKOFF_UNSPECIFIED,
+    Backoff.LINEAR: definitions_pb2.RETRY_BACKOFF_LINEAR,
+    Backoff.EXPONENTIAL: definitions_pb2.RETRY_BACKOFF_EXPONENTIAL,
+}
+_JITTER = {
+    None: definitions_pb2.RETRY_JITTER_UNSPECIFIED,
+    Jitter.FULL: definitions_pb2.RETRY_JITTER_FULL,
+    Jitter.PLUS_MINUS: definitions_pb2.RETRY_JITTER_PLUS_MINUS,
+}
+
+
 def retry_policy_message(policy: RetryPolicy) -> definitions_pb2.RetryPolicy:
-    # The SDK's retries wait a constant delay with no jitter: the wire's UNSPECIFIED
-    # backoff and jitter, which is what leaving them unset says.
-    message = definitions_pb2.RetryPolicy(max_retries=policy.max_retries)
+    # No backoff is the wire's UNSPECIFIED (the same delay every time), no jitter likewise.
+    message = definitions_pb2.RetryPolicy(
+        max_retries=policy.max_retries,
+        backoff=_BACKOFF[policy.backoff],
+        jitter=_JITTER[policy.jitter],
+    )
     if policy.delay is not None:
         message.delay.CopyFrom(duration_message(policy.delay))
     return message

@@ -28,7 +28,7 @@ from weir._execution.plan import ExecutionStep
 from weir_protos.v1 import code_location_pb2, events_pb2
 
 from weir_codeserver import run_events
-from weir_codeserver.reporter import EventReporter
+from weir_codeserver.reporter import EventReporter, reporting_addresses
 from weir_codeserver.run_plan import PreparedRun, RunRequestError, prepare_run, run_scope
 from weir_codeserver.step_forker import StepForker
 from weir_codeserver.wire_values import (
@@ -108,7 +108,7 @@ class RunWorker:
         self.reporter = EventReporter(
             self.run_id,
             self.worker_id,
-            request.reporting_address,
+            reporting_addresses(request),
             token=request.reporting_token,
             deployment=request.deployment,
             heartbeat_seconds=heartbeat if heartbeat > 0 else 10.0,
@@ -116,6 +116,7 @@ class RunWorker:
             on_cancel=cancel.set,
         )
         self._last_progress = 0.0
+        self.started_elsewhere: set[str] = set()  # by Celery workers, reporting themselves
 
     def run(self) -> int:
         started = time.time()
@@ -168,6 +169,15 @@ class RunWorker:
         )
         if prepared.executor.is_multiprocess:
             self._begin_multiprocess(prepared)
+        elif prepared.executor.is_celery:
+            self._emit(
+                run_events.engine_event(
+                    self.run_id,
+                    f"Executing steps on Celery workers (default queue "
+                    f"{prepared.executor.config['default_queue']!r})",
+                    {"executor": prepared.executor.name},
+                )
+            )
         failed: list[str] = []
         canceled = False
         for partition_key in prepared.partition_keys:
@@ -193,9 +203,24 @@ class RunWorker:
 
     def _execute_partition(self, prepared: PreparedRun, partition_key: str | None) -> PlanExecution:
         run = run_scope(prepared, partition_key, emit=self._emit_sdk_event)
-        return execute_plan(
-            prepared.plan, run, prepared.executor, should_stop=self.cancel, launcher=self.steps
+        step_launcher = None
+        if prepared.executor.is_celery:
+            from weir_codeserver.celery.launcher import celery_launcher
+
+            step_launcher = celery_launcher(prepared.executor.config, self.request, self._notice)
+        execution = execute_plan(
+            prepared.plan,
+            run,
+            prepared.executor,
+            should_stop=self.cancel,
+            launcher=self.steps,
+            step_launcher=step_launcher,
         )
+        self.started_elsewhere |= execution.started_steps
+        return execution
+
+    def _notice(self, message: str, metadata: Mapping[str, Any]) -> None:
+        self._emit(run_events.engine_event(self.run_id, message, dict(metadata)))
 
     def _begin_multiprocess(self, prepared: PreparedRun) -> None:
         if self.steps is None:  # not forked ahead of gRPC: see step_forker.py
@@ -237,7 +262,7 @@ class RunWorker:
 
     def _skip_unstarted(self, prepared: PreparedRun) -> None:
         for step in prepared.plan.steps:
-            if step.key not in self.translator.started_steps:
+            if step.key not in self.translator.started_steps | self.started_elsewhere:
                 self._emit(
                     run_events.run_event(
                         self.run_id,
@@ -386,7 +411,7 @@ def report_start_failure(request_bytes: bytes, message: str, class_name: str = "
     reporter = EventReporter(
         request.run_id,
         worker_id_of(os.getpid()),
-        request.reporting_address,
+        reporting_addresses(request),
         token=request.reporting_token,
         deployment=request.deployment,
     )

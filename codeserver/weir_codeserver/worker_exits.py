@@ -46,6 +46,12 @@ class WorkerExit:
     reporting_address: str
     reporting_token: str = ""
     deployment: str = ""
+    # Every address the run may report to (ExecuteRunRequest.reporting_addresses).
+    reporting_addresses: tuple[str, ...] = ()
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return self.reporting_addresses or (self.reporting_address,)
 
     @property
     def description(self) -> str:
@@ -97,9 +103,14 @@ class WorkerExitReporter:
         )
         deadline = time.monotonic() + self.give_up_after_seconds
         delay = 0.05
-        with grpc.insecure_channel(exit.reporting_address) as channel:
-            stub = reporting_pb2_grpc.RunReportingServiceStub(channel)
+        channels = [grpc.insecure_channel(address) for address in exit.addresses]
+        stubs = [reporting_pb2_grpc.RunReportingServiceStub(channel) for channel in channels]
+        try:
+            attempt = 0
             while True:
+                # Round the run's addresses: any live control-plane replica records it.
+                stub = stubs[attempt % len(stubs)]
+                attempt += 1
                 try:
                     if self._send(stub, exit, metadata):
                         return
@@ -119,6 +130,9 @@ class WorkerExitReporter:
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+        finally:
+            for channel in channels:
+                channel.close()
 
     def _send(
         self,

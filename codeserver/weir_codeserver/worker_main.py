@@ -15,6 +15,7 @@ import sys
 
 from weir_codeserver.ipc import StatusSender
 from weir_codeserver.loader import (
+    CodeTarget,
     LoadError,
     add_target_arguments,
     load_definitions,
@@ -24,6 +25,7 @@ from weir_codeserver.run_plan import bound_resources
 from weir_codeserver.step_forker import StepForker, uses_multiprocess
 from weir_codeserver.worker import (
     CancelFlag,
+    StatusSink,
     install_cancel_handlers,
     report_start_failure,
     run_worker_process,
@@ -41,8 +43,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     request = sys.stdin.buffer.read()
     status = StatusSender(socket.socket(fileno=args.status_fd))
+    return run_request(
+        target_from_arguments(args),
+        request,
+        launch="fresh interpreter",
+        accepted_at=args.accepted_at,
+        status=status,
+        cancel=cancel,
+    )
+
+
+def run_request(
+    target: CodeTarget,
+    request: bytes,
+    *,
+    launch: str,
+    accepted_at: float,
+    status: StatusSink,
+    cancel: CancelFlag,
+) -> int:
+    """Load the user's code in this process and run the serialized ExecuteRunRequest; the
+    exit code of a worker. Shared by this fallback and the Kubernetes Job (job_main.py)."""
     try:
-        defs = load_definitions(target_from_arguments(args))
+        defs = load_definitions(target)
     except LoadError as exc:
         return report_start_failure(request, exc.message, exc.class_name)
     resources = bound_resources(defs)
@@ -52,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         defs,
         resources,
         request,
-        launch="fresh interpreter",
-        accepted_at=args.accepted_at,
+        launch=launch,
+        accepted_at=accepted_at,
         status=status,
         cancel=cancel,
         steps=steps,

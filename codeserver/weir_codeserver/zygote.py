@@ -6,9 +6,11 @@ never created a gRPC object forks safely). The zygote then imports grpc itself, 
 creating any gRPC object, so each worker it forks has user code, the SDK and grpc
 already loaded and starts executing within milliseconds.
 
-It keeps `spare_workers` children forked ahead of need, each with gRPC already
-initialized (the first gRPC channel of a process costs tens of milliseconds, GIL held), and
-hands a run to one of them; without a spare it forks a worker for the run.
+Once it has started a run, it keeps `spare_workers` children forked ahead of need, each
+with gRPC already initialized (the first gRPC channel of a process costs tens of
+milliseconds, GIL held), and hands the next run to one of them; without a spare it forks a
+worker for the run. None is forked before the first run: a spare holds some 40 MB, which a
+code server nobody runs on (`weir dev` left open, a location only browsed) should not.
 
 The zygote serves one kind of request on the control stream, "start this run", and
 notes each worker's exit on the status socket. It exits when the server closes the
@@ -126,7 +128,6 @@ class _ZygoteLoop:
         # from touching them, so forked workers do not copy their pages.
         gc.collect()
         gc.freeze()
-        self._replenish()
         while True:
             watched: list[socket.socket | int] = [self.control, self.wake_r]
             ready, _, _ = select.select(watched, [], [])

@@ -18,12 +18,19 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from weir_controlplane import heap
+from weir_controlplane.alerts import AlertDeliveryWorker, DeliverySettings
 from weir_controlplane.api.host_check import is_loopback
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.backfills.daemon import BackfillDaemon, BackfillSettings
-from weir_controlplane.daemons import Clock, DaemonSet, DaemonSettings, build_daemons
+from weir_controlplane.daemons import (
+    Clock,
+    DaemonSet,
+    DaemonSettings,
+    RetentionSettings,
+    build_daemons,
+)
 from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.locations import (
     CodeLocationRegistry,
@@ -32,13 +39,19 @@ from weir_controlplane.locations import (
     LocationSpec,
 )
 from weir_controlplane.runs import RunCoordinator, RunSettings
+from weir_controlplane.runs.kubernetes import KubernetesLauncherSettings, KubernetesRunLauncher
+from weir_controlplane.runs.launcher import CodeLocationLauncher, RunLauncher
+from weir_controlplane.runs.membership import MembershipSettings, ReplicaMembership
 from weir_controlplane.storage import DEFAULT_DEPLOYMENT, Storage, TagConcurrencyLimit
 from weir_controlplane.tenancy import DeploymentReaper, DeploymentService
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.applications import Starlette
 
     from weir_controlplane.api import ControlPlaneApi, GrpcApiServer
+    from weir_controlplane.locations.process import LocationProcess
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +78,38 @@ class ControlPlaneConfig:
     deployment_reap_interval: float = 10.0
     # Seconds between ticks of the automation evaluator (per deployment).
     automation_interval: float = 30.0
+    # Longest seconds between freshness passes (materializations and due times wake it).
+    freshness_interval: float = 5.0
     # Run the scheduler, the sensor runner and the automation evaluator in this process
     # (off: `weir daemon` runs them).
     daemons: bool = True
     # Seconds a sensor or schedule function may take before its tick fails.
     evaluation_timeout: float = 60.0
+    # Seconds a schedule's, sensor's or automation tick's claim outlives a replica that
+    # died holding it (a live one renews its claims while it evaluates).
+    daemon_lease: float = 10.0
+    # How much tick and automation evaluation history the daemons keep.
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Runs of one backfill in the run queue at once; the rest wait in its plan.
     backfill_max_queued: int = 50
     # Seconds a replica holds a backfill it stopped driving before another takes it over.
     backfill_lease: float = 10.0
+    # This replica's gRPC address as run workers reach it (a pod address, a host name);
+    # "" is host:grpc_port, which only works where the workers share this host.
+    reporting_address: str = ""
+    # Where runs execute: None is inside their code-location server; a Kubernetes
+    # launcher runs the locations it lists as one Job per run (weir.yaml's run_launcher).
+    run_launcher: KubernetesLauncherSettings | None = None
+    # One address in front of every control-plane replica (a load balancer or a DNS name
+    # resolving to them all) that run workers report to. None: each run's worker gets the
+    # reporting address of every live replica and moves between them by itself.
+    reporting_service_address: str | None = None
+    # Seconds between a replica's membership heartbeats, and how long without one before
+    # a live replica takes over its runs.
+    replica_heartbeat_interval: float = 1.0
+    replica_lease: float = 5.0
+    # How alerts are posted to webhooks: attempts, backoff, timeout, concurrency.
+    alerts: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything opens or listens."""
@@ -91,6 +127,30 @@ class ControlPlaneConfig:
             low=1,
             requirement="must be at least 1 (with no room, backfills would never launch)",
         )
+        if not _positive_seconds(self.replica_heartbeat_interval):
+            raise InvalidSettingError(
+                "replica_heartbeat_interval",
+                "must be a positive number of seconds",
+                self.replica_heartbeat_interval,
+            )
+        if not _positive_seconds(self.replica_lease) or (
+            self.replica_lease <= self.replica_heartbeat_interval
+        ):
+            raise InvalidSettingError(
+                "replica_lease",
+                f"must be longer than replica_heartbeat_interval "
+                f"({self.replica_heartbeat_interval} s), or every replica would be taken "
+                "over between its own heartbeats",
+                self.replica_lease,
+            )
+        if self.reporting_service_address is not None and not (
+            self.reporting_service_address.strip()
+        ):
+            raise InvalidSettingError(
+                "reporting_service_address",
+                "must be a gRPC target such as weir.internal:4000, or unset",
+                self.reporting_service_address,
+            )
         if not _positive_seconds(self.backfill_lease):
             raise InvalidSettingError(
                 "backfill_lease", "must be a positive number of seconds", self.backfill_lease
@@ -109,11 +169,21 @@ class ControlPlaneConfig:
                 "must be a positive number of seconds",
                 self.automation_interval,
             )
+        if not _positive_seconds(self.freshness_interval):
+            raise InvalidSettingError(
+                "freshness_interval",
+                "must be a positive number of seconds",
+                self.freshness_interval,
+            )
         if not _positive_seconds(self.deployment_reap_interval):
             raise InvalidSettingError(
                 "deployment_reap_interval",
                 "must be a positive number of seconds",
                 self.deployment_reap_interval,
+            )
+        if not _positive_seconds(self.daemon_lease):
+            raise InvalidSettingError(
+                "daemon_lease", "must be a positive number of seconds", self.daemon_lease
             )
         if not _positive_seconds(self.evaluation_timeout):
             raise InvalidSettingError(
@@ -166,8 +236,17 @@ def _positive_seconds(value: object) -> bool:
 
 
 class ControlPlane:
-    def __init__(self, config: ControlPlaneConfig, *, clock: Clock | None = None):
+    def __init__(
+        self,
+        config: ControlPlaneConfig,
+        *,
+        clock: Clock | None = None,
+        spawned: Mapping[str, LocationProcess] | None = None,
+    ):
         self.config = config
+        # Code servers of the workspace already started, by location name: `weir dev`
+        # starts them first so they load the user's code while this process starts.
+        self.spawned = dict(spawned or {})
         self.clock = clock  # the daemons' time; None is the system clock
         self.daemons: DaemonSet | None = None
         self.storage: Storage | None = None
@@ -177,6 +256,8 @@ class ControlPlane:
         self.reaper: DeploymentReaper | None = None
         self.automation: AutomationDaemon | None = None
         self.backfills: BackfillDaemon | None = None
+        self.membership: ReplicaMembership | None = None
+        self.alerts: AlertDeliveryWorker | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._grpc_server: GrpcApiServer | None = None
@@ -195,6 +276,7 @@ class ControlPlane:
             create_connect_app,
             create_server,
         )
+        from weir_controlplane.api.web_ui import ui_routes
 
         config = self.config
         self.storage = storage = Storage.open(config.database_url)
@@ -204,8 +286,11 @@ class ControlPlane:
             tag_concurrency_limits=config.tag_concurrency_limits,
             heartbeat_interval=config.heartbeat_interval,
             heartbeat_timeout=config.heartbeat_timeout,
+            service_address=config.reporting_service_address,
         )
-        self.coordinator = RunCoordinator(storage, self.registry, settings)
+        self.coordinator = RunCoordinator(
+            storage, self.registry, settings, run_launcher(config.run_launcher, self.registry)
+        )
         authenticator = None
         if config.auth:
             authenticator = Authenticator(storage.access)
@@ -235,17 +320,30 @@ class ControlPlane:
             GrpcServerConfig(api=api, host=config.host, port=config.grpc_port)
         )
         self._grpc_server.start()
-        self.coordinator.reporting_address = f"{config.host}:{self.grpc_port}"
+        self.coordinator.reporting_address = (
+            config.reporting_address or f"{config.host}:{self.grpc_port}"
+        )
         self._start_http(
             create_connect_app(
                 api,
                 storage.deployments,
+                routes=ui_routes(),
                 bind_host=config.host,
                 allowed_hosts=config.allowed_hosts,
             )
         )
+        # Registered before the queue runs: every claim names this replica.
+        self.membership = ReplicaMembership(
+            storage,
+            self.coordinator,
+            http_address=self.http_url,
+            settings=MembershipSettings(
+                interval=config.replica_heartbeat_interval, lease=config.replica_lease
+            ),
+        )
+        self.membership.start()
         scope = storage.deployments.get_scope(DEFAULT_DEPLOYMENT)
-        self.registry.sync(scope, list(config.workspace))
+        self.registry.sync(scope, list(config.workspace), self.spawned)
         self.health = LocationHealthWatcher(
             self.registry, HealthSettings(interval=config.health_check_interval)
         )
@@ -253,17 +351,29 @@ class ControlPlane:
         self.coordinator.start()
         self.backfills.start()
         self.reaper.start()
+        # Posts alerts on threads of its own; the daemons and ingest only queue them.
+        self.alerts = AlertDeliveryWorker(storage.alerts, storage.deployments, config.alerts)
+        self.alerts.start()
         if config.daemons:
             self.daemons = build_daemons(
                 storage,
                 self.registry,
                 self.coordinator,
-                DaemonSettings(evaluation_timeout=config.evaluation_timeout),
+                DaemonSettings(
+                    evaluation_timeout=config.evaluation_timeout,
+                    lease_ttl=config.daemon_lease,
+                    retention=config.retention,
+                    freshness_interval=config.freshness_interval,
+                ),
                 clock=self.clock,
             )
             self.daemons.start()
             self.automation = automation_daemon(
-                storage, self.registry, self.coordinator, config.automation_interval
+                storage,
+                self.registry,
+                self.coordinator,
+                config.automation_interval,
+                lease=config.daemon_lease,
             )
             self.automation.start()
         heap.settle_after_startup()
@@ -294,10 +404,14 @@ class ControlPlane:
             self.daemons.stop()
         if self.reaper is not None:
             self.reaper.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
         if self.backfills is not None:
             self.backfills.stop()
         if self.coordinator is not None:
             self.coordinator.stop()
+        if self.membership is not None:
+            self.membership.stop()
         if self.health is not None:
             self.health.stop()
         if self._http is not None:
@@ -343,8 +457,9 @@ class DaemonProcess:
         self.daemons = build_daemons(
             storage, self.registry, self.coordinator, settings, clock=clock
         )
+        lease = (settings or DaemonSettings()).lease_ttl
         self.automation = automation_daemon(
-            storage, self.registry, self.coordinator, automation_interval
+            storage, self.registry, self.coordinator, automation_interval, lease=lease
         )
 
     def start(self) -> None:
@@ -362,12 +477,22 @@ class DaemonProcess:
         self.storage.close()
 
 
+def run_launcher(
+    settings: KubernetesLauncherSettings | None, registry: CodeLocationRegistry
+) -> RunLauncher:
+    in_servers = CodeLocationLauncher(registry)
+    if settings is None:
+        return in_servers
+    return KubernetesRunLauncher(settings, in_servers)
+
+
 def automation_daemon(
     storage: Storage,
     registry: CodeLocationRegistry,
     coordinator: RunCoordinator,
     interval: float,
+    *,
+    lease: float,
 ) -> AutomationDaemon:
-    return AutomationDaemon(
-        storage, storage.automation, registry, coordinator, AutomationSettings(interval=interval)
-    )
+    settings = AutomationSettings(interval=interval, lease=lease)
+    return AutomationDaemon(storage, storage.automation, registry, coordinator, settings)

@@ -9,6 +9,8 @@
 //   compute({ inputs, config, log, signal })   returns { value, metadata } (may be async);
 //                config is run_config.ops.<step>.config, signal aborts on cancel
 //   checks       [{ name, description, blocking, evaluate(value) -> { passed, metadata } }]
+//   freshness    { failWindowSeconds, warnWindowSeconds } or
+//                { deadlineCron, lowerBoundDeltaSeconds, timezone }: when it counts as stale
 //
 // Metadata values keep their JavaScript type on the wire: a string is text, a whole
 // number int, any other number float, a boolean bool, a URL url, a Date timestamp, an
@@ -48,6 +50,7 @@ const assets = [
     kinds: ['javascript'],
     tags: { tier: 'silver' },
     metadata: { unit: 'count', contains_pii: false },
+    freshness: { failWindowSeconds: 86400, warnWindowSeconds: 43200 },
     compute({ inputs }) {
       const total = inputs.numbers.reduce((sum, n) => sum + n, 0);
       return { value: total, metadata: { rows: 1, total, mean: total / inputs.numbers.length } };

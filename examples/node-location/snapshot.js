@@ -73,6 +73,7 @@ function assetNode(asset) {
     kinds: asset.kinds ?? [],
     isExecutable: true,
     nodeName,
+    ...(asset.freshness ? { freshnessPolicy: freshnessPolicy(asset) } : {}),
     // Checks declared on an asset are evaluated by the asset's own step.
     checkSpecs: (asset.checks ?? []).map((check) => ({
       name: check.name,
@@ -82,6 +83,46 @@ function assetNode(asset) {
       nodeName,
     })),
   };
+}
+
+// At least a minute, as the Python SDK requires: the freshness daemon evaluates no finer.
+const MIN_WINDOW_SECONDS = 60;
+
+/**
+ * An asset's `freshness` as a weir.v1.FreshnessPolicy, checked at definition:
+ *   { failWindowSeconds: 86400, warnWindowSeconds: 43200 }          a time window, or
+ *   { deadlineCron: '0 9 * * *', lowerBoundDeltaSeconds: 3600, timezone: 'UTC' }
+ */
+function freshnessPolicy(asset) {
+  const policy = asset.freshness;
+  const where = `Asset '${asset.key}': freshness`;
+  const seconds = (name, value) => {
+    if (!Number.isInteger(value) || value < MIN_WINDOW_SECONDS) {
+      throw new DefinitionError(`${where}.${name} must be whole seconds, at least 60; got ${value}`);
+    }
+    return { seconds: String(value), nanos: 0 };
+  };
+  if (policy.deadlineCron !== undefined) {
+    const fields = String(policy.deadlineCron).trim().split(/\s+/);
+    if (typeof policy.deadlineCron !== 'string' || fields.length !== 5) {
+      throw new DefinitionError(`${where}.deadlineCron must be a cron string such as '0 9 * * *'`);
+    }
+    return {
+      cron: {
+        deadlineCron: policy.deadlineCron,
+        lowerBoundDelta: seconds('lowerBoundDeltaSeconds', policy.lowerBoundDeltaSeconds),
+        timezone: policy.timezone ?? 'UTC',
+      },
+    };
+  }
+  const window = { failWindow: seconds('failWindowSeconds', policy.failWindowSeconds) };
+  if (policy.warnWindowSeconds !== undefined) {
+    window.warnWindow = seconds('warnWindowSeconds', policy.warnWindowSeconds);
+    if (policy.warnWindowSeconds >= policy.failWindowSeconds) {
+      throw new DefinitionError(`${where}.warnWindowSeconds must be shorter than failWindowSeconds`);
+    }
+  }
+  return { timeWindow: window };
 }
 
 const sortedObject = (object) => Object.fromEntries(Object.entries(object).sort());

@@ -11,8 +11,10 @@ standard library's zoneinfo:
   its ticks in a time zone across daylight-saving changes (`cron`'s docstring has the rules);
 - `TimeWindowKeySpace` holds the windows and keys of time-window partitions;
 - `StaticKeySpace`, `DynamicKeySpace` and `MultiKeySpace` the other kinds of keys;
-- `IndexedKeySpace` numbers keys 0..n-1 (`TickIndex` for time windows), and
-  `IndexRanges` holds sets of those indexes as runs (partition status);
+- `IndexedKeySpace` numbers keys 0..n-1 (`TickIndex` for time windows; many keys at
+  once by arithmetic in `key_index`), and `IndexRanges` holds sets of those indexes as
+  runs (partition status), and `carry_over` says how a changed definition's numbering
+  maps the old one's (shifted, or renumbered);
 - `load_timezone` reads an IANA name, suggesting a close one when it is misspelled;
 - `weir_partitions.mappings` relates the keys of two key spaces (partition mappings).
 
@@ -44,6 +46,7 @@ from weir_partitions.key_spaces import (
     StaticKeySpace,
 )
 from weir_partitions.keyformat import KeyFormat
+from weir_partitions.numbering import CarryOver, carry_over, numbering_of
 from weir_partitions.ranges import IndexRanges
 from weir_partitions.tick_index import TickIndex
 from weir_partitions.time_window import TimeWindowKeySpace
@@ -51,6 +54,7 @@ from weir_partitions.timezones import load_timezone
 
 __all__ = [
     "MULTIPARTITION_KEY_DELIMITER",
+    "CarryOver",
     "CronClock",
     "CronError",
     "CronFieldCountError",
@@ -72,6 +76,8 @@ __all__ = [
     "TimeWindowKeySpace",
     "UnknownPartitionKeyError",
     "UnknownTimezoneError",
+    "carry_over",
     "load_timezone",
+    "numbering_of",
     "parse_cron",
 ]

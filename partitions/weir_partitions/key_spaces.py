@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from weir_partitions.errors import DynamicKeysUnknownError, KeySpaceError, UnknownPartitionKeyError
+from weir_partitions.ranges import IndexRanges
 from weir_partitions.time_window import TimeWindowKeySpace
 
 MULTIPARTITION_KEY_DELIMITER = "|"
@@ -60,9 +61,21 @@ class IndexedKeySpace(KeySpace, Protocol):
 
     def index_of(self, key: object, now: float) -> int | None: ...
 
+    def indexes_of(self, keys: Sequence[str], now: float) -> list[int | None]:
+        """`index_of` each of `keys`, in bulk."""
+        ...
+
+    def index_ranges(self, keys: Sequence[str], now: float) -> IndexRanges:
+        """The indexes of those of `keys` that are keys as of `now`."""
+        ...
+
     def key_at(self, index: int) -> str: ...
 
     def keys_slice(self, offset: int, limit: int, now: float) -> list[str]: ...
+
+
+def _ranges_of(indexes: Iterable[int | None]) -> IndexRanges:
+    return IndexRanges.of(i for i in indexes if i is not None)
 
 
 class _Validating:
@@ -125,6 +138,13 @@ class StaticKeySpace(_Validating):
 
     def index_of(self, key: object, now: float = 0) -> int | None:
         return self.position.get(key) if isinstance(key, str) else None
+
+    def indexes_of(self, keys: Sequence[str], now: float = 0) -> list[int | None]:
+        get = self.position.get
+        return [get(key) for key in keys]
+
+    def index_ranges(self, keys: Sequence[str], now: float = 0) -> IndexRanges:
+        return _ranges_of(self.indexes_of(keys, now))
 
     def key_at(self, index: int) -> str:
         return self.key_list[index]
@@ -298,6 +318,27 @@ class MultiKeySpace(_Validating):
                 return None
             index = index * len(self._static(at).key_list) + position
         return index
+
+    def indexes_of(self, keys: Sequence[str], now: float) -> list[int | None]:
+        """`index_of` each key: the major dimension's parts in one batch."""
+        major, minor = self._order()
+        split = [self.split(key) for key in keys]
+        firsts = self._major().indexes_of(["" if p is None else p[major] for p in split], now)
+        minors = [(self._static(at).position, len(self._static(at).key_list)) for at in minor]
+        indexes: list[int | None] = []
+        for parts, index in zip(split, firsts, strict=True):
+            if parts is not None and index is not None:
+                for at, (position, size) in zip(minor, minors, strict=True):
+                    found = position.get(parts[at])
+                    if found is None:
+                        index = None
+                        break
+                    index = index * size + found
+            indexes.append(None if parts is None else index)
+        return indexes
+
+    def index_ranges(self, keys: Sequence[str], now: float) -> IndexRanges:
+        return _ranges_of(self.indexes_of(keys, now))
 
     def key_at(self, index: int) -> str:
         major, minor = self._order()

@@ -13,7 +13,7 @@ appended (``2024-11-03-01:00-0500``) unless the format already has ``%z``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 # Directives that depend only on the date, and only on the time of day.
 _DATE_DIRECTIVES = frozenset("aAbBCdDeFgGhjmuUVwWyY")
@@ -21,6 +21,7 @@ _TIME_DIRECTIVES = frozenset("HIMpRST")
 # Fixed-width directives parsed by position, with their widths.
 _WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 _CACHE_LIMIT = 8192
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 
 
 class KeyFormat:
@@ -39,6 +40,44 @@ class KeyFormat:
         self._date_parts: dict[int, str] = {}
         self._time_parts: dict[int, str] = {}
         self._layout = _layout(fmt)
+        self._date_fields = (
+            None if self._split is None or self._date_template is None
+            else _field_spans(self._split[0])
+        )  # fmt: skip
+
+    @property
+    def date_width(self) -> int | None:
+        """The length of every key's date part (the keys' first characters) when it is
+        fixed: a date part of only %Y, %m and %d. None otherwise."""
+        if self._date_template is None or self._date_fields is None:
+            return None
+        return len(self._date_template.format(2000, 1, 1))
+
+    def day_of(self, date_part: str) -> int | None:
+        """The day (from 1970-01-01) whose keys start with `date_part`, or None if no
+        day's do (see `date_width`)."""
+        if self._date_fields is None or self._date_template is None:
+            return None
+        values = {"Y": 1970, "m": 1, "d": 1}
+        try:
+            for field, start, end in self._date_fields:
+                values[field] = int(date_part[start:end])
+            day = date(values["Y"], values["m"], values["d"])
+        except ValueError:
+            return None
+        # int() takes " 7" and "+7": only the canonical spelling is a key's.
+        if self._date_template.format(day.year, day.month, day.day) != date_part:
+            return None
+        return day.toordinal() - _EPOCH_ORDINAL
+
+    def time_part(self, seconds: int) -> str:
+        """What follows the date part in keys of windows starting `seconds` after local
+        midnight (not repeated by a fall-back transition); "" if the format has no time part."""
+        time_fmt = "" if self._split is None else self._split[1]
+        if not time_fmt:
+            return ""
+        hours, rest = divmod(seconds, 3600)
+        return datetime(2000, 1, 1, hours, rest // 60, rest % 60).strftime(time_fmt)
 
     def format(self, local: datetime) -> str:
         if self._split is None:
@@ -129,6 +168,24 @@ def _split_date_and_time(fmt: str) -> tuple[str, str] | None:
             return None
         i += 2
     return fmt[:split_at], fmt[split_at:]
+
+
+def _field_spans(fmt: str) -> list[tuple[str, int, int]] | None:
+    """(directive, start, end) of each field of a fixed-width format, by position."""
+    spans: list[tuple[str, int, int]] = []
+    at = i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and fmt[i + 1 : i + 2] != "%":
+            directive = fmt[i + 1 : i + 2]
+            if directive not in _WIDTHS:
+                return None
+            spans.append((directive, at, at + _WIDTHS[directive]))
+            at += _WIDTHS[directive]
+            i += 2
+        else:
+            at += 1
+            i += 2 if fmt[i] == "%" else 1
+    return spans
 
 
 def _layout(fmt: str) -> tuple[re.Pattern[str], int, list[str]] | None:

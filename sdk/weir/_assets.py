@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
+from weir._asset_views import AssetKeys, AssetsDefinitionViews
 from weir._automation.validation import check_backfill_policy
 from weir._checks import AssetCheckSpec
-from weir._errors import DefinitionError
+from weir._errors import DefinitionError, InvocationError
 from weir._key import AssetKey, CoercibleToAssetKey
+from weir._retries import RetryPolicy
 from weir._signature import FunctionParams, check_ins_match, read_params
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec, validate_name
 
@@ -20,18 +21,9 @@ if TYPE_CHECKING:
 
 DEFAULT_IO_MANAGER_KEY = "io_manager"
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})  # shared by the many definitions with none
-DEFAULT_GROUP = "default"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retry a failed step up to `max_retries` times, waiting `delay` seconds in between."""
-
-    max_retries: int = 1
-    delay: float | None = None
-
-
-class AssetsDefinition:
+class AssetsDefinition(AssetsDefinitionViews):
     """One computation (a node of the execution plan) and the assets it produces.
 
     Made by `@asset` or `@multi_asset`; an `AssetSpec` passed to `Definitions` becomes an
@@ -77,6 +69,8 @@ class AssetsDefinition:
         self.backfill_policy = check_backfill_policy(backfill_policy, f"'{node_name}'")
         self.pool = pool
         self.specs_by_key = {s.key: s for s in self.specs}
+        # Resources bound to these assets by `with_resources`, joining those of Definitions.
+        self.resource_defs: Mapping[str, Any] = _EMPTY
         partitions = {id(s.partitions_def): s.partitions_def for s in self.specs}
         if len(partitions) > 1:
             raise DefinitionError(
@@ -88,8 +82,8 @@ class AssetsDefinition:
         return self.fn is not None
 
     @property
-    def keys(self) -> tuple[AssetKey, ...]:
-        return tuple(s.key for s in self.specs)
+    def keys(self) -> AssetKeys:
+        return AssetKeys(s.key for s in self.specs)
 
     @property
     def key(self) -> AssetKey:
@@ -135,6 +129,10 @@ class AssetsDefinition:
             kwargs["context"] = build_asset_context(
                 asset_key=self.keys[0] if len(self.specs) == 1 else None
             )
+        try:
+            inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as exc:  # said in terms of the asset, not of a Python call
+            raise InvocationError(f"Asset '{self.node_name}' called directly: {exc}") from None
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -143,7 +141,12 @@ class AssetsDefinition:
 
     @staticmethod
     def external(spec: AssetSpec) -> AssetsDefinition:
-        return AssetsDefinition(node_name=spec.key.to_python_identifier(), specs=[spec])
+        io_manager_key = spec.io_manager_key
+        return AssetsDefinition(
+            node_name=spec.key.to_python_identifier(),
+            specs=[spec],
+            io_manager_keys={spec.key: io_manager_key} if io_manager_key else None,
+        )
 
 
 def _asset_key(
@@ -319,6 +322,7 @@ def multi_asset(
     description: str | None = None,
     partitions_def: PartitionsDefinition | None = None,
     can_subset: bool = False,
+    internal_asset_deps: Mapping[str, Iterable[CoercibleToAssetKey]] | None = None,
     check_specs: Sequence[AssetCheckSpec] | None = None,
     retry_policy: RetryPolicy | None = None,
     backfill_policy: Any = None,
@@ -329,6 +333,9 @@ def multi_asset(
 
     The function returns one value per entry of `outs`, in order (a tuple), or yields
     ``Output(value, output_name=...)`` / ``MaterializeResult(asset_key=...)`` per asset.
+    `internal_asset_deps` narrows, per output name, which of the upstream assets (or
+    sibling outputs) each asset depends on. With `can_subset`, a run may select some of
+    the assets: the function reads ``context.selected_output_names`` and yields only those.
 
     >>> @multi_asset(outs={"users": AssetOut(), "orders": AssetOut()})
     ... def load():
@@ -336,6 +343,11 @@ def multi_asset(
     """
     if bool(outs) == bool(specs):
         raise DefinitionError("@multi_asset takes exactly one of outs= or specs=")
+    if internal_asset_deps is not None and specs:
+        raise DefinitionError(
+            "@multi_asset(specs=...) takes each asset's deps from its AssetSpec(deps=...); "
+            "internal_asset_deps= is for outs="
+        )
 
     def build(func: Callable[..., Any]) -> AssetsDefinition:
         node_name = validate_name(name or func.__name__, "Multi-asset name")
@@ -347,13 +359,17 @@ def multi_asset(
         output_names: dict[AssetKey, str] = {}
         io_keys: dict[AssetKey, str] = {}
         if outs:
+            keys_by_name = {
+                n: o.key or AssetKey((*(o.key_prefix or ()), n)) for n, o in outs.items()
+            }
+            deps_by_name = _internal_deps(internal_asset_deps, shared_deps, keys_by_name, where)
             for out_name, out in outs.items():
                 validate_name(out_name, f"Output name of {where}")
-                key = out.key or AssetKey((*(out.key_prefix or ()), out_name))
+                key = keys_by_name[out_name]
                 built.append(
                     AssetSpec(
                         key,
-                        deps=shared_deps,
+                        deps=deps_by_name.get(out_name, shared_deps),
                         description=out.description or description,
                         metadata=out.metadata,
                         skippable=not out.is_required,
@@ -380,11 +396,16 @@ def multi_asset(
                     )
                 )
                 output_names[spec.key] = spec.key.to_python_identifier()
+                if spec.io_manager_key:
+                    io_keys[spec.key] = spec.io_manager_key
         keys = [s.key for s in built]
         if len(set(keys)) != len(keys):
             raise DefinitionError(f"{where} produces the same asset key twice")
+        own_keys = set(keys)
         for s in built:
-            if s.key in s.dep_keys or set(s.dep_keys) & set(keys):
+            # An AssetSpec may depend on a sibling (dbt models built by one `dbt build`): the
+            # function orders them itself. Only shared deps and self-dependencies are errors.
+            if s.key in s.dep_keys or {d.asset_key for d in shared_deps} & own_keys:
                 raise DefinitionError(
                     f"{where}: asset '{s.key.to_user_string()}' depends on an asset the same "
                     "function produces"
@@ -407,3 +428,39 @@ def multi_asset(
         )
 
     return build
+
+
+def _internal_deps(
+    internal_asset_deps: Mapping[str, Iterable[CoercibleToAssetKey]] | None,
+    shared_deps: tuple[AssetDep, ...],
+    keys_by_name: Mapping[str, AssetKey],
+    where: str,
+) -> dict[str, tuple[AssetDep, ...]]:
+    """Each listed output's deps: the shared deps it names (keeping their partition
+    mappings) and the sibling outputs it names."""
+    if internal_asset_deps is None:
+        return {}
+    unknown = sorted(set(internal_asset_deps) - set(keys_by_name))
+    if unknown:
+        raise DefinitionError(
+            f"{where}: internal_asset_deps names outputs {unknown}; its outputs are "
+            f"{sorted(keys_by_name)}"
+        )
+    shared = {d.asset_key: d for d in shared_deps}
+    siblings = set(keys_by_name.values())
+    deps_by_name: dict[str, tuple[AssetDep, ...]] = {}
+    for out_name, listed in internal_asset_deps.items():
+        deps: list[AssetDep] = []
+        for coercible in listed:
+            key = AssetKey.from_coercible(coercible)
+            if key == keys_by_name[out_name]:
+                raise DefinitionError(f"{where}: output '{out_name}' depends on itself")
+            if key not in shared and key not in siblings:
+                raise DefinitionError(
+                    f"{where}: internal_asset_deps['{out_name}'] names "
+                    f"'{key.to_user_string()}', which is neither an input or dep of the "
+                    "multi-asset nor one of its outputs; add it to ins= or deps="
+                )
+            deps.append(shared.get(key, AssetDep(key)))
+        deps_by_name[out_name] = tuple(deps)
+    return deps_by_name

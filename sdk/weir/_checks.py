@@ -70,6 +70,10 @@ class AssetChecksDefinition:
         return self.spec.key
 
     @property
+    def check_keys(self) -> set[AssetCheckKey]:
+        return {self.spec.key}
+
+    @property
     def asset_key(self) -> AssetKey:
         return self.spec.asset_key
 

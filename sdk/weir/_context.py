@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
-from weir._errors import WeirError
+from weir._context_partitions import PartitionContextMethods, StepPartitions
+from weir._errors import UsageError
 from weir._key import AssetKey
 
 # logging's level numbers; the module itself loads with the first log line (import cost).
@@ -57,7 +58,7 @@ class RunLog:
         self._log(ERROR, msg, *args)
 
 
-class AssetExecutionContext:
+class AssetExecutionContext(PartitionContextMethods):
     """Passed to an asset whose first parameter is ``context``."""
 
     def __init__(
@@ -71,6 +72,8 @@ class AssetExecutionContext:
         log: RunLog,
         op_config: Any = None,
         run_tags: Mapping[str, str] | None = None,
+        output_names: Mapping[AssetKey, str] | None = None,
+        partitions: StepPartitions | None = None,
     ):
         self.run_id = run_id
         self.op_name = node_name
@@ -81,12 +84,24 @@ class AssetExecutionContext:
         self.op_config = op_config
         self.run_tags = dict(run_tags or {})
         self.output_metadata: dict[AssetKey, dict[str, Any]] = {}
+        self._output_names = dict(output_names or {})
+        self._partitions = partitions
+
+    @property
+    def selected_asset_keys(self) -> set[AssetKey]:
+        """The assets this run materializes of those the step can produce."""
+        return set(self.asset_keys)
+
+    @property
+    def selected_output_names(self) -> set[str]:
+        """The output names of `selected_asset_keys`: what a subsettable multi-asset yields."""
+        return {self._output_names.get(k, k.to_python_identifier()) for k in self.asset_keys}
 
     @property
     def asset_key(self) -> AssetKey:
         if len(self.asset_keys) != 1:
             names = ", ".join(k.to_user_string() for k in self.asset_keys)
-            raise WeirError(
+            raise UsageError(
                 f"context.asset_key is ambiguous in '{self.op_name}', which produces {names}; "
                 "use context.asset_keys"
             )
@@ -99,7 +114,7 @@ class AssetExecutionContext:
     @property
     def partition_key(self) -> str:
         if self._partition_key is None:
-            raise WeirError(f"'{self.op_name}' is not running for a partition")
+            raise UsageError(f"'{self.op_name}' is not running for a partition")
         return self._partition_key
 
     def add_output_metadata(
@@ -119,7 +134,7 @@ class AssetExecutionContext:
         for key in self.asset_keys:
             if key.to_python_identifier() == output_name or key.path[-1] == output_name:
                 return key
-        raise WeirError(f"'{self.op_name}' has no output named {output_name!r}")
+        raise UsageError(f"'{self.op_name}' has no output named {output_name!r}")
 
 
 def build_asset_context(

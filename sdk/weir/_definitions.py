@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
 from weir._checks import AssetChecksDefinition
+from weir._definitions_building import AssetValueLoader, merge_definitions, merged_resources
 from weir._errors import DefinitionError
 from weir._executors import ExecutorDefinition, in_process_executor
 from weir._graph import AssetGraph
 from weir._key import AssetKey, CoercibleToAssetKey
 from weir._specs import AssetSpec
+
+# The name of the job of every asset, as Dagster names it.
+IMPLICIT_ASSET_JOB_NAME = "__ASSET_JOB"
 
 if TYPE_CHECKING:
     from weir._automation.schedules import ScheduleDefinition
@@ -72,7 +76,11 @@ class Definitions:
         _, more_checks = split_assets_and_checks(asset_checks or ())
         self.assets = assets_defs
         self.asset_checks = checks + more_checks
-        self.resources: dict[str, Any] = dict(resources or {})
+        # Resources that assets carry (`with_resources`) join the location's own.
+        self.resources: dict[str, Any] = merged_resources(
+            ((f"'{a.node_name}' (with_resources)", a.resource_defs) for a in self.assets),
+            into=resources,
+        )
         self.metadata = dict(metadata or {})
         if executor is not None and not isinstance(executor, ExecutorDefinition):
             raise DefinitionError(
@@ -84,12 +92,60 @@ class Definitions:
         with _no_cyclic_gc():
             self._graph = AssetGraph(self.assets, self.asset_checks)
         self._check_resources()
+        self._check_partition_mappings()
         self.schedules = _unique_by_name(schedules or (), "schedule")
         self.sensors = _unique_by_name(sensors or (), "sensor")
         self.jobs = self._collect_jobs(jobs or ())
 
+    @staticmethod
+    def merge(*def_sets: Definitions) -> Definitions:
+        """One Definitions holding everything of `def_sets`; two different resources bound
+        under one key are an error."""
+        return merge_definitions(*def_sets)
+
     def get_asset_graph(self) -> AssetGraph:
         return self._graph
+
+    resolve_asset_graph = get_asset_graph
+
+    def resolve_all_asset_keys(self) -> list[AssetKey]:
+        return list(self._graph.toposorted_keys)
+
+    def resolve_implicit_global_asset_job_def(self) -> JobDefinition:
+        """A job of every asset, bound to these definitions: ``execute_in_process()`` it."""
+        from weir._jobs import JobDefinition
+
+        return JobDefinition(IMPLICIT_ASSET_JOB_NAME).bound_to(self)
+
+    get_implicit_global_asset_job_def = resolve_implicit_global_asset_job_def
+
+    def resolve_all_job_defs(self) -> list[JobDefinition]:
+        return [self.get_job_def(name) for name in self.jobs]
+
+    def get_asset_value_loader(self) -> AssetValueLoader:
+        """Loads stored asset values through their I/O managers; use it as a context manager
+        so the I/O managers are set up once and torn down after."""
+        return AssetValueLoader(self)
+
+    def load_asset_value(
+        self,
+        asset_key: CoercibleToAssetKey,
+        *,
+        python_type: type | None = None,
+        partition_key: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The stored value of an asset (or one partition), loaded by its I/O manager as a
+        downstream asset would load it.
+
+        >>> defs.load_asset_value("orders")  # doctest: +SKIP
+        [3, 4, 5]
+        """
+        with self.get_asset_value_loader() as loader:
+            return loader.load_asset_value(
+                asset_key, python_type=python_type, partition_key=partition_key,
+                metadata=metadata,
+            )  # fmt: skip
 
     def get_assets_def(self, key: CoercibleToAssetKey) -> AssetsDefinition:
         asset_key = AssetKey.from_coercible(key)
@@ -100,17 +156,29 @@ class Definitions:
                 f"No asset '{asset_key.to_user_string()}' in these definitions"
             ) from None
 
+    resolve_assets_def = get_assets_def
+
     def get_all_asset_specs(self) -> list[AssetSpec]:
         return [self._graph.specs[k] for k in self._graph.toposorted_keys]
 
+    resolve_all_asset_specs = get_all_asset_specs
+
     def get_job_def(self, name: str) -> JobDefinition:
-        return _lookup(self.jobs, name, "job")
+        """The job named `name`, resolved against these definitions (their assets and
+        resources), ready for ``execute_in_process()``."""
+        job: JobDefinition = _lookup(self.jobs, name, "job")
+        return job.bound_to(self)
+
+    resolve_job_def = get_job_def
 
     def get_schedule_def(self, name: str) -> ScheduleDefinition:
         return _lookup(self.schedules, name, "schedule")
 
     def get_sensor_def(self, name: str) -> SensorDefinition:
         return _lookup(self.sensors, name, "sensor")
+
+    resolve_schedule_def = get_schedule_def
+    resolve_sensor_def = get_sensor_def
 
     def _check_resources(self) -> None:
         owners: list[AssetsDefinition | AssetChecksDefinition] = [*self.assets, *self.asset_checks]
@@ -122,6 +190,28 @@ class Definitions:
                         f"'{owner.node_name}' needs resource '{key}', which is not bound; pass "
                         f"Definitions(resources={{'{key}': ...}}) (bound resources: {bound})"
                     )
+
+    def _check_partition_mappings(self) -> None:
+        """Each partition mapping a dependency names must relate the two assets'
+        partitions definitions (a time-window mapping two time windows, and so on)."""
+        specs = self._graph.specs
+        for key, spec in specs.items():
+            for dep in spec.deps:
+                mapping = dep.partition_mapping
+                if mapping is None:
+                    continue  # the default mapping fits any two definitions
+                upstream = specs[dep.asset_key].partitions_def
+                try:
+                    mapping.validate_partition_mapping(upstream, spec.partitions_def)
+                except DefinitionError as e:
+                    raise DefinitionError(
+                        f"Asset '{key.to_user_string()}' depends on "
+                        f"'{dep.asset_key.to_user_string()}' through {mapping!r}, which cannot "
+                        f"relate their partitions: {e}. '{dep.asset_key.to_user_string()}' is "
+                        f"partitioned by {_described(upstream)} and '{key.to_user_string()}' "
+                        f"by {_described(spec.partitions_def)}; use a mapping between those two "
+                        "definitions, or change one of them"
+                    ) from None
 
     def _collect_jobs(self, jobs: Iterable[JobDefinition]) -> dict[str, JobDefinition]:
         collected = _unique_by_name(jobs, "job")
@@ -172,6 +262,10 @@ def _unique_by_name(items: Iterable[Any], kind: str) -> dict[str, Any]:
             raise DefinitionError(f"Two {kind}s are named '{item.name}'; names must be unique")
         out[item.name] = item
     return out
+
+
+def _described(partitions_def: object) -> str:
+    return "nothing (it is unpartitioned)" if partitions_def is None else repr(partitions_def)
 
 
 def _lookup(items: Mapping[str, Any], name: str, kind: str) -> Any:

@@ -6,18 +6,24 @@ one job object can serve several code locations and an unknown asset is reported
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from weir._automation.run_request import str_mapping
 from weir._errors import DefinitionError
 from weir._executors import ExecutorDefinition
+from weir._retries import RetryPolicy
+from weir._run_config import RunConfig
 from weir._selection import AssetSelection
 from weir._specs import validate_name
 
 if TYPE_CHECKING:
+    from weir._definitions import Definitions
+    from weir._execution.result import ExecuteInProcessResult
     from weir._graph import AssetGraph
     from weir._key import AssetKey
+    from weir._ops.compose import GraphDefinition
     from weir._partitions import PartitionsDefinition
 
 
@@ -28,21 +34,27 @@ class JobDefinition:
     assets or an AssetSelection; None means ``AssetSelection.all()``).
     """
 
+    graph: GraphDefinition | None = None  # the op graph of an op job (`@job`); none here
+    _definitions: Definitions | None = None  # set on the copy `Definitions.get_job_def` returns
+
     def __init__(
         self,
         name: str,
         selection: Any = None,
         *,
-        config: Mapping[str, Any] | None = None,
+        config: RunConfig | Mapping[str, Any] | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         run_tags: Mapping[str, str] | None = None,
         metadata: Mapping[str, Any] | None = None,
         partitions_def: PartitionsDefinition | None = None,
         executor_def: ExecutorDefinition | None = None,
+        op_retry_policy: RetryPolicy | None = None,
     ):
         self.name = validate_name(name, "Job name")
         where = f"Job '{name}'"
+        if isinstance(config, RunConfig):
+            config = config.to_config_dict()
         if config is not None and not isinstance(config, Mapping):
             raise DefinitionError(
                 f"{where} config must be a run config dict such as "
@@ -63,6 +75,11 @@ class JobDefinition:
                 f"{executor_def!r}"
             )
         self.executor_def = executor_def  # None: the code location's executor
+        if op_retry_policy is not None and not isinstance(op_retry_policy, RetryPolicy):
+            raise DefinitionError(
+                f"{where} op_retry_policy must be a RetryPolicy, got {op_retry_policy!r}"
+            )
+        self.op_retry_policy = op_retry_policy  # for steps that declare no retry policy
         # Parse now so a malformed selection string fails where the job is declared.
         self._asset_selection = _coerce_selection(selection)
 
@@ -111,6 +128,49 @@ class JobDefinition:
                 f"assets' own"
             )
 
+    def bound_to(self, definitions: Definitions) -> JobDefinition:
+        """This job resolved against `definitions`: what `Definitions.get_job_def` returns."""
+        bound = copy.copy(self)
+        bound._definitions = definitions
+        return bound
+
+    def execute_in_process(
+        self,
+        run_config: RunConfig | Mapping[str, Any] | None = None,
+        *,
+        resources: Mapping[str, Any] | None = None,
+        raise_on_error: bool = True,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        partition_key: str | None = None,
+    ) -> ExecuteInProcessResult:
+        """Materialize the job's assets in this process, with the Definitions' resources.
+
+        `run_config` (a RunConfig or dict) replaces the job's own config; `resources` add
+        to or replace the Definitions' ones.
+
+        """
+        from weir._execution.materialize import materialize
+
+        definitions = self._definitions
+        if definitions is None:
+            raise DefinitionError(
+                f"Job '{self.name}' selects assets, which only its Definitions know; run it "
+                f"as defs.get_job_def('{self.name}').execute_in_process()"
+            )
+        keys = sorted(self.resolve_keys(definitions.get_asset_graph()))
+        return materialize(
+            [*definitions.assets, *definitions.asset_checks],
+            selection=keys,
+            resources={**definitions.resources, **(resources or {})},
+            run_config=run_config if run_config is not None else self.config,
+            partition_key=partition_key,
+            raise_on_error=raise_on_error,
+            tags={**self.run_tags, **(tags or {})},
+            run_id=run_id,
+            op_retry_policy=self.op_retry_policy,
+        )
+
     def __repr__(self) -> str:
         return f"<JobDefinition {self.name}: {self.selection!r}>"
 
@@ -118,19 +178,21 @@ class JobDefinition:
 def define_asset_job(
     name: str,
     selection: Any = None,
-    config: Mapping[str, Any] | None = None,
+    config: RunConfig | Mapping[str, Any] | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     run_tags: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     partitions_def: PartitionsDefinition | None = None,
     executor_def: ExecutorDefinition | None = None,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> JobDefinition:
     """Name a selection of assets so schedules, sensors and people can launch it as one run.
 
     `selection` takes what AssetSelection accepts: a selection string (``"group:sales"``,
     ``"*orders"``), asset keys, assets, or a list of those. Leave it out to select every
     asset. Unknown assets are reported when the job is passed to `Definitions`.
+    `op_retry_policy` retries the steps of its runs whose assets declare no retry policy.
 
     >>> daily = define_asset_job("daily_refresh", selection="group:sales", tags={"team": "bi"})
     >>> daily.name
@@ -146,6 +208,7 @@ def define_asset_job(
         metadata=metadata,
         partitions_def=partitions_def,
         executor_def=executor_def,
+        op_retry_policy=op_retry_policy,
     )
 
 

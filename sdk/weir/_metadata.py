@@ -1,8 +1,10 @@
 """Typed metadata values attached to materializations, checks and definitions.
 
-Plain Python values are wrapped on the way in (`normalize_metadata`), so
-``metadata={"rows": 3}`` reads back as ``metadata["rows"].value == 3``. Each kind maps to
-one case of the wire contract's metadata ``oneof``.
+Event metadata (materializations, check results) wraps plain Python values on the way in
+(`normalize_metadata`), so ``metadata={"rows": 3}`` reads back as
+``metadata["rows"].value == 3``. Definition metadata (`AssetSpec(metadata=...)`) reads back
+as given, as in Dagster (`checked_metadata`), and is wrapped only for the wire. Each kind
+maps to one case of the wire contract's metadata ``oneof``.
 """
 
 from __future__ import annotations
@@ -167,10 +169,21 @@ def wrap_metadata_value(label: str, value: Any) -> MetadataValue:
 
 # Most definitions carry no metadata: they share one read-only empty mapping instead of
 # allocating a dict each (thousands of assets, each one more object for the GC to track).
-NO_METADATA: Mapping[str, MetadataValue] = MappingProxyType({})
+NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 def normalize_metadata(metadata: Mapping[str, Any] | None) -> Mapping[str, MetadataValue]:
     if not metadata:
         return NO_METADATA
     return {str(k): wrap_metadata_value(str(k), v) for k, v in metadata.items()}
+
+
+def checked_metadata(metadata: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Definition metadata as given (``spec.metadata["source"] == "crm"``), each value
+    checked now to be one the wire can carry, so a bad one fails at definition time."""
+    if not metadata:
+        return NO_METADATA
+    checked = {str(k): v for k, v in metadata.items()}
+    for label, value in checked.items():
+        wrap_metadata_value(label, value)
+    return MappingProxyType(checked)

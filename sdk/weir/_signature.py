@@ -2,7 +2,8 @@
 
 Each parameter is one of: the context (first, named ``context`` or annotated with
 AssetExecutionContext), a Config model, a resource (annotated with a ConfigurableResource or
-IOManager class; the parameter name is the resource key), or an upstream asset.
+IOManager class, or ResourceParam[T]; the parameter name is the resource key), or an
+upstream asset.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from weir._context import AssetExecutionContext
 from weir._errors import DefinitionError
+from weir._resources import RESOURCE_PARAM_MARKER
 
 
 @dataclass
@@ -33,7 +35,8 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     if not annotations:
         return {}
     try:
-        return typing.get_type_hints(fn)
+        # With extras, to see ResourceParam[...]; other Annotated hints are unwrapped below.
+        return typing.get_type_hints(fn, include_extras=True)
     except Exception:
         # An unresolvable forward reference: keep what resolves, skip checks on the rest.
         return {k: v for k, v in annotations.items() if not isinstance(v, str)}
@@ -67,15 +70,24 @@ def _parameter_names(fn: Callable[..., Any]) -> list[str]:
     return list(code.co_varnames[:count])
 
 
+def _unannotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[T, x, ...]`` as ``(T, (x, ...))``; any other hint as ``(hint, ())``."""
+    if typing.get_origin(hint) is typing.Annotated:
+        return typing.get_args(hint)[0], hint.__metadata__
+    return hint, ()
+
+
 def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
     hints = _type_hints(fn)
     out = FunctionParams(
-        return_hint=hints.get("return"),
+        return_hint=_unannotated(hints.get("return"))[0],
         is_generator=_is_generator_function(fn),
     )
     for i, name in enumerate(_parameter_names(fn)):
-        hint = hints.get(name)
-        if (i == 0 and name == "context") or _is_subclass(hint, AssetExecutionContext):
+        hint, extras = _unannotated(hints.get(name))
+        if RESOURCE_PARAM_MARKER in extras:
+            out.resource_params[name] = name
+        elif (i == 0 and name == "context") or _is_subclass(hint, AssetExecutionContext):
             if i != 0:
                 raise DefinitionError(f"The context parameter of {where} must come first")
             out.context_param = name

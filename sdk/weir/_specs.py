@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from weir._automation.validation import check_automation_condition, check_freshness_policy
 from weir._errors import DefinitionError
 from weir._key import AssetKey, CoercibleToAssetKey
-from weir._metadata import MetadataValue, normalize_metadata
+from weir._metadata import checked_metadata
 
 if TYPE_CHECKING:
     from weir._automation.conditions import AutomationCondition
@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from weir._partitions import PartitionsDefinition
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-\.]*$")
+# Each empty frozenset is an object of its own (216 bytes); specs without kinds share one.
+_NO_KINDS: frozenset[str] = frozenset()
+
+
+def validate_group_name(name: str) -> str:
+    """A group name: one name, or several joined by '/' for nested groups, as Dagster allows
+    (``"marketing/attribution"``)."""
+    if not isinstance(name, str) or not all(_NAME_RE.match(part) for part in name.split("/")):
+        raise DefinitionError(
+            f"Group {name!r} is not a valid name: use letters, digits, '_', '-' and '.', and "
+            "'/' between the names of nested groups"
+        )
+    return name
 
 
 def validate_name(name: str, what: str) -> str:
@@ -85,6 +98,15 @@ class AssetDep:
         return f"AssetDep({self.asset_key!r}{mapping})"
 
 
+# Where `AssetSpec.with_io_manager_key` keeps the key, as Dagster keeps it in metadata.
+IO_MANAGER_KEY_METADATA = "weir/io_manager_key"
+
+_SPEC_ATTRIBUTES = frozenset({
+    "key", "deps", "description", "metadata", "skippable", "group_name", "code_version",
+    "automation_condition", "freshness_policy", "owners", "tags", "kinds", "partitions_def",
+})  # fmt: skip
+
+
 @dataclass(frozen=True, kw_only=True)
 class AssetSpec:
     """Everything known about one asset except how to compute it.
@@ -96,7 +118,7 @@ class AssetSpec:
     key: AssetKey
     deps: tuple[AssetDep, ...] = ()
     description: str | None = None
-    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     skippable: bool = False
     group_name: str | None = None
     code_version: str | None = None
@@ -130,29 +152,61 @@ class AssetSpec:
         set_(self, "key", key)
         set_(self, "deps", tuple(AssetDep.coerce(d) for d in deps or ()))
         set_(self, "description", description)
-        set_(self, "metadata", normalize_metadata(metadata))
+        set_(self, "metadata", checked_metadata(metadata))
         set_(self, "skippable", skippable)
-        set_(self, "group_name", validate_name(group_name, "Group") if group_name else None)
+        set_(self, "group_name", validate_group_name(group_name) if group_name else None)
         set_(self, "code_version", code_version)
         set_(self, "automation_condition", check_automation_condition(automation_condition, where))
         set_(self, "freshness_policy", check_freshness_policy(freshness_policy, where))
         set_(self, "owners", _validate_owners(owners, where))
         set_(self, "tags", _validate_tags(tags, where))
-        set_(self, "kinds", frozenset(kinds or ()))
+        set_(self, "kinds", frozenset(kinds) if kinds else _NO_KINDS)
         set_(self, "partitions_def", partitions_def)
 
     def replace(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced."""
-        current = {
-            name: getattr(self, name)
-            for name in (
-                "key", "deps", "description", "metadata", "skippable", "group_name",
-                "code_version", "automation_condition", "freshness_policy", "owners", "tags",
-                "kinds", "partitions_def",
-            )
-        }  # fmt: skip
+        current = {name: getattr(self, name) for name in _SPEC_ATTRIBUTES}
         current.update(changes)
         return AssetSpec(**current)
+
+    def replace_attributes(self, **changes: Any) -> AssetSpec:
+        """A copy with the given attributes replaced, as ``replace_attributes(group_name="x")``."""
+        unknown = sorted(set(changes) - _SPEC_ATTRIBUTES)
+        if unknown:
+            raise DefinitionError(
+                f"AssetSpec has no attributes {unknown}; it has {sorted(_SPEC_ATTRIBUTES)}"
+            )
+        return self.replace(**changes)
+
+    def merge_attributes(
+        self,
+        *,
+        deps: Iterable[AssetDep | CoercibleToAssetKey | Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        owners: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> AssetSpec:
+        """A copy with `deps` and `owners` added to its own and `metadata`, `tags` and
+        `kinds` merged into its own (the given values win)."""
+        new_deps = [*self.deps, *(AssetDep.coerce(d) for d in deps or ())]
+        return self.replace(
+            deps=list({d.asset_key: d for d in new_deps}.values()),
+            metadata={**self.metadata, **(metadata or {})},
+            owners=list(dict.fromkeys([*self.owners, *(owners or ())])),
+            tags={**self.tags, **(tags or {})},
+            kinds=self.kinds | set(kinds or ()),
+        )
+
+    def with_io_manager_key(self, io_manager_key: str) -> AssetSpec:
+        """A copy stored and loaded by the I/O manager bound under `io_manager_key`."""
+        return self.merge_attributes(metadata={IO_MANAGER_KEY_METADATA: io_manager_key})
+
+    @property
+    def io_manager_key(self) -> str | None:
+        """The I/O manager key given by `with_io_manager_key`, if any."""
+        value = self.metadata.get(IO_MANAGER_KEY_METADATA)
+        return None if value is None else str(getattr(value, "value", value))
 
     @property
     def dep_keys(self) -> tuple[AssetKey, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from typing import Any
 
 import grpc
 import pytest
+from ports import free_port as free_port  # re-exported: the tests take it from here
 from weir_protos.v1 import (
     code_location_pb2,
     code_location_pb2_grpc,
@@ -284,12 +284,6 @@ def collector() -> Iterator[tuple[EventCollector, CollectorServer]]:
     server = CollectorServer(events).start()
     yield events, server
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def execute_request(

@@ -190,3 +190,41 @@ def test_location_info_health_and_reflection(shared_codeserver):
     names = {s.name for s in answer.list_services_response.service}
     assert "weir.v1.CodeLocationService" in names
     assert "grpc.health.v1.Health" in names
+
+
+def test_optional_asset_fields_are_sent_when_set_and_left_out_when_not():
+    import weir as dg
+    from weir_codeserver.snapshot import build_snapshot
+
+    @dg.asset(
+        description="orders, cleaned",
+        metadata={"rows": 3},
+        tags={"tier": "gold"},
+        owners=["team:data"],
+        kinds={"python", "csv"},
+        code_version="v2",
+        pool="warehouse",
+        deps=["raw"],
+    )
+    def full():
+        return 1
+
+    @dg.asset
+    def bare():
+        return 1
+
+    job = dg.define_asset_job("nightly", selection=["full"])
+    defs = dg.Definitions(assets=[dg.AssetSpec("raw"), full, bare], jobs=[job])
+    built = build_snapshot(defs, resources={})
+    nodes = {node.key.path[0]: node for node in built.message().assets}
+    node = nodes["full"]
+    assert (node.description, node.code_version) == ("orders, cleaned", "v2")
+    assert node.pool == "warehouse"
+    assert dict(node.tags) == {"tier": "gold"} and list(node.owners) == ["team:data"]
+    assert list(node.kinds) == ["csv", "python"] and list(node.job_names) == ["nightly"]
+    assert [entry.label for entry in node.metadata] == ["rows"]
+    assert [list(dep.asset_key.path) for dep in node.deps] == [["raw"]]
+    empty = nodes["bare"]
+    assert not (empty.description or empty.tags or empty.owners or empty.kinds or empty.pool)
+    assert not (empty.metadata or empty.job_names or empty.deps or empty.code_version)
+    assert list(empty.key.path) == ["bare"] and empty.group_name == "default"

@@ -20,6 +20,24 @@ BROKEN = {
     ),
     "raises_at_import": ("raise RuntimeError('warehouse password not set')\n", "RuntimeError"),
     "no_definitions": ("x = 1\n", "defines no weir.Definitions"),
+    "definitions_function_raises": (
+        "import weir as dg\n\n"
+        "@dg.definitions\n"
+        "def defs():\n"
+        "    raise ValueError('no warehouse configured')\n",
+        "@definitions function raised ValueError: no warehouse configured",
+    ),
+    "op_job": (
+        "import weir as dg\n\n"
+        "@dg.op\n"
+        "def hello():\n"
+        "    return 1\n\n"
+        "@dg.job\n"
+        "def hello_job():\n"
+        "    hello()\n\n"
+        "defs = dg.Definitions(jobs=[hello_job])\n",
+        "defines op jobs (hello_job); a code location serves asset jobs only",
+    ),
 }
 
 

@@ -145,3 +145,97 @@ def test_finish_is_bounded_by_default() -> None:
     started = time.monotonic()
     assert reporter.finish() is False
     assert time.monotonic() - started < 5
+
+
+class SharedLog:
+    """What two control-plane replicas on one database would store: each sequence once,
+    acknowledged up to the first gap, whichever replica received it."""
+
+    def __init__(self) -> None:
+        self.stored: dict[int, int] = {}  # sequence -> times delivered
+        self.beats: list[str] = []
+        self.lock = threading.Lock()
+
+    def replica(self, name: str, fail: Callable[[Any], bool] | None = None) -> Any:
+        log = self
+
+        class Replica(reporting_pb2_grpc.RunReportingServiceServicer):
+            def ReportEvents(self, request: Any, context: grpc.ServicerContext) -> Any:
+                with log.lock:
+                    for event in request.events:
+                        log.stored[event.sequence] = log.stored.get(event.sequence, 0) + 1
+                    ack = 0
+                    while ack + 1 in log.stored:
+                        ack += 1
+                if fail is not None and fail(request):
+                    # Stored, but the reply is lost: the worker must send again elsewhere.
+                    context.abort(grpc.StatusCode.UNAVAILABLE, f"{name} is going away")
+                return reporting_pb2.ReportEventsResponse(acknowledged_sequence=ack)
+
+            def Heartbeat(self, request: Any, context: grpc.ServicerContext) -> Any:
+                with log.lock:
+                    log.beats.append(name)
+                return reporting_pb2.HeartbeatResponse()
+
+        return Replica()
+
+
+def _serve_replica(servicer: Any) -> tuple[str, grpc.Server]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    reporting_pb2_grpc.add_RunReportingServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return f"127.0.0.1:{port}", server
+
+
+def test_a_worker_whose_replica_dies_moves_to_another_and_loses_nothing() -> None:
+    shared = SharedLog()
+    first, first_server = _serve_replica(shared.replica("a"))
+    second, second_server = _serve_replica(shared.replica("b"))
+    reporter = EventReporter("run-1", "pid:1@test", [first, second], heartbeat_seconds=0.2)
+    try:
+        reporter.start()
+        reporter.emit(E.RunEvent(event_type=E.RUN_EVENT_TYPE_RUN_STARTED))
+        deadline = time.monotonic() + 10
+        while reporter.acknowledged_sequence < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reporter.acknowledged_sequence == 1 and reporter.address == first
+        first_server.stop(0).wait()  # replica a is killed
+        killed = time.monotonic()
+        # An idle worker notices by its heartbeat, and beats on b from then on.
+        while "b" not in shared.beats and time.monotonic() < killed + 10:
+            time.sleep(0.01)
+        assert "b" in shared.beats
+        assert time.monotonic() - killed < 3, "the worker took too long to move"
+        for _ in range(5):
+            reporter.emit(_log())
+        reporter.emit(E.RunEvent(event_type=E.RUN_EVENT_TYPE_RUN_SUCCESS))
+        assert reporter.finish(timeout=10) is True
+    finally:
+        second_server.stop(0).wait()
+    assert reporter.address == second
+    assert sorted(shared.stored) == list(range(1, 8))
+
+
+def test_events_whose_ack_was_lost_are_sent_again_to_the_next_replica() -> None:
+    shared = SharedLog()
+    # Replica a stores every batch but never gets its reply out, as when it is killed
+    # between commit and reply.
+    first, first_server = _serve_replica(shared.replica("a", fail=lambda request: True))
+    second, second_server = _serve_replica(shared.replica("b"))
+    reporter = EventReporter("run-1", "pid:1@test", [first, second], heartbeat_seconds=30)
+    try:
+        reporter.start()
+        reporter.emit(E.RunEvent(event_type=E.RUN_EVENT_TYPE_RUN_STARTED))
+        for _ in range(3):
+            reporter.emit(_log())
+        reporter.emit(E.RunEvent(event_type=E.RUN_EVENT_TYPE_RUN_SUCCESS))
+        started = time.monotonic()
+        assert reporter.finish(timeout=10) is True
+        assert time.monotonic() - started < 3
+    finally:
+        first_server.stop(0).wait()
+        second_server.stop(0).wait()
+    assert reporter.acknowledged_sequence == 5
+    assert sorted(shared.stored) == list(range(1, 6))
+    assert max(shared.stored.values()) >= 2  # resent after the lost reply, stored once

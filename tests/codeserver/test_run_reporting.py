@@ -56,12 +56,14 @@ def test_events_wait_for_a_control_plane_that_comes_up_later(start_codeserver):
     collector = CollectorServer(events, port).start()
     try:
         run = events.wait_for_end(request.run_id)
+        # The worker exits once its last batch is acknowledged, so the collector
+        # must stay up until then: stopping it on the last event may drop the reply.
+        _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to exit")
     finally:
         collector.stop()
 
     assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
     _assert_stored_once_in_order(events, request.run_id)
-    _wait_until(lambda: not _status(server, request.run_id).worker_alive, "the worker to exit")
     status = _status(server, request.run_id)
     assert status.acknowledged_sequence == status.last_sequence == len(run)
 

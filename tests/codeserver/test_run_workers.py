@@ -105,19 +105,31 @@ def _engine_note(run):
 
 
 def test_runs_start_on_a_warm_spare_or_a_fresh_fork(start_codeserver, collector):
+    """The first run forks its worker; from then on a spare waits for the next one (with
+    --spare-workers 0, every run forks)."""
     events, reporting = collector
     warm = start_codeserver(PIPELINE)
     cold = start_codeserver(PIPELINE, "--spare-workers", "0")
-    runs = {}
+    notes: dict[int, list[str]] = {}
     for server in (warm, cold):
-        request = execute_request(reporting.address, "numbers", "total")
-        server.stub.ExecuteRun(request)
-        runs[server.port] = events.wait_for_end(request.run_id)
+        for _ in range(2):
+            request = execute_request(reporting.address, "numbers", "total")
+            server.stub.ExecuteRun(request)
+            run = events.wait_for_end(request.run_id)
+            assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+            notes.setdefault(server.port, []).append(_engine_note(run))
 
-    for run in runs.values():
-        assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
-    assert "a warm worker of the zygote" in _engine_note(runs[warm.port])
-    assert "forked from the zygote" in _engine_note(runs[cold.port])
+    first, second = notes[warm.port]
+    assert "forked from the zygote" in first
+    assert "a warm worker of the zygote" in second
+    assert all("forked from the zygote" in note for note in notes[cold.port])
+
+
+def test_an_idle_code_server_holds_no_spare_worker(start_codeserver):
+    server = start_codeserver(PIPELINE)
+    (zygote,) = _children(server.process.pid)
+    time.sleep(1.0)  # a spare forked at start would be there by now
+    assert _children(zygote) == []
 
 
 def test_concurrent_runs_each_get_their_own_worker(start_codeserver, collector, gate):
@@ -387,11 +399,18 @@ def test_a_worker_that_exits_mid_run_fails_the_run_at_once_with_its_exit_code(
     assert _status(server, request.run_id).status == runs_pb2.RUN_STATUS_FAILURE
 
 
-def test_an_idle_spare_worker_exits_when_its_code_server_is_killed(start_codeserver):
+def test_an_idle_spare_worker_exits_when_its_code_server_is_killed(start_codeserver, collector):
+    events, reporting = collector
     server = start_codeserver(PIPELINE)
+    request = execute_request(reporting.address, "numbers")
+    worker = int(server.stub.ExecuteRun(request).worker_id.split(":")[1].split("@")[0])
+    events.wait_for_end(request.run_id)
     (zygote,) = _children(server.process.pid)
-    _wait_until(lambda: _children(zygote), "the zygote to fork its spare worker")
-    (spare,) = _children(zygote)
+    _wait_until(
+        lambda: [pid for pid in _children(zygote) if pid != worker],
+        "the zygote to fork its spare worker",
+    )
+    (spare,) = [pid for pid in _children(zygote) if pid != worker]
 
     server.process.kill()
     server.process.wait(WAIT)

@@ -53,6 +53,18 @@ def test_errors_in_user_functions_fail_the_tick_not_the_call(shared_codeserver):
     assert "sensor exploded" in sensor.error.message
 
 
+def test_a_sensor_finds_assets_by_tag_through_its_context(shared_codeserver):
+    server = shared_codeserver(INSTIGATORS)
+
+    reply = server.stub.EvaluateSensor(
+        code_location_pb2.EvaluateSensorRequest(sensor_name="gold_tier")
+    )
+
+    assert not reply.HasField("error"), reply.error.message
+    (request,) = reply.run_requests
+    assert [list(key.path) for key in request.asset_keys] == [["orders"]]
+
+
 def test_sensor_tick_returns_requests_cursor_and_dynamic_partitions(shared_codeserver):
     server = shared_codeserver(INSTIGATORS)
 
@@ -73,6 +85,34 @@ def test_sensor_tick_returns_requests_cursor_and_dynamic_partitions(shared_codes
     (change,) = second.dynamic_partitions_requests
     assert change.partitions_def_name == "regions"
     assert list(change.add_partition_keys) == ["region-1"]
+
+
+def test_materializations_a_served_sensor_reports_come_back_in_the_reply(shared_codeserver):
+    server = shared_codeserver(INSTIGATORS)
+
+    reply = server.stub.EvaluateSensor(
+        code_location_pb2.EvaluateSensorRequest(sensor_name="reports_elsewhere")
+    )
+
+    assert not reply.HasField("error")
+    orders, regional = reply.asset_materializations
+    assert list(orders.asset_key.path) == ["orders"]
+    assert orders.description == "loaded by hand"
+    assert [(m.label, m.value.int) for m in orders.metadata] == [("rows", 3)]
+    assert (list(regional.asset_key.path), regional.partition) == (["regional"], "region-1")
+
+
+def test_a_check_evaluation_of_a_served_sensor_fails_the_tick_instead_of_being_lost(
+    shared_codeserver,
+):
+    server = shared_codeserver(INSTIGATORS)
+
+    reply = server.stub.EvaluateSensor(
+        code_location_pb2.EvaluateSensorRequest(sensor_name="reports_a_check")
+    )
+
+    assert "AssetCheckEvaluation" in reply.error.message
+    assert not reply.asset_materializations
 
 
 def test_asset_sensor_receives_the_materializations(shared_codeserver):

@@ -18,12 +18,14 @@ from weir import (
     AssetKey,
     AutomationCondition,
     BackfillPolicy,
+    Backoff,
     DailyPartitionsDefinition,
     DimensionPartitionMapping,
     DynamicPartitionsDefinition,
     FreshnessPolicy,
     HourlyPartitionsDefinition,
     IdentityPartitionMapping,
+    Jitter,
     LastPartitionMapping,
     MetadataValue,
     MonthlyPartitionsDefinition,
@@ -375,6 +377,8 @@ def _condition_params(m):
         params["cron_timezone"] = m.timezone
     if m.HasField("lookback"):
         params["lookback_seconds"] = duration_seconds(m.lookback)
+    if m.params.get("blocking_only") == "true":
+        params["blocking_only"] = True
     return params
 
 
@@ -385,6 +389,9 @@ _CONDITIONS = [
     AutomationCondition.eager(),
     AutomationCondition.on_cron("0 * * * *", "Asia/Tokyo"),
     ~AutomationCondition.missing() | AutomationCondition.any_deps_updated(),
+    AutomationCondition.all_deps_blocking_checks_passed(),
+    AutomationCondition.any_checks_match(AutomationCondition.check_failed()),
+    ~AutomationCondition.backfill_in_progress() & ~AutomationCondition.run_in_progress(),
 ]
 
 AUTOMATION_CONVERSIONS = [
@@ -400,9 +407,10 @@ AUTOMATION_CONVERSIONS = [
                 lambda c: [automation_condition_message(x) for x in c.children],
             ),
             "params": Sent(
-                ("cron_schedule", "timezone", "lookback"),
+                ("cron_schedule", "timezone", "lookback", "params"),
                 _condition_params,
-                lambda c: {k: v for k, v in c.params if v is not None},
+                # None and False are the parameters' defaults, which the wire leaves unset.
+                lambda c: {k: v for k, v in c.params if v is not None and v is not False},
             ),
             "label": Sent("label", lambda m: m.label or None),
             "expression()": Sent(
@@ -414,7 +422,6 @@ AUTOMATION_CONVERSIONS = [
         wire_only={
             "allow": "no SDK condition narrows the dependencies it considers yet",
             "ignore": "no SDK condition narrows the dependencies it considers yet",
-            "params": "no SDK condition has a parameter without a dedicated field",
         },
     ),
     Conversion(
@@ -480,12 +487,31 @@ AUTOMATION_CONVERSIONS = [
         definitions_pb2.RetryPolicy,
         lambda: [
             (p, retry_policy_message(p))
-            for p in [RetryPolicy(max_retries=3, delay=1.5), RetryPolicy()]
+            for p in [
+                RetryPolicy(max_retries=3, delay=1.5),
+                RetryPolicy(),
+                RetryPolicy(2, 0.5, Backoff.EXPONENTIAL, Jitter.PLUS_MINUS),
+                RetryPolicy(2, 0.5, Backoff.LINEAR, Jitter.FULL),
+            ]
         ],
         {
             "max_retries": Sent("max_retries", lambda m: m.max_retries),
             "delay": Sent(
                 "delay", lambda m: duration_seconds(m.delay) if m.HasField("delay") else None
+            ),
+            "backoff": Sent(
+                "backoff",
+                lambda m: (
+                    Backoff[definitions_pb2.RetryBackoff.Name(m.backoff)[14:]]
+                    if m.backoff
+                    else None
+                ),
+            ),
+            "jitter": Sent(
+                "jitter",
+                lambda m: (
+                    Jitter[definitions_pb2.RetryJitter.Name(m.jitter)[13:]] if m.jitter else None
+                ),
             ),
         },
         wire_only={

@@ -374,6 +374,7 @@ ASSETS_DEFINITION = Conversion(
         "required_outputs": "sent per asset as AssetNode.skippable, from its spec",
         "op_tags": "weir.v1 has no field for step tags yet",
         "specs_by_key": "an index of `specs`",
+        "resource_defs": "joined into the location's resources, sent as ResourceSnapshot",
     },
     wire_only={
         **dict.fromkeys(
@@ -488,7 +489,9 @@ JOB = Conversion(
     },
     not_sent={
         "executor_def": "how the code location runs the job's steps; the control plane "
-        "never needs it"
+        "never needs it",
+        "op_retry_policy": "the run worker retries the job's steps itself and reports each "
+        "retry as an event",
     },
     wire_only={
         "asset_keys": "the selection resolved against the location's asset graph",

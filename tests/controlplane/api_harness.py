@@ -10,7 +10,6 @@ reports events for them.
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import grpc
 import httpx
 import pytest
 import uvicorn
+from ports import free_port
 from weir_controlplane.api import (
     ControlPlaneApi,
     GrpcServerConfig,
@@ -29,6 +29,7 @@ from weir_controlplane.api import (
 )
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.auth.run_tokens import RunTokens
+from weir_controlplane.cli import main
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs import RunCoordinator, RunSettings
 from weir_controlplane.storage import DeploymentScope, Storage
@@ -122,12 +123,6 @@ def add_location(
     storage.code_locations.set_loaded(scope, name, snap.content_hash, snap.SerializeToString())
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class ApiServer:
     storage: Storage
@@ -199,6 +194,15 @@ def launch(server: ApiServer, scope: DeploymentScope, *names: str, **fields: Any
     return server.control_plane().LaunchRun(request, metadata=md(scope)).run
 
 
+def weir(
+    server: ApiServer, scope: DeploymentScope, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the `weir` command against the test server; (exit code, stdout, stderr)."""
+    code = main([*args, "--url", server.http_url, "--deployment", scope.name])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def rpc_error(call: Callable[[], Any]) -> grpc.RpcError:
     """The gRPC error `call` fails with."""
     with pytest.raises(grpc.RpcError) as caught:
@@ -240,10 +244,24 @@ def serving_api(api: ControlPlaneApi, storage: Storage) -> Iterator[tuple[int, i
     """`api` on a gRPC port and an HTTP port (uvicorn): (grpc port, http port, channel)."""
     server, grpc_port = create_server(GrpcServerConfig(api=api))
     server.start()
+    channel = grpc.insecure_channel(
+        f"127.0.0.1:{grpc_port}", options=[("grpc.enable_http_proxy", 0)]
+    )
+    try:
+        with serving_http(create_connect_app(api, storage.deployments)) as http_port:
+            yield grpc_port, http_port, channel
+    finally:
+        channel.close()
+        server.stop(None).wait(10)
+
+
+@contextmanager
+def serving_http(app: Any) -> Iterator[int]:
+    """An ASGI app on uvicorn on a free loopback port, stopped afterwards: the port."""
     http_port = free_port()
     http = uvicorn.Server(
         uvicorn.Config(
-            create_connect_app(api, storage.deployments),
+            app,
             host="127.0.0.1",
             port=http_port,
             log_level="warning",
@@ -256,16 +274,11 @@ def serving_api(api: ControlPlaneApi, storage: Storage) -> Iterator[tuple[int, i
     started = threading.Event()
     while not http.started and thread.is_alive():
         started.wait(0.01)
-    channel = grpc.insecure_channel(
-        f"127.0.0.1:{grpc_port}", options=[("grpc.enable_http_proxy", 0)]
-    )
     try:
-        yield grpc_port, http_port, channel
+        yield http_port
     finally:
-        channel.close()
         http.should_exit = True
         thread.join(10)
-        server.stop(None).wait(10)
 
 
 def event(

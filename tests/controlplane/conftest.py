@@ -76,6 +76,27 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         yield url
 
 
+@pytest.fixture(params=BACKENDS)
+def two_empty_database_urls(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str]]:
+    """Two databases of one backend for this test, with no tables yet."""
+    with (
+        empty_database(request.param, tmp_path) as first,
+        empty_database(request.param, tmp_path) as second,
+    ):
+        yield first, second
+
+
+@pytest.fixture
+def postgres_storage(tmp_path: Path) -> Iterator[Storage]:
+    """Storage on PostgreSQL alone, for what only PostgreSQL does (concurrent writers)."""
+    with empty_database("postgresql", tmp_path) as url:
+        opened = Storage.open(url)
+        yield opened
+        opened.close()
+
+
 @pytest.fixture(scope="session")
 def storage(database_url: str) -> Iterator[Storage]:
     opened = Storage.open(database_url)

@@ -150,6 +150,29 @@ def test_lineage_walks_up_and_down_to_the_depths_asked(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_a_lineage_in_the_health_view_has_keys_locations_health_and_the_same_edges(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    stub = server.control_plane()
+    full = stub.GetAssetLineage(cp.GetAssetLineageRequest(key=key("revenue")), metadata=md(etl))
+    lean = stub.GetAssetLineage(
+        cp.GetAssetLineageRequest(key=key("revenue"), view=cp.ASSET_VIEW_HEALTH), metadata=md(etl)
+    )
+    assert [a.key for a in lean.assets] == [a.key for a in full.assets]
+    assert list(lean.edges) == list(full.edges)
+    assert all(a.code_location and a.HasField("health") for a in lean.assets)
+    assert not any(a.HasField("definition") for a in lean.assets)
+    error = rpc_error(
+        lambda: stub.GetAssetLineage(
+            cp.GetAssetLineageRequest(key=key("revenue"), view=99),
+            metadata=md(etl),  # type: ignore[arg-type]
+        )
+    )
+    assert (
+        error.code() == grpc.StatusCode.INVALID_ARGUMENT and "not an asset view" in error.details()
+    )
+
+
 def test_a_huge_lineage_comes_in_pages_each_under_4_mib(
     server: ApiServer, etl: DeploymentScope
 ) -> None:

@@ -492,6 +492,54 @@ def test_run_tokens_report_for_their_own_run_only_and_die_with_it(
         assert "ended" in (caught.value.details() or "")
 
 
+def test_attempt_tokens_report_for_their_own_step_attempt_only(
+    auth_server: ApiServer, scope: DeploymentScope
+) -> None:
+    storage = auth_server.storage
+    add_location(storage, scope, "etl", etl_snapshot())
+    run = storage.runs.create_run(scope, _new_run())
+    run_md = tuple(headers(run_token(storage, scope, run.run_id), scope).items())
+    reporting = auth_server.reporting()
+    keys = [f"weir-{run.run_id[:8]}-{n}" for n in (1, 2)]
+    registered = reporting.RegisterStepAttempts(
+        reporting_pb2.RegisterStepAttemptsRequest(
+            run_id=run.run_id,
+            attempts=[
+                reporting_pb2.StepAttemptSpec(
+                    step_key=step, attempt=1, launch_key=key, lease_seconds=30
+                )
+                for step, key in zip(("orders", "revenue"), keys, strict=True)
+            ],
+        ),
+        metadata=run_md,
+    )
+    first, second = (a.token for a in registered.attempts)
+    assert first and second and first != second
+    first_md = tuple(headers(first, scope).items())
+
+    def claim(key: str, md: Any) -> Any:
+        return reporting.ClaimStepAttempt(
+            reporting_pb2.ClaimStepAttemptRequest(run_id=run.run_id, launch_key=key, worker_id="w"),
+            metadata=md,
+        )
+
+    assert claim(keys[0], first_md).claimed
+    for call in (
+        lambda: claim(keys[1], first_md),  # another attempt's
+        lambda: claim(keys[0], run_md),  # the run's token is not the attempt's
+        lambda: reporting.GetStepAttempts(  # an attempt cannot follow the run
+            reporting_pb2.GetStepAttemptsRequest(run_id=run.run_id, launch_keys=keys),
+            metadata=first_md,
+        ),
+        lambda: reporting.ReportEvents(  # nor report as the run's worker
+            reporting_pb2.ReportEventsRequest(run_id=run.run_id), metadata=first_md
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            call()
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED, call
+
+
 def test_the_launcher_mints_a_run_token_that_storage_keeps_only_as_a_hash(
     auth_server: ApiServer, scope: DeploymentScope
 ) -> None:
@@ -618,3 +666,82 @@ def test_a_token_is_stored_only_as_its_hash(auth_server: ApiServer, scope: Deplo
         for table in ("api_tokens", "role_bindings", "audit_log"):
             rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
             assert secret not in repr(rows) and admin not in repr(rows)
+
+
+def test_callers_learn_what_their_role_allows_where(
+    auth_server: ApiServer, scope: DeploymentScope
+) -> None:
+    def held(secret: str) -> dict[str, Any]:
+        with _client(auth_server, secret, scope) as http:
+            reply = http.post("GetCallerPermissions", json={})
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    viewer = held(token(auth_server.storage, scope, Role.VIEWER))
+    assert viewer["actor"].startswith("tok_") and viewer["name"].startswith("viewer-")
+    assert [p["permission"] for p in viewer["permissions"]] == ["read", "signed_in"]
+    assert all(p["allCodeLocations"] for p in viewer["permissions"])
+    launcher = held(token(auth_server.storage, scope, Role.LAUNCHER, locations=["finance"]))
+    assert {p["permission"]: p.get("codeLocations") for p in launcher["permissions"]} == {
+        "launch": ["finance"],
+        "read": ["finance"],
+        "signed_in": ["finance"],
+    }
+    assert not launcher.get("organizationAdmin")
+    admin = held(token(auth_server.storage, None, Role.ORG_ADMIN))
+    assert admin["organizationAdmin"] is True
+    assert "manage_deployments" in [p["permission"] for p in admin["permissions"]]
+    # Another deployment's token holds nothing here: refused like any call there.
+    other = auth_server.storage.deployments.ensure_deployment(f"other-{uuid.uuid4().hex[:6]}")
+    with _client(auth_server, token(auth_server.storage, other, Role.ADMIN), scope) as http:
+        assert http.post("GetCallerPermissions", json={}).status_code == 403
+
+
+def test_alert_policies_take_edit_on_every_code_location_they_cover(
+    auth_server: ApiServer, scope: DeploymentScope
+) -> None:
+    """A policy sees events of its code locations (all of them when it names none): a grant
+    narrowed to some locations changes and sees only policies within them."""
+    storage = auth_server.storage
+    add_location(storage, scope, "finance", snapshot(asset("ledger")))
+    add_location(storage, scope, "marketing", snapshot(asset("campaigns")))
+    narrowed = token(storage, scope, Role.EDITOR, locations=["finance"])
+    editor = token(storage, scope, Role.EDITOR)
+    viewer = token(storage, scope, Role.VIEWER)
+
+    def policy(name: str, locations: list[str]) -> dict[str, Any]:
+        return {
+            "policy": {
+                "name": name,
+                "kinds": ["ALERT_EVENT_KIND_RUN_FAILED"],
+                "webhookUrl": "https://hooks.example.com/secret-path",
+                "codeLocations": locations,
+            }
+        }
+
+    with _client(auth_server, editor, scope) as http:
+        everywhere = http.post("CreateAlertPolicy", json=policy("all", [])).json()["policy"]
+        assert http.post("CreateAlertPolicy", json=policy("mkt", ["marketing"])).status_code == 200
+    with _client(auth_server, narrowed, scope) as http:
+        assert http.post("CreateAlertPolicy", json=policy("fin", ["finance"])).status_code == 200
+        refused = http.post("CreateAlertPolicy", json=policy("all-2", []))
+        assert refused.status_code == 403 and "every code location" in refused.json()["message"]
+        other = http.post("CreateAlertPolicy", json=policy("mkt-2", ["marketing"]))
+        assert other.status_code == 403 and "'marketing'" in other.json()["message"]
+        listed = http.post("ListAlertPolicies", json={}).json()["policies"]
+        assert [p["name"] for p in listed] == ["fin"]
+        hidden = http.post("DeleteAlertPolicy", json={"policyId": everywhere["policyId"]})
+        assert hidden.status_code == 404
+        assert http.post("ListAlertDeliveries", json={}).status_code == 403
+        own = http.post("ListAlertDeliveries", json={"policyId": listed[0]["policyId"]})
+        assert own.status_code == 200
+    with _client(auth_server, viewer, scope) as http:
+        names = [p["name"] for p in http.post("ListAlertPolicies", json={}).json()["policies"]]
+        assert names == ["all", "fin", "mkt"]
+        assert http.post("CreateAlertPolicy", json=policy("v", ["finance"])).status_code == 403
+    audited = storage.audit.list(
+        storage.deployments.default_organization_id(), AuditFilter(deployment=scope), limit=50
+    )
+    created = [e for e in audited.items if e.method.endswith("/CreateAlertPolicy")]
+    assert everywhere["policyId"] in {e.target for e in created}
+    assert all("secret-path" not in e.target for e in audited.items)

@@ -30,6 +30,7 @@ from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import events_pb2 as E
 
 DAYS = dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-01-31")  # 30 days
+LONGER_DAYS = dg.DailyPartitionsDefinition("2024-01-01", end_date="2024-02-01")
 FIRST, LAST = "2024-01-01", "2024-01-30"
 
 
@@ -432,6 +433,52 @@ def _camel(fields: dict[str, Any]) -> dict[str, Any]:
         return head + "".join(part.title() for part in rest)
 
     return {camel(k): v for k, v in fields.items()}
+
+
+def test_a_step_failing_in_a_run_over_a_range_fails_the_partitions_it_did_not_make(
+    server: ApiServer, chain: DeploymentScope
+) -> None:
+    policy = dg.BackfillPolicy.single_run()
+    node = sdk_asset("rollup", DAYS, backfill_policy=policy)
+    add_location(server.storage, chain, "rollups", make_snapshot(node))
+    backfill_id = launch(
+        server, chain, selection="rollup", partition_range={"start": day(3), "end": day(12)}
+    )
+    daemon(server).drive(chain, backfill_id)
+    (run,) = backfill_runs(server, chain, backfill_id)
+    made = [
+        event(2 + n, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, step="rollup",
+              materialization=materialized("rollup", day(d)))
+        for n, d in enumerate(range(3, 6))
+    ]  # fmt: skip
+    server.report(chain, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED), *made)
+    server.report(
+        chain,
+        run.run_id,
+        event(5, E.RUN_EVENT_TYPE_STEP_FAILURE, step="rollup", message="ValueError: boom"),
+        event(6, E.RUN_EVENT_TYPE_RUN_FAILURE),
+    )
+    request = cp.GetPartitionStatusRequest(key=key("rollup"))
+    reply = server.control_plane().GetPartitionStatus(request, metadata=md(chain))
+    assert [(r.start, r.end, r.state) for r in reply.ranges] == [
+        (0, 2, cp.PARTITION_STATE_MISSING),
+        (2, 5, cp.PARTITION_STATE_MATERIALIZED),
+        (5, 12, cp.PARTITION_STATE_FAILED),
+        (12, 30, cp.PARTITION_STATE_MISSING),
+    ]
+    assert reply.counts.failed == 7
+    # The failures are the partitions' latest outcomes: rebuilt, the status is the same.
+    add_location(
+        server.storage, chain, "rollups",
+        make_snapshot(sdk_asset("rollup", LONGER_DAYS, backfill_policy=policy)),
+    )  # fmt: skip
+    rebuilt = server.control_plane().GetPartitionStatus(request, metadata=md(chain))
+    assert [(r.start, r.end, r.state) for r in rebuilt.ranges][1:3] == [
+        (2, 5, cp.PARTITION_STATE_MATERIALIZED),
+        (5, 12, cp.PARTITION_STATE_FAILED),
+    ]
+    daemon(server).drive(chain, backfill_id)
+    assert get(server, chain, backfill_id).status == cp.BACKFILL_STATUS_FAILED
 
 
 def test_a_run_over_a_range_shows_its_partitions_in_progress_until_it_ends(

@@ -20,6 +20,7 @@ from api_harness import (
     key,
     materialized,
     snapshot,
+    weir,
 )
 from weir_controlplane.cli import main
 from weir_controlplane.client import WeirClient
@@ -44,15 +45,6 @@ def etl(server: ApiServer, scope: DeploymentScope) -> DeploymentScope:
         ),
     )
     return scope
-
-
-def weir(
-    server: ApiServer, scope: DeploymentScope, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    """Run the `weir` command against the test server; (exit code, stdout, stderr)."""
-    code = main([*args, "--url", server.http_url, "--deployment", scope.name])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def columns(output: str) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 import weir as dg
 from api_harness import (
     ApiServer,
@@ -25,6 +26,8 @@ from api_harness import (
 )
 from weir_codeserver.wire_partitions import partitions_def_message
 from weir_controlplane.storage import DeploymentScope
+from weir_controlplane.storage.schema import asset_partition_status
+from weir_partitions import IndexRanges
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import events_pb2 as E
 
@@ -249,6 +252,41 @@ def test_multi_partitions_with_a_dynamic_dimension_are_numbered_by_the_stored_ke
         (MATERIALIZED, "2024-01-01|a.csv"),
         (IN_PROGRESS, "2024-01-02|b.csv"),
     ]
+
+
+def test_ingest_numbers_multi_partitions_with_a_dynamic_dimension_itself(
+    server: ApiServer, parts: DeploymentScope
+) -> None:
+    request = cp.AddDynamicPartitionsRequest(
+        partitions_def_name="files", partition_keys=["b.csv", "a.csv"]
+    )
+    server.control_plane().AddDynamicPartitions(request, metadata=md(parts))
+    run_partition(server, parts, "files_by_day", "2024-01-01|a.csv", outcome="success")
+    run_partition(server, parts, "files_by_day", "2024-01-02|a.csv", outcome="failure")
+    # Before any read: ingest kept the stored status current, under the read's numbering.
+    with server.storage.database.read() as conn:
+        row = conn.execute(
+            sa.select(asset_partition_status).where(
+                asset_partition_status.c.asset_key == "files_by_day",
+                asset_partition_status.c.deployment_id == parts.deployment_id,
+            )
+        ).one()
+    assert row.space_fingerprint != ""  # not left stale for the next read to rebuild
+    assert IndexRanges.from_bytes(row.materialized).runs() == [(1, 2)]
+    assert IndexRanges.from_bytes(row.failed).runs() == [(3, 4)]
+    reply = status(server, parts, "files_by_day")
+    assert [(r.start, r.end, r.state) for r in reply.ranges if r.state != MISSING] == [
+        (1, 2, MATERIALIZED),
+        (3, 4, FAILED),
+    ]
+    with server.storage.database.read() as conn:
+        again = conn.execute(
+            sa.select(asset_partition_status.c.updated_at).where(
+                asset_partition_status.c.asset_key == "files_by_day",
+                asset_partition_status.c.deployment_id == parts.deployment_id,
+            )
+        ).scalar_one()
+    assert again == row.updated_at  # the read used the stored row as it was
 
 
 def test_multi_partitions_of_two_time_windows_are_numbered_by_the_first(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -253,3 +254,67 @@ def test_a_multi_asset_that_cannot_subset_brings_its_other_outputs_into_the_plan
         event(3, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("right")),
     )
     assert reply.acknowledged_sequence == 3
+
+
+# --- a late truth ---------------------------------------------------------------------
+
+
+def _fail_as_lost(server: ApiServer, scope: DeploymentScope, run_id: str) -> None:
+    """What the run monitor does to a run whose worker fell silent."""
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    server.storage.runs.heartbeat(scope, run_id, now=long_ago)
+    server.coordinator.fail_lost_runs(scope)
+    assert _status(server, scope, run_id) == runs_pb2.RUN_STATUS_FAILURE
+
+
+def test_a_run_failed_as_lost_is_recovered_by_its_workers_complete_record(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = launch(server, etl, "orders")
+    server.report(etl, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED))
+    _fail_as_lost(server, etl, run.run_id)
+    # The worker was alive all along (its replica was unreachable): it is told to go on.
+    beat = server.reporting().Heartbeat(
+        reporting_pb2.HeartbeatRequest(run_id=run.run_id), metadata=md(etl)
+    )
+    assert not beat.cancel_requested
+    reply = server.report(
+        etl,
+        run.run_id,
+        event(2, E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION, materialization=materialized("orders")),
+        event(3, E.RUN_EVENT_TYPE_RUN_SUCCESS),
+    )
+    assert reply.acknowledged_sequence == 3 and not reply.cancel_requested
+    got = server.control_plane().GetRun(cp.GetRunRequest(run_id=run.run_id), metadata=md(etl)).run
+    assert got.status == runs_pb2.RUN_STATUS_SUCCESS
+    assert not got.failure_reason
+    assert _materialization_runs(server, etl, "orders") == [run.run_id]
+    events = _events(server, etl, run.run_id)
+    types = [e.event_type for e in events]
+    # Both ends are in the log, and the last word explains them.
+    assert types[-3:] == [
+        E.RUN_EVENT_TYPE_ASSET_MATERIALIZATION,
+        E.RUN_EVENT_TYPE_RUN_SUCCESS,
+        E.RUN_EVENT_TYPE_ENGINE,
+    ]
+    assert E.RUN_EVENT_TYPE_RUN_FAILURE in types
+    recovered = events[-1].message
+    assert recovered.startswith("Recovered: the run worker delivered its complete record")
+    assert "stopped heartbeating" in recovered
+    # Nothing more is taken once the run has ended for good.
+    error = rpc_error(lambda: server.report(etl, run.run_id, event(4, E.RUN_EVENT_TYPE_LOG)))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_a_run_failed_as_lost_whose_worker_then_fails_stays_failed(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    run = launch(server, etl, "orders")
+    server.report(etl, run.run_id, event(1, E.RUN_EVENT_TYPE_RUN_STARTED))
+    _fail_as_lost(server, etl, run.run_id)
+    server.report(etl, run.run_id, event(2, E.RUN_EVENT_TYPE_RUN_FAILURE, message="boom"))
+    assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_FAILURE
+    late = rpc_error(lambda: server.report(etl, run.run_id, event(3, E.RUN_EVENT_TYPE_RUN_SUCCESS)))
+    assert late.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert _status(server, etl, run.run_id) == runs_pb2.RUN_STATUS_FAILURE
+    assert E.RUN_EVENT_TYPE_ENGINE not in [e.event_type for e in _events(server, etl, run.run_id)]

@@ -267,6 +267,29 @@ def test_a_watcher_catching_up_on_a_growing_backlog_sees_every_event_once_in_ord
     assert max(len(r.events) for r in replies) <= 1000  # a backlog goes out in pages
 
 
+def test_a_watcher_from_the_latest_event_gets_the_status_and_only_new_events(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    run_id = new_run(server, scope)
+    server.report(scope, run_id, *run_events(1, 2500))
+    stream = server.control_plane().WatchRun(
+        cp.WatchRunRequest(run_id=run_id, from_latest=True), metadata=md(scope)
+    )
+    first = next(stream)
+    assert list(first.events) == [] and first.run.status == runs_pb2.RUN_STATUS_STARTED
+    server.report(scope, run_id, *run_events(2501, 3, last=True))
+    rest = list(stream)
+    assert [e.sequence for r in rest for e in r.events] == [2501, 2502, 2503]
+    assert rest[-1].run.status == runs_pb2.RUN_STATUS_SUCCESS
+    # A run with no events yet starts from its beginning.
+    empty = new_run(server, scope)
+    quiet = server.control_plane().WatchRun(
+        cp.WatchRunRequest(run_id=empty, from_latest=True), metadata=md(scope)
+    )
+    assert list(next(quiet).events) == []
+    quiet.cancel()
+
+
 def test_a_watcher_that_disconnects_frees_its_stream_at_once(
     server: ApiServer, scope: DeploymentScope
 ) -> None:

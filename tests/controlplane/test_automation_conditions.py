@@ -39,6 +39,7 @@ class World:
     targets: dict[str, frozenset[str]] = field(default_factory=dict)
     versions: dict[tuple[str, str], str] = field(default_factory=dict)
     asset_checks: dict[str, tuple[CheckFacts, ...]] = field(default_factory=dict)
+    freshness_states: dict[str, str] = field(default_factory=dict)
     now: datetime = T0
     previous_tick_at: float | None = None
     _requested: dict[str, Partitions] = field(default_factory=dict)
@@ -61,6 +62,9 @@ class World:
 
     def checks(self, key: str) -> tuple[CheckFacts, ...]:
         return self.asset_checks.get(key, ())
+
+    def freshness(self, key: str) -> str | None:
+        return self.freshness_states.get(key)
 
     def tick(self, conditions: Mapping[str, AC], **changes: dict) -> dict[str, Evaluation]:
         """One tick, a minute after the last: apply `changes` (asset -> AssetFacts fields),
@@ -350,13 +354,27 @@ def test_an_unknown_node_type_is_the_evaluations_error() -> None:
         node_type="and",
         children=[
             automation_pb2.AutomationConditionNode(node_type="missing"),
-            automation_pb2.AutomationConditionNode(node_type="freshness_failed"),
+            automation_pb2.AutomationConditionNode(node_type="moon_is_full"),
         ],
     )
     world = World({"a": unpartitioned("a")})
     result = evaluate("a", node, "h", None, world)
     assert result.requested == NONE
-    assert result.error is not None and "'freshness_failed'" in result.error
+    assert result.error is not None and "'moon_is_full'" in result.error
+
+
+def test_freshness_operands_follow_the_assets_freshness_state() -> None:
+    world = World({"a": unpartitioned("a", materialized=ONE)})
+    stale = AC.freshness_failed() & ~AC.in_progress()
+    assert world.tick({"a": stale})["a"].requested == NONE  # no policy: never stale
+    world.freshness_states["a"] = "WARN"
+    assert world.tick({"a": stale})["a"].requested == NONE
+    assert world.tick({"a": AC.freshness_warned()})["a"].requested == ONE
+    world.freshness_states["a"] = "FAIL"
+    assert world.tick({"a": stale})["a"].requested == ONE
+    world.freshness_states["a"] = "PASS"
+    assert world.tick({"a": AC.freshness_passed()})["a"].requested == ONE
+    assert world.tick({"a": stale})["a"].requested == NONE
 
 
 @pytest.mark.parametrize("with_all", [True, False])
@@ -405,3 +423,60 @@ def test_checks_match_evaluates_its_operand_on_each_check() -> None:
     assert [bool(r.true) for r in evaluated.result.children] == [False, True, False]
     outside = evaluate("a", node("check_passed"), "h2", None, world)
     assert outside.error is not None and "any_checks_match" in outside.error
+
+
+def test_sdk_check_conditions_evaluate_as_dagsters() -> None:
+    """The SDK's check constructors, through the wire: a failed blocking check upstream
+    holds the downstream back until it passes, or until the upstream is requested on the
+    same tick; a failing non-blocking check does not."""
+    up = unpartitioned("up", materialized=ONE)
+
+    def check(name: str, blocking: bool, *, passed: bool) -> CheckFacts:
+        facts = replace(up, materialized=ONE, failed=NONE if passed else ONE, check=name)
+        return CheckFacts(name, blocking, facts)
+
+    world = World({"up": up, "down": unpartitioned("down", "up", materialized=ONE)})
+    gate = AC.all_deps_blocking_checks_passed()
+
+    def down_passes(*checks: CheckFacts, up_condition: AC | None = None) -> bool:
+        world.asset_checks = {"up": checks}
+        conditions = {"down": gate} if up_condition is None else {"up": up_condition, "down": gate}
+        result = world.tick(conditions)["down"]
+        assert result.error is None, result.error
+        assert result.result is not None
+        return bool(result.result.true)
+
+    assert not down_passes(check("rows", True, passed=False), check("style", False, passed=True))
+    assert down_passes(check("rows", True, passed=True), check("style", False, passed=False))
+    assert down_passes()  # no checks: nothing blocks
+    # Requested upstream on this tick: the run's own blocking check guards the downstream.
+    assert down_passes(check("rows", True, passed=False), up_condition=AC.missing() | ~AC.missing())
+
+    world.asset_checks = {
+        "up": (check("rows", True, passed=False), check("style", False, passed=True))
+    }
+    results = world.tick(
+        {
+            "up": AC.any_checks_match(AC.check_failed()),
+            "down": AC.any_checks_match(AC.check_failed(), blocking_only=True),
+        }
+    )
+    assert requested(results, "up") == ONE
+    assert requested(results, "down") == NONE  # down has no checks
+
+
+def test_sdk_run_and_backfill_in_progress_read_their_runs() -> None:
+    world = World(
+        {
+            "run": unpartitioned("run", in_progress=ONE),
+            "backfill": unpartitioned("backfill", in_progress=ONE, backfill_in_progress=ONE),
+            "idle": unpartitioned("idle"),
+        }
+    )
+    for condition, expected in (
+        (AC.run_in_progress(), {"run", "backfill"}),
+        (AC.backfill_in_progress(), {"backfill"}),
+        (~AC.backfill_in_progress() & AC.run_in_progress(), {"run"}),
+    ):
+        results = world.tick(dict.fromkeys(world.assets, condition))
+        assert {k for k, r in results.items() if r.result and r.result.true} == expected

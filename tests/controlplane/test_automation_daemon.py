@@ -75,6 +75,15 @@ def materialize(
     server.report(scope, run_id, *events)
 
 
+def materialize_partitions(
+    server: ApiServer, scope: DeploymentScope, name: str, *partitions: str
+) -> None:
+    """A launched run of `name` materializing each of `partitions`, one after another."""
+    for partition in partitions:
+        run = launch(server, scope, name, partition_key=partition)
+        materialize(server, scope, run.run_id, name, partition=partition)
+
+
 def automation_runs(server: ApiServer, scope: DeploymentScope) -> list:
     page = server.storage.runs.list_runs(scope, RunFilter(tags={"weir/automation": "true"}))
     return list(page.items)
@@ -256,9 +265,7 @@ def test_partitioned_eager_requests_one_run_per_partition(
     clock = Clock()
     automation = daemon(server, clock)
     automation.tick(scope)
-    for region in ("eu", "us"):
-        run = launch(server, scope, "up", partition_key=region)
-        materialize(server, scope, run.run_id, "up", partition=region)
+    materialize_partitions(server, scope, "up", "eu", "us")
     clock.advance()
     report = automation.tick(scope)
     assert report is not None and len(report.run_ids) == 2
@@ -271,6 +278,87 @@ def test_partitioned_eager_requests_one_run_per_partition(
     assert newest.requested_count == 2 and list(newest.requested_partition_keys) == ["eu", "us"]
     assert sorted(newest.run_ids) == sorted(report.run_ids)
     assert newest.condition.candidate_count == 3 and newest.condition.true_count == 2
+
+
+def _multi(node: definitions_pb2.AssetNode, second: str) -> definitions_pb2.AssetNode:
+    """Partitioned by region (static) and, as `second` says, by customer (dynamic) or by
+    day (a second time window beside the month)."""
+    dimensions = node.partitions_def.multi.dimensions  # in name order, as the SDK sends
+    if second == "customer":
+        dimensions.add(name="customer").partitions_def.dynamic.name = "customers"
+    else:
+        for name, cron, fmt in (("day", "0 0 * * *", "%Y-%m-%d"), ("month", "0 0 1 * *", "%Y-%m")):
+            window = dimensions.add(name=name).partitions_def.time_window
+            window.cron_schedule, window.fmt, window.timezone = cron, fmt, "UTC"
+            window.start.FromDatetime(datetime(2026, 1, 1, tzinfo=UTC))
+    dimensions.add(name="region").partitions_def.static.keys.extend(["eu", "us"])
+    return node
+
+
+def test_multi_partitioned_eager_evaluates_each_multi_key(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    """Over a dynamic dimension's stored keys (those added later included), per multi key:
+    only the partitions whose upstream partition updated are requested."""
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(
+            _multi(asset("up"), "customer"),
+            _multi(with_condition(asset("down", deps=["up"]), AC.eager()), "customer"),
+        ),
+    )
+    server.storage.dynamic_partitions.add(scope, "customers", ["acme", "globex"])
+    clock = Clock()
+    automation = daemon(server, clock)
+    first = automation.tick(scope)
+    assert first is not None and first.run_ids == []
+    down = server.control_plane().GetAutomationEvaluations(
+        cp.GetAutomationEvaluationsRequest(key=key("down")), metadata=md(scope)
+    )
+    assert down.evaluations[0].error == "" and down.evaluations[0].condition.candidate_count == 4
+
+    server.storage.dynamic_partitions.add(scope, "customers", ["initech"])
+    materialize_partitions(server, scope, "up", "acme|eu", "initech|us")
+    clock.advance()
+    report = automation.tick(scope)
+    assert report is not None and len(report.run_ids) == 2
+    assert sorted(r.partition_key for r in automation_runs(server, scope)) == [
+        "acme|eu",
+        "initech|us",
+    ]
+
+
+def test_multi_partitioned_with_two_time_windows_evaluates_the_keys_of_now(
+    server: ApiServer, scope: DeploymentScope
+) -> None:
+    add_location(
+        server.storage,
+        scope,
+        "etl",
+        snapshot(
+            _multi(with_condition(asset("lone"), AC.in_latest_time_window() & AC.missing()), "day")
+        ),
+    )
+    report = daemon(server, Clock()).tick(scope)  # 2026-03-01 00:30
+    assert report is not None
+    [evaluation] = (
+        server.control_plane()
+        .GetAutomationEvaluations(
+            cp.GetAutomationEvaluationsRequest(key=key("lone")), metadata=md(scope)
+        )
+        .evaluations
+    )
+    assert evaluation.error == ""
+    # 59 days (Jan 1 to Feb 28) x 2 months (Jan, Feb) x 2 regions, all missing; the
+    # latest window is that of the first time dimension, the day.
+    assert evaluation.condition.candidate_count == 59 * 2 * 2
+    assert sorted(evaluation.requested_partition_keys) == [
+        f"2026-02-28|{month}|{region}"
+        for month in ("2026-01", "2026-02")
+        for region in ("eu", "us")
+    ]
 
 
 def test_time_partitioned_eager_requests_the_latest_window_only(
@@ -291,9 +379,7 @@ def test_time_partitioned_eager_requests_the_latest_window_only(
     clock = Clock()  # 2026-03-01 00:30: the latest window is 2026-02-28
     automation = daemon(server, clock)
     automation.tick(scope)
-    for day in ("2026-02-27", "2026-02-28"):
-        run = launch(server, scope, "up", partition_key=day)
-        materialize(server, scope, run.run_id, "up", partition=day)
+    materialize_partitions(server, scope, "up", "2026-02-27", "2026-02-28")
     clock.advance()
     report = automation.tick(scope)
     assert report is not None and len(report.run_ids) == 1
@@ -439,14 +525,14 @@ def test_an_unevaluable_condition_is_recorded_as_the_evaluations_error(
     server: ApiServer, scope: DeploymentScope
 ) -> None:
     node = asset("odd")
-    node.automation_condition.node_type = "freshness_failed"
+    node.automation_condition.node_type = "moon_is_full"
     add_location(server.storage, scope, "etl", snapshot(node))
     report = daemon(server, Clock()).tick(scope)
     assert report is not None and report.run_ids == []
     reply = server.control_plane().GetAutomationEvaluations(
         cp.GetAutomationEvaluationsRequest(key=key("odd")), metadata=md(scope)
     )
-    assert "'freshness_failed'" in reply.evaluations[0].error
+    assert "'moon_is_full'" in reply.evaluations[0].error
 
 
 def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
@@ -463,7 +549,9 @@ def test_quiet_ticks_evaluate_nothing_until_an_upstream_changes(
 
     # Two deployments ticking in turn: each keeps its own memories in the process.
     for scope in (eager_pair, second_pair):
-        assert [evaluated(scope) for _ in range(3)] == [1, 1, 1]  # takes stock, settles
+        # Takes stock; then, with nothing passing (no first evaluation, no update, no
+        # request), settles at once: the third tick evaluates nothing.
+        assert [evaluated(scope) for _ in range(3)] == [1, 1, 0]
     for _ in range(2):
         assert evaluated(eager_pair) == 0 and evaluated(second_pair) == 0
     up = launch(server, eager_pair, "up")  # queued: up is in progress
@@ -592,3 +680,23 @@ def test_checks_match_reads_the_checks_stored_evaluations(
         ("not_empty", 0),
         ("fresh", 1),
     ]
+
+
+def test_a_tick_evaluates_with_the_collector_held_off(
+    server: ApiServer, eager_pair: DeploymentScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from weir_controlplane.automation import daemon as daemon_module
+
+    seen: list[bool] = []
+    real = daemon_module.evaluate
+
+    def observed(key: str, *args: Any, **kwargs: Any) -> Evaluation:
+        seen.append(gc.isenabled())
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(daemon_module, "evaluate", observed)
+    assert gc.isenabled()
+    assert daemon(server, Clock()).tick(eager_pair) is not None
+    assert seen == [False] and gc.isenabled()

@@ -24,6 +24,11 @@ BAD_FLAGS = [
     ),
     (["--grpc-port", "70000"], "--grpc-port must be a port (0 to 65535)"),
     (["--http-port", "-1"], "--http-port must be a port (0 to 65535)"),
+    (["--daemon-lease", "0"], "--daemon-lease must be a positive number of seconds"),
+    (["--keep-ticks", "-1"], "--keep-ticks must be a whole number, 0 or more"),
+    (["--keep-evaluations", "-5"], "--keep-evaluations must be a whole number, 0 or more"),
+    (["--keep-ticks-days", "nan"], "--keep-ticks-days must be a number of days, 0 or more"),
+    (["--keep-evaluations-days", "-1"], "--keep-evaluations-days must be a number of days"),
 ]
 
 
@@ -127,3 +132,21 @@ def test_the_run_queue_section_reads_in_dagster_s_names(tmp_path: Path) -> None:
     )
     (tmp_path / "bare.yaml").write_text("locations: []\n")
     assert load_run_queue(tmp_path / "bare.yaml") == RunQueueConfig()
+
+
+@pytest.mark.timeout(30)
+def test_a_bad_run_launcher_in_weir_yaml_is_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEIR_HOME", str(tmp_path / "home"))
+    workspace = tmp_path / "weir.yaml"
+    section = "run_launcher:\n  kubernetes:\n    locations: {etl: {image: etl:1}}\n"
+    workspace.write_text(f"locations: []\n{section}")
+    ports = ["--grpc-port", "0", "--http-port", "0"]
+
+    assert main(["controlplane", "-w", str(workspace), *ports]) == 1
+
+    _, err = capsys.readouterr()
+    assert err.startswith(f"error: {workspace}: run_launcher.kubernetes.locations.etl.command")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "home").exists()

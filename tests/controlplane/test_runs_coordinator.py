@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ RUNS = 100
 
 
 class BusyLocation(cl_grpc.CodeLocationServiceServicer):
-    """A code location whose every run works a few milliseconds and then succeeds.
+    """A code location whose every run works 30 milliseconds and then succeeds.
 
     Its "worker" reports RUN_STARTED and RUN_SUCCESS through the launching replica's
     storage, then wakes both replicas' queues at once: the moment they race for the slot.
@@ -70,7 +71,9 @@ class BusyLocation(cl_grpc.CodeLocationServiceServicer):
         return cl_pb2.ExecuteRunResponse(worker_id=f"worker-{request.run_id}")
 
     def _work(self, replica: str, run_id: str, watched: bool) -> None:
-        time.sleep(0.005)  # the run's work
+        # The run's work: long enough that, on a loaded machine, runs the queue lets through
+        # together are seen running together (at 5 ms, under load, they were not always).
+        time.sleep(0.03)
         with self._lock:
             self.running -= 1
             self.running_watched -= watched
@@ -106,6 +109,43 @@ class Outcome:
     samples: list[int]  # runs in progress carrying the watched tags, sampled throughout
 
 
+@contextmanager
+def _two_replicas(
+    database_url: str,
+    storage: Storage,
+    scope: DeploymentScope,
+    settings: RunSettings,
+    location: BusyLocation,
+    replicas: dict[str, Replica],
+) -> Iterator[dict[str, Replica]]:
+    """Serve `location` as code location "busy" and start replicas "a" and "b" (their
+    coordinators named replica-a and replica-b) on one database, filling `replicas`."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
+    health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    second_storage = Storage.open(database_url, migrate=False)
+    try:
+        for name, replica_storage in (("a", storage), ("b", second_storage)):
+            registry = CodeLocationRegistry(replica_storage)
+            registry.add(scope, LocationSpec("busy", address=f"127.0.0.1:{port}"))
+            coordinator = RunCoordinator(replica_storage, registry, settings)
+            coordinator.reporting_address = name  # tells the location whom to report to
+            coordinator.replica_id = f"replica-{name}"
+            replicas[name] = Replica(replica_storage, registry, coordinator)
+        for replica in replicas.values():
+            replica.coordinator.start()
+        yield replicas
+    finally:
+        for replica in replicas.values():
+            replica.coordinator.stop()
+            replica.registry.stop()
+        server.stop(None).wait(5)
+        location.close()
+        second_storage.close()
+
+
 def _run_on_two_replicas(
     database_url: str,
     storage: Storage,
@@ -132,24 +172,10 @@ def _run_on_two_replicas(
             each.coordinator.notify(run_id)
 
     location = BusyLocation(finish, watched)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    cl_grpc.add_CodeLocationServiceServicer_to_server(location, server)
-    health_pb2_grpc.add_HealthServicer_to_server(_serving_health(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    second_storage = Storage.open(database_url, migrate=False)
     samples: list[int] = []
     submitted: list[str] = []
-    try:
-        for name, replica_storage in (("a", storage), ("b", second_storage)):
-            registry = CodeLocationRegistry(replica_storage)
-            registry.add(scope, LocationSpec("busy", address=f"127.0.0.1:{port}"))
-            coordinator = RunCoordinator(replica_storage, registry, settings)
-            coordinator.reporting_address = name  # tells the location whom to report to
-            replicas[name] = Replica(replica_storage, registry, coordinator)
-        for replica in replicas.values():
-            replica.coordinator.start()
-
+    with _two_replicas(database_url, storage, scope, settings, location, replicas):
+        second_storage = replicas["b"].storage
         done = threading.Event()
 
         def sample() -> None:
@@ -184,13 +210,6 @@ def _run_on_two_replicas(
             time.sleep(0.02)
         done.set()
         sampler.join()
-    finally:
-        for replica in replicas.values():
-            replica.coordinator.stop()
-            replica.registry.stop()
-        server.stop(None).wait(5)
-        location.close()
-        second_storage.close()
     statuses = Counter(run.status for run in storage.runs.list_runs(scope, limit=1000).items)
     assert statuses == {RunStatus.SUCCESS: RUNS}
     assert sorted(location.executed) == sorted(submitted)
@@ -311,3 +330,57 @@ def test_a_run_the_location_refuses_as_invalid_fails_to_start_not_as_unavailable
     failure = events_pb2.RunEvent.FromString(failures.items[0].payload).run_failure
     assert failure.reason == events_pb2.RUN_FAILURE_REASON_START_FAILED
     assert failure.error.class_name == "InvalidArgumentError"
+
+
+# --- a worker slow to be started is not lost ------------------------------------------
+
+
+class SlowToAcceptLocation(BusyLocation):
+    """A code server busy starting other workers: ExecuteRun returns only after
+    ACCEPT_SECONDS, longer than the heartbeat timeout, and the run's worker then reports
+    within a fraction of that timeout."""
+
+    ACCEPT_SECONDS = 1.6
+
+    def ExecuteRun(self, request: cl_pb2.ExecuteRunRequest, context: Any) -> Any:
+        time.sleep(self.ACCEPT_SECONDS)
+        return super().ExecuteRun(request, context)
+
+    def _work(self, replica: str, run_id: str, watched: bool) -> None:
+        time.sleep(0.2)  # the worker's start, well within the heartbeat timeout
+        super()._work(replica, run_id, watched)
+
+
+def test_a_run_whose_code_server_is_slow_to_accept_it_is_not_failed_as_lost(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    # Two replicas judge silent runs: neither may fail the run while its ExecuteRun is in
+    # flight, and its launcher counts the worker's silence from the acceptance.
+    settings = RunSettings(heartbeat_interval=0.2, heartbeat_timeout=1.0)
+    replicas: dict[str, Replica] = {}
+
+    def finish(name: str, run_id: str) -> None:
+        replicas[name].storage.events.store_batch(
+            scope,
+            run_id,
+            [
+                _event(run_id, 1, events_pb2.RUN_EVENT_TYPE_RUN_STARTED),
+                _event(run_id, 2, events_pb2.RUN_EVENT_TYPE_RUN_SUCCESS),
+            ],
+        )
+
+    location = SlowToAcceptLocation(finish, watched={})
+    with _two_replicas(database_url, storage, scope, settings, location, replicas):
+        # Both monitors judge from the start: the run is submitted once they do.
+        time.sleep(settings.heartbeat_timeout + 0.1)
+        run = replicas["a"].coordinator.submit(scope, location="busy", asset_keys=["work"])
+        deadline = time.monotonic() + 30
+        while not storage.runs.get_run(scope, run.run_id).status.is_terminal:
+            assert time.monotonic() < deadline, "the run never ended"
+            time.sleep(0.02)
+        time.sleep(0.1)  # any late transition would land now
+    ended = storage.runs.get_run(scope, run.run_id)
+    types = [e.event_type for e in storage.event_log.get_run_events(scope, run.run_id).items]
+    assert ended.status is RunStatus.SUCCESS, ended.failure_reason
+    assert "RUN_FAILURE" not in types, f"the run was failed on its way: {ended.failure_reason}"
+    assert location.executed[run.run_id] == 1

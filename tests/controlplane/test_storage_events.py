@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from weir_controlplane.storage import (
     DeploymentScope,
     EventType,
     InvalidEventError,
+    NaiveDatetimeError,
     NewEvent,
     NewRun,
     RunNotFoundError,
@@ -19,6 +20,7 @@ from weir_controlplane.storage import (
     Storage,
     UnplannedAssetError,
 )
+from weir_controlplane.storage.schema import event_log, runs
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -88,6 +90,37 @@ def test_events_past_a_gap_wait_for_the_worker_to_resend_them(
     assert storage.runs.get_run(scope, run_id).last_event_sequence == 8
     sequences = [event.sequence for event in storage.event_log.get_run_events(scope, run_id).items]
     assert sequences == list(range(1, 9))
+
+
+def test_events_stored_past_a_gap_by_an_older_version_are_not_stored_again(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    # Before gaps were refused, events past one were stored: 3 and 4 here, never applied.
+    run_id = _new_run(storage, scope)
+    with storage.database.write() as conn:
+        conn.execute(
+            event_log.insert(),
+            [
+                {
+                    "deployment_id": scope.deployment_id,
+                    "run_id": run_id,
+                    "sequence": sequence,
+                    "event_type": EventType.ASSET_MATERIALIZATION.value,
+                    "timestamp": T0,
+                    "asset_key": "a",
+                }
+                for sequence in (3, 4)
+            ],
+        )
+        conn.execute(runs.update().where(runs.c.run_id == run_id).values(max_event_sequence=4))
+
+    batch = [_event(1), _materialization(2, "a"), _materialization(3, "a"), _event(4)]
+    result = storage.events.store_batch(scope, run_id, batch)
+
+    assert (result.inserted, result.acknowledged_sequence) == (2, 4)
+    assert storage.assets.summaries(scope, ["a"])["a"].materialization_count == 1
+    sequences = [event.sequence for event in storage.event_log.get_run_events(scope, run_id).items]
+    assert sorted(sequences) == [1, 2, 3, 4]
 
 
 def test_lifecycle_events_drive_run_status(storage: Storage, scope: DeploymentScope) -> None:
@@ -237,6 +270,24 @@ def test_events_read_back_in_pages_and_a_cursor_follows_a_live_run(
     storage.events.store_batch(scope, run_id, [_event(6)])
     arrived = storage.event_log.get_run_events(scope, run_id, after_cursor=idle.cursor)
     assert [event.sequence for event in arrived.items] == [6]
+
+
+def test_event_timestamps_keep_their_instant_and_naive_ones_are_refused(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    run_id = _new_run(storage, scope)
+    in_paris = (T0 + timedelta(hours=1)).astimezone(timezone(timedelta(hours=1)))
+    storage.events.store_batch(
+        scope, run_id, [NewEvent(sequence=1, event_type="STEP_START", timestamp=in_paris)]
+    )
+    naive = NewEvent(sequence=2, event_type="STEP_START", timestamp=datetime(2026, 3, 1))
+    with pytest.raises(NaiveDatetimeError):
+        storage.events.store_batch(scope, run_id, [naive])
+
+    (event,) = storage.event_log.get_run_events(scope, run_id).items
+    assert event.timestamp == T0 + timedelta(hours=1)
+    assert event.timestamp.utcoffset() == timedelta(0)
+    assert storage.runs.get_run(scope, run_id).last_event_sequence == 1
 
 
 def test_event_fields_and_payload_round_trip(storage: Storage, scope: DeploymentScope) -> None:

@@ -131,3 +131,97 @@ def test_state_belongs_to_its_deployment(storage: Storage, scope: DeploymentScop
     elsewhere = storage.deployments.ensure_deployment(f"{scope.name}-other")
     assert storage.instigators.states(elsewhere, SENSOR) == {}
     assert storage.instigators.get(elsewhere, SENSOR, KEY).cursor is None
+
+
+def test_a_renewed_lease_outlives_its_first_expiry_until_its_holder_stops_renewing(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    state = storage.instigators.get(scope, SENSOR, KEY)
+    assert storage.instigators.claim(scope, state, "a", ttl=10, now=T0)
+    assert storage.instigators.renew(scope, state, "a", ttl=10, now=T0 + timedelta(seconds=8))
+    # Past the first expiry, the renewed lease still holds.
+    assert not storage.instigators.claim(scope, state, "b", ttl=10, now=T0 + timedelta(seconds=15))
+    # The holder stops renewing (killed): 10 s after its last renewal another takes over.
+    assert storage.instigators.claim(scope, state, "b", ttl=10, now=T0 + timedelta(seconds=19))
+    assert not storage.instigators.renew(scope, state, "a", ttl=10, now=T0 + timedelta(seconds=20))
+
+
+def _tick_with(
+    storage: Storage, scope: DeploymentScope, kind: InstigatorKind, tick: NewTick, owner: str = "a"
+) -> None:
+    state = storage.instigators.get(scope, kind, KEY)
+    assert storage.instigators.claim(scope, state, owner, ttl=60, now=tick.tick_time)
+    stored = storage.instigators.finish(
+        scope, state, owner, tick, last_tick_at=tick.tick_time, now=tick.tick_time
+    )
+    assert stored is not None
+
+
+def _skip(at: datetime, reason: str = "nothing new", cursor: str | None = "7") -> NewTick:
+    return NewTick(
+        TickStatus.SKIPPED, at, skip_reason=reason, cursor_before=cursor, cursor_after=cursor
+    )
+
+
+def test_an_idle_sensors_identical_skips_are_one_tick_with_a_count(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    minute = timedelta(minutes=1)
+    for i in range(5):
+        _tick_with(storage, scope, SENSOR, _skip(T0 + i * minute))
+    [idle] = storage.instigators.list_ticks(scope, SENSOR, KEY).items
+    assert (idle.status, idle.repeat_count) == (TickStatus.SKIPPED, 5)
+    assert (idle.tick_time, idle.last_tick_time, idle.ended_at) == (
+        T0,
+        T0 + 4 * minute,
+        T0 + 4 * minute,
+    )
+
+    # A different reason, a moved cursor or a run breaks the streak; a new one starts after.
+    _tick_with(storage, scope, SENSOR, _skip(T0 + 5 * minute, reason="no new file"))
+    _tick_with(storage, scope, SENSOR, _skip(T0 + 6 * minute, reason="no new file", cursor="8"))
+    _tick_with(storage, scope, SENSOR, NewTick(TickStatus.SUCCESS, T0 + 7 * minute, run_keys=["k"]))
+    _tick_with(storage, scope, SENSOR, _skip(T0 + 8 * minute))
+    _tick_with(storage, scope, SENSOR, _skip(T0 + 9 * minute))
+    ticks = storage.instigators.list_ticks(scope, SENSOR, KEY).items
+    assert [(t.status, t.repeat_count) for t in ticks] == [
+        (TickStatus.SKIPPED, 2),
+        (TickStatus.SUCCESS, 1),
+        (TickStatus.SKIPPED, 1),
+        (TickStatus.SKIPPED, 1),
+        (TickStatus.SKIPPED, 5),
+    ]
+    assert ticks[2].last_tick_time is None
+    assert storage.instigators.latest_ticks(scope, SENSOR, [KEY])[KEY].repeat_count == 2
+
+    # A schedule's ticks are one per cron time, skipped or not.
+    for i in range(3):
+        _tick_with(storage, scope, SCHEDULE, _skip(T0 + i * minute, cursor=None))
+    assert len(storage.instigators.list_ticks(scope, SCHEDULE, KEY).items) == 3
+
+
+def test_pruning_keeps_the_newest_ticks_and_the_young_ones_in_batches(
+    storage: Storage, scope: DeploymentScope
+) -> None:
+    hour = timedelta(hours=1)
+    other = ("etl", "other")
+    for i in range(10):  # alternating results, so none are folded together
+        tick = NewTick(TickStatus.SUCCESS if i % 2 else TickStatus.FAILURE, T0 + i * hour)
+        _tick_with(storage, scope, SENSOR, tick)
+    state = storage.instigators.get(scope, SENSOR, other)
+    assert storage.instigators.claim(scope, state, "a", ttl=60, now=T0)
+    storage.instigators.finish(scope, state, "a", NewTick(TickStatus.FAILURE, T0), now=T0)
+
+    prune = storage.instigators.prune_ticks
+    # Older than T0 + 6 h and not among the newest 3 of its sensor: the first 6 ticks.
+    assert prune(scope, keep=3, older_than=T0 + 6 * hour, limit=4) == 4
+    assert prune(scope, keep=3, older_than=T0 + 6 * hour, limit=4) == 2
+    assert prune(scope, keep=3, older_than=T0 + 6 * hour, limit=4) == 0
+    times = [t.tick_time for t in storage.instigators.list_ticks(scope, SENSOR, KEY).items]
+    assert times == [T0 + i * hour for i in range(9, 5, -1)]
+    # Everything old, but the newest 3 stay; the other sensor's one tick is its newest.
+    assert prune(scope, keep=3, older_than=T0 + 100 * hour) == 1
+    assert len(storage.instigators.list_ticks(scope, SENSOR, KEY).items) == 3
+    assert len(storage.instigators.list_ticks(scope, SENSOR, other).items) == 1
+    # keep=0: age alone.
+    assert prune(scope, keep=0, older_than=T0 + 100 * hour) == 4

@@ -9,10 +9,10 @@ heartbeats, restarts), so CI does not pay twice for every process start.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,12 +20,14 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from ports import free_port
 from sqlalchemy.engine import make_url
 
 BIN = Path(sys.executable).parent
@@ -34,12 +36,6 @@ POSTGRES_URL_ENV = "WEIR_TEST_POSTGRES_URL"
 ON_BOTH_DATABASES = pytest.mark.parametrize(
     "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Process:
@@ -99,6 +95,18 @@ class Process:
         self._pump_thread.join(5)
         if self.proc.stdout is not None and not self._pump_thread.is_alive():
             self.proc.stdout.close()
+
+
+def wait_until(what: str, found: Callable[[], Any], timeout: float = 60) -> Any:
+    """The first truthy value `found()` returns, polled every 0.1 s until `timeout`."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last: {value!r}")
 
 
 class Api:
@@ -192,6 +200,28 @@ class ControlPlane:
     def close(self) -> None:
         self.stop()
         self.api.http.close()
+
+
+class WebhookReceiver(ThreadingHTTPServer):
+    """A webhook on a real port: records the JSON body of every POST and answers 204."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 @pytest.fixture

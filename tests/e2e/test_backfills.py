@@ -94,6 +94,31 @@ def test_a_failing_partition_fails_only_its_downstream(start_control_plane, cont
     assert clean["counts"]["skipped"] == "2" and clean["counts"]["materialized"] == "8"
 
 
+def test_a_step_failing_in_a_single_run_range_fails_the_partitions_it_did_not_make(
+    start_control_plane, control_dir
+):
+    (control_dir / f"rollup-{day(5)}.fail").touch()
+    api = start_control_plane([location()]).api
+    backfill_id = api(
+        "LaunchBackfill", selection="rollup", partitionRange={"start": day(3), "end": day(8)}
+    )["backfillId"]
+    assert wait_ended(api, backfill_id)["status"] == "BACKFILL_STATUS_FAILED"
+    (run,) = runs_of(api, backfill_id)  # one run over the range
+    assert run["status"] == "RUN_STATUS_FAILURE"
+    status = api("GetPartitionStatus", key={"path": ["rollup"]})
+    shown = [(int(r.get("start", 0)), int(r["end"]), r["state"]) for r in status["ranges"]]
+    made_days = {key for asset, key in made(control_dir) if asset == "rollup"}
+    assert made_days == {day(d) for d in (3, 4, 6, 7, 8)}  # the run went on past day 5
+    assert shown == [
+        (0, 2, "PARTITION_STATE_MISSING"),
+        (2, 4, "PARTITION_STATE_MATERIALIZED"),
+        (4, 5, "PARTITION_STATE_FAILED"),  # the day whose step failed
+        (5, 8, "PARTITION_STATE_MATERIALIZED"),
+        (8, 30, "PARTITION_STATE_MISSING"),
+    ]
+    assert status["counts"]["failed"] == "1"
+
+
 def kill_control_plane(plane: Any) -> None:
     assert plane.process is not None
     os.kill(plane.process.proc.pid, signal.SIGKILL)
@@ -117,7 +142,12 @@ def test_a_control_plane_killed_mid_backfill_resumes_without_losing_or_doubling_
     kill_control_plane(plane)
     plane.start()
     reply = wait_ended(api, backfill_id)
-    assert reply["status"] == "BACKFILL_STATUS_COMPLETED", reply
+    failed = [
+        (run["runId"], run.get("failureReason"))
+        for run in runs_of(api, backfill_id)
+        if run["status"] != "RUN_STATUS_SUCCESS"
+    ]
+    assert reply["status"] == "BACKFILL_STATUS_COMPLETED", (reply, failed)
     assert made(control_dir) == Counter({(a, day(d)): 1 for a in THREE for d in range(1, 13)})
     runs = runs_of(api, backfill_id)
     assert len(runs) == reply["runCount"] == 24

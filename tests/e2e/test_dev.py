@@ -145,3 +145,33 @@ def test_a_code_server_behind_a_wrapper_watches_the_pid_it_was_given(e2e_env):
         stand_in.kill()
         stand_in.wait()
         server.kill()
+
+
+def _processes_naming(path: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if str(path) in command and _alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_weir_dev_stops_its_early_started_code_server_when_the_database_fails(e2e_env, tmp_path):
+    """The code server starts before storage opens; a database that cannot be reached
+    must not leave it running."""
+    defs = tmp_path / "early_started_defs.py"
+    defs.write_text(QUICKSTART.read_text())
+    result = subprocess.run(
+        [str(BIN / "weir"), "dev", "-f", str(defs), "--http-port", str(free_port()),
+         "--grpc-port", str(free_port()),
+         "--database-url", "postgresql://nobody@127.0.0.1:9/none"],
+        env=e2e_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Cannot reach the database at postgresql" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _processes_naming(defs) == [], "the code server outlived `weir dev`"

@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import Api, Process
+from conftest import Api, Process, wait_until
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from weir_protos.v1 import code_location_pb2 as cl_pb2
 from weir_protos.v1 import code_location_pb2_grpc as cl_grpc
@@ -94,6 +94,9 @@ def test_node_location_is_loaded_with_its_assets(start_control_plane, node_locat
         {"label": "contains_pii", "value": {"bool": False}},
     ]
     assert [check["name"] for check in total["checkSpecs"]] == ["total_is_positive"]
+    assert total["freshnessPolicy"] == {
+        "timeWindow": {"failWindow": "86400s", "warnWindow": "43200s"}
+    }
     numbers = api("GetAsset", key={"path": ["numbers"]})["asset"]["definition"]
     assert numbers["kinds"] == ["javascript", "json"]
     assert numbers["tags"] == {"tier": "bronze"}
@@ -130,6 +133,15 @@ def test_run_of_total_materializes_it_with_events_in_order(start_control_plane, 
         {"label": "total", "value": {"int": "31"}},
     ]
     assert asset["checks"][0]["latestEvaluation"]["evaluation"]["passed"] is True
+    # Its health, from the events a JavaScript worker reported; freshness once evaluated.
+    assert asset["health"]["status"] == "HEALTH_HEALTHY"
+    wait_until(
+        "total evaluated fresh",
+        lambda: (
+            api("GetAssetHealth", key={"path": ["total"]})["health"]["freshnessState"]["state"]
+            == "FRESHNESS_PASS"
+        ),
+    )
 
     # "total" alone reads numbers as the first run stored it, without recomputing it.
     again = api.launch("total")

@@ -6,6 +6,7 @@ control plane exercises them side by side; a restart keeps the same database.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,6 +22,11 @@ def sensors_location() -> dict[str, str]:
 
 def ticks(api: Api, name: str) -> list[dict[str, Any]]:
     return api("ListTicks", name=name, limit=1000).get("ticks", [])
+
+
+def evaluated(found: list[dict[str, Any]]) -> int:
+    """How many ticks `found` stands for: an idle sensor's repeated skips are one tick."""
+    return sum(int(t.get("repeatCount", 1)) for t in found)
 
 
 def runs_of(api: Api, sensor: str) -> list[dict[str, Any]]:
@@ -40,7 +46,7 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
 def wait_for_ticks(api: Api, name: str, more_than: int) -> list[dict[str, Any]]:
     return wait_until(
         f"more than {more_than} ticks of {name}",
-        lambda: (found := ticks(api, name)) and len(found) > more_than and found,
+        lambda: (found := ticks(api, name)) and evaluated(found) > more_than and found,
     )
 
 
@@ -57,6 +63,11 @@ def test_run_keys_from_the_cursor_launch_once_even_after_a_restart(start_control
     )
     assert newest[0]["skipReason"] == "all three batches launched"
     assert newest[0]["cursorAfter"] == "3"
+    # Skipping on and on, it keeps one tick that counts the skips.
+    wait_until("repeated skips", lambda: int(ticks(api, "batches")[0].get("repeatCount", 1)) > 2)
+    idle = ticks(api, "batches")
+    assert idle[0]["lastTickTime"] > idle[0]["tickTime"]
+    assert [t["status"] for t in idle] == ["TICK_STATUS_SKIPPED", *["TICK_STATUS_SUCCESS"] * 3]
     succeeded = [t for t in newest if t["status"] == "TICK_STATUS_SUCCESS"]
     assert [t["runKeys"] for t in reversed(succeeded)] == [["batch-1"], ["batch-2"], ["batch-3"]]
     assert [t.get("cursorBefore") for t in reversed(succeeded)] == [None, "1", "2"]
@@ -64,7 +75,7 @@ def test_run_keys_from_the_cursor_launch_once_even_after_a_restart(start_control
     sensor = next(s for s in api("ListSensors")["sensors"] if s["name"] == "batches")
     assert sensor["status"] == "SENSOR_STATUS_RUNNING" and sensor["cursor"] == "3"
 
-    before = len(ticks(api, "batches"))
+    before = evaluated(ticks(api, "batches"))
     plane.stop()
     plane.start()
     wait_for_ticks(api, "batches", before + 1)
@@ -99,13 +110,13 @@ def test_a_stopped_sensor_stays_stopped_across_a_restart(start_control_plane):
     wait_for_ticks(api, "counter", 0)
     stopped = api("StopSensor", name="counter")["sensor"]
     assert stopped["status"] == "SENSOR_STATUS_STOPPED"
-    settled = len(ticks(api, "counter"))
+    settled = evaluated(ticks(api, "counter"))
     plane.stop()
     plane.start()
     # The others tick again; this one does not.
-    after_restart = len(ticks(api, "same_key"))
+    after_restart = evaluated(ticks(api, "same_key"))
     wait_for_ticks(api, "same_key", after_restart + 2)
-    assert len(ticks(api, "counter")) == settled
+    assert evaluated(ticks(api, "counter")) == settled
     listed = next(s for s in api("ListSensors")["sensors"] if s["name"] == "counter")
     assert listed["status"] == "SENSOR_STATUS_STOPPED"
 
@@ -236,6 +247,11 @@ def test_the_cli_lists_sensors_and_their_ticks(start_control_plane, e2e_env):
     listing = weir("sensors", "list")
     assert "raising" in listing and "RUNNING" in listing and "FAILURE" in listing
     assert "sensor exploded" in weir("ticks", "raising")
+    wait_until(
+        "repeated skips", lambda: int(ticks(plane.api, "batches")[0].get("repeatCount", 1)) > 1
+    )
+    skipped = next(line for line in weir("ticks", "batches").splitlines() if "SKIPPED" in line)
+    assert re.search(r" \.\. .*\(\d+x\)", skipped) and "all three batches launched" in skipped
     assert "STOPPED" in weir("sensors", "stop", "raising")
     assert "cursor '7'" in weir("sensors", "cursor", "counter", "7")
     assert "No schedules." in weir("schedules", "list")
@@ -253,7 +269,7 @@ def test_two_control_planes_on_one_postgres_never_tick_twice(start_control_plane
     )
     assert second.process is not None
     second.process.kill()  # mid-whatever: no clean shutdown, its leases simply expire
-    seen = len(ticks(first.api, "counter"))
+    seen = evaluated(ticks(first.api, "counter"))
     wait_for_ticks(first.api, "counter", seen + 4)  # the survivor keeps ticking
 
     counted = [t for t in ticks(first.api, "counter") if t["status"] == "TICK_STATUS_SUCCESS"]

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_time_window import key_spaces
-from weir_partitions import IndexRanges, MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
+from weir_partitions import (
+    CronClock,
+    IndexRanges,
+    MultiKeySpace,
+    StaticKeySpace,
+    TickIndex,
+    TimeWindowKeySpace,
+    parse_cron,
+)
 
 FIXED_ZONES = ["UTC", "Etc/GMT-5", "Etc/GMT+3", "Asia/Kolkata"]
 
@@ -113,3 +123,106 @@ def test_multi_keys_are_numbered_time_window_first_and_round_trip():
     assert frozen.count(later) == 6 * 4 and frozen.key_at(4 * 4) == "2024-01-05|2024-01-01"
     assert frozen.index_of("2024-01-02|2024-01-03", later) == 4 + 2
     assert frozen.index_of("2024-01-01|2024-01-05", later) is None  # not a key of then
+
+
+def _near_misses(space: TimeWindowKeySpace, keys: list[str]) -> list[str]:
+    """Strings that look like keys but are not, or are keys of other moments."""
+    before = space.format_tick(space.clock.prev_tick(space.first_tick - 1))
+    shifted = [k[:-1] + ("1" if k[-1] == "0" else "0") for k in keys[:20]]
+    return [before, "", "not-a-key", "2024-13-01", *shifted, *(k + "-0500" for k in keys[:3])]
+
+
+@settings(max_examples=150, deadline=None)
+@given(key_spaces(), st.randoms(use_true_random=False))
+def test_indexes_of_many_keys_match_index_of_each(case, rng):
+    space, now = case
+    keys = space.keys(now + 86400 * 3)  # some keys of later, not keys as of now
+    probe = keys + _near_misses(space, keys)
+    rng.shuffle(probe)
+    assert space.indexes_of(probe, now) == [space.index_of(k, now) for k in probe]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([*FIXED_ZONES, "America/New_York", "Europe/London", "Australia/Lord_Howe"]),
+    st.sampled_from(
+        [
+            ("{m} * * * *", "%Y-%m-%d-%H:%M"),
+            ("{m} {h} * * *", "%Y-%m-%d"),
+            ("{m} {h} * * 1-5", "%Y%m%d %H%M"),
+            ("*/15 * * * *", "%Y-%m-%dT%H:%M:%S"),
+        ]
+    ),
+    st.integers(0, 59),
+    st.integers(0, 23),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1)),
+)
+def test_arithmetic_bulk_indexes_match_the_exact_path_across_dst(zone, shape, m, h, start):
+    template, fmt = shape
+    space = TimeWindowKeySpace(
+        template.format(m=m, h=h), zone, fmt, start.replace(tzinfo=ZoneInfo(zone))
+    )
+    now = (start + timedelta(days=400)).replace(tzinfo=UTC).timestamp()
+    keys = space.keys(now)
+    assert space.indexes_of(keys, now) == list(range(len(keys)))
+    later = space.keys(now + 86400 * 30)[len(keys) :]
+    misses = _near_misses(space, keys) + later
+    assert space.indexes_of(misses, now) == [space.index_of(k, now) for k in misses]
+
+
+def test_a_million_hourly_keys_are_indexed_in_well_under_a_second():
+    space = TimeWindowKeySpace(
+        "0 * * * *", "UTC", "%Y-%m-%d-%H:%M", datetime(1900, 1, 1, tzinfo=UTC)
+    )
+    now = datetime(2014, 1, 29, 16, tzinfo=UTC).timestamp()
+    keys = space.keys_slice(0, 1_000_000, now)
+    started = time.process_time()
+    indexes = space.indexes_of(keys, now)
+    elapsed = time.process_time() - started
+    assert indexes == list(range(1_000_000))
+    assert elapsed < 1.5, f"{elapsed:.2f} s of CPU for a million keys"
+
+
+def test_multi_keys_are_indexed_in_bulk_like_one_by_one():
+    daily = TimeWindowKeySpace("0 0 * * *", "UTC", "%Y-%m-%d", datetime(2024, 1, 1, tzinfo=UTC))
+    grid = MultiKeySpace([("color", StaticKeySpace(["red", "blue"])), ("date", daily)])
+    now = datetime(2024, 3, 1, tzinfo=UTC).timestamp()
+    keys = [*grid.keys_slice(0, 200, now), "red|2025-01-01", "green|2024-01-01", "red", "a|b|c"]
+    assert grid.indexes_of(keys, now) == [grid.index_of(k, now) for k in keys]
+
+
+DST_ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
+             "Asia/Tehran", "Africa/Casablanca", "America/Havana"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(DST_ZONES),
+    st.sampled_from(["0 * * * *", "30 * * * *", "*/20 * * * 1-5", "0 2 * * *", "30 1 * * 0"]),
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2080, 1, 1)),
+    st.randoms(use_true_random=False),
+)
+def test_ticks_of_daylight_saving_zones_are_counted_per_day_as_the_clock_walks_them(
+    zone: str, cron: str, start: datetime, rng: Any
+) -> None:
+    clock = CronClock(parse_cron(cron), ZoneInfo(zone))
+    first = clock.next_tick(int(start.replace(tzinfo=UTC).timestamp()))
+    ticks = [tick for tick, _ in itertools.islice(clock.iter_ticks(first), 2500)]
+    sample = [0, 1, len(ticks) - 1, *rng.sample(range(len(ticks)), 150)]
+    counted = TickIndex(clock, first)
+    assert [counted.index_of(ticks[i]) for i in sample] == sample
+    inverse = TickIndex(clock, first)
+    assert [inverse.tick_at(i) for i in sample] == [ticks[i] for i in sample]
+
+
+def test_hourly_keys_of_a_daylight_saving_zone_are_numbered_without_walking_ticks() -> None:
+    start = datetime(2010, 1, 1, tzinfo=UTC)
+    now = (start + timedelta(hours=100_000)).timestamp()
+    reference = TimeWindowKeySpace("0 * * * *", "America/New_York", "%Y-%m-%d-%H:%M", start)
+    keys = reference.keys(now)  # walking: the reference
+    space = TimeWindowKeySpace("0 * * * *", "America/New_York", "%Y-%m-%d-%H:%M", start)
+    assert space.indexes_of(keys[::-1], now) == list(range(len(keys)))[::-1]
+    assert space.count(now) == len(keys)
+    assert space.keys_slice(len(keys) - 3, 3, now) == keys[-3:]
+    # The clock was walked over the days with a change only, never the whole span.
+    assert len(space.tick_index._walked._ticks) == 1

@@ -37,7 +37,7 @@ def test_attributes_are_recorded_on_the_spec():
     assert spec.key == dg.AssetKey(["warehouse", "daily_sales"])
     assert daily_sales.node_name == "warehouse__daily_sales"
     assert spec.description == "Sales per day."
-    assert spec.metadata["rows"].value == 3
+    assert spec.metadata["rows"] == 3  # as given, as in Dagster; wrapped only on the wire
     assert spec.metadata["owner_url"].kind == "url"
     assert spec.tags == {"tier": "gold"}
     assert spec.owners == ("team:data", "ana@example.com")
@@ -122,3 +122,46 @@ def test_spec_replace_keeps_other_attributes():
     spec = dg.AssetSpec("a", group_name="g", tags={"k": "v"})
     other = spec.replace(group_name="h")
     assert other.group_name == "h" and other.tags == {"k": "v"} and other.key == spec.key
+
+
+def test_definition_metadata_that_the_wire_cannot_carry_fails_at_definition():
+    with pytest.raises(dg.DefinitionError, match="'handle'"):
+        dg.AssetSpec("orders", metadata={"handle": object()})
+
+
+@pytest.mark.parametrize("group", ["marketing/attribution", "a/b/c", "sales"])
+def test_group_names_nest_with_slashes(group):
+    assert dg.AssetSpec("orders", group_name=group).group_name == group
+
+
+@pytest.mark.parametrize("group", ["/marketing", "marketing/", "a//b", "a b"])
+def test_a_group_name_with_an_empty_or_bad_segment_is_refused(group):
+    with pytest.raises(dg.DefinitionError, match="nested groups"):
+        dg.AssetSpec("orders", group_name=group)
+
+
+@pytest.mark.parametrize(
+    ("internal_asset_deps", "message"),
+    [
+        ({"nope": set()}, r"internal_asset_deps names outputs \['nope'\]"),
+        ({"a": {"elsewhere"}}, "'elsewhere', which is neither an input or dep"),
+        ({"a": {"a"}}, "output 'a' depends on itself"),
+    ],
+)
+def test_internal_asset_deps_that_name_unknown_outputs_or_assets_are_refused(
+    internal_asset_deps, message
+):
+    with pytest.raises(dg.DefinitionError, match=message):
+
+        @dg.multi_asset(
+            outs={"a": dg.AssetOut(), "b": dg.AssetOut()},
+            deps=["upstream"],
+            internal_asset_deps=internal_asset_deps,
+        )
+        def pair():
+            return 1, 2
+
+
+def test_internal_asset_deps_with_specs_is_refused():
+    with pytest.raises(dg.DefinitionError, match="AssetSpec"):
+        dg.multi_asset(specs=[dg.AssetSpec("a")], internal_asset_deps={"a": set()})

@@ -22,7 +22,7 @@ def test_eager_is_the_documented_composition():
     expected = (
         A.in_latest_time_window()
         & (A.missing().newly_true() | A.any_deps_match(
-            A.newly_updated() & ~A.executed_with_root_target()
+            (A.newly_updated() & ~A.executed_with_root_target()) | A.will_be_requested()
         )).since(since_last_handled)
         & ~A.any_deps_match(A.missing() & ~A.will_be_requested())
         & ~A.any_deps_match(A.in_progress())
@@ -45,6 +45,35 @@ def test_on_cron_is_the_documented_composition():
     tick = A.on_cron(cron, tz).children[1].children[0]
     assert tick.node_type == "cron_tick_passed"
     assert tick.parameters == {"cron_schedule": "0 9 * * *", "cron_timezone": "Europe/Paris"}
+
+
+def test_check_conditions_are_dagsters():
+    """Dagster's names and defaults: checks match over every check unless blocking_only,
+    and all_deps_blocking_checks_passed lets an upstream requested on the tick through."""
+    assert _without_labels(A.all_deps_blocking_checks_passed()) == _without_labels(
+        A.all_deps_match(
+            A.all_checks_match(A.check_passed(), blocking_only=True) | A.will_be_requested()
+        )
+    )
+    any_failed = A.any_checks_match(A.check_failed())
+    assert (any_failed.node_type, any_failed.parameters) == (
+        "any_checks_match",
+        {"blocking_only": False},
+    )
+    assert str(any_failed) == "any_checks_match(check_failed())"
+    assert str(A.all_checks_match(A.check_passed(), blocking_only=True)) == (
+        "all_checks_match(check_passed(), blocking_only=True)"
+    )
+    assert str(A.all_deps_blocking_checks_passed().children[0]) == (
+        "all_blocking_checks_passed | will_be_requested()"
+    )
+    assert str(~A.run_in_progress() & ~A.backfill_in_progress()) == (
+        "~run_in_progress() & ~backfill_in_progress()"
+    )
+    with pytest.raises(dg.DefinitionError, match="blocking_only must be True or False"):
+        A.any_checks_match(A.check_passed(), blocking_only="yes")  # type: ignore[arg-type]
+    with pytest.raises(dg.DefinitionError, match="'all_checks_match' takes parameters"):
+        A.from_dict({"type": "all_checks_match", "children": [A.check_passed().to_dict()]})
 
 
 def test_on_missing_is_the_documented_composition():
@@ -143,6 +172,9 @@ def test_to_dict_is_a_stable_json_tree():
 LEAVES = [
     A.missing(),
     A.in_progress(),
+    A.run_in_progress(),
+    A.backfill_in_progress(),
+    A.all_deps_blocking_checks_passed(),
     A.execution_failed(),
     A.newly_updated(),
     A.newly_requested(),
@@ -167,6 +199,10 @@ trees = st.recursive(
         st.tuples(sub, sub).map(lambda ab: ab[0].since(ab[1])),
         sub.map(A.any_deps_match),
         sub.map(A.all_deps_match),
+        st.tuples(st.sampled_from([A.check_passed(), A.check_failed()]), st.booleans()).map(
+            lambda c: A.any_checks_match(*c)
+        ),
+        st.tuples(sub, st.booleans()).map(lambda c: A.all_checks_match(*c)),
         st.tuples(sub, st.text(min_size=1, max_size=8)).map(lambda c: c[0].with_label(c[1])),
     ),
     max_leaves=12,

@@ -36,6 +36,22 @@ def test_graph_is_ordered_and_walkable():
     assert defs.get_assets_def("b") is b
 
 
+def test_a_few_assets_of_a_large_graph_are_planned_in_dependency_order():
+    from weir._execution.plan import ExecutionPlan
+
+    chain = [dg.AssetSpec("n0")] + [dg.AssetSpec(f"n{i}", deps=[f"n{i - 1}"]) for i in range(1, 50)]
+    graph = dg.Definitions(assets=list(reversed(chain))).get_asset_graph()
+    for picked in ({"n30", "n3", "n17"}, {f"n{i}" for i in range(0, 50, 2)}):  # few, many
+        keys = {dg.AssetKey(name) for name in picked}
+        ordered = graph.in_topo_order(keys)
+        assert ordered == [key for key in graph.toposorted_keys if key in keys]
+    plan_graph = dg.Definitions(
+        assets=[dg.AssetSpec(f"x{i}") for i in range(100)] + [a, b]
+    ).get_asset_graph()
+    plan = ExecutionPlan.build(plan_graph, [dg.AssetKey("b"), dg.AssetKey("a")])
+    assert [step.key for step in plan.steps] == ["a", "b"]
+
+
 def test_cycle_names_its_assets():
     @dg.asset(deps=["z"])
     def x():

@@ -33,8 +33,9 @@ def test_job_selects_a_group_and_is_found_by_name():
     job = dg.define_asset_job("sales_job", selection="group:sales", tags={"team": "bi"})
     defs = dg.Definitions(assets=ASSETS, jobs=[job])
 
-    found = defs.get_job_def("sales_job")
-    assert found is job
+    assert defs.jobs["sales_job"] is job
+    found = defs.get_job_def("sales_job")  # resolved against defs, ready to execute
+    assert found.name == "sales_job"
     assert found.resolve_keys(defs.get_asset_graph()) == keys("orders", "revenue")
     assert found.tags == {"team": "bi"}
 
@@ -160,7 +161,7 @@ def test_jobs_of_schedules_and_sensors_are_registered_with_definitions():
 
     defs = dg.Definitions(assets=ASSETS, schedules=[nightly], sensors=[on_ops])
 
-    assert defs.get_job_def("sales_job") is job
+    assert defs.jobs["sales_job"] is job
     implicit = defs.get_job_def("__anonymous_asset_job_on_ops")
     assert implicit.resolve_keys(defs.get_asset_graph()) == keys("report")
     assert defs.get_schedule_def("sales_job_schedule") is nightly

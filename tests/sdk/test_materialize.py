@@ -286,3 +286,36 @@ def test_time_window_mappings_pick_the_upstream_partitions():
         resources={"io_manager": io},
     )  # fmt: skip
     assert result.asset_value("day_over_day") == sum(range(24))
+
+
+def test_a_multi_asset_whose_specs_depend_on_each_other_yields_what_it_built_before_failing():
+    """Siblings may depend on each other (the function orders them, as dbt does); what it
+    yielded before it raised is materialized, and the step still fails."""
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec("first", skippable=True),
+            dg.AssetSpec("second", deps=["first"], skippable=True),
+        ]
+    )
+    def both():
+        yield dg.MaterializeResult(asset_key="first")
+        raise RuntimeError("second broke")
+
+    result = dg.materialize([both], raise_on_error=False)
+    assert not result.success
+    built = [
+        e.materialization.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+    ]
+    assert built == ["first"]
+    (failure,) = result.get_step_failure_events()
+    assert "second broke" in failure.message
+
+
+def test_a_multi_asset_sibling_still_cannot_depend_on_itself():
+    with pytest.raises(dg.DefinitionError, match="depends on an asset the same function produces"):
+
+        @dg.multi_asset(specs=[dg.AssetSpec("a", deps=["a"])])
+        def loop():
+            pass

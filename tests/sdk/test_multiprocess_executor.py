@@ -133,12 +133,13 @@ def test_a_step_process_that_dies_fails_its_step_with_the_exit_code():
     assert "exited with code 7" in error.message
 
 
-def test_values_cannot_pass_between_processes_through_memory():
+@pytest.mark.parametrize("in_memory", [dg.InMemoryIOManager(), dg.mem_io_manager])
+def test_values_cannot_pass_between_processes_through_memory(in_memory):
     with pytest.raises(dg.DefinitionError, match="FilesystemIOManager"):
         dg.materialize(
             [_napping("one")],
             executor=dg.multiprocess_executor,
-            resources={"io_manager": dg.InMemoryIOManager()},
+            resources={"io_manager": in_memory},
         )
 
 

@@ -422,3 +422,47 @@ def test_mapping_many_keys_at_once_is_the_union_of_mapping_each(case, data):
         each = {k for key in chosen for k in method(key, source, target, now)}
         together = method(chosen, source, target, now)
         assert together == [k for k in target.get_partition_keys(now) if k in each]
+
+
+def test_definitions_refuse_a_mapping_that_cannot_relate_the_two_definitions():
+    regions = dg.StaticPartitionsDefinition(["eu", "us"])
+    days = dg.DailyPartitionsDefinition("2024-01-01")
+
+    @dg.asset(partitions_def=regions)
+    def raw() -> int:
+        return 1
+
+    lagged = dg.TimeWindowPartitionMapping(start_offset=-1)
+
+    @dg.asset(partitions_def=days, ins={"raw": dg.AssetIn(partition_mapping=lagged)})
+    def daily(raw: int) -> int:
+        return raw
+
+    with pytest.raises(dg.DefinitionError) as caught:
+        dg.Definitions(assets=[raw, daily])
+    message = str(caught.value)
+    assert message.startswith("Asset 'daily' depends on 'raw' through TimeWindowPartitionMapping(")
+    assert "relates two time-window partitions definitions" in message
+    assert "'raw' is partitioned by StaticPartitionsDefinition(['eu', 'us'])" in message
+    assert "'daily' by TimeWindowPartitionsDefinition(start='2024-01-01T00:00:00+00:00'" in message
+
+
+def test_definitions_refuse_a_mapping_of_keys_to_an_unpartitioned_asset():
+    @dg.asset
+    def lookup() -> int:
+        return 1
+
+    @dg.asset(
+        partitions_def=dg.DailyPartitionsDefinition("2024-01-01"),
+        deps=[dg.AssetDep("lookup", partition_mapping=dg.IdentityPartitionMapping())],
+    )
+    def daily() -> None: ...
+
+    with pytest.raises(dg.DefinitionError, match="'lookup' is partitioned by nothing"):
+        dg.Definitions(assets=[lookup, daily])
+
+    # The default mapping (every partition reads all of it) is fine.
+    @dg.asset(partitions_def=dg.DailyPartitionsDefinition("2024-01-01"), deps=["lookup"])
+    def daily_default() -> None: ...
+
+    dg.Definitions(assets=[lookup, daily_default])

@@ -31,9 +31,31 @@ EXPECTED = {
     "TickEvaluationError", "TimeWindow", "TimeWindowPartitionMapping",
     "TimeWindowPartitionsDefinition", "TypeCheckError", "WeeklyPartitionsDefinition",
     "WeirError", "WeirEvent", "asset", "asset_check", "asset_sensor", "build_asset_context",
-    "build_schedule_context", "build_sensor_context", "define_asset_job", "in_process_executor",
+    "build_schedule_context", "build_sensor_context", "celery_executor", "define_asset_job",
+    "in_process_executor",
     "materialize", "multi_asset", "multiprocess_executor", "run_failure_sensor",
     "run_status_sensor", "schedule", "sensor",
+    # ops, graphs and op jobs; run config
+    "GraphDefinition", "In", "OpDefinition", "OpExecutionContext", "Out", "RunConfig", "graph",
+    "build_op_context", "graph_asset", "graph_multi_asset", "job", "op",
+    # testing without a server; Dagster's names for Weir's errors (issue 15)
+    "DagsterError", "DagsterExecutionStepExecutionError", "DagsterInvalidConfigError",
+    "DagsterInvalidDefinitionError", "DagsterInvalidInvocationError",
+    "DagsterInvariantViolationError", "DagsterTypeCheckDidNotPass",
+    "DagsterUnknownPartitionError", "InvocationError", "UsageError",
+    "DagsterInstance", "EventLogEntry", "Instance", "evaluate_automation_conditions",
+    # execution (issue 15): in-memory runs, retries, op inputs
+    "Backoff", "Jitter", "Nothing", "RetryRequested", "materialize_to_memory",
+    "partition_loading_context",
+    # loading and building definitions; resources and I/O managers (Dagster parity)
+    "AssetValueLoader", "ConfigurableIOManagerFactory", "EnvVar", "IOManagerDefinition",
+    "InitResourceContext", "ResourceDependency", "ResourceParam", "build_init_resource_context",
+    "build_input_context", "build_output_context", "definitions", "fs_io_manager", "io_manager",
+    "load_asset_checks_from_current_module", "load_asset_checks_from_modules",
+    "load_asset_checks_from_package_module", "load_asset_checks_from_package_name",
+    "load_assets_from_current_module", "load_assets_from_modules",
+    "load_assets_from_package_module", "load_assets_from_package_name", "map_asset_specs",
+    "mem_io_manager", "with_resources",
 }  # fmt: skip
 
 

@@ -191,7 +191,7 @@ def test_schedule_with_an_asset_target_gets_an_implicit_job():
     assert hourly_orders.job_name == "__anonymous_asset_job_hourly_orders"
     defs = dg.Definitions(assets=[orders], schedules=[hourly_orders])
     (request,) = hourly_orders.evaluate_tick(dg.build_schedule_context()).run_requests
-    assert defs.get_job_def(request.job_name) is hourly_orders.job
+    assert defs.jobs[request.job_name] is hourly_orders.job
 
 
 def test_default_status_and_description():

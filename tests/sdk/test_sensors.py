@@ -226,7 +226,7 @@ def test_sensor_settings_and_their_validation():
 def test_definitions_registers_sensor_jobs_and_rejects_unknown_job_names():
     defs = dg.Definitions(assets=[orders, report], sensors=[new_files])
     assert defs.get_sensor_def("new_files") is new_files
-    assert defs.get_job_def("ingest") is INGEST
+    assert defs.jobs["ingest"] is INGEST
 
     @dg.sensor(job_name="nope")
     def lost(context):
@@ -360,3 +360,31 @@ def test_unknown_run_status_is_a_definition_error():
 def test_docstring_examples_run():
     for module in (sensors, asset_sensors, run_status_sensors, run_request):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_a_sensor_context_finds_assets_by_tag():
+    @dg.asset(tags={"tier": "gold", "team": "a"})
+    def revenue() -> int:
+        return 1
+
+    @dg.asset(tags={"tier": "silver"})
+    def costs() -> int:
+        return 1
+
+    @dg.asset(key_prefix="finance", tags={"tier": "gold"})
+    def margin() -> int:
+        return 1
+
+    context = dg.build_sensor_context(definitions=dg.Definitions(assets=[revenue, costs, margin]))
+    assert [k.to_user_string() for k in context.assets_with_tag("tier", "gold")] == [
+        "finance/margin",
+        "revenue",
+    ]
+    assert [k.to_user_string() for k in context.assets_with_tag("tier")] == [
+        "costs",
+        "finance/margin",
+        "revenue",
+    ]
+    assert context.assets_with_tag("owner") == []
+    with pytest.raises(dg.DefinitionError, match="no definitions to search"):
+        dg.build_sensor_context().assets_with_tag("tier")

@@ -153,6 +153,31 @@ class AccessApi:
 
     # --- audit log --------------------------------------------------------------------
 
+    def get_caller_permissions(
+        self, request: cp.GetCallerPermissionsRequest
+    ) -> cp.GetCallerPermissionsResponse:
+        principal = current_principal()
+        deployment = current_scope().name
+        held = []
+        for permission in sorted(Permission, key=lambda p: p.value):
+            if permission is Permission.REPORT_RUN:
+                continue  # a run token's, never a person's
+            where = policy.allowed_locations(principal, permission, deployment)
+            if where is None:
+                held.append(
+                    cp.CallerPermission(permission=permission.value, all_code_locations=True)
+                )
+            elif where:
+                held.append(
+                    cp.CallerPermission(permission=permission.value, code_locations=sorted(where))
+                )
+        return cp.GetCallerPermissionsResponse(
+            actor=principal.actor,
+            name=principal.name if principal.kind is not None else "",
+            organization_admin=principal.is_org_admin,
+            permissions=held,
+        )
+
     def list_audit_log(self, request: cp.ListAuditLogRequest) -> cp.ListAuditLogResponse:
         principal = current_principal()
         audit_filter = AuditFilter(

@@ -8,17 +8,26 @@ snapshot hashes and cached; a deployment with one code location uses its graph a
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
+from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
-from weir_controlplane.api import limits
+from weir_controlplane.api import convert, limits
+from weir_controlplane.api.asset_fragments import field_entry
+from weir_controlplane.api.graph_index import GraphIndex
+from weir_controlplane.api.graph_layout import Layout, layered_layout
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import SnapshotGraph
 
 _CACHE_SIZE = 8
+
+
+_EDGES_FIELD = cp.GetAssetLineageResponse.EDGES_FIELD_NUMBER
 
 
 class DeploymentGraph:
@@ -56,6 +65,12 @@ class DeploymentGraph:
                         merged.assets.append(node)
             self.union = SnapshotGraph(merged)
         self.sorted_keys = sorted(self.union.nodes)
+        self._layout: Layout | None = None
+        self._layout_lock = threading.Lock()
+        self._index: GraphIndex | None = None
+        self._index_lock = threading.Lock()
+        # Lineage replies' edges into each asset, made once per graph: (parent, entry).
+        self._edges_into: dict[str, list[tuple[str, bytes]]] = {}
 
     @classmethod
     def of(cls, graphs: Mapping[str, SnapshotGraph]) -> DeploymentGraph:
@@ -90,25 +105,72 @@ class DeploymentGraph:
             )
         return set(self.union.resolve(selection))
 
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """Changes exactly when a location's definitions do (or a location comes or goes);
+        asked by every kept reply and kept asset, so worked out once per graph."""
+        text = "\n".join(f"{name}={g.content_hash}" for name, g in self.graphs.items())
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def layout(self) -> Layout:
+        """The graph's layered layout, computed on first use and kept with the graph, which
+        is itself kept per combination of snapshot hashes."""
+        with self._layout_lock:  # one computation, however many callers arrive at once
+            if self._layout is None:
+                groups = {key: node.group_name for key, node in self.nodes.items()}
+                self._layout = layered_layout(self.union.toposorted, self.union.parents, groups)
+            return self._layout
+
     def parents(self, key: str) -> list[str]:
         return self.union.parents.get(key, [])
+
+    def edges_into(self, key: str) -> list[tuple[str, bytes]]:
+        """An `AssetEdge` from each parent of `key`, encoded as an entry of a lineage
+        reply's `edges` field, with the parent; made on first use and kept with the graph."""
+        edges = self._edges_into.get(key)
+        if edges is None:  # two threads may both make it: the same list
+            downstream = convert.key_proto(key)
+            edges = []
+            for parent in self.parents(key):
+                edge = cp.AssetEdge(upstream=convert.key_proto(parent), downstream=downstream)
+                edges.append((parent, field_entry(_EDGES_FIELD, edge.SerializeToString())))
+            self._edges_into[key] = edges
+        return edges
 
     def children(self, key: str) -> list[str]:
         return self.union.children.get(key, [])
 
+    @property
+    def index(self) -> GraphIndex:
+        """The edges as integer arrays (api/graph_index.py), built on first use."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = GraphIndex.build(self.union.toposorted, self.parents)
+            return self._index
+
     def walk(self, start: str, *, upstream: int | None, downstream: int | None) -> set[str]:
         """`start` with its ancestors to `upstream` levels and descendants to `downstream`
         levels (None: all levels)."""
-        return _walk(start, self.parents, upstream) | _walk(start, self.children, downstream)
+        index = self.index
+        at = index.position.get(start)
+        if at is None:  # not in the union: only its own edges, by name
+            return _walk(start, self.parents, upstream) | _walk(start, self.children, downstream)
+        reached = index.walk(at, index.parents, upstream) | index.walk(
+            at, index.children, downstream
+        )
+        keys = index.keys
+        return {keys[position] for position in reached}
 
     def toposorted(self, keys: Iterable[str]) -> list[str]:
         """`keys` with every asset after the assets it depends on."""
+        index = self.index
+        position = index.position
         wanted = set(keys)
-        order = [key for key in self.union.toposorted if key in wanted]
+        found = sorted(position[key] for key in wanted if key in position)
         # Keys outside the union (deps on assets no location defines) go first: they are
         # only ever upstream.
-        missing = sorted(wanted.difference(order))
-        return missing + order
+        missing = sorted(key for key in wanted if key not in position)
+        return missing + [index.keys[at] for at in found]
 
 
 def _walk(start: str, neighbours: Callable[[str], Iterable[str]], depth: int | None) -> set[str]:

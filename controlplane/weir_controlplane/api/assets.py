@@ -3,7 +3,8 @@
 Definitions come from the code locations' snapshot graphs; recorded state (latest
 materialization, check results) from storage's derived tables, fetched in one batch per
 page of assets. Nothing here reads the event log except an asset's own materializations
-through its index.
+through its index. ListAssets and GetAssetLineage replies are kept and reused while
+nothing they show changes (api/reply_cache.py).
 """
 
 from __future__ import annotations
@@ -12,25 +13,39 @@ import bisect
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+from google.protobuf.message import Message
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
+from weir_controlplane.api.asset_fragments import ASSETS_FIELD, AssetFragments, KeptAsset
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
+from weir_controlplane.api.health import HealthApi, health_status
+from weir_controlplane.api.json_mapping import to_json_text
+from weir_controlplane.api.reply_cache import Built, ReplyCache, ReplyKey
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.partitions import DynamicSpaces, space_of
 from weir_controlplane.storage import (
+    AssetRevisions,
     AssetStorage,
     CheckResult,
     CodeLocationStorage,
     DeploymentScope,
     EventLog,
     EventType,
+    HealthStatus,
+    MetadataStorage,
 )
+
+# Longest metadata key a filter may name (the stored column's width).
+MAX_METADATA_KEY = 255
+_Request = TypeVar("_Request", bound=Message)
+_Reply = TypeVar("_Reply", bound=Message)
 
 
 class AssetsApi:
@@ -43,12 +58,20 @@ class AssetsApi:
         event_log: EventLog,
         code_locations: CodeLocationStorage,
         dynamic_spaces: Callable[[DeploymentScope], DynamicSpaces] | None = None,
+        metadata: MetadataStorage | None = None,
+        revisions: AssetRevisions | None = None,
+        cache: ReplyCache | None = None,
     ) -> None:
         self._registry = registry
         self._assets = assets
         self._event_log = event_log
         self._code_locations = code_locations
         self._dynamic_spaces = dynamic_spaces
+        self._metadata = metadata
+        self._revisions = revisions  # None: every reply is built afresh
+        self._cache = cache or ReplyCache()
+        self._fragments = AssetFragments(revisions) if revisions is not None else None
+        self.health: HealthApi | None = None  # set by the wiring: health of each asset
 
     def graph(self, scope: DeploymentScope) -> DeploymentGraph:
         """The assets of the code locations the caller may read: to a caller narrowed to
@@ -69,9 +92,39 @@ class AssetsApi:
     def list_assets(self, request: cp.ListAssetsRequest) -> cp.ListAssetsResponse:
         scope = current_scope()
         graph = self.graph(scope)
+        return self._kept("ListAssets", scope, graph, request, self._list_assets)
+
+    def _kept(
+        self,
+        method: str,
+        scope: DeploymentScope,
+        graph: DeploymentGraph,
+        request: _Request,
+        build: Callable[[DeploymentScope, DeploymentGraph, _Request], Built[_Reply]],
+    ) -> _Reply:
+        """`build`'s reply, reused while the definitions, the caller's locations and the
+        recorded asset state stay the same (api/reply_cache.py)."""
+        if self._revisions is None:
+            return build(scope, graph, request).reply
+        # The revision is read before the state the reply shows: see asset_revisions.py.
+        key = ReplyKey.of(
+            method,
+            scope,
+            graph.content_hash,
+            visible_locations(),
+            request,
+            self._revisions.current(scope),
+        )
+        return self._cache.get_or_build(key, lambda: build(scope, graph, request))
+
+    def _list_assets(
+        self, scope: DeploymentScope, graph: DeploymentGraph, request: cp.ListAssetsRequest
+    ) -> Built[cp.ListAssetsResponse]:
         if request.code_location and request.code_location not in graph.graphs:
             self._code_locations.get(scope, request.code_location)  # NOT_FOUND if unknown
         selected = graph.resolve(request.selection) if request.selection else None
+        wanted_health = self._health_filter(scope, request)
+        with_metadata = self._metadata_filter(scope, graph, request.metadata_key)
         limit = paging.page_size(request.limit)
         after = paging.decode_after(request.cursor)
         start = 0 if after is None else bisect.bisect_right(graph.sorted_keys, after)
@@ -82,17 +135,56 @@ class AssetsApi:
                 continue
             if not _matches_filters(request, graph, key):
                 continue
+            if wanted_health is not None and not wanted_health(key):
+                continue
+            if with_metadata is not None and key not in with_metadata:
+                continue
             if len(page) == limit:
                 more = True
                 break
             page.append(key)
-        assets = self._describe(scope, graph, page)
-        fitting = paging.fitting(assets)
-        if fitting < len(assets):  # too big for one reply: the page ends early
-            assets, page, more = assets[:fitting], page[:fitting], True
-        return cp.ListAssetsResponse(
-            assets=assets, next_cursor=paging.encode_after(page[-1]) if more else ""
+        if _view(request) == cp.ASSET_VIEW_HEALTH:
+            kept = self._health_only(scope, graph, page)
+        else:
+            kept = self._describe(scope, graph, page)
+        fitting = paging.fitting_sizes([asset.size for asset in kept])
+        if fitting < len(kept):  # too big for one reply: the page ends early
+            kept, page, more = kept[:fitting], page[:fitting], True
+        reply = cp.ListAssetsResponse.FromString(b"".join(asset.entry for asset in kept))
+        reply.next_cursor = paging.encode_after(page[-1]) if more else ""
+        return Built(
+            reply,
+            sum(asset.size for asset in kept),
+            lambda: to_json_text(reply, {ASSETS_FIELD: [asset.text() for asset in kept]}).encode(),
         )
+
+    def _health_filter(
+        self, scope: DeploymentScope, request: cp.ListAssetsRequest
+    ) -> Callable[[str], bool] | None:
+        """Whether an asset's health is one of the request's, from one index-only read."""
+        if not request.health:
+            return None
+        wanted = {health_status(value) for value in request.health}
+        if self.health is None:
+            raise InvalidArgumentError("this control plane keeps no asset health")
+        statuses = self.health.statuses(scope)
+        return lambda key: statuses.get(key, HealthStatus.UNKNOWN) in wanted
+
+    def _metadata_filter(
+        self, scope: DeploymentScope, graph: DeploymentGraph, metadata_key: str
+    ) -> set[str] | None:
+        """The assets with `metadata_key` in their definition or materialization metadata."""
+        if not metadata_key:
+            return None
+        _check_metadata_key(metadata_key)
+        found = {
+            key
+            for key, node in graph.nodes.items()
+            if any(entry.label == metadata_key for entry in node.metadata)
+        }
+        if self._metadata is not None:
+            found |= self._metadata.assets_with_key(scope, metadata_key)
+        return found
 
     def get_asset(self, request: cp.GetAssetRequest) -> cp.GetAssetResponse:
         scope = current_scope()
@@ -105,11 +197,40 @@ class AssetsApi:
                 f"asset {key!r} is not defined by any code location of deployment "
                 f"{scope.name!r} and was never materialized there"
             )
-        return cp.GetAssetResponse(asset=self._describe(scope, graph, [key])[0])
+        return cp.GetAssetResponse(asset=self._describe(scope, graph, [key])[0].message())
+
+    def get_asset_graph_layout(
+        self, request: cp.GetAssetGraphLayoutRequest
+    ) -> cp.GetAssetGraphLayoutResponse:
+        graph = self.graph(current_scope())
+        layout = graph.layout()
+        return cp.GetAssetGraphLayoutResponse(
+            layout_hash=graph.content_hash,
+            keys=layout.keys,
+            x=layout.x,
+            y=layout.y,
+            layer=layout.layer,
+            group_index=layout.group_index,
+            groups=layout.groups,
+            group_boxes=[
+                cp.LayoutBox(x=x, y=y, width=w, height=h) for x, y, w, h in layout.group_boxes
+            ],
+            edge_upstream=[up for up, _ in layout.edges],
+            edge_downstream=[down for _, down in layout.edges],
+            node_width=layout.node_width,
+            node_height=layout.node_height,
+            width=layout.width,
+            height=layout.height,
+        )
 
     def get_asset_lineage(self, request: cp.GetAssetLineageRequest) -> cp.GetAssetLineageResponse:
         scope = current_scope()
         graph = self.graph(scope)
+        return self._kept("GetAssetLineage", scope, graph, request, self._lineage)
+
+    def _lineage(
+        self, scope: DeploymentScope, graph: DeploymentGraph, request: cp.GetAssetLineageRequest
+    ) -> Built[cp.GetAssetLineageResponse]:
         has_key = bool(request.key.path)
         if has_key == bool(request.selection):
             raise InvalidArgumentError(
@@ -134,31 +255,35 @@ class AssetsApi:
         ordered = graph.toposorted(keys)
         limit = paging.page_size(request.limit) if request.limit else len(ordered)
         start = _lineage_start(ordered, request.cursor)
-        reply = cp.GetAssetLineageResponse()
+        describe = self._health_only if _view(request) == cp.ASSET_VIEW_HEALTH else self._describe
+        shown: list[KeptAsset] = []
+        edge_entries: list[bytes] = []
         size = 0
         # Described a chunk at a time, so a huge lineage costs one page of storage reads.
         position = start
-        while position < len(ordered) and position - start < limit:
+        full = False
+        while position < len(ordered) and position - start < limit and not full:
             chunk = ordered[position : min(position + _LINEAGE_CHUNK, start + limit)]
-            for key, asset in zip(chunk, self._describe(scope, graph, chunk), strict=True):
-                edges = [
-                    cp.AssetEdge(
-                        upstream=convert.key_proto(parent), downstream=convert.key_proto(key)
-                    )
-                    for parent in graph.parents(key)
-                    if parent in keys
-                ]
-                # An asset with its edges into it; the tag and length prefix generously.
-                size += asset.ByteSize() + sum(edge.ByteSize() + 8 for edge in edges) + 8
+            for key, kept in zip(chunk, describe(scope, graph, chunk), strict=True):
+                edges = [entry for parent, entry in graph.edges_into(key) if parent in keys]
+                # An asset with its edges into it, as encoded in the reply.
+                size += kept.size + sum(len(entry) for entry in edges)
                 if size > limits.MAX_REPLY_BYTES and position > start:
-                    reply.next_cursor = paging.encode_after(ordered[position - 1])
-                    return reply
-                reply.assets.append(asset)
-                reply.edges.extend(edges)
+                    full = True
+                    break
+                shown.append(kept)
+                edge_entries += edges
                 position += 1
+        reply = cp.GetAssetLineageResponse.FromString(
+            b"".join(kept.entry for kept in shown) + b"".join(edge_entries)
+        )
         if position < len(ordered):
             reply.next_cursor = paging.encode_after(ordered[position - 1])
-        return reply
+        return Built(
+            reply,
+            size,
+            lambda: to_json_text(reply, {ASSETS_FIELD: [kept.text() for kept in shown]}).encode(),
+        )
 
     def list_materializations(
         self, request: cp.ListMaterializationsRequest
@@ -167,6 +292,9 @@ class AssetsApi:
         key = convert.key_text(request.key)
         limit = paging.page_size(request.limit)
         partition = request.partition_key or None
+        metadata_key = request.metadata_key or None
+        if metadata_key is not None:
+            _check_metadata_key(metadata_key)
         if not self._recorded_only_visible() and self.graph(scope).node(key) is None:
             raise NotFoundError(
                 f"asset {key!r} is not defined by any code location of deployment "
@@ -181,18 +309,22 @@ class AssetsApi:
                 scope, request.run_id, limit=paging.MAX_LIMIT * 10
             ).items
             records = [
-                event
+                convert.materialization_record(event)
                 for event in reversed(run_events)
                 if event.event_type == EventType.ASSET_MATERIALIZATION
                 and event.asset_key == key
                 and (partition is None or event.partition == partition)
             ]
-            return cp.ListMaterializationsResponse(
-                materializations=[convert.materialization_record(r) for r in records[:limit]]
-            )
+            if metadata_key is not None:
+                records = [
+                    record
+                    for record in records
+                    if any(e.label == metadata_key for e in record.materialization.metadata)
+                ]
+            return cp.ListMaterializationsResponse(materializations=records[:limit])
         cursor = request.cursor or None
         page = self._assets.list_materializations(
-            scope, key, partition=partition, cursor=cursor, limit=limit
+            scope, key, partition=partition, cursor=cursor, limit=limit, metadata_key=metadata_key
         )
         if not page.items and not request.cursor and self.graph(scope).node(key) is None:
             raise NotFoundError(
@@ -203,7 +335,12 @@ class AssetsApi:
         fitting = paging.fitting(found)
         if fitting < len(found):  # too big for one reply: the page ends early
             page = self._assets.list_materializations(
-                scope, key, partition=partition, cursor=cursor, limit=fitting
+                scope,
+                key,
+                partition=partition,
+                cursor=cursor,
+                limit=fitting,
+                metadata_key=metadata_key,
             )
             found = found[:fitting]
         return cp.ListMaterializationsResponse(
@@ -212,12 +349,52 @@ class AssetsApi:
 
     # --- helpers ------------------------------------------------------------------------
 
+    def _health_only(
+        self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
+    ) -> list[KeptAsset]:
+        health = self.health
+        if health is None:
+            raise InvalidArgumentError("this control plane keeps no asset health")
+        return self._kept_assets(
+            scope,
+            graph,
+            cp.ASSET_VIEW_HEALTH,
+            keys,
+            lambda built: health.assets(scope, graph, built),
+        )
+
     def _describe(
+        self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
+    ) -> list[KeptAsset]:
+        """Assets with definition and recorded state: the kept ones whose state has not
+        changed, the others built (`_build_described`)."""
+        return self._kept_assets(
+            scope,
+            graph,
+            cp.ASSET_VIEW_FULL,
+            keys,
+            lambda built: self._build_described(scope, graph, built),
+        )
+
+    def _kept_assets(
+        self,
+        scope: DeploymentScope,
+        graph: DeploymentGraph,
+        view: int,
+        keys: Sequence[str],
+        build: Callable[[Sequence[str]], list[cp.Asset]],
+    ) -> list[KeptAsset]:
+        if self._fragments is None:
+            return [KeptAsset(asset) for asset in build(keys)]
+        return self._fragments.assets(scope, graph.content_hash, view, keys, build)
+
+    def _build_described(
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
     ) -> list[cp.Asset]:
         """Assets with definition and recorded state, in two storage queries for all keys."""
         summaries = self._assets.summaries(scope, keys)
         checks = self._assets.latest_check_results(scope, keys)
+        health = self.health.describe(scope, graph, keys) if self.health is not None else {}
         assets = []
         for key in keys:
             asset = cp.Asset(
@@ -232,12 +409,23 @@ class AssetsApi:
                     convert.materialization_record(summary.latest_materialization)
                 )
             asset.checks.extend(_checks(key, node, checks.get(key, [])))
+            if key in health:
+                asset.health.CopyFrom(health[key])
             assets.append(asset)
         return assets
 
 
+def _view(request: cp.ListAssetsRequest | cp.GetAssetLineageRequest) -> int:
+    if request.view not in cp.AssetView.values():
+        raise InvalidArgumentError(
+            f"view holds {request.view!r}, which is not an asset view (ASSET_VIEW_FULL or "
+            "ASSET_VIEW_HEALTH)"
+        )
+    return request.view
+
+
 # Assets described per storage round trip while a lineage page fills.
-_LINEAGE_CHUNK = 500
+_LINEAGE_CHUNK = 2000
 
 
 def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
@@ -252,6 +440,14 @@ def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
             f"cursor {cursor!r} names an asset no longer in this lineage (its definitions "
             "changed); start again without a cursor"
         ) from None
+
+
+def _check_metadata_key(metadata_key: str) -> None:
+    if len(metadata_key) > MAX_METADATA_KEY:
+        raise InvalidArgumentError(
+            f"metadataKey is {len(metadata_key)} characters; at most {MAX_METADATA_KEY} are "
+            "searchable"
+        )
 
 
 def _check_partition_exists(

@@ -177,7 +177,8 @@ class BackfillsApi:
             index = self._dynamic.ordinals(scope, indexed.dynamic_name, keys)
         else:
             assert indexed.index_many is not None
-            index = indexed.index_many(keys)
+            found = zip(keys, indexed.index_many(keys), strict=True)
+            index = {key: at for key, at in found if at is not None}
         failed = {key for key in keys if key in index and index[key] in stored.failed}
         unmaterialized = {
             key for key in keys if key not in index or index[key] not in stored.materialized

@@ -43,6 +43,7 @@ from starlette.routing import BaseRoute, Route
 from weir_controlplane.api.call_context import RecordedCallContext
 from weir_controlplane.api.handlers import SERVICE_NAMES, ControlPlaneApi
 from weir_controlplane.api.host_check import HostCheckMiddleware, host_names
+from weir_controlplane.api.json_mapping import to_json_text
 from weir_controlplane.api.openapi import openapi_document
 from weir_controlplane.errors import CONNECT_HTTP_STATUS, connect_code
 from weir_controlplane.storage import DeploymentStorage
@@ -165,7 +166,8 @@ def create_connect_app(
         except Exception:
             log.exception("health check: the database does not answer")
             return JSONResponse({"status": "NOT_SERVING"}, status_code=503)
-        return JSONResponse({"status": "SERVING"})
+        # Which replica answered, so a probe behind a balancer can tell them apart.
+        return JSONResponse({"status": "SERVING", "replica": api.replica_id()})
 
     async def openapi(request: Request) -> Response:
         if not document:
@@ -336,9 +338,26 @@ def _parse_error(text: str, type_name: str) -> str:
 def _serialize(message: Message, binary: bool) -> bytes:
     if binary:
         return message.SerializeToString()
-    return json.dumps(
-        json_format.MessageToDict(message), separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return _json(message)
+
+
+def _json(message: Message) -> bytes:
+    return to_json_text(message).encode()
+
+
+def _call_and_encode(
+    api: ControlPlaneApi,
+    handler: Any,
+    message: Message,
+    context: ConnectCallContext,
+    binary: bool,
+) -> bytes:
+    # Encoded in the worker thread too: converting a large reply to JSON takes long enough
+    # to stall every other request if done on the event loop.
+    reply = handler.unary_unary(message, context)
+    if binary:
+        return reply.SerializeToString()
+    return api.replies.encoded(reply, _json)  # a kept reply is converted once
 
 
 async def _unary_call(
@@ -370,8 +389,8 @@ async def _unary_call(
         handler = api.intercepted(path, context.invocation_metadata())
         # The same pools as gRPC's: reporting keeps threads (and storage connections) of
         # its own however many HTTP reads arrive.
-        reply = await asyncio.get_running_loop().run_in_executor(
-            api.pools.for_method(path), handler.unary_unary, message, context
+        encoded = await asyncio.get_running_loop().run_in_executor(
+            api.pools.for_method(path), _call_and_encode, api, handler, message, context, binary
         )
     except ConnectAbort as abort:
         return error_response(abort.code, abort.message, headers=context.response_headers())
@@ -381,7 +400,7 @@ async def _unary_call(
         log.exception("unhandled error serving %s", path)
         return error_response("internal", "internal error", headers=context.response_headers())
     return Response(
-        _serialize(reply, binary),
+        encoded,
         media_type=PROTO if binary else JSON,
         headers=context.response_headers(),
     )

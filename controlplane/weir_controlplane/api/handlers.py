@@ -19,16 +19,21 @@ from weir_protos.v1 import control_plane_pb2_grpc, reporting_pb2_grpc
 
 from weir_controlplane.api.access import AccessApi
 from weir_controlplane.api.access_interceptors import ScopeResolver, standard_chain
+from weir_controlplane.api.alerts import AlertsApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.backfills import BackfillsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.health import HealthApi
 from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi, SnapshotPartitionIndex
+from weir_controlplane.api.replicas import ReplicasApi
+from weir_controlplane.api.reply_cache import ReplyCache
 from weir_controlplane.api.reporting import RunReportingServicer
 from weir_controlplane.api.run_watch import SharedReads
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.servicer import ControlPlaneServicer
+from weir_controlplane.api.step_attempts import StepAttemptReportingServicer
 from weir_controlplane.api.tenancy import DeploymentsApi
 from weir_controlplane.auth.authenticator import Authenticator
 from weir_controlplane.locations import CodeLocationRegistry
@@ -99,10 +104,14 @@ class ControlPlaneApi:
     reporting: RunReportingServicer
     interceptors: list[grpc.ServerInterceptor]
     pools: CallPools = field(default_factory=CallPools.create)
+    # Built asset replies of this API's storage, and their JSON (api/reply_cache.py).
+    replies: ReplyCache = field(default_factory=ReplyCache)
     method_handlers: dict[str, grpc.RpcMethodHandler] = field(init=False)
     # Told SERVING (True) or NOT_SERVING (False): each server's grpc.health.v1 servicer.
     serving_listeners: list[Callable[[bool], None]] = field(default_factory=list)
     serving: bool = False
+    # This control-plane replica's id in the membership table ("" before it registers).
+    replica_id: Callable[[], str] = lambda: ""
 
     def __post_init__(self) -> None:
         collector = _HandlerCollector()
@@ -123,6 +132,7 @@ class ControlPlaneApi:
         """`authenticator` None serves without auth: every caller may do anything.
         `wake_backfills` tells the backfill daemon that a backfill changed."""
         pools = CallPools.create()
+        replies = ReplyCache()
         resolver = ScopeResolver(storage.deployments)
 
         def forget_deployment(deployment: Deployment) -> None:
@@ -133,17 +143,27 @@ class ControlPlaneApi:
         service = deployment_service or DeploymentService(storage.deployments, registry)
         service.add_listener(forget_deployment)
         # Ingest numbers partitions by the snapshots' definitions to keep their status.
-        storage.events.index_partitions_with(SnapshotPartitionIndex(registry))
+        storage.events.index_partitions_with(
+            SnapshotPartitionIndex(registry, storage.dynamic_partitions)
+        )
         partitions = PartitionsApi(registry, storage.partition_status, storage.dynamic_partitions)
+        assets = AssetsApi(
+            registry,
+            storage.assets,
+            storage.event_log,
+            storage.code_locations,
+            dynamic_spaces=partitions.dynamic_spaces,
+            metadata=storage.metadata,
+            revisions=storage.asset_revisions,
+            cache=replies,
+        )
+        assets.health = health = HealthApi(
+            assets.graph, storage.health, storage.freshness, storage.assets
+        )
         control_plane = ControlPlaneServicer(
             code_locations=CodeLocationsApi(registry, storage.code_locations),
-            assets=AssetsApi(
-                registry,
-                storage.assets,
-                storage.event_log,
-                storage.code_locations,
-                dynamic_spaces=partitions.dynamic_spaces,
-            ),
+            assets=assets,
+            health=health,
             partitions=partitions,
             automation=AutomationApi(registry, storage.automation),
             backfills=BackfillsApi(
@@ -167,14 +187,20 @@ class ControlPlaneApi:
             deployments=DeploymentsApi(storage.deployments, service),
             access=AccessApi(storage.access, storage.audit, authenticator),
             instigators=InstigatorsApi(registry, storage.instigators),
+            replicas=ReplicasApi(storage.replicas, lambda: coordinator.replica_id),
+            alerts=AlertsApi(storage.alerts),
         )
         return cls(
             control_plane=control_plane,
-            reporting=RunReportingServicer(storage.events, storage.runs, coordinator),
+            reporting=StepAttemptReportingServicer(
+                storage.events, storage.runs, coordinator, storage.step_attempts
+            ),
             interceptors=standard_chain(
                 storage.deployments, storage.audit, authenticator, resolver
             ),
             pools=pools,
+            replies=replies,
+            replica_id=lambda: coordinator.replica_id,
         )
 
     def add_to_server(self, server: Any) -> None:

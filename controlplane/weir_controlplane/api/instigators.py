@@ -221,6 +221,9 @@ def tick_proto(tick: Tick) -> cp.Tick:
         message.cursor_before = tick.cursor_before
     if tick.cursor_after is not None:
         message.cursor_after = tick.cursor_after
+    message.repeat_count = tick.repeat_count
+    if tick.last_tick_time is not None:
+        message.last_tick_time.CopyFrom(convert.timestamp(tick.last_tick_time))
     return message
 
 

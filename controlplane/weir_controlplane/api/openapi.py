@@ -58,6 +58,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "weir.v1.HeartbeatRequest": ("runId",),
     "weir.v1.GetAssetRequest": ("key",),
     "weir.v1.ListMaterializationsRequest": ("key",),
+    "weir.v1.GetAssetHealthRequest": ("key",),
+    "weir.v1.ListCheckEvaluationsRequest": ("assetKey", "checkName"),
     "weir.v1.CreateCodeLocationRequest": ("name", "address"),
     "weir.v1.ReloadCodeLocationRequest": ("name",),
     "weir.v1.DeleteCodeLocationRequest": ("name",),

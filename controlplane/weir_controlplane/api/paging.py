@@ -28,12 +28,17 @@ def page_size(limit: int) -> int:
 def fitting(items: Sequence[Message]) -> int:
     """How many of `items`, from the first, fit in one reply of `MAX_REPLY_BYTES`; at
     least one, which the API's size limits keep well under the budget."""
+    return fitting_sizes([item.ByteSize() for item in items])
+
+
+def fitting_sizes(sizes: Sequence[int]) -> int:
+    """`fitting` of items of these wire sizes."""
     total = 0
-    for count, item in enumerate(items):
-        total += item.ByteSize() + 8  # the field tag and length prefix, generously
+    for count, size in enumerate(sizes):
+        total += size + 8  # the field tag and length prefix, generously
         if total > MAX_REPLY_BYTES and count > 0:
             return count
-    return len(items)
+    return len(sizes)
 
 
 def encode_after(value: str) -> str:

@@ -6,9 +6,9 @@ they were added; a multi definition whose minor dimensions grow (dynamic, or a s
 time window) by those dimensions' keys of now, and a change to them renumbers it (the
 stored status is rebuilt by key). `SnapshotPartitionIndex` gives event ingest that
 numbering from the code locations' snapshots, so partition status is kept in the events'
-transaction; a status read is then one stored row and a few set operations. (Ingest does
-not read the store's dynamic keys: a multi definition with a dynamic dimension has its
-row marked stale, and the next read rebuilds it.)
+transaction; a status read is then one stored row and a few set operations. A multi
+definition with a dynamic dimension is numbered by the store's keys of the moment, at
+ingest as at a read, so both agree on its fingerprint.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from weir_partitions import (
+    CarryOver,
     IndexedKeySpace,
     IndexRanges,
     KeySpace,
@@ -27,6 +28,8 @@ from weir_partitions import (
     StaticKeySpace,
     TimeWindowKeySpace,
     UnknownPartitionKeyError,
+    carry_over,
+    numbering_of,
 )
 from weir_protos.v1 import common_pb2, definitions_pb2, partitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
@@ -57,9 +60,6 @@ MAX_DYNAMIC_KEYS_PER_REQUEST = 10_000
 MAX_DYNAMIC_KEY_BYTES = 1024
 # Exact runs beyond this many come merged, so a reply stays small.
 MAX_EXACT_RANGES = 10_000
-# Parsing a time-window key costs about this many times listing one: past count / this
-# many keys to index at once, listing every key of the space is faster.
-_PARSE_COST = 6
 
 # The keys at some partition indexes.
 _KeysAt = Callable[[Sequence[int]], dict[int, str]]
@@ -235,16 +235,22 @@ class PartitionsApi:
 
 
 class SnapshotPartitionIndex:
-    """Event ingest's `PartitionIndex`: numbering from the code locations' snapshots."""
+    """Event ingest's `PartitionIndex`: numbering from the code locations' snapshots, and
+    the deployment's dynamic keys for multi definitions with a dynamic dimension."""
 
-    def __init__(self, registry: CodeLocationRegistry) -> None:
+    def __init__(self, registry: CodeLocationRegistry, dynamic: DynamicPartitionStorage) -> None:
         self._registry = registry
+        self._dynamic = dynamic
 
     def partitions_of(
         self, scope: DeploymentScope, code_location: str, asset_key: str
     ) -> IndexedPartitions | None:
         node = self._node(scope, code_location, asset_key)
-        return None if node is None else indexed_partitions(node)
+        if node is None:
+            return None
+        return indexed_partitions(
+            node, lambda name: StoredDynamicKeySpace(self._dynamic, scope, name)
+        )
 
     def assets_of_step(
         self, scope: DeploymentScope, code_location: str, step_key: str
@@ -335,8 +341,7 @@ def indexed_partitions(
     node: definitions_pb2.AssetNode, dynamic: DynamicSpaces | None = None
 ) -> IndexedPartitions | None:
     """How a partitioned asset numbers its keys. A multi-partitioned asset with a dynamic
-    dimension needs `dynamic`, the store's keys (None without it: event ingest leaves its
-    status for the next read to rebuild)."""
+    dimension needs `dynamic`, the store's keys (None without it)."""
     definition = node.partitions_def
     kind = definition.WhichOneof("kind")
     if kind == "dynamic":
@@ -347,17 +352,37 @@ def indexed_partitions(
     space, frozen_keys = numbered
     fingerprint = _fingerprint(definition, frozen_keys)
 
-    def index_many(keys: Collection[str]) -> dict[str, int]:
-        now = time.time()
-        count = space.count(now)
-        if len(keys) * _PARSE_COST > count:
-            everything = space.keys_slice(0, count, now)
-            wanted = set(keys)
-            return {k: i for i, k in enumerate(everything) if k in wanted}
-        found = {k: space.index_of(k, now) for k in keys}
-        return {k: i for k, i in found.items() if i is not None}
+    def index_many(keys: Sequence[str]) -> list[int | None]:
+        return space.indexes_of(keys, time.time())
 
-    return IndexedPartitions(fingerprint, index_many=index_many)
+    def index_ranges(keys: Sequence[str]) -> IndexRanges:
+        return space.index_ranges(keys, time.time())
+
+    def keys_between(first: str, last: str) -> list[str]:
+        now = time.time()
+        start, end = space.indexes_of([first, last], now)
+        if start is None or end is None or end < start:
+            return []
+        return space.keys_slice(start, end - start + 1, now)
+
+    def numbering() -> str | None:
+        return numbering_of(space, time.time())
+
+    def carried(old: str) -> CarryOver | None:
+        return carry_over(old, space, time.time())
+
+    def keys_slice(offset: int, limit: int) -> list[str]:
+        return space.keys_slice(offset, limit, time.time())
+
+    return IndexedPartitions(
+        fingerprint,
+        index_many=index_many,
+        index_ranges=index_ranges,
+        keys_between=keys_between,
+        numbering=numbering,
+        carry_over=carried,
+        keys_slice=keys_slice,
+    )
 
 
 def _numbered(node: definitions_pb2.AssetNode, dynamic: DynamicSpaces) -> IndexedKeySpace:

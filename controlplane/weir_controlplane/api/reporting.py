@@ -4,7 +4,10 @@ A batch is stored in one transaction (storage makes re-delivery idempotent by
 `(run_id, sequence)`); when it stored anything new, the RunCoordinator is told, which
 wakes the run queue and every WatchRun on the run. Events reported after the run ended
 (by its own terminal event, the run monitor or a cancel) are refused with
-FAILED_PRECONDITION: the worker should stop, nothing it says any more counts.
+FAILED_PRECONDITION: the worker should stop, nothing it says any more counts. The one
+exception is a run the run monitor failed because its worker fell silent: its worker is
+told to go on, and its complete record may still turn the run into SUCCESS
+(storage/events.py).
 
 Under auth, a call must carry its run's token (minted by the launcher, see
 auth/run_tokens.py); once the run has ended, the token is dead: UNAUTHENTICATED.
@@ -51,7 +54,10 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
         ]
         result = self._events.store_batch(scope, run_id, batch)
         if result.inserted:
-            self._coordinator.notify(run_id)
+            ended = result.status is not None and result.status.is_terminal
+            self._coordinator.notify(run_id, ended=ended)
+        elif result.recoverable:
+            pass  # failed as lost: its worker's record still counts
         elif token_of_run and result.status is not None and result.status.is_terminal:
             raise _ended(run_id, result.status)  # it had ended before this call
         if result.refused:
@@ -62,7 +68,7 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
             )
         return reporting_pb2.ReportEventsResponse(
             acknowledged_sequence=result.acknowledged_sequence,
-            cancel_requested=result.status in _CANCEL_STATUSES,
+            cancel_requested=result.status in _CANCEL_STATUSES and not result.recoverable,
         )
 
     def Heartbeat(
@@ -72,11 +78,12 @@ class RunReportingServicer(reporting_pb2_grpc.RunReportingServiceServicer):
         run_id = _run_id(request.run_id)
         token_of_run = _check_reporter(run_id)
         status = self._runs.heartbeat(scope, run_id)
-        if token_of_run and status.is_terminal:
-            raise _ended(run_id, status)
         run = self._runs.get_run(scope, run_id)
+        recoverable = status is RunStatus.FAILURE and run.worker_lost
+        if token_of_run and status.is_terminal and not recoverable:
+            raise _ended(run_id, status)
         return reporting_pb2.HeartbeatResponse(
-            cancel_requested=status in _CANCEL_STATUSES,
+            cancel_requested=status in _CANCEL_STATUSES and not recoverable,
             acknowledged_sequence=run.last_event_sequence,
         )
 

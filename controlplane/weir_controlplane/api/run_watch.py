@@ -68,6 +68,11 @@ class SharedReads:
         # Shielded: a stream that leaves must not cancel the read the others wait for.
         return await asyncio.shield(future)
 
+    async def latest_cursor(self, scope: DeploymentScope, run_id: str) -> str | None:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._event_log.latest_cursor, scope, run_id
+        )
+
     async def get_run(self, scope: DeploymentScope, run_id: str) -> Run:
         """The run; RunNotFoundError (NOT_FOUND) for an unknown one."""
         return await asyncio.get_running_loop().run_in_executor(
@@ -115,11 +120,15 @@ async def watch_run(
     notifier: RunNotifier,
     reads: SharedReads,
     authorize: Callable[[Run], None] = lambda run: None,
+    from_latest: bool = False,
 ) -> AsyncGenerator[cp.WatchRunResponse]:
-    """The run's events after `cursor` as they are stored, with the run's state; the
-    first reply comes at once, the last is the one that shows the run ended.
-    `authorize` may refuse the run (its code location) before anything is sent."""
+    """The run's events after `cursor` (or, `from_latest`, after its newest stored event)
+    as they are stored, with the run's state; the first reply comes at once, the last is
+    the one that shows the run ended. `authorize` may refuse the run (its code location)
+    before anything is sent."""
     authorize(await reads.get_run(scope, run_id))  # NOT_FOUND before the stream starts
+    if from_latest:
+        cursor = await reads.latest_cursor(scope, run_id) or "0"
     sent_status: RunStatus | None = None
     with notifier.watch(run_id) as changes:  # before the first read: no gap
         while True:

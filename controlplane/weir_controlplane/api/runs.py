@@ -13,7 +13,6 @@ from collections.abc import AsyncGenerator, Callable
 
 from google.protobuf import json_format
 from weir_protos.v1 import control_plane_pb2 as cp
-from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging, run_watch
 from weir_controlplane.api.access_checks import require_location, visible_locations
@@ -26,7 +25,7 @@ from weir_controlplane.errors import (
     InvalidArgumentError,
     UnimplementedError,
 )
-from weir_controlplane.locations import CodeLocationRegistry
+from weir_controlplane.locations import CodeLocationRegistry, SnapshotGraph
 from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.storage import (
     CodeLocationStatus,
@@ -92,7 +91,7 @@ class RunsApi:
         keys = self._target_keys(request, graph)
         location = single_location(keys, graph)
         require_location(Permission.LAUNCH, location)
-        keys |= computed_together(keys, graph.graphs[location].nodes)
+        keys |= computed_together(keys, graph.graphs[location])
         row = self._code_locations.get(scope, location)
         if row.status is CodeLocationStatus.ERROR:
             raise FailedPreconditionError(
@@ -259,6 +258,7 @@ class RunsApi:
             notifier=self._notifier,
             reads=self._watch_reads,
             authorize=lambda run: require_location(Permission.READ, run.code_location),
+            from_latest=request.from_latest,
         )
 
 
@@ -285,9 +285,10 @@ def _job_keys(job_name: str, graph: DeploymentGraph) -> set[str]:
     return {"/".join(key.path) for key in job.asset_keys}
 
 
-def computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode]) -> set[str]:
+def computed_together(keys: set[str], graph: SnapshotGraph) -> set[str]:
     """The other outputs of selected multi-assets that cannot run a subset: their step
     materializes them too, so they belong to the run's plan (whose events it accepts)."""
+    nodes = graph.nodes
     steps = {
         nodes[key].node_name
         for key in keys
@@ -295,7 +296,8 @@ def computed_together(keys: set[str], nodes: dict[str, definitions_pb2.AssetNode
     }
     if not steps:
         return set()
-    return {key for key, node in nodes.items() if node.node_name in steps and node.is_executable}
+    by_step = graph.keys_by_node_name  # not a walk of every asset of the location
+    return {key for step in steps for key in by_step.get(step, ())}
 
 
 def single_location(keys: set[str], graph: DeploymentGraph) -> str:

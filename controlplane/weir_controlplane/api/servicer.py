@@ -18,12 +18,15 @@ from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import control_plane_pb2_grpc as cp_grpc
 
 from weir_controlplane.api.access import AccessApi
+from weir_controlplane.api.alerts import AlertsApi
 from weir_controlplane.api.assets import AssetsApi
 from weir_controlplane.api.automation import AutomationApi
 from weir_controlplane.api.backfills import BackfillsApi
 from weir_controlplane.api.code_locations import CodeLocationsApi
+from weir_controlplane.api.health import HealthApi
 from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi
+from weir_controlplane.api.replicas import ReplicasApi
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.tenancy import DeploymentsApi
 
@@ -40,6 +43,9 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         partitions: PartitionsApi,
         automation: AutomationApi,
         backfills: BackfillsApi,
+        replicas: ReplicasApi,
+        alerts: AlertsApi,
+        health: HealthApi,
     ) -> None:
         self._code_locations = code_locations
         self._assets = assets
@@ -50,6 +56,9 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self._partitions = partitions
         self._automation = automation
         self._backfills = backfills
+        self._replicas = replicas
+        self._alerts = alerts
+        self._health = health
 
     # --- code locations -----------------------------------------------------------------
 
@@ -91,6 +100,11 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     ) -> cp.ListMaterializationsResponse:
         return self._assets.list_materializations(request)
 
+    def GetAssetGraphLayout(
+        self, request: cp.GetAssetGraphLayoutRequest, context: Any
+    ) -> cp.GetAssetGraphLayoutResponse:
+        return self._assets.get_asset_graph_layout(request)
+
     # --- partitions ---------------------------------------------------------------------
 
     def GetPartitionStatus(
@@ -117,6 +131,23 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
         self, request: cp.ListDynamicPartitionsRequest, context: Any
     ) -> cp.ListDynamicPartitionsResponse:
         return self._partitions.list_dynamic_partitions(request)
+
+    # --- health -------------------------------------------------------------------------
+
+    def GetAssetHealth(
+        self, request: cp.GetAssetHealthRequest, context: Any
+    ) -> cp.GetAssetHealthResponse:
+        return self._health.get_asset_health(request)
+
+    def GetDeploymentHealth(
+        self, request: cp.GetDeploymentHealthRequest, context: Any
+    ) -> cp.GetDeploymentHealthResponse:
+        return self._health.get_deployment_health(request)
+
+    def ListCheckEvaluations(
+        self, request: cp.ListCheckEvaluationsRequest, context: Any
+    ) -> cp.ListCheckEvaluationsResponse:
+        return self._health.list_check_evaluations(request)
 
     # --- automation ---------------------------------------------------------------------
 
@@ -176,6 +207,13 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     ) -> cp.ResumeBackfillResponse:
         return self._backfills.resume_backfill(request)
 
+    # --- high availability -------------------------------------------------------------
+
+    def ListControlPlaneReplicas(
+        self, request: cp.ListControlPlaneReplicasRequest, context: Any
+    ) -> cp.ListControlPlaneReplicasResponse:
+        return self._replicas.list_replicas(request)
+
     # --- deployments --------------------------------------------------------------------
 
     def CreateDeployment(
@@ -219,6 +257,11 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
     ) -> cp.DeleteRoleBindingResponse:
         return self._access.delete_role_binding(request)
 
+    def GetCallerPermissions(
+        self, request: cp.GetCallerPermissionsRequest, context: Any
+    ) -> cp.GetCallerPermissionsResponse:
+        return self._access.get_caller_permissions(request)
+
     def ListAuditLog(
         self, request: cp.ListAuditLogRequest, context: Any
     ) -> cp.ListAuditLogResponse:
@@ -257,3 +300,25 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
 
     def ListTicks(self, request: cp.ListTicksRequest, context: Any) -> cp.ListTicksResponse:
         return self._instigators.list_ticks(request)
+
+    # --- alerts -------------------------------------------------------------------------
+
+    def CreateAlertPolicy(
+        self, request: cp.CreateAlertPolicyRequest, context: Any
+    ) -> cp.CreateAlertPolicyResponse:
+        return self._alerts.create_alert_policy(request)
+
+    def ListAlertPolicies(
+        self, request: cp.ListAlertPoliciesRequest, context: Any
+    ) -> cp.ListAlertPoliciesResponse:
+        return self._alerts.list_alert_policies(request)
+
+    def DeleteAlertPolicy(
+        self, request: cp.DeleteAlertPolicyRequest, context: Any
+    ) -> cp.DeleteAlertPolicyResponse:
+        return self._alerts.delete_alert_policy(request)
+
+    def ListAlertDeliveries(
+        self, request: cp.ListAlertDeliveriesRequest, context: Any
+    ) -> cp.ListAlertDeliveriesResponse:
+        return self._alerts.list_alert_deliveries(request)

@@ -46,6 +46,11 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}GetAsset": Rule(P.READ),
     f"{_CONTROL_PLANE}GetAssetLineage": Rule(P.READ),
     f"{_CONTROL_PLANE}ListMaterializations": Rule(P.READ),
+    f"{_CONTROL_PLANE}GetAssetGraphLayout": Rule(P.READ),
+    # ---- health
+    f"{_CONTROL_PLANE}GetAssetHealth": Rule(P.READ),
+    f"{_CONTROL_PLANE}GetDeploymentHealth": Rule(P.READ),
+    f"{_CONTROL_PLANE}ListCheckEvaluations": Rule(P.READ),
     # ---- runs
     f"{_CONTROL_PLANE}LaunchRun": Rule(P.LAUNCH, mutation=True, target="reply.run.run_id"),
     f"{_CONTROL_PLANE}GetRun": Rule(P.READ),
@@ -71,6 +76,8 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}ListBackfills": Rule(P.READ),
     f"{_CONTROL_PLANE}CancelBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
     f"{_CONTROL_PLANE}ResumeBackfill": Rule(P.LAUNCH, mutation=True, target="backfill_id"),
+    # ---- high availability
+    f"{_CONTROL_PLANE}ListControlPlaneReplicas": Rule(P.READ),
     # ---- deployments
     f"{_CONTROL_PLANE}CreateDeployment": Rule(
         P.MANAGE_DEPLOYMENTS, mutation=True, organization_wide=True, target="name"
@@ -94,6 +101,8 @@ PERMISSIONS: dict[str, Rule] = {
     ),
     f"{_CONTROL_PLANE}ListRoleBindings": Rule(P.MANAGE_ACCESS, deployment_field="deployment"),
     f"{_CONTROL_PLANE}DeleteRoleBinding": Rule(P.MANAGE_ACCESS, mutation=True, target="binding_id"),
+    # What the caller itself holds: any signed-in caller may ask about itself.
+    f"{_CONTROL_PLANE}GetCallerPermissions": Rule(P.SIGNED_IN),
     f"{_CONTROL_PLANE}ListAuditLog": Rule(P.MANAGE_ACCESS, deployment_field="deployment"),
     # ---- schedules, sensors, ticks (the services check the object's code location)
     f"{_CONTROL_PLANE}ListSchedules": Rule(P.READ),
@@ -104,10 +113,24 @@ PERMISSIONS: dict[str, Rule] = {
     f"{_CONTROL_PLANE}StopSensor": Rule(P.EDIT, mutation=True, target="name"),
     f"{_CONTROL_PLANE}SetSensorCursor": Rule(P.EDIT, mutation=True, target="name"),
     f"{_CONTROL_PLANE}ListTicks": Rule(P.READ),
+    # ---- alerts (the service checks the policy's code locations)
+    f"{_CONTROL_PLANE}CreateAlertPolicy": Rule(
+        P.EDIT, mutation=True, target="reply.policy.policy_id"
+    ),
+    f"{_CONTROL_PLANE}ListAlertPolicies": Rule(P.READ),
+    f"{_CONTROL_PLANE}DeleteAlertPolicy": Rule(P.EDIT, mutation=True, target="policy_id"),
+    f"{_CONTROL_PLANE}ListAlertDeliveries": Rule(P.READ),
     # ---- run reporting: run tokens only, each for its own run (checked by the service).
     # Not audited: every report is already recorded in the run's own event log.
     f"{_REPORTING}ReportEvents": Rule(P.REPORT_RUN),
     f"{_REPORTING}Heartbeat": Rule(P.REPORT_RUN),
+    # Step attempts: the run's token registers and reads them, each attempt's own token
+    # claims, reports and heartbeats (checked by the service).
+    f"{_REPORTING}RegisterStepAttempts": Rule(P.REPORT_RUN),
+    f"{_REPORTING}GetStepAttempts": Rule(P.REPORT_RUN),
+    f"{_REPORTING}ClaimStepAttempt": Rule(P.REPORT_RUN),
+    f"{_REPORTING}ReportStepEvents": Rule(P.REPORT_RUN),
+    f"{_REPORTING}StepHeartbeat": Rule(P.REPORT_RUN),
 }
 
 

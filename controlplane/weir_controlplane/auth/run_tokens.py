@@ -17,14 +17,24 @@ class RunTokens:
         self._access = access
         self._deployments = deployments
 
+    def mint_for_attempt(
+        self, scope: DeploymentScope, run_id: str, launch_key: str
+    ) -> tuple[str, str]:
+        """A token (id, secret) for one step attempt of `run_id`: it reports that attempt
+        alone, and only while the attempt is current (the reporting service checks)."""
+        return self._create(scope, run_id, f"attempt {launch_key}")
+
     def mint(self, scope: DeploymentScope, run_id: str) -> str:
         """A new secret for `run_id`'s worker; only its hash is stored."""
+        return self._create(scope, run_id, f"run {run_id}")[1]
+
+    def _create(self, scope: DeploymentScope, run_id: str, name: str) -> tuple[str, str]:
         secret = new_secret()
-        self._access.create_token(
+        record = self._access.create_token(
             NewToken(
                 organization_id=self._deployments.organization_of(scope),
                 kind=TokenKind.RUN.value,
-                name=f"run {run_id}",
+                name=name,
                 role=Role.RUN.value,
                 secret_hash=hash_secret(secret),
                 created_at=datetime.now(UTC),
@@ -32,4 +42,4 @@ class RunTokens:
                 run_id=run_id,
             )
         )
-        return secret
+        return record.token_id, secret

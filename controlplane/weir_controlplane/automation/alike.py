@@ -13,20 +13,23 @@ partitions (their keys depend on the asset's definition beyond its universe).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
-
-from weir_protos.v1 import automation_pb2
+from json.encoder import encode_basestring_ascii  # json.dumps of a string, less its overhead
+from typing import Protocol
 
 from weir_controlplane.automation.conditions import (
-    AssetFacts,
     AssetMemory,
+    Dep,
     Evaluation,
     Facts,
     Node,
     NodeResult,
+    Outline,
     UnsupportedConditionError,
 )
-from weir_controlplane.automation.history import copied_message, evaluation_message
+from weir_controlplane.automation.history import MAX_REQUESTED_KEYS, evaluation_message, listed
+from weir_controlplane.storage.automation import SharedTree
 
 Keys = dict[str, str]  # a dependency key of the shared evaluation -> the asset's own
 _DEPS_NODES = frozenset({"any_deps_match", "all_deps_match"})
@@ -37,49 +40,126 @@ _UNSHAREABLE = frozenset(
 _shareable_trees: dict[str, bool] = {}
 
 
+class OutlinedFacts(Facts, Protocol):
+    """Facts that also outline each asset (facts.StoredFacts)."""
+
+    def outline(self, key: str) -> Outline: ...
+
+
 def situation(
     key: str,
     condition: Node,
     condition_hash: str,
     definition: str,
     previous: AssetMemory | None,
-    facts: Facts,
+    facts: OutlinedFacts,
+    signatures: Signatures,
 ) -> Hashable | None:
-    """What `key`'s evaluation reads, or None when it cannot be shared."""
+    """What `key`'s evaluation reads, or None when it cannot be shared. `signatures` is the
+    tick's cache of each asset's facts as they enter a situation (an asset is read as
+    itself and by each of its downstreams)."""
     if not _shareable(condition, condition_hash):
         return None
     try:
-        asset = facts.asset(key)
-        if asset.latest_window is not None:
+        own = signatures.outline(key, facts)
+        if own.latest_window is not None:
             return None
         deps = []
-        for dep in asset.deps:
-            if dep.relation is not None or not _plain(dep.key) or dep.key == key:
+        for dep in own.deps:
+            if dep.relation is not None or dep.key == key:
                 return None
-            upstream = facts.asset(dep.key)
-            if upstream.latest_window is not None:
+            read = signatures.upstream(dep.key, facts)
+            if read is None:
                 return None
-            remembered = facts.previous(dep.key)
-            deps.append(
-                (
-                    dep.mapping,
-                    _facts(upstream, key, facts),
-                    None if remembered is None else (remembered.code_version, remembered.requested),
-                    facts.requested_now(dep.key),
-                )
-            )
+            targeted, entry, rest = read
+            if key in targeted:  # what it reads depends on `key`: not the cached entry
+                entry = signatures.interned((_facts(dep.key, key, facts, signatures), *rest))
+            deps.append((dep.mapping, entry))
     except UnsupportedConditionError:
         return None  # evaluated on its own, to fail with its own message
-    dep_keys = [dep.key for dep in asset.deps]
     # The definition digest names the dependencies; whether it changed is what counts.
     redefined = previous is None or previous.definition != definition
     return (
         condition_hash,
         redefined,
-        _memory(previous, dep_keys),
-        _facts(asset, key, facts),
+        _memory(previous, own.deps),
+        _facts(key, key, facts, signatures),
         tuple(deps),
     )
+
+
+def quiet(
+    key: str, condition: Node, condition_hash: str, previous: AssetMemory | None, facts: Facts
+) -> bool:
+    """Whether `key`'s evaluation on this tick reads no passing event: it is not its first,
+    and neither it nor a dependency was newly updated, requested on the previous tick or
+    on this one, or changed its code version. Only for trees that read no further than
+    their direct dependencies and no checks (those `situation` shares): what they read
+    beyond that is not looked at here."""
+    if previous is None or previous.requested or not _shareable(condition, condition_hash):
+        return False
+    asset = facts.asset(key)
+    if asset.newly_updated:
+        return False
+    for dep in asset.deps:
+        upstream = facts.asset(dep.key)
+        remembered = facts.previous(dep.key)
+        if upstream.newly_updated or facts.requested_now(dep.key):
+            return False
+        # A dependency without a condition has no memory: nothing of it passes but these.
+        if remembered is not None and (
+            remembered.requested or remembered.code_version != upstream.code_version
+        ):
+            return False
+    return True
+
+
+class Signatures:
+    """One tick's cache of what assets' situations read of each asset: its facts as they
+    enter a situation, and as an upstream. Valid through the tick because assets are
+    evaluated upstream first: an upstream's request of this tick is known before any
+    downstream reads it."""
+
+    def __init__(self) -> None:
+        # Asset key -> (the id of its facts' signature, the assets its latest runs targeted).
+        self.facts: dict[str, tuple[int, frozenset[str]]] = {}
+        # Upstream key -> (the assets its latest runs targeted, the id of what a downstream
+        # not among them reads of it, what a downstream reads besides its facts), or None
+        # when it cannot be shared.
+        self._upstreams: dict[str, tuple[frozenset[str], int, tuple[Hashable, ...]] | None] = {}
+        # Each distinct signature of the tick -> a number: a situation names its parts by
+        # these, so looking it up hashes a few numbers rather than every asset's sets.
+        self._ids: dict[Hashable, int] = {}
+        self._outlines: dict[str, Outline] = {}
+
+    def outline(self, key: str, facts: OutlinedFacts) -> Outline:
+        found = self._outlines.get(key)
+        if found is None:
+            found = self._outlines[key] = facts.outline(key)
+        return found
+
+    def interned(self, value: Hashable) -> int:
+        found = self._ids.get(value)
+        if found is None:
+            found = self._ids[value] = len(self._ids)
+        return found
+
+    def upstream(
+        self, key: str, facts: OutlinedFacts
+    ) -> tuple[frozenset[str], int, tuple[Hashable, ...]] | None:
+        if key in self._upstreams:
+            return self._upstreams[key]
+        found = None
+        if _plain(key) and self.outline(key, facts).latest_window is None:
+            remembered = facts.previous(key)
+            read = _facts(key, "", facts, self)
+            rest = (
+                None if remembered is None else (remembered.code_version, remembered.requested),
+                facts.requested_now(key),
+            )
+            found = (self.facts[key][1], self.interned((read, *rest)), rest)
+        self._upstreams[key] = found
+        return found
 
 
 class Shared:
@@ -98,37 +178,70 @@ class Shared:
             _find_dependencies(evaluation.result, (), self.paths)
         # Every node on the way to a dependency node: what a copy rebuilds.
         self.prefixes = {at[:i] for at, _ in self.paths for i in range(len(at) + 1)}
-        self._message: automation_pb2.AutomationConditionEvaluation | None = None
+        self._path_dependencies = [dep for _, dep in self.paths]
+        # What every copy's stored row lists of its requests (the same partitions).
+        self.requested_listed = listed(evaluation.requested, MAX_REQUESTED_KEYS)
+        self._tree: SharedTree | None = None
+        # Its memory's text up to the definition digest, when its copies' memories differ
+        # from it by that digest alone (no node path names a dependency).
+        self._state_head: str | None = None
+        if all(dep is None for _, dep, _, _ in self.nodes):
+            data = evaluation.memory.to_json()
+            del data["definition"]
+            self._state_head = json.dumps(data)[:-1] + ', "definition": '
 
-    def message(self, keys: Keys) -> automation_pb2.AutomationConditionEvaluation:
-        """The stored message of a copy whose dependency keys `keys` replaced (the shared
-        tree's message is built once, then copied)."""
-        result = self.evaluation.result
-        assert result is not None
-        if self._message is None:
-            self._message = evaluation_message(result, self.evaluation.memory.condition_hash)
-        return copied_message(self._message, [(at, keys[dep]) for at, dep in self.paths])
+    def tree(self) -> SharedTree:
+        """The tree its copies are, as stored once (built on the first copy stored)."""
+        if self._tree is None:
+            result = self.evaluation.result
+            assert result is not None
+            message = evaluation_message(result, self.evaluation.memory.condition_hash)
+            self._tree = SharedTree(message.SerializeToString(), tuple(at for at, _ in self.paths))
+        return self._tree
+
+    def state(self, memory: AssetMemory) -> str:
+        """A copy's memory (`rekeyed`'s) as stored: JSON text."""
+        if self._state_head is None:
+            return memory.to_text()
+        return f"{self._state_head}{encode_basestring_ascii(memory.definition)}}}"
+
+    def dependencies(self, keys: Keys) -> tuple[str, ...]:
+        """A copy's own dependencies at the tree's dependency paths."""
+        return tuple(map(keys.__getitem__, self._path_dependencies))
 
 
-def rekeyed(shared: Shared, key: str, definition: str, facts: Facts) -> tuple[Evaluation, Keys]:
+def rekeyed(
+    shared: Shared, key: str, definition: str, facts: OutlinedFacts, signatures: Signatures
+) -> tuple[Evaluation, Keys]:
     """The shared evaluation as `key`'s (another asset in the same situation, whose
     definition digest is `definition`), and the dependency keys it replaced by `key`'s."""
     source = shared.evaluation
-    ours = [dep.key for dep in facts.asset(key).deps]
+    ours = [dep.key for dep in signatures.outline(key, facts).deps]
     keys = dict(zip(shared.dep_keys, ours, strict=True))
-    nodes = {
-        head if dep is None else f"{head}@{keys[dep]}{tail}": partitions
-        for head, dep, tail, partitions in shared.nodes
-    }
+    nodes = (  # most remember no true partitions
+        {
+            head if dep is None else f"{head}@{keys[dep]}{tail}": partitions
+            for head, dep, tail, partitions in shared.nodes
+        }
+        if shared.nodes
+        else {}
+    )
     result = source.result
+    rebuild = None
     if result is not None and shared.paths:
-        result = _replaced(result, (), shared.prefixes, keys)
+        tree = result
+        result = None
+
+        def rebuild() -> NodeResult:
+            return _replaced(tree, (), shared.prefixes, keys)
+
     was = source.memory  # (built field by field: dataclasses.replace costs more, per copy)
     memory = AssetMemory(
         was.condition_hash, nodes, was.requested, was.code_version, was.outcome, was.settled,
         definition,
     )  # fmt: skip
-    return Evaluation(key, source.requested, result, source.error, memory), keys
+    evaluation = Evaluation(key, source.requested, result, source.error, memory, rebuild=rebuild)
+    return evaluation, keys
 
 
 def _shareable(condition: Node, condition_hash: str) -> bool:
@@ -148,31 +261,39 @@ def _unshareable(node: Node, *, under_deps: bool) -> bool:
 
 
 def _plain(key: str) -> bool:
-    """A key that cannot be mistaken for part of a node path."""
-    return not any(mark in key for mark in ".@#")
+    """A key that cannot be mistaken for part of a node path, nor for two keys where a
+    shared evaluation's rows store keys one per line."""
+    return "." not in key and "@" not in key and "#" not in key and "\n" not in key
 
 
-def _facts(asset: AssetFacts, root: str, facts: Facts) -> Hashable:
+def _facts(key: str, root: str, facts: OutlinedFacts, signatures: Signatures) -> Hashable:
+    """What a situation whose asset is `root` reads of `key`'s facts."""
+    found = signatures.facts.get(key)
+    if found is None:
+        outline = signatures.outline(key, facts)
+        # Every asset the runs of its latest materializations targeted (most assets' latest
+        # materializations are of one run, or of none).
+        runs = set(outline.latest_run.values())
+        if len(runs) == 1:
+            targeted = facts.run_targets(runs.pop())
+        else:
+            targeted = frozenset().union(*map(facts.run_targets, runs))
+        found = signatures.facts[key] = (signatures.interned(outline.signature), targeted)
+    if root not in found[1]:
+        return found[0]
     # executed_with_root_target: the partitions whose latest run targeted the root.
-    by_root = frozenset(p for p, run in asset.latest_run.items() if root in facts.run_targets(run))
-    return (
-        asset.universe,
-        asset.materialized,
-        asset.failed,
-        asset.in_progress,
-        asset.backfill_in_progress,
-        asset.newly_updated,
-        asset.code_version,
-        asset.executable,
-        by_root,
-    )
+    latest_run = signatures.outline(key, facts).latest_run
+    by_root = frozenset(p for p, run in latest_run.items() if root in facts.run_targets(run))
+    return (found[0], by_root) if by_root else found[0]
 
 
-def _memory(memory: AssetMemory | None, dep_keys: list[str]) -> Hashable:
+def _memory(memory: AssetMemory | None, deps: tuple[Dep, ...]) -> Hashable:
     if memory is None:
         return None
-    positions = {key: f"#{i}" for i, key in enumerate(dep_keys)}
-    nodes = tuple(sorted((_path(p, positions), k) for p, k in memory.nodes.items() if k))
+    nodes: tuple[tuple[str, frozenset[str]], ...] = ()
+    if memory.nodes:  # most remember no true partitions: nothing to rename
+        positions = {dep.key: f"#{i}" for i, dep in enumerate(deps)}
+        nodes = tuple(sorted((_path(p, positions), k) for p, k in memory.nodes.items() if k))
     return (
         memory.condition_hash,
         nodes,

@@ -25,15 +25,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.automation.alike import Keys, Shared, rekeyed, situation
+from weir_controlplane.automation.alike import (
+    Keys,
+    Shared,
+    Signatures,
+    quiet,
+    rekeyed,
+    situation,
+)
+from weir_controlplane.automation.collector import collector_paused
 from weir_controlplane.automation.conditions import AssetMemory, Evaluation, evaluate
 from weir_controlplane.automation.due import DueAssets, changed_assets, next_carry
 from weir_controlplane.automation.facts import StoredFacts
 from weir_controlplane.automation.history import MAX_REQUESTED_KEYS, evaluation_message, listed
+from weir_controlplane.daemons.leases import renewed
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.storage import DeploymentScope, RunFilter, Storage
-from weir_controlplane.storage.automation import AutomationStorage, NewEvaluation, TickClaim
+from weir_controlplane.storage.automation import (
+    AutomationStorage,
+    NewEvaluation,
+    TickClaim,
+)
 from weir_controlplane.storage.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
@@ -45,8 +58,9 @@ REQUEST_TAG = "weir/automation_request"
 @dataclass(frozen=True)
 class AutomationSettings:
     interval: float = 30.0  # seconds between a deployment's ticks
-    # How long a claimed tick stays claimed if its replica dies mid-tick.
-    lease: float = 120.0
+    # How long a claimed tick stays claimed if its replica dies mid-tick; a live replica
+    # renews it every third of this while the tick runs (daemons/leases.py).
+    lease: float = 10.0
 
 
 @dataclass
@@ -128,12 +142,18 @@ class AutomationDaemon:
         )
         if claim is None:
             return None
+        lease = timedelta(seconds=self.settings.lease)
+        renewing = renewed(
+            lambda at: self._automation.renew_tick(scope, self.owner, claim, now=at, lease=lease),
+            ttl=self.settings.lease,
+            clock=self._clock,
+        )
+        with renewing, collector_paused():
+            return self._claimed_tick(scope, claim, now)
+
+    def _claimed_tick(self, scope: DeploymentScope, claim: TickClaim, now: datetime) -> TickReport:
         graph = DeploymentGraph.of(self._registry.all_graphs(scope))
-        targets = [
-            key
-            for key in graph.union.toposorted
-            if graph.nodes[key].HasField("automation_condition")
-        ]
+        targets = self._due.targets(graph)
         memories = self._due.memories(scope, claim, lambda: self._stored_memories(scope))
         facts = StoredFacts(
             scope,
@@ -144,6 +164,7 @@ class AutomationDaemon:
             previous_tick_at=claim.previous_at,
             event_cursor=claim.event_cursor,
             memories=memories,
+            definitions=self._due.definitions(graph),
         )
         evaluations, requested, copies = self._evaluate(
             scope, claim, graph, targets, memories, facts
@@ -156,7 +177,11 @@ class AutomationDaemon:
         for evaluation in evaluations:
             previous = memories.get(evaluation.key)
             if previous != evaluation.memory:
-                states[evaluation.key] = evaluation.memory.to_json()
+                copy_of = copies.get(evaluation.key)
+                memory = evaluation.memory
+                states[evaluation.key] = (
+                    memory.to_text() if copy_of is None else copy_of[0].state(memory)
+                )
             if (
                 previous is None
                 or previous.outcome != evaluation.memory.outcome
@@ -211,19 +236,30 @@ class AutomationDaemon:
         # Situation -> the evaluation of the first asset in it (automation/alike.py).
         evaluated: dict[Hashable, Shared] = {}
         copies: dict[str, tuple[Shared, Keys]] = {}
+        signatures = Signatures()
+        digests, nodes = self._due.all_digests(graph), graph.nodes
         for key in targets:
-            previous = memories.get(key)
-            if key not in candidates or not self._due.due(graph, key, previous, changed):
+            if key not in candidates:
                 continue
-            condition_hash, definition = self._due.digests(graph, key)
-            condition = graph.nodes[key].automation_condition
-            alike = situation(key, condition, condition_hash, definition, previous, facts)
+            previous = memories.get(key)
+            # (`due` is true of an asset that remembers nothing or has not settled.)
+            settled = previous is not None and previous.settled
+            if settled and not self._due.due(graph, key, previous, changed):
+                continue
+            condition_hash, definition = digests[key]
+            condition = nodes[key].automation_condition
+            alike = situation(
+                key, condition, condition_hash, definition, previous, facts, signatures
+            )
             shared = None if alike is None else evaluated.get(alike)
             if shared is not None:
-                evaluation, keys = rekeyed(shared, key, definition, facts)
+                evaluation, keys = rekeyed(shared, key, definition, facts, signatures)
                 copies[key] = (shared, keys)
             else:
-                evaluation = evaluate(key, condition, condition_hash, previous, facts, definition)
+                still = quiet(key, condition, condition_hash, previous, facts)
+                evaluation = evaluate(
+                    key, condition, condition_hash, previous, facts, definition, quiet=still
+                )
                 if alike is not None and evaluation.error is None:
                     evaluated[alike] = Shared(evaluation, [d.key for d in facts.asset(key).deps])
             if evaluation.requested:
@@ -278,18 +314,23 @@ def _record(
     run_of: dict[tuple[str, str], str],
     copy_of: tuple[Shared, Keys] | None,
 ) -> NewEvaluation:
-    result = evaluation.result
-    if result is None:
-        body = b""
-    elif copy_of is not None:
-        body = copy_of[0].message(copy_of[1]).SerializeToString()
-    else:
+    key, requested = evaluation.key, evaluation.requested
+    run_ids = sorted({run_of[(key, p)] for p in requested}) if requested else []
+    if copy_of is not None:  # the shared tree, stored once, with its own dependencies
+        shared, keys = copy_of
+        return NewEvaluation(
+            key, len(requested), shared.requested_listed, run_ids, evaluation.error, b"",
+            shared.tree(), shared.dependencies(keys),
+        )  # fmt: skip
+    body = b""
+    if evaluation.result is not None:
+        result = evaluation.result
         body = evaluation_message(result, evaluation.memory.condition_hash).SerializeToString()
     return NewEvaluation(
-        asset_key=evaluation.key,
-        requested_count=len(evaluation.requested),
-        requested_partitions=listed(evaluation.requested, MAX_REQUESTED_KEYS),
-        run_ids=sorted({run_of[(evaluation.key, p)] for p in evaluation.requested}),
+        asset_key=key,
+        requested_count=len(requested),
+        requested_partitions=listed(requested, MAX_REQUESTED_KEYS),
+        run_ids=run_ids,
         error=evaluation.error,
         body=body,
     )

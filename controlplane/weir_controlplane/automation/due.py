@@ -17,12 +17,9 @@ checks every asset; another replica's tick in between makes it read and check th
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.automation.conditions import AssetMemory, Evaluation, walk
@@ -67,11 +64,13 @@ def next_carry(facts: StoredFacts, requested: Iterable[str]) -> dict[str, Any]:
 
 class DueAssets:
     def __init__(self) -> None:
-        self._digests: dict[tuple[str, str], tuple[str, str]] = {}
-        self._timely: dict[tuple[str, str], bool] = {}
         self._cron_conditions: dict[str, bool] = {}
         self._timely_sets: dict[str, set[str]] = {}
+        # Per deployment graph: every location's digests, by asset key.
+        self._digests: dict[str, dict[str, tuple[str, str]]] = {}
         self._kept: dict[int, _Kept] = {}
+        self._definitions: dict[str, dict[str, Any]] = {}
+        self._targets: dict[str, list[str]] = {}
 
     def memories(
         self,
@@ -102,7 +101,9 @@ class DueAssets:
             or kept.graph_hash != graph.union.content_hash
         ):
             return {key for key in targets if self.due(graph, key, memories.get(key), changed)}
-        found = kept.unsettled | self._timely_targets(graph, targets) | changed
+        found = kept.unsettled | self._timely_targets(graph) | changed
+        if found.issuperset(targets):
+            return found  # every target already (as on a graph's second tick)
         for key in changed:
             found.update(graph.children(key))
         return found
@@ -119,26 +120,45 @@ class DueAssets:
             or previous.definition != definition
             or previous.code_version != graph.nodes[key].code_version
             or key in changed
-            or self._is_timely(graph, key)
+            or key in self._timely_targets(graph)
             or not changed.isdisjoint(graph.parents(key))
         )
 
-    def digests(self, graph: DeploymentGraph, key: str) -> tuple[str, str]:
-        """(the condition's hash, the definition's digest), computed once per snapshot."""
-        cache_key = (graph.union.content_hash, key)
-        found = self._digests.get(cache_key)
+    def targets(self, graph: DeploymentGraph) -> list[str]:
+        """The assets with a condition, upstream first (once per snapshot)."""
+        found = self._targets.get(graph.union.content_hash)
         if found is None:
-            if len(self._digests) > _MAX_CACHED:
+            if len(self._targets) > 8:
+                self._targets.clear()
+            nodes = graph.nodes
+            found = [k for k in graph.union.toposorted if nodes[k].HasField("automation_condition")]
+            self._targets[graph.union.content_hash] = found
+        return found
+
+    def digests(self, graph: DeploymentGraph, key: str) -> tuple[str, str]:
+        """(the condition's hash, the definition's digest), made once per snapshot by the
+        snapshot graph of the location defining the asset."""
+        return self.all_digests(graph)[key]
+
+    def all_digests(self, graph: DeploymentGraph) -> Mapping[str, tuple[str, str]]:
+        """`digests` of every asset with a condition, by key."""
+        found = self._digests.get(graph.union.content_hash)
+        if found is None:
+            if len(self._digests) > 8:
                 self._digests.clear()
-            node = graph.nodes[key]
-            condition = node.automation_condition.SerializeToString(deterministic=True)
-            definition = definitions_pb2.AssetNode(
-                deps=node.deps, partitions_def=node.partitions_def, is_executable=node.is_executable
-            ).SerializeToString(deterministic=True)
-            found = self._digests[cache_key] = (
-                hashlib.sha256(condition).hexdigest()[:32],
-                hashlib.sha256(definition).hexdigest()[:16],
-            )
+            found = {}
+            for location in reversed(graph.graphs.values()):  # the first location's wins
+                found.update(location.automation_digests)
+            self._digests[graph.union.content_hash] = found
+        return found
+
+    def definitions(self, graph: DeploymentGraph) -> dict[str, Any]:
+        """The snapshot's cache for `StoredFacts` (what assets take from their definitions)."""
+        found = self._definitions.get(graph.union.content_hash)
+        if found is None:
+            if len(self._definitions) > 8:
+                self._definitions.clear()
+            found = self._definitions[graph.union.content_hash] = {}
         return found
 
     def keep(
@@ -155,8 +175,8 @@ class DueAssets:
         kept = self._kept.get(scope.deployment_id)
         if kept is not None and kept.tick_number == claim.tick_number - 1:
             unsettled = kept.unsettled
-            for evaluation in evaluations:
-                (unsettled.discard if evaluation.memory.settled else unsettled.add)(evaluation.key)
+            unsettled.difference_update(e.key for e in evaluations if e.memory.settled)
+            unsettled.update(e.key for e in evaluations if not e.memory.settled)
         else:
             unsettled = {k for k in targets if k not in memories or not memories[k].settled}
         self._kept[scope.deployment_id] = _Kept(
@@ -166,18 +186,27 @@ class DueAssets:
     def forget(self, scope: DeploymentScope) -> None:
         self._kept.pop(scope.deployment_id, None)
 
-    def _timely_targets(self, graph: DeploymentGraph, targets: list[str]) -> set[str]:
+    def _timely_targets(self, graph: DeploymentGraph) -> set[str]:
+        """The assets with a condition whose facts can change with time alone (cron ticks,
+        time windows, dynamic keys): set by set, once per snapshot."""
         found = self._timely_sets.get(graph.union.content_hash)
         if found is None:
             if len(self._timely_sets) > 64:
                 self._timely_sets.clear()
-            found = {key for key in targets if self._is_timely(graph, key)}
+            nodes, digests = graph.nodes, self.all_digests(graph)
+            partitioned = {key for key, node in nodes.items() if node.HasField("partitions_def")}
+            found = {
+                key
+                for key, (condition_hash, _) in digests.items()
+                if key in partitioned
+                or (partitioned and not partitioned.isdisjoint(graph.parents(key)))
+                or self._has_cron(graph, key, condition_hash)
+            }
             self._timely_sets[graph.union.content_hash] = found
         return found
 
-    def _has_cron(self, graph: DeploymentGraph, key: str) -> bool:
+    def _has_cron(self, graph: DeploymentGraph, key: str, condition_hash: str) -> bool:
         """Whether the asset's condition has a cron_tick_passed node (once per condition)."""
-        condition_hash = self.digests(graph, key)[0]
         found = self._cron_conditions.get(condition_hash)
         if found is None:
             if len(self._cron_conditions) > _MAX_CACHED:
@@ -185,24 +214,4 @@ class DueAssets:
             condition = graph.nodes[key].automation_condition
             found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
             self._cron_conditions[condition_hash] = found
-        return found
-
-    def _is_timely(self, graph: DeploymentGraph, key: str) -> bool:
-        """Whether the asset's facts can change with time alone (cron ticks, time windows,
-        dynamic keys)."""
-        cache_key = (graph.union.content_hash, key)
-        found = self._timely.get(cache_key)
-        if found is None:
-            node = graph.nodes[key]
-            found = (
-                node.HasField("partitions_def")
-                or any(
-                    parent is not None and parent.HasField("partitions_def")
-                    for parent in map(graph.node, graph.parents(key))
-                )
-                or self._has_cron(graph, key)
-            )
-            if len(self._timely) > _MAX_CACHED:
-                self._timely.clear()
-            self._timely[cache_key] = found
         return found

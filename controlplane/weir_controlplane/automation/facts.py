@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from weir_partitions import MultiKeySpace, StaticKeySpace, TimeWindowKeySpace
+from weir_partitions.conditions.windows import latest_multi_windows, latest_windows
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
@@ -29,6 +29,7 @@ from weir_controlplane.automation.conditions import (
     AssetMemory,
     CheckFacts,
     Dep,
+    Outline,
     Partitions,
     UnsupportedConditionError,
 )
@@ -41,8 +42,16 @@ from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
 from weir_controlplane.storage.automation import AutomationStorage, LatestCheck
 
 _ONE: Partitions = frozenset({UNPARTITIONED})
+_NONE: Partitions = frozenset()
+_NO_RUNS: Mapping[str, str] = {}  # shared, never changed
+# An asset's universe, latest window, code version, dependencies, whether executable.
+_Definition = tuple[
+    Partitions, Callable[[float | None], Partitions] | None, str, tuple[Dep, ...], bool
+]
 # The most keys of a dynamic definition a tick evaluates (the first added).
 _DYNAMIC_PAGE = 100_000
+# The most partitions of a multi-partitioned asset a tick evaluates.
+_MAX_MULTI_KEYS = 1_000_000
 
 
 class StoredFacts:
@@ -59,6 +68,7 @@ class StoredFacts:
         previous_tick_at: datetime | None,
         event_cursor: int,
         memories: Mapping[str, AssetMemory],
+        definitions: dict[str, _Definition] | None = None,
     ) -> None:
         self.now = now
         self.previous_tick_at = None if previous_tick_at is None else previous_tick_at.timestamp()
@@ -70,9 +80,13 @@ class StoredFacts:
             dynamic, scope, name
         )
         self._memories = memories
+        # What an asset's facts take from its definition alone, kept by the caller across
+        # ticks of one snapshot: for assets and edges whose keys do not move with time.
+        self._definitions = {} if definitions is None else definitions
+        self._freshness: dict[str, str] | None = None
         self._facts: dict[str, AssetFacts] = {}
         self._requested: dict[str, Partitions] = {}
-        self._dynamic_keys: dict[str, Partitions] = {}
+        self._dynamic_keys: dict[str, tuple[StaticKeySpace, Partitions]] = {}
         # Assets with a materialization or failure past the cursor: changed since the
         # previous tick (found by the database; their outcomes are read when needed).
         self.changed, self.event_cursor = storage.changed_assets(scope, after=event_cursor)
@@ -87,6 +101,7 @@ class StoredFacts:
         self.in_progress, self.backfilling = storage.unended_run_partitions(
             scope, tagged=BACKFILL_TAG
         )
+        self._unpartitioned_deps: dict[str, Dep] = {}
         self._targets: dict[str, frozenset[str]] = {}
         self._checks: dict[str, tuple[CheckFacts, ...]] = {}
         self._check_rows: dict[tuple[str, str], list[LatestCheck]] | None = None
@@ -94,34 +109,47 @@ class StoredFacts:
     def prefetch(self, keys: Collection[str]) -> None:
         """Read the outcomes of `keys` (and their upstreams) in one batch, ahead of their
         evaluation; the runs that newly updated them at once too."""
-        wanted = set(keys)
-        for key in keys:
-            wanted.update(self._graph.parents(key))
-        wanted -= self._loaded
+        nodes, parents = self._graph.nodes, self._graph.union.parents
+        if len(keys) * 2 > len(nodes):  # most of the graph (a graph's first tick): all of it
+            wanted = nodes.keys() - self._loaded
+        else:
+            wanted = set(keys)
+            for key in keys:
+                wanted.update(parents.get(key, ()))
+            wanted -= self._loaded
         if not wanted:
             return
-        every = len(wanted) * 2 > len(self._graph.nodes)
+        every = len(wanted) * 2 > len(nodes)
         rows = self._storage.latest_outcomes(self._scope, None if every else wanted)
+        earlier = set(self._loaded) if every else ()  # read before: already in place
         self._loaded |= wanted
         new_runs = set()
-        for row in rows:
-            key = row.asset_key
-            if every and key in self._loaded and key not in wanted:
-                continue  # read before: already in place
-            success, failure = row.materialization_event_id, row.failure_event_id
+        cursor = self._cursor
+        # Unpacked, not read by attribute, and the tables bound once: a graph's first tick
+        # reads a row per asset.
+        materialized, latest_event, latest_run = (
+            self._materialized,
+            self._latest_event,
+            self._latest_run,
+        )
+        newly, failed = self._newly, self._failed
+        for key, partition, success, run_id, failure in rows:
+            if key in earlier:
+                continue
             if success is not None:
-                self._materialized[key].add(row.partition)
-                self._latest_event[key][row.partition] = success
-                if row.materialization_run_id is not None:
-                    self._latest_run[key][row.partition] = row.materialization_run_id
-                if success > self._cursor:
-                    self._newly[key].add(row.partition)
-                    if row.materialization_run_id is not None:
-                        new_runs.add(row.materialization_run_id)
+                materialized[key].add(partition)
+                latest_event[key][partition] = success
+                if run_id is not None:
+                    latest_run[key][partition] = run_id
+                if success > cursor:
+                    newly[key].add(partition)
+                    if run_id is not None:
+                        new_runs.add(run_id)
             if failure is not None and (success is None or failure > success):
-                self._failed[key].add(row.partition)
+                failed[key].add(partition)
         if every:
-            self._loaded.update(self._graph.nodes)
+            self._loaded.update(nodes)
+        self._define_unpartitioned(wanted)
         new_runs -= self._targets.keys()
         if new_runs:
             self._targets.update(self._storage.run_targets(self._scope, new_runs))
@@ -151,6 +179,12 @@ class StoredFacts:
         versions = self._storage.materialization_data_versions(self._scope, ids.values())
         return {p: versions.get(event_id, "") for p, event_id in ids.items()}
 
+    def freshness(self, key: str) -> str | None:
+        # Read once per tick, and only by a tick whose conditions ask.
+        if self._freshness is None:
+            self._freshness = self._storage.freshness_states(self._scope)
+        return self._freshness.get(key)
+
     def checks(self, key: str) -> Sequence[CheckFacts]:
         found = self._checks.get(key)
         if found is None:
@@ -165,25 +199,47 @@ class StoredFacts:
 
     # --- building -----------------------------------------------------------------------
 
-    def _build(self, key: str) -> AssetFacts:
+    def outline(self, key: str) -> Outline:
+        """What alike.py reads of the asset's facts: a graph's first ticks read it of every
+        asset, and build the AssetFacts of few."""
         if key not in self._loaded:
             self.prefetch([key])
-        node = self._graph.node(key)
-        universe, window = self._universe(key, node)
-        return AssetFacts(
-            key=key,
-            universe=universe,
-            materialized=frozenset(self._materialized.get(key, ())),
-            failed=frozenset(self._failed.get(key, ())),
-            in_progress=frozenset(self.in_progress.get(key, ())),
-            backfill_in_progress=frozenset(self.backfilling.get(key, ())),
-            newly_updated=frozenset(self._newly.get(key, ())),
-            latest_run=self._latest_run.get(key, {}),
-            code_version=node.code_version if node is not None else "",
-            deps=tuple(self._dep(node, d) for d in node.deps) if node is not None else (),
-            latest_window=window,
-            executable=node is not None and node.is_executable,
+        definition = self._definitions.get(key)
+        if definition is None:
+            definition = self._definition(key)
+        universe, window, code_version, deps, executable = definition
+        signature = (
+            universe,
+            _frozen(self._materialized.get(key)),
+            _frozen(self._failed.get(key)),
+            _frozen(self.in_progress.get(key)),
+            _frozen(self.backfilling.get(key)),
+            _frozen(self._newly.get(key)),
+            code_version,
+            executable,
         )
+        return Outline(signature, self._latest_run.get(key, _NO_RUNS), deps, window)
+
+    def _build(self, key: str) -> AssetFacts:
+        signature, latest_run, deps, window = self.outline(key)
+        universe, materialized, failed, in_progress, backfilling, newly, code, executable = (
+            signature
+        )
+        return AssetFacts(  # by position: a graph's first tick builds many
+            key, universe, materialized, failed, in_progress, backfilling, newly, latest_run,
+            code, deps, window, executable,
+        )  # fmt: skip
+
+    def _definition(self, key: str) -> _Definition:
+        node = self._graph.node(key)
+        if node is None:
+            return _ONE, None, "", (), False
+        if not node.HasField("partitions_def"):
+            self._define_unpartitioned([key])
+            return self._definitions[key]
+        universe, window = self._universe(key, node)
+        deps = tuple(self._dep(node, d) for d in node.deps)
+        return universe, window, node.code_version, deps, node.is_executable
 
     def _build_checks(self, key: str) -> tuple[CheckFacts, ...]:
         """The asset's checks, each as its asset with the check's evaluations for outcomes
@@ -227,24 +283,69 @@ class StoredFacts:
             raise UnsupportedConditionError(exc.message) from None
         if isinstance(space, TimeWindowKeySpace):
             keys = frozenset(space.keys(now))
-            return keys, _latest_windows(space, now, keys)
+            return keys, latest_windows(space, now, keys)
         if isinstance(space, StaticKeySpace):
             return frozenset(space.keys_slice(0, space.count(), now)), None
         assert isinstance(space, MultiKeySpace)
         if not space.indexable():
+            # A dynamic dimension (its stored keys, read now) or a second time window: the
+            # keys as of now, every dimension but the first time window listed.
+            try:  # dynamic dimensions with their keys as this tick read them
+                stored = space_of(node, self._dynamic_listed)
+            except ApiError as exc:
+                raise UnsupportedConditionError(exc.message) from None
+            assert isinstance(stored, MultiKeySpace)
+            space = stored.frozen(now)
+        count = space.count(now)
+        if count > _MAX_MULTI_KEYS:
             raise UnsupportedConditionError(
-                f"asset {key!r} is multi-partitioned with a dynamic dimension or more than one "
-                "time window, whose keys automation does not list yet"
+                f"asset {key!r} has {count:,} partitions, more than automation evaluates "
+                f"at once ({_MAX_MULTI_KEYS:,})"
             )
-        keys = frozenset(space.keys_slice(0, space.count(now), now))
-        return keys, _latest_multi_windows(space, now, keys)
+        keys = frozenset(space.keys_slice(0, count, now))
+        return keys, latest_multi_windows(space, now, keys)
 
     def _dynamic_universe(self, name: str) -> Partitions:
-        if name not in self._dynamic_keys:
-            self._dynamic_keys[name] = frozenset(
-                self._dynamic.keys_from(self._scope, name, 0, _DYNAMIC_PAGE)
-            )
-        return self._dynamic_keys[name]
+        return self._dynamic_read(name)[1]
+
+    def _dynamic_listed(self, name: str) -> StaticKeySpace:
+        return self._dynamic_read(name)[0]
+
+    def _dynamic_read(self, name: str) -> tuple[StaticKeySpace, Partitions]:
+        """A dynamic definition's keys (in the order added, and as a set), read once per
+        tick."""
+        found = self._dynamic_keys.get(name)
+        if found is None:
+            listed = self._dynamic.keys_from(self._scope, name, 0, _DYNAMIC_PAGE)
+            found = self._dynamic_keys[name] = (StaticKeySpace(listed), frozenset(listed))
+        return found
+
+    def _define_unpartitioned(self, keys: Iterable[str]) -> None:
+        """The definitions of the unpartitioned assets among `keys` not yet defined, in one
+        pass (a graph's first tick defines every asset). Each edge's mapping is its
+        upstream's alone: one Dep per upstream, shared; nothing in them moves with time."""
+        nodes, parents, definitions = (
+            self._graph.nodes,
+            self._graph.union.parents,
+            self._definitions,
+        )
+        deps_of, dep = self._unpartitioned_deps, self._unpartitioned_dep
+        for key in keys:
+            node = nodes.get(key)
+            if key in definitions or node is None or node.HasField("partitions_def"):
+                continue
+            deps = tuple(deps_of.get(up) or dep(up) for up in parents.get(key, ()))
+            definitions[key] = (_ONE, None, node.code_version, deps, node.is_executable)
+
+    def _unpartitioned_dep(self, upstream_key: str) -> Dep:
+        """The edge from `upstream_key` to an unpartitioned asset."""
+        found = self._unpartitioned_deps.get(upstream_key)
+        if found is None:
+            upstream = self._graph.node(upstream_key)
+            partitioned = upstream is not None and upstream.HasField("partitions_def")
+            found = Dep(upstream_key, "all" if partitioned else "unpartitioned")
+            self._unpartitioned_deps[upstream_key] = found
+        return found
 
     def _dep(self, node: definitions_pb2.AssetNode, dep: definitions_pb2.AssetDep) -> Dep:
         upstream_key = "/".join(dep.asset_key.path)
@@ -268,44 +369,14 @@ class StoredFacts:
         return Dep(upstream_key, "mapped", EngineRelation(related, self.now.timestamp()))
 
 
-def _latest_windows(
-    space: TimeWindowKeySpace, now: float, keys: Partitions
-) -> Callable[[float | None], Partitions]:
-    """The keys whose windows end within a lookback of the latest window's end."""
-    last = space.last_key(now)
-
-    def within(lookback: float | None) -> Partitions:
-        if last is None:
-            return frozenset()
-        if not lookback:
-            return frozenset({last})
-        last_end = space.window(space.require_tick(last))[1].timestamp()
-        bounds = space.tick_bounds(now)
-        assert bounds is not None
-        first = space.clock.prev_tick(math.floor(last_end - lookback))
-        return frozenset(space.keys_between(max(first, bounds[0]), bounds[1])) & keys
-
-    return within
-
-
-def _latest_multi_windows(
-    space: MultiKeySpace, now: float, keys: Partitions
-) -> Callable[[float | None], Partitions] | None:
-    at = next(
-        (i for i, (_, s) in enumerate(space.dimensions) if isinstance(s, TimeWindowKeySpace)),
-        None,
-    )
-    if at is None:
-        return None
-    time_space = space.dimensions[at][1]
-    assert isinstance(time_space, TimeWindowKeySpace)
-    windows = _latest_windows(time_space, now, frozenset(time_space.keys(now)))
-
-    def within(lookback: float | None) -> Partitions:
-        latest = windows(lookback)
-        return frozenset(k for k in keys if (space.split(k) or [""] * (at + 1))[at] in latest)
-
-    return within
+def _frozen(partitions: set[str] | None) -> Partitions:
+    """`partitions` frozen; none, or the unpartitioned partition alone, as one shared set
+    (most assets' sets are one of the two, and a shared set's hash is computed once)."""
+    if not partitions:
+        return _NONE
+    if len(partitions) == 1 and UNPARTITIONED in partitions:
+        return _ONE
+    return frozenset(partitions)
 
 
 class EngineRelation:

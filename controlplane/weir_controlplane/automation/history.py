@@ -7,8 +7,6 @@ built once per condition and copied; only counts, keys and dependencies are fill
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from weir_protos.v1 import automation_pb2
 
 from weir_controlplane.automation.conditions import Node, NodeResult
@@ -36,22 +34,6 @@ def evaluation_message(result: NodeResult, condition_hash: str = "") -> _Message
     message.CopyFrom(template)
     _fill(result, message)
     return message
-
-
-def copied_message(
-    message: _Message, dependencies: Iterable[tuple[tuple[int, ...], str]]
-) -> _Message:
-    """A copy of `message` in which the node at each index path (child by child from the
-    root) names the dependency given with it instead."""
-    copy = _Message()
-    copy.CopyFrom(message)
-    for at, dependency in dependencies:
-        node = copy
-        for index in at:
-            node = node.children[index]
-        del node.dependency.path[:]
-        node.dependency.path.extend(dependency.split("/"))
-    return copy
 
 
 def _shape(node: Node) -> _Message:

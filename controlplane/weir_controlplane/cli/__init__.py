@@ -4,11 +4,14 @@ weir dev -f defs.py            control plane + code location, on SQLite, for dev
 weir controlplane -w weir.yaml the control plane alone
 weir daemon -w weir.yaml       the scheduler and sensor runner alone, on the same database
 weir assets list|lineage       read assets over the API
+weir health [ASSET]            asset health: the deployment's summary, or one asset's
 weir runs launch|list|show|cancel
 weir schedules list|start|stop, weir sensors list|start|stop|cursor, weir ticks NAME
 weir backfill launch|show|cancel|resume
+weir alerts create|list|delete|deliveries
 weir deployments create|list|delete, weir tokens create|list|revoke
 weir admin bootstrap           the first organization admin token, on the database
+weir celery worker -f defs.py  a Celery worker running a code location's steps
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "weir_controlplane.cli.dev",
     "weir_controlplane.cli.assets",
+    "weir_controlplane.cli.health",
     "weir_controlplane.cli.runs",
     "weir_controlplane.cli.instigators",
     "weir_controlplane.cli.backfills",
+    "weir_controlplane.cli.alerts",
     "weir_controlplane.cli.access",
+    "weir_controlplane.cli.replicas",
     "weir_controlplane.cli.admin",
+    "weir_controlplane.cli.celery",
 )
 
 

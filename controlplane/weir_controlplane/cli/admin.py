@@ -1,4 +1,6 @@
 """`weir admin bootstrap`: the first organization admin token, straight from the database.
+`weir admin migrate`: bring the database's schema to this version's (what a Kubernetes
+migration Job runs before an upgrade's control planes start).
 
 Run against the control plane's database ($WEIR_HOME's SQLite, or --database-url): it
 creates the organization if needed and prints a new organization-admin token alone on
@@ -21,14 +23,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bootstrap = commands.add_parser(
         "bootstrap", help="create an organization admin token (printed once, on the last line)"
     )
-    bootstrap.add_argument(
+    _database_url_option(bootstrap)
+    bootstrap.add_argument("--organization", default="default", help="its name")
+    bootstrap.add_argument("--name", default="bootstrap", help="the token's name")
+    bootstrap.set_defaults(handler=run_bootstrap)
+    migrate = commands.add_parser(
+        "migrate", help="upgrade the database's schema to this version's (Alembic), then exit"
+    )
+    _database_url_option(migrate)
+    migrate.set_defaults(handler=run_migrate)
+
+
+def _database_url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("WEIR_DATABASE_URL"),
         help="SQLAlchemy URL (default: SQLite under $WEIR_HOME, ~/.weir)",
     )
-    bootstrap.add_argument("--organization", default="default", help="its name")
-    bootstrap.add_argument("--name", default="bootstrap", help="the token's name")
-    bootstrap.set_defaults(handler=run_bootstrap)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from weir_controlplane.cli.dev import _database_error
+    from weir_controlplane.storage import Storage
+    from weir_controlplane.storage.errors import DatabaseUnavailableError, InvalidDatabaseUrlError
+    from weir_controlplane.storage.migrations import head_revision
+
+    try:
+        # Opening migrates, under a lock, so replicas starting meanwhile wait for it.
+        Storage.open(args.database_url).close()
+    except (DatabaseUnavailableError, InvalidDatabaseUrlError) as exc:
+        raise CommandError(_database_error(exc, args.database_url)) from None
+    print(f"The database schema is at revision {head_revision()} (this version's).")
+    return 0
 
 
 def run_bootstrap(args: argparse.Namespace) -> int:

@@ -23,7 +23,10 @@ from weir_controlplane.errors import ApiError, InvalidSettingError
 # module too, and should not pay seconds of imports for a server they never start.
 if TYPE_CHECKING:
     from weir_controlplane.app import ControlPlane
+    from weir_controlplane.daemons import RetentionSettings
     from weir_controlplane.locations import LocationSpec
+    from weir_controlplane.locations.process import LocationProcess
+    from weir_controlplane.runs.kubernetes import KubernetesLauncherSettings
     from weir_controlplane.runs.queue_config import RunQueueConfig
 
 
@@ -64,17 +67,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=os.environ.get("WEIR_DATABASE_URL"),
         help="SQLAlchemy URL (default: SQLite under $WEIR_HOME, ~/.weir)",
     )
-    _evaluation_timeout_option(daemon)
+    _daemon_options(daemon)
     daemon.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
     daemon.set_defaults(handler=run_daemon)
 
 
-def _evaluation_timeout_option(parser: argparse.ArgumentParser) -> None:
+def _daemon_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--evaluation-timeout",
         type=float,
         default=60.0,
         help="seconds a sensor or schedule function may take before its tick fails",
+    )
+    parser.add_argument(
+        "--daemon-lease",
+        type=float,
+        default=10.0,
+        help="seconds before another replica takes over a schedule, sensor or automation "
+        "tick whose replica died mid-tick (a live one renews its claim)",
+    )
+    history = (
+        ("ticks", 1000, "ticks of each schedule and sensor"),
+        ("evaluations", 100, "automation evaluations of each asset"),
+    )
+    for name, count, what in history:
+        parser.add_argument(
+            f"--keep-{name}", type=int, default=count, help=f"the newest {what} kept, however old"
+        )
+        parser.add_argument(
+            f"--keep-{name}-days",
+            type=float,
+            default=7.0,
+            help=f"{what} younger than this are kept too (default 7)",
+        )
+
+
+def _retention(args: argparse.Namespace) -> RetentionSettings:
+    from datetime import timedelta
+
+    from weir_controlplane.daemons import RetentionSettings
+
+    for flag, days in (
+        ("--keep-ticks-days", args.keep_ticks_days),
+        ("--keep-evaluations-days", args.keep_evaluations_days),
+    ):
+        if not 0 <= days < 1e6:  # also refuses nan
+            raise CommandError(f"{flag} must be a number of days, 0 or more (got {days})")
+    return RetentionSettings(
+        ticks=args.keep_ticks,
+        tick_age=timedelta(days=args.keep_ticks_days),
+        evaluations=args.keep_evaluations,
+        evaluation_age=timedelta(days=args.keep_evaluations_days),
     )
 
 
@@ -116,6 +159,19 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="seconds before another replica takes over a backfill whose driver stopped",
     )
+    parser.add_argument(
+        "--reporting-service-address",
+        default=None,
+        help="one gRPC address in front of every control-plane replica that run workers "
+        "report to (default: each worker gets every live replica's address)",
+    )
+    parser.add_argument(
+        "--replica-lease",
+        type=float,
+        default=5.0,
+        help="seconds without a membership heartbeat before another replica takes over "
+        "this one's runs (it heartbeats every second, or thrice per lease if shorter)",
+    )
     parser.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds")
     parser.add_argument("--heartbeat-timeout", type=float, default=20.0, help="seconds")
     parser.add_argument(
@@ -125,19 +181,32 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds between evaluations of the assets' automation conditions",
     )
     parser.add_argument(
+        "--freshness-interval",
+        type=float,
+        default=5.0,
+        help="longest seconds between freshness evaluations (materializations and "
+        "deadlines wake it sooner)",
+    )
+    parser.add_argument(
         "--allowed-host",
         action="append",
         default=[],
         metavar="NAME",
         help="a host name the HTTP API answers besides loopback and --host (repeatable)",
     )
-    _evaluation_timeout_option(parser)
+    parser.add_argument(
+        "--reporting-address",
+        default=os.environ.get("WEIR_REPORTING_ADDRESS", ""),
+        metavar="HOST:PORT",
+        help="the gRPC address run workers report to, as they reach it (a Service or proxy; "
+        "default --host:--grpc-port, or $WEIR_REPORTING_ADDRESS)",
+    )
+    _daemon_options(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from weir_controlplane.locations import LocationSpec
-    from weir_controlplane.locations.workspace import codeserver_command
+    from weir_controlplane.locations.workspace import LocationSpec, codeserver_command
 
     if args.workspace:
         specs = _workspace(args.workspace)
@@ -159,7 +228,7 @@ def run_controlplane(args: argparse.Namespace) -> int:
 
 
 def _workspace(path: str) -> list[LocationSpec]:
-    from weir_controlplane.locations import load_workspace
+    from weir_controlplane.locations.workspace import load_workspace
 
     try:
         return load_workspace(path)
@@ -178,11 +247,40 @@ def _run_queue(path: str | None) -> RunQueueConfig:
         raise CommandError(exc.message) from None
 
 
+def _run_launcher(path: str | None) -> KubernetesLauncherSettings | None:
+    from weir_controlplane.runs.launcher_config import load_run_launcher
+
+    if path is None:
+        return None
+    try:
+        return load_run_launcher(path)
+    except ApiError as exc:
+        raise CommandError(exc.message) from None
+
+
 def _first(*values: int | None) -> int:
     return next(value for value in values if value is not None)
 
 
 def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
+    from weir_controlplane.locations.process import LocationProcess
+
+    # The code servers first: they load the user's code while this process imports the
+    # server and opens storage, instead of after. The registry adopts them; whatever it
+    # did not (a start that failed first) is stopped here.
+    spawned = {
+        spec.name: LocationProcess(spec, args.host).spawn() for spec in specs if spec.managed
+    }
+    try:
+        return _serve_with(args, specs, spawned)
+    finally:
+        for process in spawned.values():
+            process.stop()
+
+
+def _serve_with(
+    args: argparse.Namespace, specs: list[LocationSpec], spawned: dict[str, LocationProcess]
+) -> int:
     # Imported here: `weir runs list` and friends should not pay for the server's imports.
     from weir_controlplane.app import ControlPlane, ControlPlaneConfig
     from weir_controlplane.storage.errors import DatabaseUnavailableError, InvalidDatabaseUrlError
@@ -192,6 +290,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     queue = _run_queue(args.workspace)
+    launcher = _run_launcher(args.workspace)
     try:
         config = ControlPlaneConfig(
             host=args.host,
@@ -204,12 +303,21 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
             heartbeat_interval=args.heartbeat_interval,
             heartbeat_timeout=args.heartbeat_timeout,
             automation_interval=args.automation_interval,
+            freshness_interval=args.freshness_interval,
             backfill_max_queued=args.backfill_max_queued,
             backfill_lease=args.backfill_lease,
+            reporting_service_address=args.reporting_service_address,
+            replica_lease=args.replica_lease,
+            # Several beats per lease, so one slow beat never costs a replica its runs.
+            replica_heartbeat_interval=min(1.0, args.replica_lease / 3),
             allowed_hosts=tuple(args.allowed_host),
             auth=args.auth,
             daemons=getattr(args, "daemons", True),
             evaluation_timeout=args.evaluation_timeout,
+            reporting_address=args.reporting_address,
+            run_launcher=launcher,
+            daemon_lease=args.daemon_lease,
+            retention=_retention(args),
         )
     except InvalidSettingError as exc:
         if exc.setting == "auth":
@@ -221,7 +329,7 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
         flag = "--" + exc.setting.replace("_", "-")
         requirement = exc.requirement.replace("heartbeat_interval", "--heartbeat-interval")
         raise CommandError(f"{flag} {requirement} (got {exc.value})") from None
-    plane = ControlPlane(config)
+    plane = ControlPlane(config, spawned=spawned)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -235,8 +343,11 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
     except (DatabaseUnavailableError, InvalidDatabaseUrlError) as exc:
         plane.stop()
         raise CommandError(_database_error(exc, config.database_url)) from None
+    except ApiError as exc:  # e.g. a run launcher that cannot be set up
+        plane.stop()
+        raise CommandError(exc.message) from None
     _print_status(plane)
-    stop.wait()
+    _wait_for_signal(stop)
     print("Stopping…", flush=True)
     plane.stop()
     return 0
@@ -251,11 +362,21 @@ def run_daemon(args: argparse.Namespace) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.evaluation_timeout > 0:
-        raise CommandError(
-            f"--evaluation-timeout must be a positive number of seconds (got "
-            f"{args.evaluation_timeout})"
+    for flag, seconds in (
+        ("--evaluation-timeout", args.evaluation_timeout),
+        ("--daemon-lease", args.daemon_lease),
+    ):
+        if not seconds > 0:
+            raise CommandError(f"{flag} must be a positive number of seconds (got {seconds})")
+    try:
+        settings = DaemonSettings(
+            evaluation_timeout=args.evaluation_timeout,
+            lease_ttl=args.daemon_lease,
+            retention=_retention(args),
         )
+    except InvalidSettingError as exc:
+        flag = "--" + exc.setting.replace("_", "-")
+        raise CommandError(f"{flag} {exc.requirement} (got {exc.value})") from None
     specs = _workspace(args.workspace)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -264,16 +385,24 @@ def run_daemon(args: argparse.Namespace) -> int:
         process = DaemonProcess(
             database_url=args.database_url,
             workspace=tuple(specs),
-            settings=DaemonSettings(evaluation_timeout=args.evaluation_timeout),
+            settings=settings,
         )
     except (DatabaseUnavailableError, InvalidDatabaseUrlError) as exc:
         raise CommandError(_database_error(exc, args.database_url)) from None
     process.start()
     print("WEIR_DAEMON_READY", flush=True)
-    stop.wait()
+    _wait_for_signal(stop)
     print("Stopping…", flush=True)
     process.stop()
     return 0
+
+
+def _wait_for_signal(stop: threading.Event) -> None:
+    """Wait until a signal handler sets `stop`. With a timeout, not one long wait: the
+    kernel may deliver the signal to another thread, and then the handler runs only once
+    this (the main) thread runs Python code again."""
+    while not stop.wait(0.5):
+        pass
 
 
 def _database_error(exc: Exception, url: str | None) -> str:
@@ -302,10 +431,13 @@ def _password_of(url: str) -> str | None:
 
 
 def _print_status(plane: ControlPlane) -> None:
+    from weir_controlplane.api.web_ui import ui_built
+
     assert plane.registry is not None and plane.storage is not None
     scope = plane.storage.deployments.get_scope("prod")
     print(f"Weir control plane: {plane.http_url} (HTTP/JSON), grpc {plane.config.host}:"
           f"{plane.grpc_port}")  # fmt: skip
+    print(f"  web UI: {plane.http_url}/" + ("" if ui_built() else " (not built: run `make ui`)"))
     print("  auth: " + ("bearer tokens required (weir admin bootstrap makes the first)"
                         if plane.config.auth else "off (loopback only)"))  # fmt: skip
     for state in plane.registry.list_locations(scope):

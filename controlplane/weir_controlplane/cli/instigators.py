@@ -139,7 +139,7 @@ def list_ticks(args: argparse.Namespace) -> int:
         return 0
     rows = [
         [
-            when(tick.get("tickTime")),
+            _tick_times(tick),
             _tick_status(tick),
             ", ".join(tick.get("runKeys", [])) or "-",
             str(len(tick.get("runIds", []))),
@@ -155,6 +155,14 @@ def list_ticks(args: argparse.Namespace) -> int:
 def _status(item: dict[str, Any]) -> str:
     status = str(item.get("status", ""))
     return status.rsplit("_", 1)[-1] if status else "-"
+
+
+def _tick_times(tick: dict[str, Any]) -> str:
+    """The tick's time; for a sensor's repeated skip, the first and last and how many."""
+    repeats = int(tick.get("repeatCount", 1))
+    if repeats <= 1:
+        return when(tick.get("tickTime"))
+    return f"{when(tick.get('tickTime'))} .. {when(tick.get('lastTickTime'))} ({repeats}x)"
 
 
 def _tick_status(tick: dict[str, Any]) -> str:

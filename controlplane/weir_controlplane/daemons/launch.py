@@ -31,6 +31,9 @@ from weir_controlplane.runs import RunCoordinator
 from weir_controlplane.storage import DeploymentScope, DuplicateRunError, InstigatorKind, Storage
 
 RUN_KEY_TAG = "weir/run_key"
+# Marks the run holding materializations a sensor reported: the control plane opened and
+# ended it, nothing ran (daemons/reported_materializations.py).
+RUNLESS_TAG = "weir/runless"
 ORIGIN_TAGS = {
     InstigatorKind.SENSOR: "weir/sensor_name",
     InstigatorKind.SCHEDULE: "weir/schedule_name",
@@ -163,9 +166,9 @@ def plan_run(
             "the run request asks for a partition range, which runs do not support yet; "
             "request one run per partition key"
         )
-    keys = sorted(set(keys) | computed_together(set(keys), graph.nodes))
+    keys = sorted(set(keys) | computed_together(set(keys), graph))
     check_partition_key(request.partition_key, [graph.nodes[key] for key in keys], dynamic=dynamic)
-    order = {key: index for index, key in enumerate(graph.toposorted)}
+    order = graph.position
     tags[ORIGIN_TAGS[origin.kind]] = origin.name
     run_id = str(uuid.uuid4())
     if request.run_key:

@@ -18,11 +18,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from weir_controlplane.daemons.catalog import DEFAULT_SENSOR_INTERVAL
+from weir_controlplane.errors import InvalidSettingError
 from weir_controlplane.storage import DeploymentScope, DeploymentStorage
 from weir_controlplane.storage.errors import DatabaseUnavailableError
 
@@ -41,6 +42,31 @@ class SystemClock:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How much history the retention daemon keeps (daemons/retention.py)."""
+
+    ticks: int = 1000  # per schedule or sensor, kept whatever their age
+    tick_age: timedelta = timedelta(days=7)  # younger ticks are kept
+    evaluations: int = 100  # per asset, kept whatever their age
+    evaluation_age: timedelta = timedelta(days=7)
+    batch: int = 1000  # rows per delete
+    batches: int = 10  # per table and deployment in one pass
+    interval: float = 60.0  # seconds between passes
+
+    def __post_init__(self) -> None:
+        # Named as the CLI's flags, which InvalidSettingError names.
+        for setting, count in (("keep_ticks", self.ticks), ("keep_evaluations", self.evaluations)):
+            if not isinstance(count, int) or count < 0:
+                raise InvalidSettingError(setting, "must be a whole number, 0 or more", count)
+        for setting, age in (
+            ("keep_ticks_days", self.tick_age),
+            ("keep_evaluations_days", self.evaluation_age),
+        ):
+            if age < timedelta(0):
+                raise InvalidSettingError(setting, "must not be negative", age.days)
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     # Seconds between passes of each loop; a sensor still ticks no more often than its
     # minimum interval.
@@ -52,11 +78,18 @@ class DaemonSettings:
     max_catchup_ticks: int = 5
     # Sensors with no minimum interval of their own tick this often.
     default_sensor_interval: float = DEFAULT_SENSOR_INTERVAL
+    # How long a claim outlives a replica that died holding it. A live replica renews its
+    # claims every third of this while it evaluates (daemons/leases.py), so a short lease
+    # costs a write every few seconds of a long tick and makes a takeover quick.
+    lease_ttl: float = 10.0
+    # How much tick and automation evaluation history is kept (daemons/retention.py).
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # The longest wait between freshness passes (materializations and due times wake it).
+    freshness_interval: float = 5.0
 
     @property
     def lease_seconds(self) -> float:
-        """How long a claim outlives its replica: past one evaluation and its launches."""
-        return 2 * self.evaluation_timeout + 5.0
+        return self.lease_ttl
 
 
 def replica_id() -> str:
@@ -121,8 +154,13 @@ class TickLoop:
                 log.warning("%s: the database is unavailable; retrying", self.name)
             except Exception:
                 log.exception("%s pass failed; retrying", self.name)
-            self._wake.wait(self.interval)
+            self._wake.wait(self.sleep_seconds())
             self._wake.clear()
+
+    def sleep_seconds(self) -> float:
+        """How long to wait (unless woken) before the next pass: `interval`; a daemon
+        that knows when work is next due waits only until then."""
+        return self.interval
 
 
 class DaemonSet:

@@ -21,6 +21,7 @@ from weir_protos.v1 import code_location_pb2, definitions_pb2
 from weir_controlplane.api import convert
 from weir_controlplane.daemons.catalog import Instigator, cron_clocks, instigators, status_of
 from weir_controlplane.daemons.launch import Origin
+from weir_controlplane.daemons.leases import renewed
 from weir_controlplane.daemons.outcome import InstigatorLoop, error_text, failed, launched_tick
 from weir_controlplane.errors import ApiError
 from weir_controlplane.storage import (
@@ -85,15 +86,23 @@ class ScheduleDaemon(InstigatorLoop):
         if not due:
             instigators_storage.finish(scope, state, self._owner, None, last_tick_at=now, now=now)
             return
-        current: InstigatorState | None = state
+        current = state
+        ttl = self._settings.lease_seconds
+
+        def renew(at: datetime) -> bool:
+            return instigators_storage.renew(scope, state, self._owner, ttl=ttl, now=at)
+
         for index, tick_time in enumerate(due):
+            # Catching up: each cron time starts with a whole lease, however long the last.
+            if index and not renew(self.clock.now()):
+                return
             try:
-                tick = self._evaluate(scope, schedule, tick_time)
+                with renewed(renew, ttl=ttl, clock=self.clock.now):
+                    tick = self._evaluate(scope, schedule, tick_time)
             except Exception as exc:  # a bug here must not leave the schedule leased
                 log.exception("schedule %s: tick failed", schedule.name)
                 tick = failed(tick_time, f"{type(exc).__name__}: {exc}")
-            assert current is not None
-            current = instigators_storage.finish(
+            stored = instigators_storage.finish(
                 scope,
                 current,
                 self._owner,
@@ -102,8 +111,9 @@ class ScheduleDaemon(InstigatorLoop):
                 keep_lease=index < len(due) - 1,
                 now=self.clock.now(),
             )
-            if current is None:
+            if stored is None:
                 return  # stopped meanwhile, or the lease was lost: leave the rest
+            current = stored
 
     def _evaluate(
         self, scope: DeploymentScope, schedule: Instigator, tick_time: datetime

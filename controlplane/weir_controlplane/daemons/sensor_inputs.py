@@ -11,6 +11,7 @@ from __future__ import annotations
 from weir_protos.v1 import code_location_pb2, definitions_pb2, runs_pb2
 
 from weir_controlplane.api import convert
+from weir_controlplane.daemons.launch import RUNLESS_TAG
 from weir_controlplane.locations.graph import key_string
 from weir_controlplane.storage import DeploymentScope, EventType, Storage
 
@@ -66,6 +67,8 @@ class SensorInputs:
                 run = runs.get(event.run_id)
                 if run is None or (jobs and run.tags.get(convert.JOB_NAME_TAG) not in jobs):
                     continue
+                if RUNLESS_TAG in run.tags:
+                    continue  # nothing ran: it holds materializations a sensor reported
                 request.run_status_changes.add(
                     run=convert.run_proto(run), event=convert.run_event_proto(event)
                 )

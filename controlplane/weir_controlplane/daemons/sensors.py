@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from weir_protos.v1 import code_location_pb2, definitions_pb2
 
 from weir_controlplane.api import convert
+from weir_controlplane.api.partitions import StoredDynamicKeySpace
 from weir_controlplane.daemons.catalog import Instigator, instigators, minimum_interval, status_of
 from weir_controlplane.daemons.dynamic_partitions import apply_dynamic_partitions
 from weir_controlplane.daemons.launch import Origin
+from weir_controlplane.daemons.leases import renewed
 from weir_controlplane.daemons.loop import Clock
 from weir_controlplane.daemons.outcome import (
     InstigatorLoop,
@@ -30,6 +32,7 @@ from weir_controlplane.daemons.outcome import (
     failed,
     launched_tick,
 )
+from weir_controlplane.daemons.reported_materializations import check_reported, record_reported
 from weir_controlplane.daemons.sensor_inputs import SensorInputs
 from weir_controlplane.errors import ApiError
 from weir_controlplane.locations.graph import key_string
@@ -88,8 +91,16 @@ class SensorDaemon(InstigatorLoop):
             scope, state, self._owner, ttl=self._settings.lease_seconds, now=now
         ):
             return
+        ttl = self._settings.lease_seconds
         try:
-            tick, cursor, last_run_key, last_event_id = self._evaluate(scope, sensor, state, now)
+            with renewed(
+                lambda at: instigators_storage.renew(scope, state, self._owner, ttl=ttl, now=at),
+                ttl=ttl,
+                clock=self.clock.now,
+            ):
+                tick, cursor, last_run_key, last_event_id = self._evaluate(
+                    scope, sensor, state, now
+                )
         except Exception as exc:  # a bug here must not leave the sensor leased
             log.exception("sensor %s: tick failed", sensor.name)
             tick = failed(now, f"{type(exc).__name__}: {exc}", state.cursor)
@@ -162,6 +173,16 @@ class SensorDaemon(InstigatorLoop):
             default_job=definition.job_names[0] if definition.job_names else "",
             default_assets=tuple(key_string(key) for key in definition.target_asset_keys),
         )
+        reported = reply.asset_materializations
+        try:
+            check_reported(
+                sensor.graph,
+                origin,
+                reported,
+                lambda name: StoredDynamicKeySpace(self._storage.dynamic_partitions, scope, name),
+            )
+        except ApiError as exc:
+            return (failed(now, exc.message, state.cursor), *unchanged)
         tick = launched_tick(
             self._launcher,
             scope,
@@ -175,6 +196,10 @@ class SensorDaemon(InstigatorLoop):
         )
         if tick.status is TickStatus.FAILURE:
             return (tick, *unchanged)
+        if reported:
+            # After the launches: a tick that fails before them records nothing, so the
+            # next interval's retry records the materializations once.
+            record_reported(self._storage, scope, origin, state, reported)
         keys = [request.run_key for request in reply.run_requests if request.run_key]
         last_run_key = keys[-1] if keys else state.last_run_key
         return tick, cursor, last_run_key, event_position

@@ -6,6 +6,7 @@ comes from here.
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from functools import cached_property
 
@@ -20,7 +21,9 @@ _ECHOED_SELECTION_CHARS = 200
 
 def key_string(key: object) -> str:
     """The user string of a weir.v1.AssetKey ("raw/orders")."""
-    return "/".join(key.path)  # type: ignore[attr-defined]
+    path = key.path  # type: ignore[attr-defined]
+    # Most keys have one part: indexing it is half the cost of joining it.
+    return path[0] if len(path) == 1 else "/".join(path)
 
 
 class SnapshotGraph:
@@ -46,7 +49,8 @@ class SnapshotGraph:
         return key in self.nodes
 
     def _toposort(self) -> list[str]:
-        pending = {k: sum(p in self.nodes for p in ps) for k, ps in self.parents.items()}
+        nodes = self.nodes
+        pending = {k: len([p for p in ps if p in nodes]) for k, ps in self.parents.items()}
         ready = deque(k for k, n in pending.items() if n == 0)
         order: list[str] = []
         while ready:
@@ -57,6 +61,42 @@ class SnapshotGraph:
                 if pending[child] == 0:
                     ready.append(child)
         return order
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each key's place in `toposorted`, built on first use: a run of a few assets of a
+        large location is ordered by it without walking the whole graph."""
+        return {key: index for index, key in enumerate(self.toposorted)}
+
+    @cached_property
+    def keys_by_node_name(self) -> dict[str, list[str]]:
+        """The executable keys each step (node name) materializes, built on first use."""
+        found: dict[str, list[str]] = {}
+        for key, node in self.nodes.items():
+            if node.node_name and node.is_executable:
+                found.setdefault(node.node_name, []).append(key)
+        return found
+
+    @cached_property
+    def automation_digests(self) -> dict[str, tuple[str, str]]:
+        """Per asset with an automation condition: (its condition's hash, a digest of its
+        definition: dependencies, partitions, whether executable). The registry computes
+        them as it loads a snapshot, so the automation evaluator's ticks find them made
+        (some 10 us an asset: serializing and hashing its tree and its edges)."""
+        by_bytes: dict[bytes, str] = {}  # most assets share a few conditions
+        found = {}
+        for key, node in self.nodes.items():
+            if not node.HasField("automation_condition"):
+                continue
+            condition = node.automation_condition.SerializeToString(deterministic=True)
+            condition_hash = by_bytes.get(condition)
+            if condition_hash is None:
+                condition_hash = by_bytes[condition] = hashlib.sha256(condition).hexdigest()[:32]
+            definition = definitions_pb2.AssetNode(
+                deps=node.deps, partitions_def=node.partitions_def, is_executable=node.is_executable
+            ).SerializeToString(deterministic=True)
+            found[key] = (condition_hash, hashlib.sha256(definition).hexdigest()[:16])
+        return found
 
     def resolve(self, selection_text: str) -> set[str]:
         """The keys a selection string picks (``"*revenue and not group:raw"``), read by the

@@ -45,8 +45,14 @@ class LocationProcess:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 60.0) -> str:
-        """Start the server and wait until it serves; returns its gRPC address."""
+    def spawn(self) -> LocationProcess:
+        """Start the server without waiting for it to serve (a live one is left running).
+
+        `weir dev` spawns its code servers before importing the rest of the control plane
+        and opening storage, so the user's code loads meanwhile; `start` then waits.
+        """
+        if self.alive:
+            return self
         env = {
             **{k: v for k, v in os.environ.items() if k not in CONTROL_PLANE_SECRETS},
             "WEIR_CODESERVER_HOST": self.host,
@@ -68,6 +74,13 @@ class LocationProcess:
             start_new_session=True,
         )
         threading.Thread(target=self._pump, name=f"location-{self.spec.name}", daemon=True).start()
+        return self
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start the server (unless `spawn` did) and wait until it serves; returns its gRPC
+        address."""
+        self.spawn()
+        assert self._proc is not None
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.05):
             if self._proc.poll() is not None or time.monotonic() > deadline:
@@ -77,18 +90,24 @@ class LocationProcess:
                 raise LocationStartError(f"Code location '{self.spec.name}' {why}:\n{tail}")
         return self.address
 
+    @property
+    def serving(self) -> bool:
+        """Alive and has said which port it serves on."""
+        return self.alive and self._ready.is_set()
+
     def _pump(self) -> None:
         proc = self._proc
         assert proc is not None and proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            self._output.append(line)
-            match = _READY.search(line)
-            if match and not self._ready.is_set():
-                self.port = int(match.group(1))
-                self._ready.set()
-            else:
-                log.info("[%s] %s", self.spec.name, line)
+        with proc.stdout:  # closed at the server's end, not left to the collector
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                self._output.append(line)
+                match = _READY.search(line)
+                if match and not self._ready.is_set():
+                    self.port = int(match.group(1))
+                    self._ready.set()
+                else:
+                    log.info("[%s] %s", self.spec.name, line)
 
     def stop(self, grace: float = 10.0) -> None:
         proc = self._proc

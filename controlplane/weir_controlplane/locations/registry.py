@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,13 +83,20 @@ class _Retired:
 
 class _Location:
     def __init__(
-        self, scope: DeploymentScope, spec: LocationSpec, host: str, source: CodeLocationSource
+        self,
+        scope: DeploymentScope,
+        spec: LocationSpec,
+        host: str,
+        source: CodeLocationSource,
+        process: LocationProcess | None = None,
     ):
         self.scope = scope
         self.spec = spec
         self.source = source
         self.host = host
-        self.process = LocationProcess(spec, host) if spec.managed else None
+        if process is None and spec.managed:
+            process = LocationProcess(spec, host)
+        self.process = process
         self.client: CodeLocationClient | None = None
         self.graph: SnapshotGraph | None = None
         self.runtime: object | None = None
@@ -121,13 +128,20 @@ class CodeLocationRegistry:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def sync(self, scope: DeploymentScope, specs: list[LocationSpec]) -> list[LocationState]:
+    def sync(
+        self,
+        scope: DeploymentScope,
+        specs: list[LocationSpec],
+        spawned: Mapping[str, LocationProcess] | None = None,
+    ) -> list[LocationState]:
         """Serve exactly the workspace's locations plus those added through the API.
 
         Called at start: a location an earlier workspace file (or `weir dev -f`) declared
         and this one does not is removed, so its assets are no longer listed and no run
-        can be launched on it; its runs and their events stay readable.
+        can be launched on it; its runs and their events stay readable. `spawned` holds
+        servers already started for some of `specs` (by name), which are used as they are.
         """
+        spawned = spawned or {}
         wanted = {spec.name for spec in specs}
         kept: list[tuple[LocationSpec, CodeLocationSource]] = []
         for row in self._storage.code_locations.list_locations(scope):
@@ -141,19 +155,25 @@ class CodeLocationRegistry:
         todo = [(spec, CodeLocationSource.WORKSPACE) for spec in specs] + kept
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(todo)))) as pool:
             # Concurrently: a slow location does not hold up the rest.
-            return list(pool.map(lambda item: self.add(scope, *item), todo))
+            return list(
+                pool.map(
+                    lambda item: self.add(scope, item[0], item[1], spawned.get(item[0].name)),
+                    todo,
+                )
+            )
 
     def add(
         self,
         scope: DeploymentScope,
         spec: LocationSpec,
         source: CodeLocationSource = CodeLocationSource.WORKSPACE,
+        process: LocationProcess | None = None,
     ) -> LocationState:
         command = " ".join(spec.command) if spec.command else None
         self._storage.code_locations.upsert(
             scope, spec.name, address=spec.address, command=command, source=source
         )
-        location = _Location(scope, spec, self._host, source)
+        location = _Location(scope, spec, self._host, source, process)
         with self._lock:
             old = self._locations.pop((scope.deployment_id, spec.name), None)
             self._locations[(scope.deployment_id, spec.name)] = location
@@ -322,7 +342,7 @@ class CodeLocationRegistry:
 
     def _connect(self, location: _Location) -> None:
         process = location.process
-        if process is not None and not process.alive:
+        if process is not None and not process.serving:
             if location.client is not None:
                 location.client.close()
                 location.client = None
@@ -347,6 +367,7 @@ class CodeLocationRegistry:
             graph = checked_graph(client.name, snapshot, self._limits)
         except SnapshotRefusedError as exc:
             raise LoadFailedError(str(exc)) from None
+        graph.automation_digests  # noqa: B018 (made at load, not on an automation tick)
         self._graphs[graph.content_hash] = graph
         return graph
 
@@ -431,6 +452,7 @@ class CodeLocationRegistry:
             graph = self._graphs[row.snapshot_hash] = SnapshotGraph(
                 definitions_pb2.DefinitionsSnapshot.FromString(body)
             )
+            graph.automation_digests  # noqa: B018 (made at load, not on an automation tick)
         return graph
 
     def _state(self, scope: DeploymentScope, name: str) -> LocationState:

@@ -97,13 +97,13 @@ def _check_enums(location: str, root: Message, path: str = "", skip: str = "") -
     stack: list[tuple[Message, str]] = [(root, path)]
     while stack:
         message, path = stack.pop()
-        for field in _enum_bearing_fields(message.DESCRIPTOR):
-            if message is root and field.name == skip:
+        bearing = _enum_bearing_fields(message.DESCRIPTOR)
+        if not bearing:
+            continue
+        # Only the fields set: ListFields() skips the unset ones without a call for each.
+        for field, value in message.ListFields():
+            if field not in bearing or (message is root and field.name == skip):
                 continue
-            singular_message = not field.is_repeated and field.type == FieldDescriptor.TYPE_MESSAGE
-            if singular_message and not message.HasField(field.name):
-                continue
-            value = getattr(message, field.name)
             if field.type == FieldDescriptor.TYPE_ENUM:
                 enum_type = field.enum_type
                 assert enum_type is not None  # an enum field always has its type
@@ -128,10 +128,10 @@ def _check_enums(location: str, root: Message, path: str = "", skip: str = "") -
 
 
 @functools.cache
-def _enum_bearing_fields(descriptor: Descriptor) -> tuple[FieldDescriptor, ...]:
+def _enum_bearing_fields(descriptor: Descriptor) -> frozenset[FieldDescriptor]:
     """The fields of a message type that are, or can contain, an enum: the walk looks at
     nothing else."""
-    return tuple(
+    return frozenset(
         field
         for field in descriptor.fields
         if field.type == FieldDescriptor.TYPE_ENUM

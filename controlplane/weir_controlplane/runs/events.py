@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 from weir_protos.v1 import common_pb2, events_pb2
 
-from weir_controlplane.storage import NewEvent
+from weir_controlplane.storage import MetadataItem, NewEvent
 
 _PREFIX = "RUN_EVENT_TYPE_"
 
@@ -26,10 +27,12 @@ def to_new_event(event: events_pb2.RunEvent) -> NewEvent:
     """The storage record of a worker's event: typed columns to query plus the bytes."""
     asset_key = partition = check_name = None
     passed = severity = None
+    metadata: tuple[MetadataItem, ...] = ()
     which = event.WhichOneof("payload")
     if which == "materialization":
         asset_key = _key(event.materialization.asset_key)
         partition = event.materialization.partition or None
+        metadata = tuple(metadata_item(entry) for entry in event.materialization.metadata)
     elif which == "check_evaluation":
         evaluation = event.check_evaluation
         asset_key, check_name = _key(evaluation.asset_key), evaluation.check_name
@@ -56,7 +59,27 @@ def to_new_event(event: events_pb2.RunEvent) -> NewEvent:
         payload=event.SerializeToString(),
         check_passed=passed,
         check_severity=severity,
+        metadata=metadata,
     )
+
+
+def metadata_item(entry: common_pb2.MetadataEntry) -> MetadataItem:
+    """A metadata entry as storage searches it: its type, and its value as text or number."""
+    value = entry.value
+    kind = value.WhichOneof("value") or "null"
+    text: str | None = None
+    number: float | None = None
+    if kind in ("int", "float", "bool"):
+        number = float(getattr(value, kind))
+    elif kind in ("text", "url", "path", "md"):
+        text = getattr(value, kind)
+    elif kind == "asset":
+        text = "/".join(value.asset.path)
+    elif kind == "timestamp":
+        text = value.timestamp.ToJsonString()
+    elif kind in ("json", "table_schema"):
+        text = json_format.MessageToJson(getattr(value, kind), indent=None)
+    return MetadataItem(key=entry.label, value_type=kind, text=text, number=number)
 
 
 def run_failure_event(

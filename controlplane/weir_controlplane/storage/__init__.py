@@ -8,6 +8,7 @@ data takes a `DeploymentScope` from `DeploymentStorage.get_scope(name)`.
 from __future__ import annotations
 
 from weir_controlplane.storage.access import AccessStorage, BindingRecord, NewToken, TokenRecord
+from weir_controlplane.storage.asset_revisions import AssetRevisions
 from weir_controlplane.storage.assets import AssetStorage
 from weir_controlplane.storage.audit import AuditEntry, AuditFilter, AuditLog
 from weir_controlplane.storage.automation import AutomationStorage
@@ -37,6 +38,22 @@ from weir_controlplane.storage.errors import (
 )
 from weir_controlplane.storage.events import EventIngest, EventLog
 from weir_controlplane.storage.facade import Storage
+from weir_controlplane.storage.freshness import (
+    DueAsset,
+    FreshnessEvaluation,
+    FreshnessRecord,
+    FreshnessStorage,
+)
+from weir_controlplane.storage.health import (
+    AssetHealth,
+    ChangeKind,
+    FreshnessState,
+    HealthComponent,
+    HealthStatus,
+    HealthStorage,
+    StatusChange,
+    unknown_health,
+)
 from weir_controlplane.storage.instigators import (
     InstigatorKind,
     InstigatorState,
@@ -46,6 +63,7 @@ from weir_controlplane.storage.instigators import (
     Tick,
     TickStatus,
 )
+from weir_controlplane.storage.metadata import MetadataStorage
 from weir_controlplane.storage.migrations import upgrade_to_head
 from weir_controlplane.storage.partition_status import (
     IndexedPartitions,
@@ -66,6 +84,7 @@ from weir_controlplane.storage.records import (
     EventRecord,
     EventType,
     IngestResult,
+    MetadataItem,
     NewEvent,
     NewRun,
     Page,
@@ -84,6 +103,8 @@ __all__ = [
     "IN_PROGRESS_RUN_STATUSES",
     "TERMINAL_RUN_STATUSES",
     "AccessStorage",
+    "AssetHealth",
+    "AssetRevisions",
     "AssetStorage",
     "AssetSummary",
     "AuditEntry",
@@ -91,6 +112,7 @@ __all__ = [
     "AuditLog",
     "AutomationStorage",
     "BindingRecord",
+    "ChangeKind",
     "CheckResult",
     "CodeLocation",
     "CodeLocationNotFoundError",
@@ -103,6 +125,7 @@ __all__ = [
     "DeploymentNotFoundError",
     "DeploymentScope",
     "DeploymentStorage",
+    "DueAsset",
     "DuplicateRunError",
     "DynamicPartitionStorage",
     "EventIngest",
@@ -110,6 +133,13 @@ __all__ = [
     "EventPage",
     "EventRecord",
     "EventType",
+    "FreshnessEvaluation",
+    "FreshnessRecord",
+    "FreshnessState",
+    "FreshnessStorage",
+    "HealthComponent",
+    "HealthStatus",
+    "HealthStorage",
     "IndexedPartitions",
     "IngestResult",
     "InstigatorKind",
@@ -118,6 +148,8 @@ __all__ = [
     "InstigatorStorage",
     "InvalidCursorError",
     "InvalidEventError",
+    "MetadataItem",
+    "MetadataStorage",
     "NaiveDatetimeError",
     "NewEvent",
     "NewRun",
@@ -136,6 +168,7 @@ __all__ = [
     "RunNotFoundError",
     "RunStatus",
     "RunStorage",
+    "StatusChange",
     "Storage",
     "StorageError",
     "TagConcurrencyLimit",
@@ -146,5 +179,6 @@ __all__ = [
     "UnplannedAssetError",
     "create_engine",
     "default_database_url",
+    "unknown_health",
     "upgrade_to_head",
 ]

@@ -17,6 +17,7 @@ from weir_controlplane.storage import cursors
 from weir_controlplane.storage.derived import latest_partition_outcomes
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.events import event_record
+from weir_controlplane.storage.metadata import events_with_key
 from weir_controlplane.storage.records import (
     AssetSummary,
     CheckResult,
@@ -113,8 +114,10 @@ class AssetStorage:
         partition: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        metadata_key: str | None = None,
     ) -> Page[EventRecord]:
-        """An asset's materializations, newest first, optionally of one partition."""
+        """An asset's materializations, newest first, optionally of one partition and
+        only those whose metadata has `metadata_key`."""
         limit = max(1, min(limit, MAX_PAGE_SIZE))
         query = sa.select(event_log).where(
             event_log.c.deployment_id == scope.deployment_id,
@@ -123,6 +126,37 @@ class AssetStorage:
         )
         if partition is not None:
             query = query.where(event_log.c.partition == partition)
+        if metadata_key is not None:
+            query = query.where(
+                event_log.c.id.in_(events_with_key(scope.deployment_id, asset_key, metadata_key))
+            )
+        return self._newest_first(query, cursor, limit)
+
+    def list_check_evaluations(
+        self,
+        scope: DeploymentScope,
+        asset_key: str,
+        check_name: str,
+        *,
+        partition: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[EventRecord]:
+        """A check's evaluations, newest first (through the check's own index)."""
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        query = sa.select(event_log).where(
+            event_log.c.deployment_id == scope.deployment_id,
+            event_log.c.asset_key == asset_key,
+            event_log.c.check_name == check_name,
+            event_log.c.event_type == EventType.ASSET_CHECK_EVALUATION.value,
+        )
+        if partition is not None:
+            query = query.where(event_log.c.partition == partition)
+        return self._newest_first(query, cursor, limit)
+
+    def _newest_first(
+        self, query: sa.Select[Any], cursor: str | None, limit: int
+    ) -> Page[EventRecord]:
         before = cursors.decode(cursor)
         if before is not None:
             query = query.where(event_log.c.id < before)
@@ -139,7 +173,9 @@ class AssetStorage:
         """Each partition's latest outcome: materialized, or failed since it last was."""
         with self._db.read() as conn:
             return {
-                row.partition: _outcome(row.materialization_event_id, row.failure_event_id)
+                row.partition: PartitionOutcome.FAILED
+                if row.failed
+                else PartitionOutcome.MATERIALIZED
                 for row in conn.execute(latest_partition_outcomes(scope, asset_key))
             }
 
@@ -229,13 +265,3 @@ class AssetStorage:
             for start in range(0, len(ordered), KEYS_PER_QUERY):
                 chunk = ordered[start : start + KEYS_PER_QUERY]
                 yield conn.execute(query.where(key_column.in_(chunk))).all()
-
-
-def _outcome(
-    materialization_event_id: int | None, failure_event_id: int | None
-) -> PartitionOutcome:
-    if failure_event_id is not None and (
-        materialization_event_id is None or failure_event_id > materialization_event_id
-    ):
-        return PartitionOutcome.FAILED
-    return PartitionOutcome.MATERIALIZED

@@ -13,24 +13,27 @@ the event log.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
-from weir_protos.v1 import events_pb2
+from weir_protos.v1 import automation_pb2, events_pb2
 
-from weir_controlplane.storage import cursors
+from weir_controlplane.storage import cursors, retention
+from weir_controlplane.storage.bulk import insert_many
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, Page, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
     asset_check_latest,
+    asset_freshness,
     asset_latest,
     automation_asset_state,
     automation_evaluations,
+    automation_shared_evaluations,
     automation_ticks,
     event_log,
     run_assets,
@@ -57,9 +60,9 @@ class TickClaim:
     carry: Mapping[str, Any]  # what the previous tick left for this one (see the daemon)
 
 
-@dataclass(frozen=True)
-class LatestOutcome:
-    """One asset partition's row of asset_latest ('' is the unpartitioned partition)."""
+class LatestOutcome(NamedTuple):
+    """One asset partition's row of asset_latest ('' is the unpartitioned partition); a
+    tuple, as a tick on a graph's first load reads one per asset."""
 
     asset_key: str
     partition: str
@@ -80,14 +83,30 @@ class LatestCheck:
     passed: bool
 
 
-@dataclass(frozen=True)
+IndexPath = tuple[int, ...]  # a node of a message tree, child index by child index
+
+
+@dataclass(frozen=True, eq=False)
+class SharedTree:
+    """An evaluated tree that several assets' evaluations of one tick are: stored once.
+    `body` (a serialized weir.v1.AutomationConditionEvaluation) names the first asset's
+    dependencies at `dependency_paths`; each asset's row gives its own there."""
+
+    body: bytes
+    dependency_paths: tuple[IndexPath, ...]
+
+
+@dataclass(slots=True)  # not frozen: a graph's first ticks make one per asset (see AssetFacts)
 class NewEvaluation:
     asset_key: str
     requested_count: int
     requested_partitions: Sequence[str]
     run_ids: Sequence[str]
     error: str | None
-    body: bytes  # a serialized weir.v1.AutomationConditionEvaluation
+    body: bytes  # a serialized weir.v1.AutomationConditionEvaluation; b"" when shared
+    shared: SharedTree | None = None
+    # The asset's own, one per shared dependency path (keys without a newline).
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,31 @@ class AutomationStorage:
             ).one()
         return TickClaim(row.tick_number, row.event_cursor, row.evaluated_at, row.carry or {})
 
+    def renew_tick(
+        self,
+        scope: DeploymentScope,
+        owner: str,
+        claim: TickClaim,
+        *,
+        now: datetime,
+        lease: timedelta,
+    ) -> bool:
+        """Extend `owner`'s lease of the claimed tick to `lease` from `now`; False when
+        it no longer holds it."""
+        table = automation_ticks
+        with self._db.write() as conn:
+            return bool(
+                conn.execute(
+                    table.update()
+                    .where(
+                        table.c.deployment_id == scope.deployment_id,
+                        table.c.lease_owner == owner,
+                        table.c.tick_number == claim.tick_number,
+                    )
+                    .values(lease_expires_at=now + lease)
+                ).rowcount
+            )
+
     def finish_tick(
         self,
         scope: DeploymentScope,
@@ -166,11 +210,12 @@ class AutomationStorage:
         now: datetime,
         event_cursor: int,
         carry: Mapping[str, Any],
-        states: Mapping[str, Mapping[str, Any]],
+        states: Mapping[str, str],
         evaluations: Sequence[NewEvaluation],
     ) -> bool:
-        """Store the tick's outcome and free the lease; False (storing nothing) if the
-        lease was lost to another replica meanwhile."""
+        """Store the tick's outcome (`states`: each asset's state as JSON text) and free
+        the lease; False (storing nothing) if the lease was lost to another replica
+        meanwhile."""
         table = automation_ticks
         with self._db.write() as conn:
             advanced = conn.execute(
@@ -191,39 +236,62 @@ class AutomationStorage:
             ).rowcount
             if not advanced:
                 return False
-            if states:
-                rows = [
-                    {"deployment_id": scope.deployment_id, "asset_key": key, "state": dict(state),
-                     "updated_at": now}
-                    for key, state in states.items()
-                ]  # fmt: skip
-                statement = insert(self._db.dialect, automation_asset_state)
-                conn.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["deployment_id", "asset_key"],
-                        set_={"state": statement.excluded.state, "updated_at": now},
-                    ),
-                    rows,
-                )
-            if evaluations:
-                conn.execute(
-                    automation_evaluations.insert(),
-                    [
-                        {
-                            "deployment_id": scope.deployment_id,
-                            "asset_key": e.asset_key,
-                            "tick_number": claim.tick_number,
-                            "evaluated_at": now,
-                            "requested_count": e.requested_count,
-                            "requested_partitions": list(e.requested_partitions),
-                            "run_ids": list(e.run_ids),
-                            "error": e.error,
-                            "body": e.body,
-                        }
-                        for e in evaluations
-                    ],
-                )
+            # Thousands of rows on a graph's first ticks: plain tuples in one executemany.
+            insert_many(
+                conn,
+                automation_asset_state,
+                {"deployment_id": scope.deployment_id, "updated_at": now},
+                ["asset_key", "state"],
+                states.items(),
+                conflict=["deployment_id", "asset_key"],
+                encoded=["state"],  # many copies' states are one text (automation/alike.py)
+            )
+            tree_ids = self._insert_shared_trees(conn, scope, now, evaluations)
+            rows = [
+                (e.asset_key, e.requested_count, tuple(e.requested_partitions), tuple(e.run_ids),
+                 e.error, e.body,
+                 None if e.shared is None else tree_ids[id(e.shared)],
+                 None if e.shared is None else "\n".join(e.dependencies))
+                for e in evaluations
+            ]  # fmt: skip
+            shared = {
+                "deployment_id": scope.deployment_id,
+                "tick_number": claim.tick_number,
+                "evaluated_at": now,
+            }
+            columns = ["asset_key", "requested_count", "requested_partitions", "run_ids", "error"]
+            insert_many(
+                conn,
+                automation_evaluations,
+                shared,
+                [*columns, "body", "shared_id", "dependencies"],
+                rows,
+            )
         return True
+
+    def _insert_shared_trees(
+        self,
+        conn: sa.Connection,
+        scope: DeploymentScope,
+        now: datetime,
+        evaluations: Iterable[NewEvaluation],
+    ) -> dict[int, int]:
+        """Store each distinct shared tree once; id() of each -> its row id. A tick has
+        one per situation several assets were in: few, each one INSERT."""
+        trees = {id(e.shared): e.shared for e in evaluations if e.shared is not None}
+        found = {}
+        for key, tree in trees.items():
+            inserted = conn.execute(
+                automation_shared_evaluations.insert().values(
+                    deployment_id=scope.deployment_id,
+                    evaluated_at=now,
+                    body=tree.body,
+                    dependency_paths=[list(path) for path in tree.dependency_paths],
+                )
+            ).inserted_primary_key
+            assert inserted is not None
+            found[key] = int(inserted[0])
+        return found
 
     # --- per-asset state and history ------------------------------------------------------
 
@@ -233,16 +301,22 @@ class AutomationStorage:
             automation_asset_state.c.deployment_id == scope.deployment_id
         )
         with self._db.read() as conn:
-            return {row.asset_key: row.state for row in conn.execute(query)}
+            return {key: state for key, state in conn.execute(query).all()}
 
     def list_evaluations(
         self, scope: DeploymentScope, asset_key: str, *, cursor: str | None = None, limit: int = 100
     ) -> Page[EvaluationRecord]:
         """An asset's stored evaluations, newest first."""
         limit = max(1, min(limit, MAX_PAGE_SIZE))
-        table = automation_evaluations
-        query = sa.select(table).where(
-            table.c.deployment_id == scope.deployment_id, table.c.asset_key == asset_key
+        table, tree = automation_evaluations, automation_shared_evaluations
+        query = (
+            sa.select(
+                table,
+                tree.c.body.label("shared_body"),
+                tree.c.dependency_paths,
+            )
+            .outerjoin(tree, tree.c.id == table.c.shared_id)
+            .where(table.c.deployment_id == scope.deployment_id, table.c.asset_key == asset_key)
         )
         before = cursors.decode(cursor)
         if before is not None:
@@ -259,12 +333,50 @@ class AutomationStorage:
                 requested_partitions=tuple(row.requested_partitions),
                 run_ids=tuple(row.run_ids),
                 error=row.error,
-                body=row.body,
+                body=_body(row),
             )
             for row in rows[:limit]
         )
         next_cursor = cursors.encode(items[-1].evaluation_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def prune_evaluations(
+        self, scope: DeploymentScope, *, keep: int, older_than: datetime, limit: int = 1000
+    ) -> int:
+        """Delete up to `limit` of the deployment's evaluations from before `older_than`
+        that have at least `keep` newer evaluations of their asset, and the shared trees
+        from then that no evaluation names any more; how many evaluations."""
+        pruned = retention.prune(
+            self._db,
+            automation_evaluations,
+            scope,
+            owner=["asset_key"],
+            age="evaluated_at",
+            keep=keep,
+            older_than=older_than,
+            limit=limit,
+        )
+        tree, named = automation_shared_evaluations, automation_evaluations.c
+        # The evaluations naming a tree are of its tick: found by the age index.
+        naming = sa.exists().where(
+            named.deployment_id == tree.c.deployment_id,
+            named.evaluated_at == tree.c.evaluated_at,
+            named.shared_id == tree.c.id,
+        )
+        unnamed = (
+            sa.select(tree.c.id)
+            .where(
+                tree.c.deployment_id == scope.deployment_id,
+                tree.c.evaluated_at < older_than,
+                ~naming,
+            )
+            .limit(limit)
+        )
+        with self._db.write() as conn:
+            ids = list(conn.execute(unnamed).scalars())
+            if ids:
+                conn.execute(tree.delete().where(tree.c.id.in_(ids)))
+        return pruned
 
     # --- what a tick evaluates from -------------------------------------------------------
 
@@ -272,18 +384,24 @@ class AutomationStorage:
         """The assets with a materialization or failure past event id `after`, and the
         highest such id (`after` when none)."""
         t = asset_latest
-        in_deployment = t.c.deployment_id == scope.deployment_id
-        changed = sa.select(t.c.asset_key).where(
-            in_deployment,
+        changed = sa.select(
+            t.c.asset_key, t.c.materialization_event_id, t.c.failure_event_id
+        ).where(
+            t.c.deployment_id == scope.deployment_id,
             sa.or_(t.c.materialization_event_id > after, t.c.failure_event_id > after),
         )
-        highest = sa.select(
-            sa.func.max(t.c.materialization_event_id), sa.func.max(t.c.failure_event_id)
-        ).where(in_deployment)
+        # The cursor comes from the same rows as the keys, in one statement: read apart
+        # (PostgreSQL's statements each see what is committed when they start), an event
+        # committed in between would be past the cursor without its asset counted changed.
         with self._db.read() as conn:
-            keys = set(conn.execute(changed).scalars())
-            top = conn.execute(highest).one()
-        return keys, max(after, top[0] or 0, top[1] or 0)
+            rows = conn.execute(changed).all()
+        # Column by column: a graph's first tick finds every asset changed.
+        highest = max(
+            after,
+            max((row[1] for row in rows if row[1] is not None), default=after),
+            max((row[2] for row in rows if row[2] is not None), default=after),
+        )
+        return {row[0] for row in rows}, highest
 
     def latest_outcomes(
         self, scope: DeploymentScope, asset_keys: Collection[str] | None = None
@@ -299,17 +417,23 @@ class AutomationStorage:
             t.c.failure_event_id,
         ).where(t.c.deployment_id == scope.deployment_id)
         with self._db.read() as conn:
+            # The rows as they come (fields by LatestOutcome's names, in its order), all at
+            # once: iterating a result fetches row by row, a call per row.
             if asset_keys is None:
-                return [LatestOutcome(*row) for row in conn.execute(query)]
+                return cast(list[LatestOutcome], conn.execute(query).all())
             ordered = sorted(set(asset_keys))
-            found = []
+            found: list[Any] = []
             for start in range(0, len(ordered), _KEYS_PER_QUERY):
                 chunk = ordered[start : start + _KEYS_PER_QUERY]
-                found += [
-                    LatestOutcome(*row)
-                    for row in conn.execute(query.where(t.c.asset_key.in_(chunk)))
-                ]
-            return found
+                found += conn.execute(query.where(t.c.asset_key.in_(chunk))).all()
+            return cast(list[LatestOutcome], found)
+
+    def freshness_states(self, scope: DeploymentScope) -> dict[str, str]:
+        """The freshness state of every asset with a policy (the freshness daemon's)."""
+        c = asset_freshness.c
+        query = sa.select(c.asset_key, c.state).where(c.deployment_id == scope.deployment_id)
+        with self._db.read() as conn:
+            return {key: state for key, state in conn.execute(query)}
 
     def latest_checks(
         self, scope: DeploymentScope, asset_keys: Collection[str]
@@ -383,3 +507,30 @@ class AutomationStorage:
                 for row in conn.execute(query):
                     found[row.run_id].add(row.asset_key)
         return {run_id: frozenset(found.get(run_id, ())) for run_id in ordered}
+
+
+def copied_message(
+    message: automation_pb2.AutomationConditionEvaluation,
+    dependencies: Iterable[tuple[IndexPath, str]],
+) -> automation_pb2.AutomationConditionEvaluation:
+    """A copy of `message` in which the node at each index path (child by child from the
+    root) names the dependency given with it instead."""
+    copy = automation_pb2.AutomationConditionEvaluation()
+    copy.CopyFrom(message)
+    for at, dependency in dependencies:
+        node = copy
+        for index in at:
+            node = node.children[index]
+        del node.dependency.path[:]
+        node.dependency.path.extend(dependency.split("/"))
+    return copy
+
+
+def _body(row: sa.Row[Any]) -> bytes:
+    """An evaluation's message: its own, or the shared tree naming its dependencies."""
+    if row.shared_id is None:
+        return bytes(row.body)
+    shared = automation_pb2.AutomationConditionEvaluation.FromString(row.shared_body)
+    paths = [tuple(path) for path in row.dependency_paths]
+    dependencies = row.dependencies.split("\n") if paths else []
+    return copied_message(shared, zip(paths, dependencies, strict=True)).SerializeToString()

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from weir_controlplane.storage import alert_triggers
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.errors import CodeLocationNotFoundError
@@ -125,15 +126,23 @@ class CodeLocationStorage:
         """
         if status not in (CodeLocationStatus.ERROR, CodeLocationStatus.UNREACHABLE):
             raise ValueError(f"status must be ERROR or UNREACHABLE, got {status}")
+        now = now or datetime.now(UTC)
         with self._db.write() as conn:
+            before = conn.execute(
+                sa.select(code_locations.c.status).where(
+                    code_locations.c.deployment_id == scope.deployment_id,
+                    code_locations.c.name == name,
+                )
+            ).scalar_one_or_none()
             self._update(
-                conn,
-                scope,
-                name,
-                status=status.value,
-                error_message=message,
-                updated_at=now or datetime.now(UTC),
+                conn, scope, name, status=status.value, error_message=message, updated_at=now
             )
+            # Once per breakage: a location that keeps failing to load alerts again
+            # only after it loaded in between.
+            if status is CodeLocationStatus.ERROR and before != CodeLocationStatus.ERROR.value:
+                alert_triggers.code_location_load_error(
+                    conn, scope.deployment_id, name, message, now
+                )
         return self.get(scope, name)
 
     def get(self, scope: DeploymentScope, name: str) -> CodeLocation:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from weir_controlplane.storage.schema import (
     asset_check_latest,
     asset_latest,
     asset_summary,
+    dynamic_partitions,
     metadata,
 )
 
@@ -135,6 +136,20 @@ def _upsert_latest_materializations(
         rows,
         "materialization_event_id",
         ("materialization_run_id", "materialized_at"),
+    )
+
+
+def asset_failure(item: StoredEvent, asset_key: str, partition: str | None) -> StoredEvent:
+    """`item` (a failed step or run) as the ASSET_FAILED_TO_MATERIALIZE of one asset it
+    failed, under the same event id."""
+    return StoredEvent(
+        item.event_id,
+        replace(
+            item.event,
+            event_type=EventType.ASSET_FAILED_TO_MATERIALIZE.value,
+            asset_key=asset_key,
+            partition=partition,
+        ),
     )
 
 
@@ -261,15 +276,40 @@ def _summary_upsert(dialect: str) -> sa.Executable:
     )
 
 
-def latest_partition_outcomes(scope: DeploymentScope, asset_key: str) -> sa.Select[Any]:
-    """The asset's partitions with the event ids of their latest materialization and
-    failure (either may be NULL), from asset_latest."""
-    return sa.select(
-        asset_latest.c.partition,
-        asset_latest.c.materialization_event_id,
-        asset_latest.c.failure_event_id,
-    ).where(
+def _latest_is_failure() -> sa.ColumnElement[bool]:
+    materialization = asset_latest.c.materialization_event_id
+    failure = asset_latest.c.failure_event_id
+    return sa.and_(
+        failure.is_not(None), sa.or_(materialization.is_(None), failure > materialization)
+    )
+
+
+def _of_asset(scope: DeploymentScope, asset_key: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
         asset_latest.c.deployment_id == scope.deployment_id,
         asset_latest.c.asset_key == asset_key,
         asset_latest.c.partition != NO_PARTITION,
+    )
+
+
+def latest_partition_outcomes(
+    scope: DeploymentScope, asset_key: str, dynamic_name: str | None = None
+) -> sa.Select[str, bool]:
+    """The asset's partitions, each with whether its latest outcome is a failure (a
+    failure after its latest materialization, if any), from asset_latest: (partition,
+    failed). With `dynamic_name`, a partition is its key's ordinal (as text) among the
+    keys present in that dynamic partitions definition; other keys are left out."""
+    failed = _latest_is_failure().label("failed")
+    if dynamic_name is None:
+        return sa.select(asset_latest.c.partition, failed).where(*_of_asset(scope, asset_key))
+    keys = dynamic_partitions
+    return (
+        sa.select(sa.cast(keys.c.ordinal, sa.Text).label("partition"), failed)
+        .join(
+            keys,
+            (keys.c.deployment_id == asset_latest.c.deployment_id)
+            & (keys.c.partitions_def_name == dynamic_name)
+            & (keys.c.partition_key == asset_latest.c.partition),
+        )
+        .where(*_of_asset(scope, asset_key), keys.c.deleted_at.is_(None))
     )

@@ -1,10 +1,16 @@
-"""The one SQL construct that differs by database: INSERT ... ON CONFLICT."""
+"""The SQL constructs that differ by database: INSERT ... ON CONFLICT, a list bound as one
+parameter, and appending many new rows."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection
 
 
 def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_dialect.Insert:
@@ -17,3 +23,67 @@ def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_
     if dialect == "sqlite":
         return sqlite_dialect.insert(table)
     raise ValueError(f"unsupported database dialect {dialect!r}")
+
+
+class _TextList(sa.types.TypeDecorator[Sequence[str]]):
+    """A list of strings as one bound value: a text[] on PostgreSQL, a JSON array on SQLite."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql_dialect.ARRAY(sa.Text))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Sequence[str] | None, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps(list(value))
+
+
+def in_list(
+    dialect: str, column: sa.ColumnElement[str], values: Sequence[str]
+) -> sa.ColumnElement[bool]:
+    """`column IN values` with the whole list bound as one parameter, so the statement's
+    text is the same for every length: the database parses and plans it once (psycopg
+    prepares it), where an expanded IN (...) is new text for each list length.
+
+    PostgreSQL: `column = ANY(:values)`; SQLite: `column IN (SELECT value FROM
+    json_each(:values))`.
+    """
+    bound = sa.bindparam(None, list(values), type_=_TextList(), unique=True)
+    if dialect == "postgresql":
+        return column == sa.any_(bound)
+    if dialect == "sqlite":
+        return column.in_(
+            sa.select(sa.column("value", sa.Text)).select_from(sa.func.json_each(bound))
+        )
+    raise ValueError(f"unsupported database dialect {dialect!r}")
+
+
+def append_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (all with the same keys), which the caller knows are new: COPY on
+    PostgreSQL, one statement for any number of rows and the cheapest on both sides;
+    a fixed-text executemany on SQLite."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    # What SQLAlchemy would do to each value on the way in (UTCDateTime's checks).
+    decorated = [
+        (index, column.type)
+        for index, column in enumerate(columns)
+        if isinstance(column.type, sa.types.TypeDecorator)
+    ]
+    quoted = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for index, type_ in decorated:
+                values[index] = type_.process_bind_param(values[index], conn.dialect)
+            copy.write_row(values)

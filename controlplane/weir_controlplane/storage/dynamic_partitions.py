@@ -188,6 +188,22 @@ def ordinals_in(
     return found
 
 
+def keys_with_ordinals(
+    conn: sa.Connection, scope: DeploymentScope, name: str, first: int, last: int
+) -> list[str]:
+    """The present keys of `name` whose ordinals run from `first` to `last`, in order."""
+    rows = conn.execute(
+        sa.select(_table.c.partition_key)
+        .where(
+            _is_def(scope, name),
+            _table.c.ordinal.between(first, last),
+            _table.c.deleted_at.is_(None),
+        )
+        .order_by(_table.c.ordinal)
+    )
+    return list(rows.scalars())
+
+
 def _is_def(scope: DeploymentScope, name: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         _table.c.deployment_id == scope.deployment_id, _table.c.partitions_def_name == name

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 
-from weir_controlplane.storage import cursors, dialects
+from weir_controlplane.storage import alert_triggers, cursors, dialects, retention
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, Page
 from weir_controlplane.storage.schema import instigator_states, instigator_ticks
@@ -93,6 +93,10 @@ class Tick(NewTick):
     code_location: str = ""
     name: str = ""
     ended_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # A sensor's consecutive identical SKIPPED ticks are stored as one: how many, and when
+    # the last was evaluated (None for a tick standing for itself alone).
+    repeat_count: int = 1
+    last_tick_time: datetime | None = None
 
 
 _UNSET: Any = object()
@@ -219,6 +223,29 @@ class InstigatorStorage:
             )
             return claimed.rowcount == 1
 
+    def renew(
+        self,
+        scope: DeploymentScope,
+        state: InstigatorState,
+        owner: str,
+        *,
+        ttl: float,
+        now: datetime | None = None,
+    ) -> bool:
+        """Extend `owner`'s lease of `state`'s row to `ttl` seconds from now; False when
+        `owner` no longer holds it."""
+        now = now or datetime.now(UTC)
+        with self._db.write() as conn:
+            renewed = conn.execute(
+                instigator_states.update()
+                .where(
+                    *_row(scope, state.kind, state.key),
+                    instigator_states.c.lease_owner == owner,
+                )
+                .values(lease_expires_at=now + timedelta(seconds=ttl))
+            )
+            return renewed.rowcount == 1
+
     def release(self, scope: DeploymentScope, state: InstigatorState, owner: str) -> None:
         """Drop the lease without storing a tick (nothing was due after all)."""
         with self._db.write() as conn:
@@ -276,7 +303,9 @@ class InstigatorStorage:
                 )
                 if updated.rowcount != 1:
                     return None
-                if tick is not None:
+                if tick is not None and tick.status is TickStatus.FAILURE:
+                    _alert_failed_tick(conn, scope, state, tick, now)
+                if tick is not None and not _repeated(conn, scope, state, tick, now):
                     row = _tick_row(scope, state, tick, now)
                     conn.execute(instigator_ticks.insert().values(row))
                 stored = conn.execute(
@@ -309,6 +338,22 @@ class InstigatorStorage:
         items = tuple(_tick(row) for row in rows[:limit])
         next_cursor = cursors.encode(items[-1].tick_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def prune_ticks(
+        self, scope: DeploymentScope, *, keep: int, older_than: datetime, limit: int = 1000
+    ) -> int:
+        """Delete up to `limit` of the deployment's ticks that ended before `older_than`
+        and have at least `keep` newer ticks of their own schedule or sensor; how many."""
+        return retention.prune(
+            self._db,
+            instigator_ticks,
+            scope,
+            owner=["name", "code_location", "kind"],
+            age="ended_at",
+            keep=keep,
+            older_than=older_than,
+            limit=limit,
+        )
 
     def latest_ticks(
         self, scope: DeploymentScope, kind: InstigatorKind, keys: Iterable[InstigatorKey]
@@ -344,6 +389,35 @@ def _row(
     ]
 
 
+def _alert_failed_tick(
+    conn: Connection, scope: DeploymentScope, state: InstigatorState, tick: NewTick, now: datetime
+) -> None:
+    """Alert on a failed tick after one that did not fail (or the first tick): a sensor
+    failing every 30 seconds alerts once, and again only after it recovered."""
+    previous = conn.execute(
+        sa.select(instigator_ticks.c.status)
+        .where(
+            instigator_ticks.c.deployment_id == scope.deployment_id,
+            instigator_ticks.c.name == state.name,
+            instigator_ticks.c.code_location == state.code_location,
+            instigator_ticks.c.kind == state.kind.value,
+        )
+        .order_by(instigator_ticks.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if previous == TickStatus.FAILURE.value:
+        return
+    alert_triggers.tick_failed(
+        conn,
+        scope.deployment_id,
+        kind=state.kind.value,
+        code_location=state.code_location,
+        name=state.name,
+        error=tick.error or "",
+        occurred_at=now,
+    )
+
+
 def _tick_owner(
     scope: DeploymentScope, kind: InstigatorKind, key: InstigatorKey
 ) -> list[sa.ColumnElement[bool]]:
@@ -370,6 +444,40 @@ def _state(row: Row[Any]) -> InstigatorState:
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
     )
+
+
+def _repeated(
+    conn: sa.Connection,
+    scope: DeploymentScope,
+    state: InstigatorState,
+    tick: NewTick,
+    now: datetime,
+) -> bool:
+    """Fold a sensor's SKIPPED tick into its newest tick when that one is the same skip
+    (reason and cursors); True when folded. An idle sensor then keeps one row, not one
+    per interval."""
+    if state.kind is not InstigatorKind.SENSOR or tick.status is not TickStatus.SKIPPED:
+        return False
+    t = instigator_ticks
+    newest = conn.execute(
+        sa.select(t.c.id, t.c.status, t.c.skip_reason, t.c.cursor_before, t.c.cursor_after)
+        .where(*_tick_owner(scope, state.kind, state.key))
+        .order_by(t.c.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None or (
+        newest.status,
+        newest.skip_reason,
+        newest.cursor_before,
+        newest.cursor_after,
+    ) != (TickStatus.SKIPPED.value, tick.skip_reason, tick.cursor_before, tick.cursor_after):
+        return False
+    conn.execute(
+        t.update()
+        .where(t.c.id == newest.id)
+        .values(repeat_count=t.c.repeat_count + 1, last_tick_time=tick.tick_time, ended_at=now)
+    )
+    return True
 
 
 def _tick_row(
@@ -407,4 +515,6 @@ def _tick(row: Row[Any]) -> Tick:
         error=row.error,
         cursor_before=row.cursor_before,
         cursor_after=row.cursor_after,
+        repeat_count=row.repeat_count,
+        last_tick_time=row.last_tick_time,
     )

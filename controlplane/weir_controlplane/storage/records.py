@@ -61,6 +61,7 @@ class EventType(enum.StrEnum):
     ASSET_FAILED_TO_MATERIALIZE = "ASSET_FAILED_TO_MATERIALIZE"
     ASSET_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
     STEP_FAILURE = "STEP_FAILURE"
+    ENGINE = "ENGINE"  # a note from the control plane, such as a run's recovery
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class NewRun:
     tags: Mapping[str, str] = field(default_factory=dict)
     run_config: Mapping[str, Any] = field(default_factory=dict)
     run_id: str | None = None  # a fresh uuid4 when not given
+    # STARTED for a run no worker executes, whose events the control plane stores itself
+    # (a sensor's reported materializations): the run queue never claims it.
+    status: RunStatus = RunStatus.QUEUED
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class Run:
     worker_address: str | None
     worker_pid: int | None
     last_event_sequence: int
+    launched_by: str | None = None  # the replica that claimed it from the queue
+    worker_lost: bool = False  # failed by the run monitor for a silent worker
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,18 @@ class RunFilter:
 
 
 # --- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataItem:
+    """One typed metadata entry of a materialization, as stored for search: text-like
+    values (text, url, path, md, json, asset, timestamp) in `text`, numbers and booleans
+    in `number`; `value_type` names the original type ("int", "url", ...)."""
+
+    key: str
+    value_type: str
+    text: str | None = None
+    number: float | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +183,8 @@ class NewEvent:
     payload: bytes | None = None
     check_passed: bool | None = None
     check_severity: str | None = None
+    # ASSET_MATERIALIZATION only: its metadata entries, stored searchable.
+    metadata: tuple[MetadataItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,6 +231,9 @@ class IngestResult:
     # run: not stored. `status` is the run's status after the batch.
     refused: int = 0
     status: RunStatus | None = None
+    # The run was failed as lost, and its worker's record may still recover it: the
+    # worker should go on delivering.
+    recoverable: bool = False
 
 
 # --- assets ---------------------------------------------------------------------------

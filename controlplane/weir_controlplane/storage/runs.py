@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from weir_controlplane.storage import cursors, locks
+from weir_controlplane.storage import alert_triggers, alerts, cursors, locks
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.errors import DuplicateRunError, RunNotFoundError
 from weir_controlplane.storage.records import (
@@ -61,7 +61,8 @@ class RunStorage:
                         run_id=run_id,
                         deployment_id=scope.deployment_id,
                         code_location=new_run.code_location,
-                        status=RunStatus.QUEUED.value,
+                        status=new_run.status.value,
+                        started_at=now if new_run.status is RunStatus.STARTED else None,
                         selection=new_run.selection,
                         partition_key=new_run.partition_key,
                         run_config=dict(new_run.run_config),
@@ -152,6 +153,7 @@ class RunStorage:
         max_in_progress: int,
         tag_limits: Sequence[TagConcurrencyLimit] = (),
         now: datetime | None = None,
+        launched_by: str | None = None,
     ) -> list[Run]:
         """Move the oldest QUEUED runs to STARTING, leaving at most `max_in_progress` runs
         holding a slot (STARTING, STARTED or CANCELING) and no tag limit exceeded; the runs
@@ -160,7 +162,8 @@ class RunStorage:
 
         Counting the slots and claiming happen in one transaction under the deployment's
         queue lock, so control-plane replicas sharing a database never exceed a limit
-        together and every run is claimed once.
+        together and every run is claimed once. `launched_by` names the claiming replica,
+        so that a live one can adopt the claim should it die (`adopt_runs`).
         """
         now = now or datetime.now(UTC)
         in_progress = sa.select(sa.func.count()).where(
@@ -183,7 +186,9 @@ class RunStorage:
                 conn.execute(
                     runs.update()
                     .where(runs.c.id.in_(taken), runs.c.status == RunStatus.QUEUED.value)
-                    .values(status=RunStatus.STARTING.value, updated_at=now)
+                    .values(
+                        status=RunStatus.STARTING.value, updated_at=now, launched_by=launched_by
+                    )
                 )
                 claimed += taken
                 free -= len(taken)
@@ -203,14 +208,20 @@ class RunStorage:
         to: RunStatus,
         failure_reason: str | None = None,
         now: datetime | None = None,
+        worker_lost: bool = False,
     ) -> bool:
         """Set status `to` if the run is in one of `from_statuses`; False if it was not.
 
         A single conditional UPDATE, so two replicas can never both make the change.
-        Reaching a terminal status also stamps `ended_at`.
+        Reaching a terminal status also stamps `ended_at`; reaching FAILURE queues the
+        alerts of the run's failure in the same transaction. `worker_lost` marks a FAILURE
+        the run monitor decided for a silent worker, which the worker's complete record
+        may still overturn.
         """
         now = now or datetime.now(UTC)
         values: dict[str, Any] = {"status": to.value, "updated_at": now}
+        if worker_lost:
+            values["worker_lost"] = True
         if to.is_terminal:
             values["ended_at"] = now
         if to is RunStatus.STARTED:
@@ -225,11 +236,58 @@ class RunStorage:
                 runs.c.status.in_([status.value for status in from_statuses]),
             )
             .values(values)
+            .returning(runs.c.code_location)
         )
         with self._db.write() as conn:
-            return conn.execute(statement).rowcount == 1
+            code_location = conn.execute(statement).scalar_one_or_none()
+            if code_location is None:
+                return False
+            if to is RunStatus.FAILURE:
+                event = alert_triggers.run_failed(conn, run_id, code_location, failure_reason, now)
+                alerts.publish(conn, scope.deployment_id, [event])
+            return True
+
+    def adopt_runs(self, scope: DeploymentScope, dead: str, survivor: str) -> list[Run]:
+        """Move the deployment's in-progress runs that replica `dead` launched to
+        `survivor`; those runs. The caller won `dead` in `ReplicaStorage.take_over`, so no
+        other replica adopts them."""
+        in_progress = [status.value for status in IN_PROGRESS_RUN_STATUSES]
+        with self._db.write() as conn:
+            ids = list(
+                conn.execute(
+                    runs.update()
+                    .where(
+                        runs.c.launched_by == dead,
+                        runs.c.status.in_(in_progress),
+                        runs.c.deployment_id == scope.deployment_id,
+                    )
+                    .values(launched_by=survivor)
+                    .returning(runs.c.id)
+                ).scalars()
+            )
+            if not ids:
+                return []
+            return _load_runs(
+                conn, conn.execute(sa.select(runs).where(runs.c.id.in_(ids)).order_by(runs.c.id))
+            )
 
     # --- liveness ---------------------------------------------------------------------
+
+    def restart_starting_clock(
+        self, scope: DeploymentScope, run_id: str, *, now: datetime | None = None
+    ) -> bool:
+        """Count a STARTING run's silence from `now`: the moment its launch began, or its
+        launcher accepted it (ExecuteRun returned). A run claimed long before its launch
+        (a queue of launches ahead of it, a slow code server) is not lost for that wait:
+        the run monitor's heartbeat timeout covers only the worker's own start. False if
+        the run is no longer STARTING."""
+        params = {
+            "b_deployment_id": scope.deployment_id,
+            "b_run_id": run_id,
+            "updated_at": now or datetime.now(UTC),
+        }
+        with self._db.write() as conn:
+            return conn.execute(_RESTART_STARTING_CLOCK, params).rowcount > 0
 
     def heartbeat(
         self,
@@ -264,7 +322,8 @@ class RunStorage:
     def stale_runs(self, scope: DeploymentScope, *, heartbeat_before: datetime) -> list[Run]:
         """In-progress runs not heard from since `heartbeat_before`: for the run monitor.
 
-        A run that never heartbeat counts from when it last changed status.
+        A run that never heartbeat counts from when it last changed status, or, STARTING,
+        from when its launcher accepted it (`restart_starting_clock`).
         """
         last_heard = sa.func.coalesce(runs.c.last_heartbeat_at, runs.c.updated_at)
         query = (
@@ -282,6 +341,19 @@ class RunStorage:
         with self._db.read() as conn:
             query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
             return conn.execute(query).first() is not None
+
+
+# Run once per launch: built once (building it costs more than running it).
+_RESTART_STARTING_CLOCK = (
+    runs.update()
+    .where(
+        runs.c.deployment_id == sa.bindparam("b_deployment_id"),
+        runs.c.run_id == sa.bindparam("b_run_id"),
+        runs.c.status == RunStatus.STARTING.value,
+        runs.c.last_heartbeat_at.is_(None),
+    )
+    .values(updated_at=sa.bindparam("updated_at"))
+)
 
 
 def _oldest_queued(scope: DeploymentScope, slots: TagSlots, limit: int) -> sa.Select[Any]:
@@ -396,4 +468,6 @@ def _run_from_row(row: Row[Any], tags: dict[str, str], asset_keys: Sequence[str]
         worker_address=row.worker_address,
         worker_pid=row.worker_pid,
         last_event_sequence=row.last_event_sequence,
+        launched_by=row.launched_by,
+        worker_lost=row.worker_lost,
     )

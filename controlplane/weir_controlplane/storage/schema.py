@@ -219,9 +219,16 @@ runs = sa.Table(
     # database written before it refused gaps.
     sa.Column("last_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("max_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
+    # The control-plane replica that claimed the run from the queue and launches it; a
+    # live replica adopts the runs of one whose membership lease expired.
+    sa.Column("launched_by", RUN_ID),
+    # Set when the run monitor failed the run for a silent worker: the worker's complete
+    # record, if it turns up later, still decides the outcome (storage/events.py).
+    sa.Column("worker_lost", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_runs_deployment_id_id", "deployment_id", "id"),
     sa.Index("ix_runs_deployment_id_status_id", "deployment_id", "status", "id"),
     sa.Index("ix_runs_deployment_id_code_location_id", "deployment_id", "code_location", "id"),
+    sa.Index("ix_runs_launched_by_status", "launched_by", "status"),
 )
 
 # Run keys and other idempotency lookups are tag lookups: (deployment, key, value) → run.
@@ -292,6 +299,11 @@ instigator_ticks = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("cursor_before", sa.Text),
     sa.Column("cursor_after", sa.Text),
+    # A sensor's consecutive identical SKIPPED ticks are one row: how many it stands for,
+    # and when the last of them was evaluated (tick_time is the first's; ended_at the
+    # last's, which is what retention ages it by).
+    sa.Column("repeat_count", sa.BigInteger, nullable=False, server_default="1"),
+    sa.Column("last_tick_time", UTCDateTime),
     sa.UniqueConstraint(
         "deployment_id",
         "kind",
@@ -303,6 +315,8 @@ instigator_ticks = sa.Table(
     sa.Index(
         "ix_instigator_ticks_deployment_id_name_id", "deployment_id", "name", "code_location", "id"
     ),
+    # Retention finds the old ticks by age.
+    sa.Index("ix_instigator_ticks_deployment_id_ended_at", "deployment_id", "ended_at"),
 )
 
 # --- events ---------------------------------------------------------------------------
@@ -346,6 +360,16 @@ event_log = sa.Table(
         "id",
         postgresql_where=sa.text("partition IS NOT NULL"),
         sqlite_where=sa.text("partition IS NOT NULL"),
+    ),
+    # A check's evaluation history, newest first (ListCheckEvaluations).
+    sa.Index(
+        "ix_event_log_check",
+        "deployment_id",
+        "asset_key",
+        "check_name",
+        "id",
+        postgresql_where=sa.text("check_name IS NOT NULL"),
+        sqlite_where=sa.text("check_name IS NOT NULL"),
     ),
 )
 
@@ -517,8 +541,31 @@ automation_asset_state = sa.Table(
     sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
 )
 
+# One evaluated tree shared by the assets of a tick that were in the same situation
+# (automation/alike.py): `body` is a weir.v1.AutomationConditionEvaluation naming the
+# first asset's dependencies, at the index paths in `dependency_paths`.
+automation_shared_evaluations = sa.Table(
+    "automation_shared_evaluations",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    _deployment_fk(),
+    sa.Column("evaluated_at", UTCDateTime, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("dependency_paths", JSONDocument, nullable=False),
+    # Retention finds the old ones by age; the evaluations naming one are of its tick, so
+    # found through their own age index (no index on shared_id to update on every row).
+    sa.Index(
+        "ix_automation_shared_evaluations_deployment_id_evaluated_at",
+        "deployment_id",
+        "evaluated_at",
+    ),
+)
+
 # The evaluation history of each asset: a row when an evaluation's outcome differs from
-# the asset's previous one. `body` is a weir.v1.AutomationConditionEvaluation.
+# the asset's previous one. `body` is a weir.v1.AutomationConditionEvaluation, or empty
+# when `shared_id` names the shared tree it is, with this asset's `dependencies` (one
+# per dependency path of that tree, joined by newlines: plain text, no JSON to encode
+# per row) in place of the first asset's.
 automation_evaluations = sa.Table(
     "automation_evaluations",
     metadata,
@@ -532,7 +579,278 @@ automation_evaluations = sa.Table(
     sa.Column("run_ids", JSONDocument, nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("shared_id", sa.BigInteger),
+    sa.Column("dependencies", sa.Text),
     sa.Index(
         "ix_automation_evaluations_deployment_id_asset_key_id", "deployment_id", "asset_key", "id"
+    ),
+    # Retention finds the old evaluations by age.
+    sa.Index(
+        "ix_automation_evaluations_deployment_id_evaluated_at", "deployment_id", "evaluated_at"
+    ),
+)
+
+
+# --- high availability ----------------------------------------------------------------
+
+# Control-plane replicas sharing this database. Each renews `lease_until` every beat; a
+# replica whose lease ran out is dead, and the one live replica that sets `taken_over_by`
+# (a conditional UPDATE) adopts the runs it was launching. Not tenant data.
+control_plane_replicas = sa.Table(
+    "control_plane_replicas",
+    metadata,
+    sa.Column("replica_id", RUN_ID, primary_key=True),
+    sa.Column("reporting_address", NAME, nullable=False),
+    sa.Column("http_address", NAME, nullable=False),
+    sa.Column("hostname", NAME, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("last_beat_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=False),
+    sa.Column("stopped_at", UTCDateTime),
+    sa.Column("taken_over_by", RUN_ID),
+    sa.Column("taken_over_at", UTCDateTime),
+    sa.Index("ix_control_plane_replicas_lease_until", "lease_until"),
+)
+
+
+# --- step attempts --------------------------------------------------------------------
+
+# One row per attempt of a step that executes outside its run's worker (Celery), committed
+# before the attempt is launched. `launch_key` is the engine's task id. `status` is
+# derived from the attempt's own events (SUCCESS/FAILURE), its claim (RUNNING) and its
+# lease (LOST); `acked_sequence` makes its event batches idempotent. `token_id` is the
+# attempt-scoped token its worker reports with.
+step_attempts = sa.Table(
+    "step_attempts",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column("launch_key", sa.String(63), nullable=False, unique=True),
+    _deployment_fk(),
+    sa.Column("run_id", RUN_ID, sa.ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step_key", sa.Text, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("queue", NAME),
+    sa.Column("lease_seconds", sa.Float, nullable=False),
+    # How long it may stay QUEUED while no worker of its queue shows life (None: forever).
+    sa.Column("queued_timeout_seconds", sa.Float),
+    sa.Column("worker_id", NAME),
+    sa.Column("token_id", sa.String(32)),
+    sa.Column("acked_sequence", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("produced", JSONDocument, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Index("ix_step_attempts_run_id_step_key", "run_id", "step_key"),
+    # Whether any worker of a queue claimed, beat or reported lately (the queued timeout).
+    sa.Index(
+        "ix_step_attempts_deployment_id_queue_heartbeat_at",
+        "deployment_id",
+        "queue",
+        "heartbeat_at",
+    ),
+)
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+# What to tell whom: the event kinds a policy fires on, optional filters (code locations,
+# run tags that must all match), and the webhook its alerts are posted to.
+alert_policies = sa.Table(
+    "alert_policies",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    sa.Column("policy_id", sa.String(36), nullable=False, unique=True),
+    _deployment_fk(),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("kinds", JSONDocument, nullable=False),
+    sa.Column("code_locations", JSONDocument, nullable=False),
+    sa.Column("run_tags", JSONDocument, nullable=False),
+    # May hold a secret (a Slack webhook's path is its credential): never logged in full.
+    sa.Column("webhook_url", sa.Text, nullable=False),
+    sa.Column("body_format", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("deployment_id", "name"),
+)
+
+# The delivery queue and its log: one row per (alert event, policy), PENDING until the
+# delivery worker posts it (DELIVERED) or gives up after its last attempt (FAILED).
+# `next_attempt_at` is when it is due; a worker that claims a row pushes it past the
+# attempt's timeout, so another replica takes it over only if this one died.
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    _deployment_fk(),
+    sa.Column(
+        "policy_id",
+        sa.String(36),
+        sa.ForeignKey("alert_policies.policy_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("event", JSONDocument, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Index(
+        "ix_alert_deliveries_deployment_id_status_next_attempt_at",
+        "deployment_id",
+        "status",
+        "next_attempt_at",
+    ),
+    sa.Index("ix_alert_deliveries_deployment_id_id", "deployment_id", "id"),
+    # The delivery log by status ("what failed"), newest first.
+    sa.Index("ix_alert_deliveries_deployment_id_status_id", "deployment_id", "status", "id"),
+    sa.Index("ix_alert_deliveries_policy_id_id", "policy_id", "id"),
+)
+
+# Each POST of a delivery: when, how long, and what came back.
+alert_delivery_attempts = sa.Table(
+    "alert_delivery_attempts",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        BigIntegerPK,
+        sa.ForeignKey("alert_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.PrimaryKeyConstraint("delivery_id", "attempt"),
+)
+
+# --- health and freshness -------------------------------------------------------------
+
+# One row per asset with recorded state: its health and each component's status and
+# reason (storage/health.py), written in the transaction of the event that changed it.
+# An asset without a row has never been materialized, failed or checked: UNKNOWN.
+asset_health = sa.Table(
+    "asset_health",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("materialization", sa.String(16), nullable=False),
+    sa.Column("materialization_reason", sa.Text, nullable=False),
+    sa.Column("partitions", sa.String(16), nullable=False),
+    sa.Column("partitions_reason", sa.Text, nullable=False),
+    sa.Column("checks", sa.String(16), nullable=False),
+    sa.Column("checks_reason", sa.Text, nullable=False),
+    sa.Column("freshness", sa.String(16), nullable=False),
+    sa.Column("freshness_reason", sa.Text, nullable=False),
+    # When `status` last changed.
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+    sa.Index(
+        "ix_asset_health_deployment_id_status_asset_key", "deployment_id", "status", "asset_key"
+    ),
+)
+
+# Per asset with a freshness policy: the policy (a serialized weir.v1.FreshnessPolicy),
+# its last evaluated state, and when it must next be evaluated. `due_at` is the freshness
+# daemon's due-time index: ingest sets it to the materialization's time, an evaluation to
+# the instant the state would next change (NULL: only a materialization can change it).
+asset_freshness = sa.Table(
+    "asset_freshness",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("policy", sa.LargeBinary, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("evaluated_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+    sa.Index(
+        "ix_asset_freshness_deployment_id_due_at",
+        "deployment_id",
+        "due_at",
+        postgresql_where=sa.text("due_at IS NOT NULL"),
+        sqlite_where=sa.text("due_at IS NOT NULL"),
+    ),
+)
+
+# Per deployment: a counter bumped by every transaction that changes recorded asset state
+# the asset reads show (latest materialization, check results, health, freshness), so the
+# API reuses a built reply exactly while nothing in it has changed (api/reply_cache.py).
+# The counter is the sum over a few slots, so concurrent writers bump different rows
+# (storage/asset_revisions.py).
+asset_state_revisions = sa.Table(
+    "asset_state_revisions",
+    metadata,
+    _deployment_fk(),
+    sa.Column("slot", sa.Integer, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "slot"),
+)
+
+# Per asset: how many times its recorded state changed, so a reader rebuilds only the
+# assets whose revision moved (api/asset_fragments.py).
+asset_state_versions = sa.Table(
+    "asset_state_versions",
+    metadata,
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+)
+
+# Every change of an asset's health or freshness state, in the order detected: the feed
+# alerting and history read (by id, per deployment or per asset).
+asset_status_changes = sa.Table(
+    "asset_status_changes",
+    metadata,
+    sa.Column("id", BigIntegerPK, primary_key=True, autoincrement=True),
+    _deployment_fk(),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    # "health" or "freshness".
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("previous", sa.String(16), nullable=False),
+    sa.Column("current", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_asset_status_changes_deployment_id_id", "deployment_id", "id"),
+    sa.Index(
+        "ix_asset_status_changes_deployment_id_asset_key_id", "deployment_id", "asset_key", "id"
+    ),
+)
+
+# Runtime metadata of materializations, one row per entry, typed: text values (text, url,
+# path, json, md…) in `text_value`, numbers and booleans in `number_value`. Searchable by
+# key per asset (ListMaterializations) and per deployment (ListAssets).
+materialization_metadata = sa.Table(
+    "materialization_metadata",
+    metadata,
+    _deployment_fk(),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("asset_key", sa.Text, nullable=False),
+    sa.Column("key", NAME, nullable=False),
+    sa.Column("value_type", sa.String(16), nullable=False),
+    sa.Column("text_value", sa.Text),
+    sa.Column("number_value", sa.Float),
+    sa.PrimaryKeyConstraint("event_id", "key"),
+    sa.Index(
+        "ix_materialization_metadata_asset_key",
+        "deployment_id",
+        "asset_key",
+        "key",
+        "event_id",
+    ),
+    sa.Index(
+        "ix_materialization_metadata_key",
+        "deployment_id",
+        "key",
+        "asset_key",
     ),
 )

@@ -99,18 +99,20 @@ class RunStatusChange(_message.Message):
     def __init__(self, run: _Optional[_Union[_runs_pb2.Run, _Mapping]] = ..., event: _Optional[_Union[_events_pb2.RunEvent, _Mapping]] = ...) -> None: ...
 
 class EvaluateSensorResponse(_message.Message):
-    __slots__ = ("run_requests", "skip_reason", "cursor", "dynamic_partitions_requests", "error")
+    __slots__ = ("run_requests", "skip_reason", "cursor", "dynamic_partitions_requests", "error", "asset_materializations")
     RUN_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     DYNAMIC_PARTITIONS_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    ASSET_MATERIALIZATIONS_FIELD_NUMBER: _ClassVar[int]
     run_requests: _containers.RepeatedCompositeFieldContainer[_runs_pb2.RunRequest]
     skip_reason: str
     cursor: str
     dynamic_partitions_requests: _containers.RepeatedCompositeFieldContainer[DynamicPartitionsRequest]
     error: _common_pb2.Error
-    def __init__(self, run_requests: _Optional[_Iterable[_Union[_runs_pb2.RunRequest, _Mapping]]] = ..., skip_reason: _Optional[str] = ..., cursor: _Optional[str] = ..., dynamic_partitions_requests: _Optional[_Iterable[_Union[DynamicPartitionsRequest, _Mapping]]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
+    asset_materializations: _containers.RepeatedCompositeFieldContainer[_events_pb2.AssetMaterialization]
+    def __init__(self, run_requests: _Optional[_Iterable[_Union[_runs_pb2.RunRequest, _Mapping]]] = ..., skip_reason: _Optional[str] = ..., cursor: _Optional[str] = ..., dynamic_partitions_requests: _Optional[_Iterable[_Union[DynamicPartitionsRequest, _Mapping]]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., asset_materializations: _Optional[_Iterable[_Union[_events_pb2.AssetMaterialization, _Mapping]]] = ...) -> None: ...
 
 class DynamicPartitionsRequest(_message.Message):
     __slots__ = ("partitions_def_name", "add_partition_keys", "delete_partition_keys")
@@ -141,7 +143,7 @@ class EvaluateScheduleResponse(_message.Message):
     def __init__(self, run_requests: _Optional[_Iterable[_Union[_runs_pb2.RunRequest, _Mapping]]] = ..., skip_reason: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class ExecuteRunRequest(_message.Message):
-    __slots__ = ("run_id", "job_name", "asset_keys", "asset_check_keys", "partition_key", "partition_range", "run_config", "tags", "reporting_address", "reporting_token", "deployment", "heartbeat_interval", "definitions_hash")
+    __slots__ = ("run_id", "job_name", "asset_keys", "asset_check_keys", "partition_key", "partition_range", "run_config", "tags", "reporting_address", "reporting_token", "deployment", "heartbeat_interval", "definitions_hash", "reporting_addresses")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +164,7 @@ class ExecuteRunRequest(_message.Message):
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _ClassVar[int]
     DEFINITIONS_HASH_FIELD_NUMBER: _ClassVar[int]
+    REPORTING_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     job_name: str
     asset_keys: _containers.RepeatedCompositeFieldContainer[_common_pb2.AssetKey]
@@ -175,7 +178,8 @@ class ExecuteRunRequest(_message.Message):
     deployment: str
     heartbeat_interval: _duration_pb2.Duration
     definitions_hash: str
-    def __init__(self, run_id: _Optional[str] = ..., job_name: _Optional[str] = ..., asset_keys: _Optional[_Iterable[_Union[_common_pb2.AssetKey, _Mapping]]] = ..., asset_check_keys: _Optional[_Iterable[_Union[_common_pb2.AssetCheckKey, _Mapping]]] = ..., partition_key: _Optional[str] = ..., partition_range: _Optional[_Union[_partitions_pb2.PartitionKeyRange, _Mapping]] = ..., run_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., reporting_address: _Optional[str] = ..., reporting_token: _Optional[str] = ..., deployment: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., definitions_hash: _Optional[str] = ...) -> None: ...
+    reporting_addresses: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_id: _Optional[str] = ..., job_name: _Optional[str] = ..., asset_keys: _Optional[_Iterable[_Union[_common_pb2.AssetKey, _Mapping]]] = ..., asset_check_keys: _Optional[_Iterable[_Union[_common_pb2.AssetCheckKey, _Mapping]]] = ..., partition_key: _Optional[str] = ..., partition_range: _Optional[_Union[_partitions_pb2.PartitionKeyRange, _Mapping]] = ..., run_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., reporting_address: _Optional[str] = ..., reporting_token: _Optional[str] = ..., deployment: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., definitions_hash: _Optional[str] = ..., reporting_addresses: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ExecuteRunResponse(_message.Message):
     __slots__ = ("worker_id",)

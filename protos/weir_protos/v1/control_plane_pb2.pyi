@@ -2,11 +2,13 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from weir_protos.v1 import alerts_pb2 as _alerts_pb2
 from weir_protos.v1 import automation_pb2 as _automation_pb2
 from weir_protos.v1 import code_location_pb2 as _code_location_pb2
 from weir_protos.v1 import common_pb2 as _common_pb2
 from weir_protos.v1 import definitions_pb2 as _definitions_pb2
 from weir_protos.v1 import events_pb2 as _events_pb2
+from weir_protos.v1 import health_pb2 as _health_pb2
 from weir_protos.v1 import partitions_pb2 as _partitions_pb2
 from weir_protos.v1 import runs_pb2 as _runs_pb2
 from weir_protos.v1 import tenancy_pb2 as _tenancy_pb2
@@ -26,6 +28,12 @@ class CodeLocationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CODE_LOCATION_STATUS_LOADED: _ClassVar[CodeLocationStatus]
     CODE_LOCATION_STATUS_ERROR: _ClassVar[CodeLocationStatus]
     CODE_LOCATION_STATUS_UNREACHABLE: _ClassVar[CodeLocationStatus]
+
+class AssetView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ASSET_VIEW_UNSPECIFIED: _ClassVar[AssetView]
+    ASSET_VIEW_FULL: _ClassVar[AssetView]
+    ASSET_VIEW_HEALTH: _ClassVar[AssetView]
 
 class ScheduleStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -72,11 +80,21 @@ class BackfillPartitionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BACKFILL_PARTITION_STATE_MATERIALIZED: _ClassVar[BackfillPartitionState]
     BACKFILL_PARTITION_STATE_FAILED: _ClassVar[BackfillPartitionState]
     BACKFILL_PARTITION_STATE_SKIPPED: _ClassVar[BackfillPartitionState]
+
+class ControlPlaneReplicaState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTROL_PLANE_REPLICA_STATE_UNSPECIFIED: _ClassVar[ControlPlaneReplicaState]
+    CONTROL_PLANE_REPLICA_STATE_LIVE: _ClassVar[ControlPlaneReplicaState]
+    CONTROL_PLANE_REPLICA_STATE_DEAD: _ClassVar[ControlPlaneReplicaState]
+    CONTROL_PLANE_REPLICA_STATE_STOPPED: _ClassVar[ControlPlaneReplicaState]
 CODE_LOCATION_STATUS_UNSPECIFIED: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADING: CodeLocationStatus
 CODE_LOCATION_STATUS_LOADED: CodeLocationStatus
 CODE_LOCATION_STATUS_ERROR: CodeLocationStatus
 CODE_LOCATION_STATUS_UNREACHABLE: CodeLocationStatus
+ASSET_VIEW_UNSPECIFIED: AssetView
+ASSET_VIEW_FULL: AssetView
+ASSET_VIEW_HEALTH: AssetView
 SCHEDULE_STATUS_UNSPECIFIED: ScheduleStatus
 SCHEDULE_STATUS_RUNNING: ScheduleStatus
 SCHEDULE_STATUS_STOPPED: ScheduleStatus
@@ -105,6 +123,10 @@ BACKFILL_PARTITION_STATE_IN_PROGRESS: BackfillPartitionState
 BACKFILL_PARTITION_STATE_MATERIALIZED: BackfillPartitionState
 BACKFILL_PARTITION_STATE_FAILED: BackfillPartitionState
 BACKFILL_PARTITION_STATE_SKIPPED: BackfillPartitionState
+CONTROL_PLANE_REPLICA_STATE_UNSPECIFIED: ControlPlaneReplicaState
+CONTROL_PLANE_REPLICA_STATE_LIVE: ControlPlaneReplicaState
+CONTROL_PLANE_REPLICA_STATE_DEAD: ControlPlaneReplicaState
+CONTROL_PLANE_REPLICA_STATE_STOPPED: ControlPlaneReplicaState
 
 class CodeLocation(_message.Message):
     __slots__ = ("name", "status", "address", "error", "content_hash", "runtime", "update_time", "asset_count")
@@ -173,18 +195,20 @@ class DeleteCodeLocationResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Asset(_message.Message):
-    __slots__ = ("key", "code_location", "definition", "latest_materialization", "checks")
+    __slots__ = ("key", "code_location", "definition", "latest_materialization", "checks", "health")
     KEY_FIELD_NUMBER: _ClassVar[int]
     CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
     DEFINITION_FIELD_NUMBER: _ClassVar[int]
     LATEST_MATERIALIZATION_FIELD_NUMBER: _ClassVar[int]
     CHECKS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.AssetKey
     code_location: str
     definition: _definitions_pb2.AssetNode
     latest_materialization: _events_pb2.MaterializationRecord
     checks: _containers.RepeatedCompositeFieldContainer[AssetCheck]
-    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., code_location: _Optional[str] = ..., definition: _Optional[_Union[_definitions_pb2.AssetNode, _Mapping]] = ..., latest_materialization: _Optional[_Union[_events_pb2.MaterializationRecord, _Mapping]] = ..., checks: _Optional[_Iterable[_Union[AssetCheck, _Mapping]]] = ...) -> None: ...
+    health: _health_pb2.AssetHealth
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., code_location: _Optional[str] = ..., definition: _Optional[_Union[_definitions_pb2.AssetNode, _Mapping]] = ..., latest_materialization: _Optional[_Union[_events_pb2.MaterializationRecord, _Mapping]] = ..., checks: _Optional[_Iterable[_Union[AssetCheck, _Mapping]]] = ..., health: _Optional[_Union[_health_pb2.AssetHealth, _Mapping]] = ...) -> None: ...
 
 class AssetCheck(_message.Message):
     __slots__ = ("spec", "latest_evaluation")
@@ -195,7 +219,7 @@ class AssetCheck(_message.Message):
     def __init__(self, spec: _Optional[_Union[_definitions_pb2.AssetCheckSpec, _Mapping]] = ..., latest_evaluation: _Optional[_Union[_events_pb2.CheckEvaluationRecord, _Mapping]] = ...) -> None: ...
 
 class ListAssetsRequest(_message.Message):
-    __slots__ = ("selection", "group", "tag", "owner", "kind", "code_location", "cursor", "limit")
+    __slots__ = ("selection", "group", "tag", "owner", "kind", "code_location", "cursor", "limit", "health", "metadata_key", "view")
     SELECTION_FIELD_NUMBER: _ClassVar[int]
     GROUP_FIELD_NUMBER: _ClassVar[int]
     TAG_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +228,9 @@ class ListAssetsRequest(_message.Message):
     CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
+    METADATA_KEY_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     selection: str
     group: str
     tag: str
@@ -212,7 +239,10 @@ class ListAssetsRequest(_message.Message):
     code_location: str
     cursor: str
     limit: int
-    def __init__(self, selection: _Optional[str] = ..., group: _Optional[str] = ..., tag: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., code_location: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    health: _containers.RepeatedScalarFieldContainer[_health_pb2.Health]
+    metadata_key: str
+    view: AssetView
+    def __init__(self, selection: _Optional[str] = ..., group: _Optional[str] = ..., tag: _Optional[str] = ..., owner: _Optional[str] = ..., kind: _Optional[str] = ..., code_location: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ..., health: _Optional[_Iterable[_Union[_health_pb2.Health, str]]] = ..., metadata_key: _Optional[str] = ..., view: _Optional[_Union[AssetView, str]] = ...) -> None: ...
 
 class ListAssetsResponse(_message.Message):
     __slots__ = ("assets", "next_cursor")
@@ -235,20 +265,22 @@ class GetAssetResponse(_message.Message):
     def __init__(self, asset: _Optional[_Union[Asset, _Mapping]] = ...) -> None: ...
 
 class GetAssetLineageRequest(_message.Message):
-    __slots__ = ("key", "upstream_depth", "downstream_depth", "selection", "cursor", "limit")
+    __slots__ = ("key", "upstream_depth", "downstream_depth", "selection", "cursor", "limit", "view")
     KEY_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
     DOWNSTREAM_DEPTH_FIELD_NUMBER: _ClassVar[int]
     SELECTION_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.AssetKey
     upstream_depth: int
     downstream_depth: int
     selection: str
     cursor: str
     limit: int
-    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., upstream_depth: _Optional[int] = ..., downstream_depth: _Optional[int] = ..., selection: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    view: AssetView
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., upstream_depth: _Optional[int] = ..., downstream_depth: _Optional[int] = ..., selection: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ..., view: _Optional[_Union[AssetView, str]] = ...) -> None: ...
 
 class GetAssetLineageResponse(_message.Message):
     __slots__ = ("assets", "edges", "next_cursor")
@@ -268,19 +300,69 @@ class AssetEdge(_message.Message):
     downstream: _common_pb2.AssetKey
     def __init__(self, upstream: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., downstream: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
 
+class GetAssetGraphLayoutRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAssetGraphLayoutResponse(_message.Message):
+    __slots__ = ("layout_hash", "keys", "x", "y", "layer", "group_index", "groups", "group_boxes", "edge_upstream", "edge_downstream", "node_width", "node_height", "width", "height")
+    LAYOUT_HASH_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    GROUP_INDEX_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BOXES_FIELD_NUMBER: _ClassVar[int]
+    EDGE_UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    EDGE_DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    NODE_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    NODE_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    layout_hash: str
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    x: _containers.RepeatedScalarFieldContainer[float]
+    y: _containers.RepeatedScalarFieldContainer[float]
+    layer: _containers.RepeatedScalarFieldContainer[int]
+    group_index: _containers.RepeatedScalarFieldContainer[int]
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    group_boxes: _containers.RepeatedCompositeFieldContainer[LayoutBox]
+    edge_upstream: _containers.RepeatedScalarFieldContainer[int]
+    edge_downstream: _containers.RepeatedScalarFieldContainer[int]
+    node_width: float
+    node_height: float
+    width: float
+    height: float
+    def __init__(self, layout_hash: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., x: _Optional[_Iterable[float]] = ..., y: _Optional[_Iterable[float]] = ..., layer: _Optional[_Iterable[int]] = ..., group_index: _Optional[_Iterable[int]] = ..., groups: _Optional[_Iterable[str]] = ..., group_boxes: _Optional[_Iterable[_Union[LayoutBox, _Mapping]]] = ..., edge_upstream: _Optional[_Iterable[int]] = ..., edge_downstream: _Optional[_Iterable[int]] = ..., node_width: _Optional[float] = ..., node_height: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ...) -> None: ...
+
+class LayoutBox(_message.Message):
+    __slots__ = ("x", "y", "width", "height")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    x: float
+    y: float
+    width: float
+    height: float
+    def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ...) -> None: ...
+
 class ListMaterializationsRequest(_message.Message):
-    __slots__ = ("key", "partition_key", "run_id", "cursor", "limit")
+    __slots__ = ("key", "partition_key", "run_id", "cursor", "limit", "metadata_key")
     KEY_FIELD_NUMBER: _ClassVar[int]
     PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_KEY_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.AssetKey
     partition_key: str
     run_id: str
     cursor: str
     limit: int
-    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., partition_key: _Optional[str] = ..., run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    metadata_key: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., partition_key: _Optional[str] = ..., run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ..., metadata_key: _Optional[str] = ...) -> None: ...
 
 class ListMaterializationsResponse(_message.Message):
     __slots__ = ("materializations", "next_cursor")
@@ -411,12 +493,14 @@ class GetRunEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[_events_pb2.RunEvent, _Mapping]]] = ..., next_cursor: _Optional[str] = ..., has_more: _Optional[bool] = ...) -> None: ...
 
 class WatchRunRequest(_message.Message):
-    __slots__ = ("run_id", "cursor")
+    __slots__ = ("run_id", "cursor", "from_latest")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    FROM_LATEST_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     cursor: str
-    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+    from_latest: bool
+    def __init__(self, run_id: _Optional[str] = ..., cursor: _Optional[str] = ..., from_latest: _Optional[bool] = ...) -> None: ...
 
 class WatchRunResponse(_message.Message):
     __slots__ = ("events", "run", "cursor")
@@ -552,6 +636,32 @@ class DeleteRoleBindingResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GetCallerPermissionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCallerPermissionsResponse(_message.Message):
+    __slots__ = ("actor", "name", "organization_admin", "permissions")
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    name: str
+    organization_admin: bool
+    permissions: _containers.RepeatedCompositeFieldContainer[CallerPermission]
+    def __init__(self, actor: _Optional[str] = ..., name: _Optional[str] = ..., organization_admin: _Optional[bool] = ..., permissions: _Optional[_Iterable[_Union[CallerPermission, _Mapping]]] = ...) -> None: ...
+
+class CallerPermission(_message.Message):
+    __slots__ = ("permission", "all_code_locations", "code_locations")
+    PERMISSION_FIELD_NUMBER: _ClassVar[int]
+    ALL_CODE_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    CODE_LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    permission: str
+    all_code_locations: bool
+    code_locations: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, permission: _Optional[str] = ..., all_code_locations: _Optional[bool] = ..., code_locations: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ListAuditLogRequest(_message.Message):
     __slots__ = ("deployment", "actor", "method", "limit", "cursor")
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
@@ -575,7 +685,7 @@ class ListAuditLogResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[_tenancy_pb2.AuditEntry, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class Tick(_message.Message):
-    __slots__ = ("tick_id", "name", "code_location", "status", "tick_time", "end_time", "run_ids", "run_keys", "skip_reason", "error", "cursor_before", "cursor_after")
+    __slots__ = ("tick_id", "name", "code_location", "status", "tick_time", "end_time", "run_ids", "run_keys", "skip_reason", "error", "cursor_before", "cursor_after", "repeat_count", "last_tick_time")
     TICK_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
@@ -588,6 +698,8 @@ class Tick(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CURSOR_BEFORE_FIELD_NUMBER: _ClassVar[int]
     CURSOR_AFTER_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_TICK_TIME_FIELD_NUMBER: _ClassVar[int]
     tick_id: int
     name: str
     code_location: str
@@ -600,7 +712,9 @@ class Tick(_message.Message):
     error: _common_pb2.Error
     cursor_before: str
     cursor_after: str
-    def __init__(self, tick_id: _Optional[int] = ..., name: _Optional[str] = ..., code_location: _Optional[str] = ..., status: _Optional[_Union[TickStatus, str]] = ..., tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_ids: _Optional[_Iterable[str]] = ..., run_keys: _Optional[_Iterable[str]] = ..., skip_reason: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ...) -> None: ...
+    repeat_count: int
+    last_tick_time: _timestamp_pb2.Timestamp
+    def __init__(self, tick_id: _Optional[int] = ..., name: _Optional[str] = ..., code_location: _Optional[str] = ..., status: _Optional[_Union[TickStatus, str]] = ..., tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_ids: _Optional[_Iterable[str]] = ..., run_keys: _Optional[_Iterable[str]] = ..., skip_reason: _Optional[str] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ..., repeat_count: _Optional[int] = ..., last_tick_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Schedule(_message.Message):
     __slots__ = ("name", "code_location", "status", "cron_schedule", "timezone", "job_name", "default_status", "last_tick", "next_tick_time")
@@ -870,6 +984,56 @@ class ListDynamicPartitionsResponse(_message.Message):
     next_cursor: str
     def __init__(self, partition_keys: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
+class GetAssetHealthRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.AssetKey
+    def __init__(self, key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ...) -> None: ...
+
+class GetAssetHealthResponse(_message.Message):
+    __slots__ = ("health",)
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
+    health: _health_pb2.AssetHealth
+    def __init__(self, health: _Optional[_Union[_health_pb2.AssetHealth, _Mapping]] = ...) -> None: ...
+
+class GetDeploymentHealthRequest(_message.Message):
+    __slots__ = ("code_location",)
+    CODE_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    code_location: str
+    def __init__(self, code_location: _Optional[str] = ...) -> None: ...
+
+class GetDeploymentHealthResponse(_message.Message):
+    __slots__ = ("asset_count", "health", "freshness")
+    ASSET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_FIELD_NUMBER: _ClassVar[int]
+    asset_count: int
+    health: _containers.RepeatedCompositeFieldContainer[_health_pb2.HealthCount]
+    freshness: _containers.RepeatedCompositeFieldContainer[_health_pb2.FreshnessCount]
+    def __init__(self, asset_count: _Optional[int] = ..., health: _Optional[_Iterable[_Union[_health_pb2.HealthCount, _Mapping]]] = ..., freshness: _Optional[_Iterable[_Union[_health_pb2.FreshnessCount, _Mapping]]] = ...) -> None: ...
+
+class ListCheckEvaluationsRequest(_message.Message):
+    __slots__ = ("asset_key", "check_name", "partition_key", "cursor", "limit")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    CHECK_NAME_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_KEY_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: _common_pb2.AssetKey
+    check_name: str
+    partition_key: str
+    cursor: str
+    limit: int
+    def __init__(self, asset_key: _Optional[_Union[_common_pb2.AssetKey, _Mapping]] = ..., check_name: _Optional[str] = ..., partition_key: _Optional[str] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListCheckEvaluationsResponse(_message.Message):
+    __slots__ = ("evaluations", "next_cursor")
+    EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    evaluations: _containers.RepeatedCompositeFieldContainer[_events_pb2.CheckEvaluationRecord]
+    next_cursor: str
+    def __init__(self, evaluations: _Optional[_Iterable[_Union[_events_pb2.CheckEvaluationRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
 class GetAutomationEvaluationsRequest(_message.Message):
     __slots__ = ("key", "limit", "cursor")
     KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1053,3 +1217,93 @@ class ResumeBackfillResponse(_message.Message):
     BACKFILL_FIELD_NUMBER: _ClassVar[int]
     backfill: Backfill
     def __init__(self, backfill: _Optional[_Union[Backfill, _Mapping]] = ...) -> None: ...
+
+class ListControlPlaneReplicasRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListControlPlaneReplicasResponse(_message.Message):
+    __slots__ = ("replicas", "answered_by")
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_BY_FIELD_NUMBER: _ClassVar[int]
+    replicas: _containers.RepeatedCompositeFieldContainer[ControlPlaneReplica]
+    answered_by: str
+    def __init__(self, replicas: _Optional[_Iterable[_Union[ControlPlaneReplica, _Mapping]]] = ..., answered_by: _Optional[str] = ...) -> None: ...
+
+class ControlPlaneReplica(_message.Message):
+    __slots__ = ("replica_id", "state", "reporting_address", "http_address", "hostname", "pid", "started_at", "last_heartbeat_at", "lease_until", "taken_over_by", "taken_over_at")
+    REPLICA_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REPORTING_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HTTP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_AT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_OVER_BY_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_OVER_AT_FIELD_NUMBER: _ClassVar[int]
+    replica_id: str
+    state: ControlPlaneReplicaState
+    reporting_address: str
+    http_address: str
+    hostname: str
+    pid: int
+    started_at: _timestamp_pb2.Timestamp
+    last_heartbeat_at: _timestamp_pb2.Timestamp
+    lease_until: _timestamp_pb2.Timestamp
+    taken_over_by: str
+    taken_over_at: _timestamp_pb2.Timestamp
+    def __init__(self, replica_id: _Optional[str] = ..., state: _Optional[_Union[ControlPlaneReplicaState, str]] = ..., reporting_address: _Optional[str] = ..., http_address: _Optional[str] = ..., hostname: _Optional[str] = ..., pid: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., taken_over_by: _Optional[str] = ..., taken_over_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateAlertPolicyRequest(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: _alerts_pb2.AlertPolicy
+    def __init__(self, policy: _Optional[_Union[_alerts_pb2.AlertPolicy, _Mapping]] = ...) -> None: ...
+
+class CreateAlertPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: _alerts_pb2.AlertPolicy
+    def __init__(self, policy: _Optional[_Union[_alerts_pb2.AlertPolicy, _Mapping]] = ...) -> None: ...
+
+class ListAlertPoliciesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAlertPoliciesResponse(_message.Message):
+    __slots__ = ("policies",)
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    policies: _containers.RepeatedCompositeFieldContainer[_alerts_pb2.AlertPolicy]
+    def __init__(self, policies: _Optional[_Iterable[_Union[_alerts_pb2.AlertPolicy, _Mapping]]] = ...) -> None: ...
+
+class DeleteAlertPolicyRequest(_message.Message):
+    __slots__ = ("policy_id",)
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    def __init__(self, policy_id: _Optional[str] = ...) -> None: ...
+
+class DeleteAlertPolicyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAlertDeliveriesRequest(_message.Message):
+    __slots__ = ("policy_id", "status", "cursor", "limit")
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    status: _alerts_pb2.AlertDeliveryStatus
+    cursor: str
+    limit: int
+    def __init__(self, policy_id: _Optional[str] = ..., status: _Optional[_Union[_alerts_pb2.AlertDeliveryStatus, str]] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListAlertDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries", "next_cursor")
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[_alerts_pb2.AlertDelivery]
+    next_cursor: str
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[_alerts_pb2.AlertDelivery, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

@@ -93,6 +93,11 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListMaterializationsRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListMaterializationsResponse.FromString,
                 _registered_method=True)
+        self.GetAssetGraphLayout = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetAssetGraphLayout',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutResponse.FromString,
+                _registered_method=True)
         self.LaunchRun = channel.unary_unary(
                 '/weir.v1.ControlPlaneService/LaunchRun',
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.LaunchRunRequest.SerializeToString,
@@ -168,6 +173,11 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingResponse.FromString,
                 _registered_method=True)
+        self.GetCallerPermissions = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetCallerPermissions',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsResponse.FromString,
+                _registered_method=True)
         self.ListAuditLog = channel.unary_unary(
                 '/weir.v1.ControlPlaneService/ListAuditLog',
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.SerializeToString,
@@ -238,6 +248,21 @@ class ControlPlaneServiceStub:
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.FromString,
                 _registered_method=True)
+        self.GetAssetHealth = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetAssetHealth',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAssetHealthRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAssetHealthResponse.FromString,
+                _registered_method=True)
+        self.GetDeploymentHealth = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/GetDeploymentHealth',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthResponse.FromString,
+                _registered_method=True)
+        self.ListCheckEvaluations = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListCheckEvaluations',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsResponse.FromString,
+                _registered_method=True)
         self.GetAutomationEvaluations = channel.unary_unary(
                 '/weir.v1.ControlPlaneService/GetAutomationEvaluations',
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.SerializeToString,
@@ -267,6 +292,31 @@ class ControlPlaneServiceStub:
                 '/weir.v1.ControlPlaneService/ResumeBackfill',
                 request_serializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.FromString,
+                _registered_method=True)
+        self.ListControlPlaneReplicas = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListControlPlaneReplicas',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasResponse.FromString,
+                _registered_method=True)
+        self.CreateAlertPolicy = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/CreateAlertPolicy',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyResponse.FromString,
+                _registered_method=True)
+        self.ListAlertPolicies = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListAlertPolicies',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesResponse.FromString,
+                _registered_method=True)
+        self.DeleteAlertPolicy = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/DeleteAlertPolicy',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyResponse.FromString,
+                _registered_method=True)
+        self.ListAlertDeliveries = channel.unary_unary(
+                '/weir.v1.ControlPlaneService/ListAlertDeliveries',
+                request_serializer=weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesResponse.FromString,
                 _registered_method=True)
 
 
@@ -349,6 +399,16 @@ class ControlPlaneServiceServicer:
 
     def ListMaterializations(self, request, context):
         """Materializations of one asset, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAssetGraphLayout(self, request, context):
+        """The whole asset graph of the deployment laid out for drawing: a position for every
+        asset, in layers from upstream (left) to downstream, grouped into one band per
+        asset group. Computed once per combination of the code locations' snapshot hashes
+        and cached, so redrawing a graph of 10,000 assets costs the server nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -476,10 +536,20 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ListAuditLog(self, request, context):
+    def GetCallerPermissions(self, request, context):
         """---- Audit log ----
 
-        Mutations of a deployment (or of the organization), newest first, filtered.
+        What the caller may do in the call's deployment: its permissions there, each with the
+        code locations it covers. For clients that offer only the actions a caller's role
+        allows (the web UI hides "Materialize" from a viewer); the server enforces the same
+        permissions on every call regardless.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditLog(self, request, context):
+        """Mutations of a deployment (or of the organization), newest first, filtered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -593,6 +663,31 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAssetHealth(self, request, context):
+        """---- Health ----
+
+        An asset's health: its status, each component with its reason, and its freshness.
+        NOT_FOUND when no code location defines it and it has no recorded state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeploymentHealth(self, request, context):
+        """The deployment's defined assets counted by health status and by freshness state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckEvaluations(self, request, context):
+        """Evaluations of one check of an asset, newest first, with passed, severity,
+        description and metadata. NOT_FOUND for an asset neither defined nor recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetAutomationEvaluations(self, request, context):
         """---- Automation ----
 
@@ -650,6 +745,52 @@ class ControlPlaneServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListControlPlaneReplicas(self, request, context):
+        """---- High availability ----
+
+        The control-plane replicas sharing this control plane's database, seen within the
+        last hour, the longest-running first: which are live (their heartbeat lease holds),
+        and which live replica took over the work of each one that died. Viewers may read it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAlertPolicy(self, request, context):
+        """---- Alerts ----
+
+        Adds a policy: which events of the deployment (run failures, optionally only of some
+        code locations or run tags; check failures; code-location load errors; failed ticks)
+        to POST to a webhook. Alerts are queued in the same transaction as their event and
+        delivered asynchronously, retried with exponential backoff. INVALID_ARGUMENT for a
+        missing name or kind, or a webhook URL that is not http(s); ALREADY_EXISTS for a
+        name the deployment has.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlertPolicies(self, request, context):
+        """The deployment's alert policies, by name, with their webhook URLs masked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAlertPolicy(self, request, context):
+        """Deletes a policy with its deliveries (queued ones are not sent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlertDeliveries(self, request, context):
+        """The delivery log, newest first: each alert, its status and every attempt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlPlaneServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -692,6 +833,11 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ListMaterializations,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListMaterializationsRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ListMaterializationsResponse.SerializeToString,
+            ),
+            'GetAssetGraphLayout': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAssetGraphLayout,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutResponse.SerializeToString,
             ),
             'LaunchRun': grpc.unary_unary_rpc_method_handler(
                     servicer.LaunchRun,
@@ -768,6 +914,11 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteRoleBindingResponse.SerializeToString,
             ),
+            'GetCallerPermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCallerPermissions,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsResponse.SerializeToString,
+            ),
             'ListAuditLog': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAuditLog,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAuditLogRequest.FromString,
@@ -838,6 +989,21 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ListDynamicPartitionsResponse.SerializeToString,
             ),
+            'GetAssetHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAssetHealth,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAssetHealthRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetAssetHealthResponse.SerializeToString,
+            ),
+            'GetDeploymentHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeploymentHealth,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthResponse.SerializeToString,
+            ),
+            'ListCheckEvaluations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckEvaluations,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsResponse.SerializeToString,
+            ),
             'GetAutomationEvaluations': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAutomationEvaluations,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.GetAutomationEvaluationsRequest.FromString,
@@ -867,6 +1033,31 @@ def add_ControlPlaneServiceServicer_to_server(servicer, server):
                     servicer.ResumeBackfill,
                     request_deserializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.FromString,
                     response_serializer=weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.SerializeToString,
+            ),
+            'ListControlPlaneReplicas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListControlPlaneReplicas,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasResponse.SerializeToString,
+            ),
+            'CreateAlertPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAlertPolicy,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyResponse.SerializeToString,
+            ),
+            'ListAlertPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertPolicies,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesResponse.SerializeToString,
+            ),
+            'DeleteAlertPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAlertPolicy,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyResponse.SerializeToString,
+            ),
+            'ListAlertDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertDeliveries,
+                    request_deserializer=weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1104,6 +1295,33 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/ListMaterializations',
             weir_dot_v1_dot_control__plane__pb2.ListMaterializationsRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.ListMaterializationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAssetGraphLayout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetAssetGraphLayout',
+            weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetAssetGraphLayoutResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1520,6 +1738,33 @@ class ControlPlaneService:
             _registered_method=True)
 
     @staticmethod
+    def GetCallerPermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetCallerPermissions',
+            weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetCallerPermissionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListAuditLog(request,
             target,
             options=(),
@@ -1898,6 +2143,87 @@ class ControlPlaneService:
             _registered_method=True)
 
     @staticmethod
+    def GetAssetHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetAssetHealth',
+            weir_dot_v1_dot_control__plane__pb2.GetAssetHealthRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetAssetHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeploymentHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/GetDeploymentHealth',
+            weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.GetDeploymentHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckEvaluations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListCheckEvaluations',
+            weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListCheckEvaluationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetAutomationEvaluations(request,
             target,
             options=(),
@@ -2049,6 +2375,141 @@ class ControlPlaneService:
             '/weir.v1.ControlPlaneService/ResumeBackfill',
             weir_dot_v1_dot_control__plane__pb2.ResumeBackfillRequest.SerializeToString,
             weir_dot_v1_dot_control__plane__pb2.ResumeBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListControlPlaneReplicas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListControlPlaneReplicas',
+            weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListControlPlaneReplicasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAlertPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/CreateAlertPolicy',
+            weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.CreateAlertPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListAlertPolicies',
+            weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListAlertPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAlertPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/DeleteAlertPolicy',
+            weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.DeleteAlertPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.ControlPlaneService/ListAlertDeliveries',
+            weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesRequest.SerializeToString,
+            weir_dot_v1_dot_control__plane__pb2.ListAlertDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,21 +25,51 @@ _sym_db = _symbol_database.Default()
 from weir_protos.v1 import events_pb2 as weir_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17weir/v1/reporting.proto\x12\x07weir.v1\x1a\x14weir/v1/events.proto\"[\n\x13ReportEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12!\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x11.weir.v1.RunEvent\x12\x11\n\tworker_id\x18\x03 \x01(\t\"O\n\x14ReportEventsResponse\x12\x1d\n\x15\x61\x63knowledged_sequence\x18\x01 \x01(\x04\x12\x18\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08\"L\n\x10HeartbeatRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\"L\n\x11HeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x12\x1d\n\x15\x61\x63knowledged_sequence\x18\x02 \x01(\x04\x32\xa6\x01\n\x13RunReportingService\x12K\n\x0cReportEvents\x12\x1c.weir.v1.ReportEventsRequest\x1a\x1d.weir.v1.ReportEventsResponse\x12\x42\n\tHeartbeat\x12\x19.weir.v1.HeartbeatRequest\x1a\x1a.weir.v1.HeartbeatResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17weir/v1/reporting.proto\x12\x07weir.v1\x1a\x14weir/v1/events.proto\"\x8e\x01\n\x0fStepAttemptSpec\x12\x10\n\x08step_key\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\r\x12\x12\n\nlaunch_key\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12\x15\n\rlease_seconds\x18\x05 \x01(\x01\x12\x1e\n\x16queued_timeout_seconds\x18\x06 \x01(\x01\"Y\n\x1bRegisterStepAttemptsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12*\n\x08\x61ttempts\x18\x02 \x03(\x0b\x32\x18.weir.v1.StepAttemptSpec\":\n\x15RegisteredStepAttempt\x12\x12\n\nlaunch_key\x18\x01 \x01(\t\x12\r\n\x05token\x18\x02 \x01(\t\"P\n\x1cRegisterStepAttemptsResponse\x12\x30\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\x1e.weir.v1.RegisteredStepAttempt\"=\n\x16GetStepAttemptsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x13\n\x0blaunch_keys\x18\x02 \x03(\t\"\x87\x01\n\x10StepAttemptState\x12\x12\n\nlaunch_key\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.weir.v1.StepAttemptStatus\x12\x11\n\tworker_id\x18\x03 \x01(\t\x12\x10\n\x08produced\x18\x04 \x03(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"`\n\x17GetStepAttemptsResponse\x12+\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\x19.weir.v1.StepAttemptState\x12\x18\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08\"P\n\x17\x43laimStepAttemptRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nlaunch_key\x18\x02 \x01(\t\x12\x11\n\tworker_id\x18\x03 \x01(\t\"d\n\x18\x43laimStepAttemptResponse\x12\x0f\n\x07\x63laimed\x18\x01 \x01(\x08\x12&\n\x07refusal\x18\x02 \x01(\x0e\x32\x15.weir.v1.ClaimRefusal\x12\x0f\n\x07message\x18\x03 \x01(\t\"`\n\x17ReportStepEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nlaunch_key\x18\x02 \x01(\t\x12!\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x11.weir.v1.RunEvent\"Q\n\x18ReportStepEventsResponse\x12\x1d\n\x15\x61\x63knowledged_sequence\x18\x01 \x01(\x04\x12\x16\n\x0estop_requested\x18\x02 \x01(\x08\":\n\x14StepHeartbeatRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x12\n\nlaunch_key\x18\x02 \x01(\t\"/\n\x15StepHeartbeatResponse\x12\x16\n\x0estop_requested\x18\x01 \x01(\x08\"[\n\x13ReportEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12!\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x11.weir.v1.RunEvent\x12\x11\n\tworker_id\x18\x03 \x01(\t\"O\n\x14ReportEventsResponse\x12\x1d\n\x15\x61\x63knowledged_sequence\x18\x01 \x01(\x04\x12\x18\n\x10\x63\x61ncel_requested\x18\x02 \x01(\x08\"L\n\x10HeartbeatRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\"L\n\x11HeartbeatResponse\x12\x18\n\x10\x63\x61ncel_requested\x18\x01 \x01(\x08\x12\x1d\n\x15\x61\x63knowledged_sequence\x18\x02 \x01(\x04*\x9f\x02\n\x11StepAttemptStatus\x12#\n\x1fSTEP_ATTEMPT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSTEP_ATTEMPT_STATUS_QUEUED\x10\x01\x12\x1f\n\x1bSTEP_ATTEMPT_STATUS_RUNNING\x10\x02\x12\x1f\n\x1bSTEP_ATTEMPT_STATUS_SUCCESS\x10\x03\x12\x1f\n\x1bSTEP_ATTEMPT_STATUS_FAILURE\x10\x04\x12\x1c\n\x18STEP_ATTEMPT_STATUS_LOST\x10\x05\x12\"\n\x1eSTEP_ATTEMPT_STATUS_SUPERSEDED\x10\x06\x12 \n\x1cSTEP_ATTEMPT_STATUS_CANCELED\x10\x07*\xac\x01\n\x0c\x43laimRefusal\x12\x1d\n\x19\x43LAIM_REFUSAL_UNSPECIFIED\x10\x00\x12!\n\x1d\x43LAIM_REFUSAL_ALREADY_CLAIMED\x10\x01\x12\x1c\n\x18\x43LAIM_REFUSAL_SUPERSEDED\x10\x02\x12\x1b\n\x17\x43LAIM_REFUSAL_RUN_ENDED\x10\x03\x12\x1f\n\x1b\x43LAIM_REFUSAL_ATTEMPT_ENDED\x10\x04\x32\xe3\x04\n\x13RunReportingService\x12K\n\x0cReportEvents\x12\x1c.weir.v1.ReportEventsRequest\x1a\x1d.weir.v1.ReportEventsResponse\x12\x42\n\tHeartbeat\x12\x19.weir.v1.HeartbeatRequest\x1a\x1a.weir.v1.HeartbeatResponse\x12\x63\n\x14RegisterStepAttempts\x12$.weir.v1.RegisterStepAttemptsRequest\x1a%.weir.v1.RegisterStepAttemptsResponse\x12T\n\x0fGetStepAttempts\x12\x1f.weir.v1.GetStepAttemptsRequest\x1a .weir.v1.GetStepAttemptsResponse\x12W\n\x10\x43laimStepAttempt\x12 .weir.v1.ClaimStepAttemptRequest\x1a!.weir.v1.ClaimStepAttemptResponse\x12W\n\x10ReportStepEvents\x12 .weir.v1.ReportStepEventsRequest\x1a!.weir.v1.ReportStepEventsResponse\x12N\n\rStepHeartbeat\x12\x1d.weir.v1.StepHeartbeatRequest\x1a\x1e.weir.v1.StepHeartbeatResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'weir_protos.v1.reporting_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REPORTEVENTSREQUEST']._serialized_start=58
-  _globals['_REPORTEVENTSREQUEST']._serialized_end=149
-  _globals['_REPORTEVENTSRESPONSE']._serialized_start=151
-  _globals['_REPORTEVENTSRESPONSE']._serialized_end=230
-  _globals['_HEARTBEATREQUEST']._serialized_start=232
-  _globals['_HEARTBEATREQUEST']._serialized_end=308
-  _globals['_HEARTBEATRESPONSE']._serialized_start=310
-  _globals['_HEARTBEATRESPONSE']._serialized_end=386
-  _globals['_RUNREPORTINGSERVICE']._serialized_start=389
-  _globals['_RUNREPORTINGSERVICE']._serialized_end=555
+  _globals['_STEPATTEMPTSTATUS']._serialized_start=1540
+  _globals['_STEPATTEMPTSTATUS']._serialized_end=1827
+  _globals['_CLAIMREFUSAL']._serialized_start=1830
+  _globals['_CLAIMREFUSAL']._serialized_end=2002
+  _globals['_STEPATTEMPTSPEC']._serialized_start=59
+  _globals['_STEPATTEMPTSPEC']._serialized_end=201
+  _globals['_REGISTERSTEPATTEMPTSREQUEST']._serialized_start=203
+  _globals['_REGISTERSTEPATTEMPTSREQUEST']._serialized_end=292
+  _globals['_REGISTEREDSTEPATTEMPT']._serialized_start=294
+  _globals['_REGISTEREDSTEPATTEMPT']._serialized_end=352
+  _globals['_REGISTERSTEPATTEMPTSRESPONSE']._serialized_start=354
+  _globals['_REGISTERSTEPATTEMPTSRESPONSE']._serialized_end=434
+  _globals['_GETSTEPATTEMPTSREQUEST']._serialized_start=436
+  _globals['_GETSTEPATTEMPTSREQUEST']._serialized_end=497
+  _globals['_STEPATTEMPTSTATE']._serialized_start=500
+  _globals['_STEPATTEMPTSTATE']._serialized_end=635
+  _globals['_GETSTEPATTEMPTSRESPONSE']._serialized_start=637
+  _globals['_GETSTEPATTEMPTSRESPONSE']._serialized_end=733
+  _globals['_CLAIMSTEPATTEMPTREQUEST']._serialized_start=735
+  _globals['_CLAIMSTEPATTEMPTREQUEST']._serialized_end=815
+  _globals['_CLAIMSTEPATTEMPTRESPONSE']._serialized_start=817
+  _globals['_CLAIMSTEPATTEMPTRESPONSE']._serialized_end=917
+  _globals['_REPORTSTEPEVENTSREQUEST']._serialized_start=919
+  _globals['_REPORTSTEPEVENTSREQUEST']._serialized_end=1015
+  _globals['_REPORTSTEPEVENTSRESPONSE']._serialized_start=1017
+  _globals['_REPORTSTEPEVENTSRESPONSE']._serialized_end=1098
+  _globals['_STEPHEARTBEATREQUEST']._serialized_start=1100
+  _globals['_STEPHEARTBEATREQUEST']._serialized_end=1158
+  _globals['_STEPHEARTBEATRESPONSE']._serialized_start=1160
+  _globals['_STEPHEARTBEATRESPONSE']._serialized_end=1207
+  _globals['_REPORTEVENTSREQUEST']._serialized_start=1209
+  _globals['_REPORTEVENTSREQUEST']._serialized_end=1300
+  _globals['_REPORTEVENTSRESPONSE']._serialized_start=1302
+  _globals['_REPORTEVENTSRESPONSE']._serialized_end=1381
+  _globals['_HEARTBEATREQUEST']._serialized_start=1383
+  _globals['_HEARTBEATREQUEST']._serialized_end=1459
+  _globals['_HEARTBEATRESPONSE']._serialized_start=1461
+  _globals['_HEARTBEATRESPONSE']._serialized_end=1537
+  _globals['_RUNREPORTINGSERVICE']._serialized_start=2005
+  _globals['_RUNREPORTINGSERVICE']._serialized_end=2616
 # @@protoc_insertion_point(module_scope)

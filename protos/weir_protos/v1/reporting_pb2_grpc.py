@@ -53,6 +53,31 @@ class RunReportingServiceStub:
                 request_serializer=weir_dot_v1_dot_reporting__pb2.HeartbeatRequest.SerializeToString,
                 response_deserializer=weir_dot_v1_dot_reporting__pb2.HeartbeatResponse.FromString,
                 _registered_method=True)
+        self.RegisterStepAttempts = channel.unary_unary(
+                '/weir.v1.RunReportingService/RegisterStepAttempts',
+                request_serializer=weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsResponse.FromString,
+                _registered_method=True)
+        self.GetStepAttempts = channel.unary_unary(
+                '/weir.v1.RunReportingService/GetStepAttempts',
+                request_serializer=weir_dot_v1_dot_reporting__pb2.GetStepAttemptsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_reporting__pb2.GetStepAttemptsResponse.FromString,
+                _registered_method=True)
+        self.ClaimStepAttempt = channel.unary_unary(
+                '/weir.v1.RunReportingService/ClaimStepAttempt',
+                request_serializer=weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptResponse.FromString,
+                _registered_method=True)
+        self.ReportStepEvents = channel.unary_unary(
+                '/weir.v1.RunReportingService/ReportStepEvents',
+                request_serializer=weir_dot_v1_dot_reporting__pb2.ReportStepEventsRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_reporting__pb2.ReportStepEventsResponse.FromString,
+                _registered_method=True)
+        self.StepHeartbeat = channel.unary_unary(
+                '/weir.v1.RunReportingService/StepHeartbeat',
+                request_serializer=weir_dot_v1_dot_reporting__pb2.StepHeartbeatRequest.SerializeToString,
+                response_deserializer=weir_dot_v1_dot_reporting__pb2.StepHeartbeatResponse.FromString,
+                _registered_method=True)
 
 
 class RunReportingServiceServicer:
@@ -88,6 +113,50 @@ class RunReportingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterStepAttempts(self, request, context):
+        """Step attempts: a run whose steps execute elsewhere (Celery workers) commits each
+        attempt here before launching it, then follows the attempts' states. Called with the
+        run's token. Idempotent on launch_key. Registering attempt N of a step supersedes its
+        earlier attempts: their workers are refused from then on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStepAttempts(self, request, context):
+        """The states of some of a run's attempts, one batch per poll. An attempt whose worker
+        has not heartbeaten within its lease, or that waited unclaimed past its queued
+        timeout on a queue no worker served, is marked LOST here, once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimStepAttempt(self, request, context):
+        """A step worker's first call, with the attempt's own token: QUEUED -> RUNNING, once.
+        A duplicate delivery, a superseded or canceled attempt gets a refusal and must do
+        nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportStepEvents(self, request, context):
+        """A claimed attempt's events, numbered 1, 2, … within the attempt (stored in the run's
+        event log without a run sequence). Idempotent like ReportEvents. FAILED_PRECONDITION
+        once the attempt is no longer current (lost, superseded): nothing it says counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StepHeartbeat(self, request, context):
+        """Renews a claimed attempt's lease; the reply says whether to stop (run canceled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunReportingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +169,31 @@ def add_RunReportingServiceServicer_to_server(servicer, server):
                     servicer.Heartbeat,
                     request_deserializer=weir_dot_v1_dot_reporting__pb2.HeartbeatRequest.FromString,
                     response_serializer=weir_dot_v1_dot_reporting__pb2.HeartbeatResponse.SerializeToString,
+            ),
+            'RegisterStepAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterStepAttempts,
+                    request_deserializer=weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsResponse.SerializeToString,
+            ),
+            'GetStepAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStepAttempts,
+                    request_deserializer=weir_dot_v1_dot_reporting__pb2.GetStepAttemptsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_reporting__pb2.GetStepAttemptsResponse.SerializeToString,
+            ),
+            'ClaimStepAttempt': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimStepAttempt,
+                    request_deserializer=weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptResponse.SerializeToString,
+            ),
+            'ReportStepEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportStepEvents,
+                    request_deserializer=weir_dot_v1_dot_reporting__pb2.ReportStepEventsRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_reporting__pb2.ReportStepEventsResponse.SerializeToString,
+            ),
+            'StepHeartbeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.StepHeartbeat,
+                    request_deserializer=weir_dot_v1_dot_reporting__pb2.StepHeartbeatRequest.FromString,
+                    response_serializer=weir_dot_v1_dot_reporting__pb2.StepHeartbeatResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -165,6 +259,141 @@ class RunReportingService:
             '/weir.v1.RunReportingService/Heartbeat',
             weir_dot_v1_dot_reporting__pb2.HeartbeatRequest.SerializeToString,
             weir_dot_v1_dot_reporting__pb2.HeartbeatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterStepAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.RunReportingService/RegisterStepAttempts',
+            weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsRequest.SerializeToString,
+            weir_dot_v1_dot_reporting__pb2.RegisterStepAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStepAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.RunReportingService/GetStepAttempts',
+            weir_dot_v1_dot_reporting__pb2.GetStepAttemptsRequest.SerializeToString,
+            weir_dot_v1_dot_reporting__pb2.GetStepAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimStepAttempt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.RunReportingService/ClaimStepAttempt',
+            weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptRequest.SerializeToString,
+            weir_dot_v1_dot_reporting__pb2.ClaimStepAttemptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportStepEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.RunReportingService/ReportStepEvents',
+            weir_dot_v1_dot_reporting__pb2.ReportStepEventsRequest.SerializeToString,
+            weir_dot_v1_dot_reporting__pb2.ReportStepEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StepHeartbeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/weir.v1.RunReportingService/StepHeartbeat',
+            weir_dot_v1_dot_reporting__pb2.StepHeartbeatRequest.SerializeToString,
+            weir_dot_v1_dot_reporting__pb2.StepHeartbeatResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,9 +32,16 @@ NODE_TYPES: dict[str, tuple[int | None, tuple[str, ...]]] = {
     "newly_true": (1, ()),
     "any_deps_match": (1, ()),
     "all_deps_match": (1, ()),
+    # Their operand is evaluated on each of the asset's checks (blocking ones only if asked).
+    "any_checks_match": (1, ("blocking_only",)),
+    "all_checks_match": (1, ("blocking_only",)),
     # operands
     "missing": (0, ()),
     "in_progress": (0, ()),
+    "run_in_progress": (0, ()),
+    "backfill_in_progress": (0, ()),
+    "check_passed": (0, ()),  # only under any_checks_match / all_checks_match
+    "check_failed": (0, ()),
     "execution_failed": (0, ()),
     "newly_updated": (0, ()),
     "newly_requested": (0, ()),
@@ -45,6 +52,9 @@ NODE_TYPES: dict[str, tuple[int | None, tuple[str, ...]]] = {
     "data_version_changed": (0, ()),
     "cron_tick_passed": (0, ("cron_schedule", "cron_timezone")),
     "in_latest_time_window": (0, ("lookback_seconds",)),
+    "freshness_passed": (0, ()),
+    "freshness_warned": (0, ()),
+    "freshness_failed": (0, ()),
 }
 
 
@@ -210,6 +220,29 @@ class AutomationCondition:
         return AutomationCondition("in_progress")
 
     @staticmethod
+    def run_in_progress() -> AutomationCondition:
+        """A run targeting the partition is queued or running (``in_progress()`` is the
+        same: this control plane runs a backfill's partitions as runs too)."""
+        return AutomationCondition("run_in_progress")
+
+    @staticmethod
+    def backfill_in_progress() -> AutomationCondition:
+        """A run of a backfill targeting the partition is queued or running."""
+        return AutomationCondition("backfill_in_progress")
+
+    @staticmethod
+    def check_passed() -> AutomationCondition:
+        """The check's latest evaluation passed; an operand of ``any_checks_match`` or
+        ``all_checks_match``, evaluated on each check of the asset."""
+        return AutomationCondition("check_passed")
+
+    @staticmethod
+    def check_failed() -> AutomationCondition:
+        """The check's latest evaluation failed; an operand of ``any_checks_match`` or
+        ``all_checks_match``."""
+        return AutomationCondition("check_failed")
+
+    @staticmethod
     def execution_failed() -> AutomationCondition:
         """The latest run targeting the partition failed."""
         return AutomationCondition("execution_failed")
@@ -250,6 +283,27 @@ class AutomationCondition:
         return AutomationCondition("data_version_changed")
 
     @staticmethod
+    def freshness_passed() -> AutomationCondition:
+        """The asset's freshness policy is met (state PASS), as the control plane's
+        freshness daemon last evaluated it."""
+        return AutomationCondition("freshness_passed")
+
+    @staticmethod
+    def freshness_warned() -> AutomationCondition:
+        """The asset's freshness state is WARN: past its policy's warn window."""
+        return AutomationCondition("freshness_warned")
+
+    @staticmethod
+    def freshness_failed() -> AutomationCondition:
+        """The asset's freshness state is FAIL: it went stale under its policy.
+
+        >>> stale = AutomationCondition.freshness_failed() & ~AutomationCondition.in_progress()
+        >>> str(stale)
+        'freshness_failed() & ~in_progress()'
+        """
+        return AutomationCondition("freshness_failed")
+
+    @staticmethod
     def cron_tick_passed(cron_schedule: str, cron_timezone: str = "UTC") -> AutomationCondition:
         """A tick of the cron schedule passed since the previous evaluation."""
         where = "AutomationCondition.cron_tick_passed"
@@ -284,7 +338,43 @@ class AutomationCondition:
         """Every upstream asset matches `condition`."""
         return AutomationCondition("all_deps_match", (condition,))
 
+    @staticmethod
+    def any_checks_match(
+        condition: AutomationCondition, blocking_only: bool = False
+    ) -> AutomationCondition:
+        """Any of the asset's checks (only blocking ones with `blocking_only`) matches
+        `condition`; false for an asset without checks.
+
+        >>> str(AutomationCondition.any_checks_match(AutomationCondition.check_failed()))
+        'any_checks_match(check_failed())'
+        """
+        return AutomationCondition(
+            "any_checks_match", (condition,), (("blocking_only", _flag(blocking_only)),)
+        )
+
+    @staticmethod
+    def all_checks_match(
+        condition: AutomationCondition, blocking_only: bool = False
+    ) -> AutomationCondition:
+        """Every check of the asset (every blocking one with `blocking_only`) matches
+        `condition`; true for an asset without checks."""
+        return AutomationCondition(
+            "all_checks_match", (condition,), (("blocking_only", _flag(blocking_only)),)
+        )
+
     # ---- compositions ----------------------------------------------------------------
+
+    @staticmethod
+    def all_deps_blocking_checks_passed() -> AutomationCondition:
+        """Every upstream asset's blocking checks passed, or the upstream is requested on
+        this evaluation (a run that fails a blocking check stops before the downstream)."""
+        A = AutomationCondition
+        passed = A.all_checks_match(A.check_passed(), blocking_only=True).with_label(
+            "all_blocking_checks_passed"
+        )
+        return A.all_deps_match(passed | A.will_be_requested()).with_label(
+            "all_deps_blocking_checks_passed"
+        )
 
     @staticmethod
     def newly_missing() -> AutomationCondition:
@@ -292,11 +382,13 @@ class AutomationCondition:
 
     @staticmethod
     def any_deps_updated() -> AutomationCondition:
-        """An upstream asset was updated, by a run that did not also target this asset."""
+        """An upstream asset was updated, by a run that did not also target this asset, or
+        is requested on this evaluation (the daemon runs both in one run, upstream first)."""
         A = AutomationCondition
-        return A.any_deps_match(A.newly_updated() & ~A.executed_with_root_target()).with_label(
-            "any_deps_updated"
+        updated = (A.newly_updated() & ~A.executed_with_root_target()).with_label(
+            "newly_updated_without_root"
         )
+        return A.any_deps_match(updated | A.will_be_requested()).with_label("any_deps_updated")
 
     @staticmethod
     def any_deps_missing() -> AutomationCondition:
@@ -422,4 +514,17 @@ _RENDERERS: dict[str, Callable[[AutomationCondition], str]] = {
     "newly_true": lambda n: f"{_tight(n.children[0])}.newly_true()",
     "any_deps_match": lambda n: f"any_deps_match({n.children[0]})",
     "all_deps_match": lambda n: f"all_deps_match({n.children[0]})",
+    "any_checks_match": lambda n: _render_checks(n),
+    "all_checks_match": lambda n: _render_checks(n),
 }
+
+
+def _render_checks(node: AutomationCondition) -> str:
+    blocking = ", blocking_only=True" if node.parameters.get("blocking_only") else ""
+    return f"{node.node_type}({node.children[0]}{blocking})"
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise DefinitionError(f"blocking_only must be True or False, got {value!r}")
+    return value

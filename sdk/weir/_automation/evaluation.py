@@ -36,6 +36,7 @@ class TickResult:
     skip_message: str | None = None
     cursor: str | None = None
     dynamic_partitions_requests: list[DynamicPartitionsRequest] = field(default_factory=list)
+    asset_events: list[Any] = field(default_factory=list)  # AssetMaterialization, ...
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from weir._errors import DefinitionError
+from weir._execution.events import AssetCheckEvaluation, AssetMaterialization
 from weir._key import AssetKey
 
 
@@ -119,7 +120,8 @@ DynamicPartitionsRequest = AddDynamicPartitionsRequest | DeleteDynamicPartitions
 @dataclass(frozen=True)
 class SensorResult:
     """Everything one sensor tick decided: runs to launch or a reason to skip, a new cursor,
-    and changes to dynamic partitions.
+    changes to dynamic partitions, and asset events to report (materializations or check
+    evaluations of work the sensor saw done elsewhere).
 
     >>> SensorResult(run_requests=[RunRequest(run_key="a")], cursor="a").cursor
     'a'
@@ -129,6 +131,7 @@ class SensorResult:
     skip_reason: SkipReason | None = None
     cursor: str | None = None
     dynamic_partitions_requests: tuple[DynamicPartitionsRequest, ...] = ()
+    asset_events: tuple[AssetMaterialization | AssetCheckEvaluation, ...] = ()
 
     def __init__(
         self,
@@ -136,6 +139,7 @@ class SensorResult:
         skip_reason: SkipReason | str | None = None,
         cursor: str | None = None,
         dynamic_partitions_requests: Sequence[DynamicPartitionsRequest] | None = None,
+        asset_events: Sequence[AssetMaterialization | AssetCheckEvaluation] | None = None,
     ):
         requests = tuple(run_requests or ())
         for request in requests:
@@ -160,7 +164,14 @@ class SensorResult:
                     "SensorResult dynamic_partitions_requests must be AddDynamicPartitionsRequest "
                     f"or DeleteDynamicPartitionsRequest objects, got {change!r}"
                 )
+        for event in asset_events or ():
+            if not isinstance(event, AssetMaterialization | AssetCheckEvaluation):
+                raise DefinitionError(
+                    "SensorResult asset_events must be AssetMaterialization or "
+                    f"AssetCheckEvaluation objects, got {event!r}"
+                )
         set_ = object.__setattr__
+        set_(self, "asset_events", tuple(asset_events or ()))
         set_(self, "run_requests", requests)
         set_(self, "skip_reason", reason)
         set_(self, "cursor", cursor)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir._automation.evaluation import (
     TickResult,
@@ -23,9 +23,14 @@ from weir._automation.evaluation import (
 )
 from weir._automation.run_request import str_mapping
 from weir._automation.targets import Target, resolve_target
-from weir._errors import DefinitionError, TickEvaluationError
+from weir._errors import DefinitionError, TickEvaluationError, UsageError
 from weir._jobs import JobDefinition
 from weir._specs import validate_name
+
+if TYPE_CHECKING:
+    from weir._definitions import Definitions
+    from weir._instance import Instance
+    from weir._key import AssetKey
 
 DEFAULT_MINIMUM_INTERVAL_SECONDS = 30
 
@@ -53,6 +58,8 @@ class SensorEvaluationContext:
         last_tick_completion_time: float | None = None,
         asset_events: Sequence[Any] = (),
         run_status_changes: Sequence[Any] = (),
+        definitions: Definitions | None = None,
+        instance: Instance | None = None,
     ):
         if cursor is not None and not isinstance(cursor, str):
             raise DefinitionError(
@@ -68,6 +75,46 @@ class SensorEvaluationContext:
         self.last_tick_completion_time = last_tick_completion_time
         self.asset_events = tuple(asset_events)
         self.run_status_changes = tuple(run_status_changes)
+        # The sensor's Definitions (a weir.Definitions), which assets_with_tag searches.
+        self.definitions = definitions
+        self._instance = instance
+
+    @property
+    def instance(self) -> Instance:
+        """The instance a test gave (`build_sensor_context(instance=...)`): what has been
+        materialized, the keys of dynamic partitions."""
+        if self._instance is None:
+            raise UsageError(
+                "This sensor context has no instance; in a test, build it with "
+                "build_sensor_context(instance=weir.Instance.ephemeral()). A sensor served by "
+                "a code location gets new materializations as context.asset_events"
+            )
+        return self._instance
+
+    def assets_with_tag(self, key: str, value: str | None = None) -> list[AssetKey]:
+        """The keys of the code location's assets tagged `key` (with `value`, if given),
+        sorted, so that tags can drive what a sensor requests.
+
+        >>> import weir as dg
+        >>> @dg.asset(tags={"tier": "gold"})
+        ... def revenue() -> int:
+        ...     return 1
+        >>> context = build_sensor_context(definitions=dg.Definitions(assets=[revenue]))
+        >>> [k.to_user_string() for k in context.assets_with_tag("tier", "gold")]
+        ['revenue']
+        """
+        if self.definitions is None:
+            raise DefinitionError(
+                "This sensor context has no definitions to search; build it with "
+                "build_sensor_context(definitions=...) in a test"
+            )
+        found = [
+            spec.key
+            for assets_def in self.definitions.assets
+            for spec in assets_def.specs
+            if key in spec.tags and (value is None or spec.tags[key] == value)
+        ]
+        return sorted(found, key=lambda k: k.to_user_string())
 
     @property
     def cursor(self) -> str | None:
@@ -98,6 +145,8 @@ class SensorEvaluationContext:
             last_tick_completion_time=self.last_tick_completion_time,
             asset_events=self.asset_events,
             run_status_changes=self.run_status_changes,
+            definitions=self.definitions,
+            instance=self._instance,
         )
 
 
@@ -115,9 +164,12 @@ def storage_id_cursor(cursor: str | None, where: str) -> int | None:
 
 
 def build_sensor_context(
+    instance: Instance | None = None,
     cursor: str | None = None,
+    *,
     resources: Mapping[str, Any] | None = None,
     sensor_name: str | None = None,
+    definitions: Definitions | None = None,
     last_run_key: str | None = None,
     last_tick_completion_time: float | None = None,
     asset_events: Sequence[Any] = (),
@@ -125,14 +177,25 @@ def build_sensor_context(
 ) -> SensorEvaluationContext:
     """A context for evaluating a sensor in a test.
 
-    `asset_events` and `run_status_changes` stand in for the new events the control plane
-    passes to asset sensors and run-status sensors.
+    `instance` (a `weir.Instance`) is what ``context.instance`` reads; `asset_events` and
+    `run_status_changes` stand in for the new events the control plane passes to asset
+    sensors and run-status sensors; `definitions` for the code location's (what
+    `context.assets_with_tag` searches). As in Dagster, the instance and the cursor may be
+    given by position, in that order; the rest by name.
 
     >>> context = build_sensor_context(cursor="3")
     >>> context.cursor
     '3'
     """
+    from weir._instance import Instance  # its module loads with the first test that needs it
+
+    if instance is not None and not isinstance(instance, Instance):
+        raise DefinitionError(
+            f"build_sensor_context's first argument is the instance (as in Dagster), got "
+            f"{instance!r}; pass the cursor by name: build_sensor_context(cursor=...)"
+        )
     return SensorEvaluationContext(
+        instance=instance,
         cursor=cursor,
         resources=resources,
         sensor_name=sensor_name,
@@ -140,6 +203,7 @@ def build_sensor_context(
         last_tick_completion_time=last_tick_completion_time,
         asset_events=asset_events,
         run_status_changes=run_status_changes,
+        definitions=definitions,
     )
 
 
@@ -249,7 +313,9 @@ class SensorDefinition:
         )
         cursor = context.cursor
         dynamic_requests = []
+        asset_events: list[Any] = []
         if sensor_result is not None:
+            asset_events = list(sensor_result.asset_events)
             if sensor_result.cursor is not None:
                 if context.cursor_updated:
                     raise TickEvaluationError(
@@ -263,6 +329,7 @@ class SensorDefinition:
             skip_message=skip_message,
             cursor=cursor,
             dynamic_partitions_requests=dynamic_requests,
+            asset_events=asset_events,
         )
 
     def _evaluate(self, context: SensorEvaluationContext) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from weir._key import AssetKey
-from weir._metadata import MetadataValue
+from weir._metadata import MetadataValue, normalize_metadata
 from weir._results import AssetCheckSeverity
 
 
@@ -46,10 +46,24 @@ class ErrorInfo:
 
 @dataclass(frozen=True, slots=True)
 class AssetMaterialization:
+    """An asset (partition) materialized: made by runs, or reported for work done elsewhere
+    with `Instance.report_runless_asset_event`.
+
+    >>> AssetMaterialization("orders", metadata={"rows": 3}).metadata["rows"].value
+    3
+    """
+
     asset_key: AssetKey
-    partition: str | None = None
+    description: str | None = None  # fields in Dagster's order, for positional use
     metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
-    description: str | None = None
+    partition: str | None = None
+
+    def __post_init__(self) -> None:
+        # As Dagster's: the key from a string or a path, metadata values wrapped.
+        if not isinstance(self.asset_key, AssetKey):
+            object.__setattr__(self, "asset_key", AssetKey.from_coercible(self.asset_key))
+        if any(not isinstance(v, MetadataValue) for v in self.metadata.values()):
+            object.__setattr__(self, "metadata", normalize_metadata(self.metadata))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,14 @@ class StepFailureData:
     error: ErrorInfo
 
 
+@dataclass(frozen=True, slots=True)
+class StepRetryData:
+    """Why a step is up for retry, and how long it waits before the next attempt."""
+
+    error: ErrorInfo
+    wait_seconds: float
+
+
 @dataclass(slots=True)
 class WeirEvent:
     """One event of a run. `event_specific_data` holds the materialization, check evaluation,
@@ -78,7 +100,9 @@ class WeirEvent:
     run_id: str
     step_key: str | None = None
     message: str = ""
-    event_specific_data: AssetMaterialization | AssetCheckEvaluation | StepFailureData | None = None
+    event_specific_data: (
+        AssetMaterialization | AssetCheckEvaluation | StepFailureData | StepRetryData | None
+    ) = None
     level: int = 20  # logging.INFO; meaningful for LOG events
     timestamp: float = field(default_factory=time.time)
 

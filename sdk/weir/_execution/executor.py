@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
+from weir._errors import DefinitionError
 from weir._execution.events import EventType, WeirEvent
 from weir._execution.plan import ExecutionPlan, ExecutionStep
 from weir._execution.step import RunScope, StepStatus, execute_step
 
 if TYPE_CHECKING:
-    from weir._execution.step_process import StepLauncher
+    from weir._execution.launcher import StepLauncher
+    from weir._execution.step_process import StepProcessLauncher
     from weir._executors import ExecutorDefinition
 
 
@@ -31,12 +33,13 @@ def required_resource_keys(plan: ExecutionPlan) -> set[str]:
 def set_up_resources(
     resources: Mapping[str, Any], keys: Iterable[str], stack: ExitStack
 ) -> dict[str, Any]:
-    """Enter each resource's run lifecycle (setup now, teardown when `stack` closes)."""
+    """Enter each resource's run lifecycle (setup now, teardown when `stack` closes): what
+    is bound becomes what steps receive (EnvVar fields read, I/O managers built)."""
+    from weir._resources import ready_for_run
+
     ready = dict(resources)
     for key in keys:
-        lifecycle = getattr(resources[key], "lifecycle", None)
-        if callable(lifecycle):
-            ready[key] = stack.enter_context(lifecycle(None))
+        ready[key] = stack.enter_context(ready_for_run(key, resources[key], resources))
     return ready
 
 
@@ -60,6 +63,8 @@ class PlanExecution:
         self.first_error: BaseException | None = None
         self.failed_steps: list[str] = []
         self.canceled = False
+        # Steps started by a worker that reported their events itself (Celery).
+        self.started_steps: set[str] = set()
 
     def execute(self) -> bool:
         run, emit = self.run, self.run.emit
@@ -135,25 +140,40 @@ def execute_plan(
     *,
     raise_on_error: bool = False,
     should_stop: Callable[[], bool] | None = None,
-    launcher: StepLauncher | None = None,
+    launcher: StepProcessLauncher | None = None,
+    step_launcher: StepLauncher | None = None,
 ) -> PlanExecution:
     """Run `plan` with `executor`; `run.resources` are the bound, not yet set-up resources.
 
     In process, the resources are set up once for the run; with the multiprocess executor
     each step's process sets up the ones its step uses. `launcher` says where step
-    processes come from (default: forked from this process).
+    processes come from (default: forked from this process). `step_launcher` runs the
+    steps elsewhere (the Celery executor's, which only a code server can make).
     """
-    if executor.is_multiprocess:
+    if executor.launches_steps:
         from weir._execution.parallel import ParallelPlanExecution
-        from weir._execution.step_process import ForkStepLauncher
+        from weir._execution.step_process import ForkStepLauncher, ProcessStepLauncher
+        from weir._executors import step_queue
 
+        if step_launcher is None and executor.is_celery:
+            raise DefinitionError(
+                "The celery executor runs steps on Celery workers for runs launched through "
+                "a code server; weir.materialize runs in process or with the multiprocess "
+                "executor"
+            )
+        default_queue = str(executor.config.get("default_queue", ""))
         execution: PlanExecution = ParallelPlanExecution(
             plan,
             run,
-            launcher or ForkStepLauncher(),
+            step_launcher or ProcessStepLauncher(launcher or ForkStepLauncher(), plan, run),
             executor.max_concurrent,
             raise_on_error=raise_on_error,
             should_stop=should_stop,
+            queue_of=(lambda step: step_queue(step.definition, default_queue))
+            if executor.is_celery
+            else (lambda step: None),
+            queue_limits=executor.config.get("queue_concurrency"),
+            cancel_grace=float(executor.config.get("cancel_grace_seconds", 10.0)),
         )
         execution.execute()
         return execution

@@ -6,23 +6,30 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
 from weir._checks import AssetChecksDefinition
 from weir._definitions import split_assets_and_checks
-from weir._errors import ConfigError, DefinitionError, PartitionKeyError
+from weir._definitions_building import merged_resources
+from weir._errors import ConfigError, DefinitionError, PartitionKeyError, UsageError
 from weir._execution.events import WeirEvent
 from weir._execution.executor import execute_plan, required_resource_keys
 from weir._execution.plan import ExecutionPlan
 from weir._execution.result import ExecuteInProcessResult
-from weir._execution.step import RunScope
+from weir._execution.step import RunScope, graph_lookups
 from weir._executors import ExecutorDefinition, in_process_executor
 from weir._graph import AssetGraph
 from weir._io import InMemoryIOManager
 from weir._key import AssetKey
 from weir._partitions.base import PartitionsDefinition
+from weir._resources import mem_io_manager
+from weir._retries import RetryPolicy
+from weir._run_config import RunConfig, as_config_dict, configured_resources, invalid_config
 from weir._specs import AssetSpec
+
+if TYPE_CHECKING:
+    from weir._instance import Instance
 
 
 def materialize(
@@ -30,20 +37,26 @@ def materialize(
     *,
     selection: Any = None,
     resources: Mapping[str, Any] | None = None,
-    run_config: Mapping[str, Any] | None = None,
+    run_config: RunConfig | Mapping[str, Any] | None = None,
     partition_key: str | None = None,
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
     executor: ExecutorDefinition | None = None,
+    instance: Instance | None = None,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> ExecuteInProcessResult:
     """Materialize `assets` (or the `selection` of them) in this process and return every event.
+
+    With an `instance` (``weir.Instance.ephemeral()``) the run is recorded into it, and the
+    keys of dynamic partitions are those it holds.
 
     Values pass through an in-memory I/O manager unless ``resources={"io_manager": ...}``
     says otherwise. With `raise_on_error` (the default) the first failure is raised.
     ``executor=multiprocess_executor.configured({"max_concurrent": 4})`` runs each step in
     a child process, independent steps in parallel; values then pass through files (a
-    temporary directory unless an I/O manager is bound).
+    temporary directory unless an I/O manager is bound). `op_retry_policy` retries the
+    steps whose assets declare no retry policy (an asset job's ``op_retry_policy``).
 
     >>> from weir import asset
     >>> @asset
@@ -60,10 +73,60 @@ def materialize(
     keys = _selected_keys(graph, selection)
     plan = ExecutionPlan.build(graph, keys)
     executor = executor or in_process_executor
+    config = as_config_dict(run_config)
     with ExitStack() as stack:
-        bound = {DEFAULT_IO_MANAGER_KEY: _default_io_manager(executor, stack), **(resources or {})}
+        given = merged_resources(
+            ((f"'{a.node_name}' (with_resources)", a.resource_defs) for a in assets_defs),
+            into=resources,
+        )
+        bound = {DEFAULT_IO_MANAGER_KEY: _default_io_manager(executor, stack), **given}
+        bound = configured_resources(bound, config)
         return _run(assets_defs, plan, bound, executor, raise_on_error, run_id, partition_key,
-                    tags, run_config)  # fmt: skip
+                    tags, config, instance, op_retry_policy)  # fmt: skip
+
+
+def materialize_to_memory(
+    assets: Iterable[AssetsDefinition | AssetSpec | AssetChecksDefinition],
+    run_config: RunConfig | Mapping[str, Any] | None = None,
+    *,
+    resources: Mapping[str, Any] | None = None,
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+    tags: Mapping[str, str] | None = None,
+    selection: Any = None,
+    instance: Instance | None = None,
+) -> ExecuteInProcessResult:
+    """`materialize` with every I/O manager key the assets use bound to memory, so a test
+    needs no storage; binding an I/O manager key yourself is refused, as it would be ignored.
+
+    >>> from weir import asset
+    >>> @asset(io_manager_key="warehouse")
+    ... def rows() -> list[int]:
+    ...     return [1, 2]
+    >>> materialize_to_memory([rows]).asset_value("rows")
+    [1, 2]
+    """
+    assets = list(assets)
+    assets_defs, _ = split_assets_and_checks(assets)
+    io_manager_keys = {ad.io_manager_key_for(key) for ad in assets_defs for key in ad.keys}
+    overridden = sorted(io_manager_keys & set(resources or {}))
+    if overridden:
+        raise UsageError(
+            f"materialize_to_memory was given a resource for the I/O manager key "
+            f"'{overridden[0]}'; it keeps every asset's value in memory, so leave I/O manager "
+            "keys out of resources (or call materialize to use your own I/O manager)"
+        )
+    in_memory = {key: InMemoryIOManager() for key in io_manager_keys}
+    return materialize(
+        assets,
+        selection=selection,
+        resources={**(resources or {}), **in_memory},
+        run_config=run_config,
+        partition_key=partition_key,
+        raise_on_error=raise_on_error,
+        tags=tags,
+        instance=instance,
+    )
 
 
 def _default_io_manager(executor: ExecutorDefinition, stack: ExitStack) -> Any:
@@ -85,12 +148,14 @@ def _run(
     partition_key: str | None,
     tags: Mapping[str, str] | None,
     run_config: Mapping[str, Any] | None,
+    instance: Instance | None,
+    op_retry_policy: RetryPolicy | None,
 ) -> ExecuteInProcessResult:
     graph = plan.graph
     _check_resources(plan, bound)
     if executor.is_multiprocess:
         _check_values_can_cross_processes(plan, bound)
-    _check_partition_key(plan, partition_key)
+    _check_partition_key(plan, partition_key, instance)
     events: list[WeirEvent] = []
     run = RunScope(
         run_id=run_id or str(uuid.uuid4()),
@@ -99,12 +164,14 @@ def _run(
         configs=validate_run_config(plan, run_config),
         emit=events.append,
         tags=dict(tags or {}),
-        io_manager_key_of=lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
-        partitions_def_of=lambda key: graph.specs[key].partitions_def,
+        **graph_lookups(graph),
         captured_outputs={},
+        default_retry_policy=op_retry_policy,
     )
     execution = execute_plan(plan, run, executor, raise_on_error=raise_on_error)
     success = not execution.failed_steps and not execution.canceled
+    if instance is not None:
+        _record(instance, plan, run.run_id, partition_key, events, execution.failed_steps)
     if raise_on_error and execution.first_error is not None:
         raise execution.first_error
     node_of_key = {
@@ -134,7 +201,7 @@ def _check_resources(plan: ExecutionPlan, bound: Mapping[str, Any]) -> None:
 
 def _check_values_can_cross_processes(plan: ExecutionPlan, bound: Mapping[str, Any]) -> None:
     for key in sorted(required_resource_keys(plan)):
-        if isinstance(bound[key], InMemoryIOManager):
+        if isinstance(bound[key], InMemoryIOManager) or bound[key] is mem_io_manager:
             raise DefinitionError(
                 f"The multiprocess executor runs each step in its own process, so values "
                 f"cannot pass through the in-memory I/O manager bound as '{key}'; bind one "
@@ -142,7 +209,22 @@ def _check_values_can_cross_processes(plan: ExecutionPlan, bound: Mapping[str, A
             )
 
 
-def _check_partition_key(plan: ExecutionPlan, partition_key: str | None) -> None:
+def _record(
+    instance: Instance,
+    plan: ExecutionPlan,
+    run_id: str,
+    partition_key: str | None,
+    events: list[WeirEvent],
+    failed_steps: list[str],
+) -> None:
+    failed = {key for step in plan.steps if step.key in failed_steps for key in step.asset_keys}
+    targets = {key for step in plan.steps for key in step.asset_keys}
+    instance.record_run(run_id, targets, partition_key, events, failed)
+
+
+def _check_partition_key(
+    plan: ExecutionPlan, partition_key: str | None, instance: Instance | None = None
+) -> None:
     partitioned: list[tuple[AssetKey, PartitionsDefinition]] = []
     for step in plan.steps:
         for key in step.asset_keys:
@@ -160,7 +242,9 @@ def _check_partition_key(plan: ExecutionPlan, partition_key: str | None) -> None
             "partitioned"
         )
     for key, partitions_def in partitioned:
-        partitions_def.validate_partition_key(partition_key, key.to_user_string())
+        partitions_def.validate_partition_key(
+            partition_key, key.to_user_string(), dynamic_partitions_store=instance
+        )
 
 
 def validate_run_config(
@@ -183,13 +267,14 @@ def validate_run_config(
         if config_type is None:
             continue
         raw = ops.get(node_name, {})
-        values = raw.get("config", {}) if isinstance(raw, Mapping) else raw
+        if isinstance(raw, Mapping) and "ops" in raw:  # a graph asset: config per inner op
+            values = raw
+        else:
+            values = raw.get("config", {}) if isinstance(raw, Mapping) else raw
         try:
             configs[node_name] = config_type.model_validate(values)
+        except ConfigError:
+            raise  # already names the node (a graph asset's inner op)
         except Exception as exc:  # pydantic.ValidationError, kept lazy
-            lines = [ln.strip() for ln in str(exc).splitlines()[1:]]
-            raise ConfigError(
-                f"Config for '{node_name}' is invalid: {'; '.join(lines)}. Pass it as "
-                f"run_config={{'ops': {{'{node_name}': {{'config': {{...}}}}}}}}"
-            ) from None
+            raise invalid_config(node_name, exc) from None
     return configs

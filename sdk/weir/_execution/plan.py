@@ -57,15 +57,13 @@ class ExecutionPlan:
         A multi-asset that cannot subset runs whole, so all its keys are materialized.
         """
         selected = set(asset_keys)
-        unknown = selected - graph.all_asset_keys
+        unknown = {key for key in selected if key not in graph.specs}  # not a copy of all
         if unknown:
             names = ", ".join(sorted(k.to_user_string() for k in unknown))
             raise SelectionError(f"Cannot plan unknown assets: {names}")
         steps: dict[str, ExecutionStep] = {}
         step_of_key: dict[AssetKey, str] = {}
-        for key in graph.toposorted_keys:
-            if key not in selected:
-                continue
+        for key in graph.in_topo_order(selected):
             ad = graph.assets_def_by_key[key]
             if not ad.is_executable:
                 raise SelectionError(

@@ -8,27 +8,30 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from weir._assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition
 from weir._checks import AssetChecksDefinition
 from weir._context import AssetExecutionContext, RunLog
-from weir._errors import CheckFailedError, StepError, TypeCheckError
+from weir._errors import CheckFailedError, StepError, TypeCheckError, UnselectedOutputError
 from weir._execution.events import (
     AssetCheckEvaluation,
     AssetMaterialization,
     ErrorInfo,
     EventType,
     StepFailureData,
+    StepRetryData,
     WeirEvent,
 )
-from weir._execution.partition_inputs import upstream_partitions
+from weir._execution.partition_inputs import step_partitions, upstream_partitions
 from weir._execution.plan import ExecutionStep, StepKind
 from weir._execution.typecheck import check_value, json_schema_for, unwrap_output_hint
+from weir._graph import AssetGraph
 from weir._io import InputContext, OutputContext
 from weir._key import AssetKey
 from weir._metadata import MetadataValue, normalize_metadata
 from weir._results import AssetCheckResult, AssetCheckSeverity, MaterializeResult, Output
+from weir._retries import RetryPolicy, RetryRequested, retry_delay
 
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,7 +60,10 @@ class RunScope:
     tags: Mapping[str, str] = field(default_factory=dict)
     io_manager_key_of: Callable[[AssetKey], str] = lambda key: DEFAULT_IO_MANAGER_KEY
     partitions_def_of: Callable[[AssetKey], Any] = lambda key: None
+    # The upstream output an input reads, as its InputContext.upstream_output names it.
+    output_name_of: Callable[[AssetKey], str] = lambda key: "result"
     captured_outputs: dict[tuple[str, str], Any] | None = None  # in-process results only
+    default_retry_policy: RetryPolicy | None = None  # the job's, for steps declaring none
 
     def log_emitter(self) -> Callable[[str, int, str], None]:
         run_id, emit = self.run_id, self.emit
@@ -66,6 +72,23 @@ class RunScope:
             emit(WeirEvent(EventType.LOG, run_id, step_key or None, text, level=level))
 
         return emit_log
+
+
+class GraphLookups(TypedDict):
+    """The RunScope fields that look an asset up in the run's asset graph."""
+
+    io_manager_key_of: Callable[[AssetKey], str]
+    partitions_def_of: Callable[[AssetKey], Any]
+    output_name_of: Callable[[AssetKey], str]
+
+
+def graph_lookups(graph: AssetGraph) -> GraphLookups:
+    """`RunScope(..., **graph_lookups(graph))`: assets looked up in `graph`."""
+    return {
+        "io_manager_key_of": lambda key: graph.assets_def_by_key[key].io_manager_key_for(key),
+        "partitions_def_of": lambda key: graph.specs[key].partitions_def,
+        "output_name_of": lambda key: graph.assets_def_by_key[key].output_names.get(key, "result"),
+    }
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -83,11 +106,12 @@ def error_info(exc: BaseException) -> ErrorInfo:
 
 
 def execute_step(step: ExecutionStep, run: RunScope) -> StepOutcome:
-    """Run `step` with its retry policy; every outcome is reported as events."""
-    policy = getattr(step.definition, "retry_policy", None)
-    attempts = 1 + (policy.max_retries if policy else 0)
+    """Run `step`, retried by its RetryPolicy or a RetryRequested it raises; every outcome
+    is reported as events."""
+    policy = getattr(step.definition, "retry_policy", None) or run.default_retry_policy
     run.emit(WeirEvent(EventType.STEP_START, run.run_id, step.key, f"Started {step.key}"))
-    for attempt in range(1, attempts + 1):
+    retries = 0
+    while True:
         try:
             if step.kind is StepKind.ASSET:
                 produced = _run_asset_step(step, run)
@@ -96,20 +120,14 @@ def execute_step(step: ExecutionStep, run: RunScope) -> StepOutcome:
         except Exception as exc:
             # Type and check failures are verdicts, not flakes: retrying cannot fix them.
             retryable = not isinstance(exc, (TypeCheckError, CheckFailedError))
-            if attempt < attempts and retryable:
-                run.emit(
-                    WeirEvent(
-                        EventType.STEP_UP_FOR_RETRY,
-                        run.run_id,
-                        step.key,
-                        f"{step.key} failed ({type(exc).__name__}: {exc}); retry "
-                        f"{attempt} of {attempts - 1}",
-                    )
-                )
-                if policy and policy.delay:
-                    time.sleep(policy.delay)
+            wait = retry_delay(exc, policy, retries) if retryable else None
+            if wait is not None:
+                retries += 1
+                run.emit(up_for_retry_event(run.run_id, step.key, exc, retries, wait))
+                time.sleep(wait)
                 continue
-            info = error_info(exc)
+            failure = retries_exhausted(exc, step.key)
+            info = error_info(failure)
             run.emit(
                 WeirEvent(
                     EventType.STEP_FAILURE,
@@ -119,10 +137,35 @@ def execute_step(step: ExecutionStep, run: RunScope) -> StepOutcome:
                     StepFailureData(info),
                 )
             )
-            return StepOutcome(StepStatus.FAILURE, exc)
+            return StepOutcome(StepStatus.FAILURE, failure)
         run.emit(WeirEvent(EventType.STEP_SUCCESS, run.run_id, step.key, f"Finished {step.key}"))
         return StepOutcome(StepStatus.SUCCESS, produced=produced)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def up_for_retry_event(
+    run_id: str, step_key: str, error: BaseException, retry: int, wait: float
+) -> WeirEvent:
+    reason = "requested a retry" if isinstance(error, RetryRequested) else "failed"
+    return WeirEvent(
+        EventType.STEP_UP_FOR_RETRY,
+        run_id,
+        step_key,
+        f"{step_key} {reason} ({type(error).__name__}: {error}); retry {retry} in {wait:.3g}s",
+        StepRetryData(error_info(error), wait),
+    )
+
+
+def retries_exhausted(error: BaseException, step_key: str) -> BaseException:
+    """The error a step fails with: a RetryRequested past its limit says so, with the
+    error that led to it as the cause."""
+    if not isinstance(error, RetryRequested):
+        return error
+    failure = StepError(
+        f"'{step_key}' exceeded max_retries of {error.max_retries} requested with RetryRequested",
+        step_key,
+    )
+    failure.__cause__ = error.__cause__
+    return failure
 
 
 def _call_kwargs(
@@ -135,15 +178,20 @@ def _call_kwargs(
     kwargs: dict[str, Any] = {}
     context = None
     if params.context_param:
+        partitions = step_partitions(definition, run)
         context = AssetExecutionContext(
             run_id=run.run_id,
             node_name=step.key,
             asset_keys=context_keys,
-            partition_key=run.partition_key,
+            partition_key=partitions.typed_key(run.partition_key),
             resources=run.resources,
             log=RunLog(run.log_emitter(), step.key),
             op_config=run.configs.get(definition.node_name),
             run_tags=run.tags,
+            output_names=definition.output_names
+            if isinstance(definition, AssetsDefinition)
+            else None,
+            partitions=partitions,
         )
         kwargs[params.context_param] = context
     if params.config_param:
@@ -169,13 +217,20 @@ def _load_input(
     io_manager = run.resources[run.io_manager_key_of(upstream)]
     metadata = getattr(definition, "input_metadata", {}).get(param, {})
     keys = upstream_partitions(definition, upstream, run)
+
+    def context(partition_key: str | None) -> InputContext:
+        # What the upstream step's OutputContext said, for I/O managers that read it back.
+        stored = OutputContext(
+            upstream, run.output_name_of(upstream), partition_key=partition_key, run_id=run.run_id
+        )
+        return InputContext(
+            upstream, param, partition_key, run.run_id, metadata, upstream_output=stored,
+            step_key=step.key,
+        )  # fmt: skip
+
     if keys is None or isinstance(keys, str):
-        ctx = InputContext(upstream, param, keys, run.run_id, metadata)
-        return io_manager.load_input(ctx)
-    return {
-        pk: io_manager.load_input(InputContext(upstream, param, pk, run.run_id, metadata))
-        for pk in keys
-    }
+        return io_manager.load_input(context(keys))
+    return {pk: io_manager.load_input(context(pk)) for pk in keys}
 
 
 def _invoke(fn: Callable[..., Any], kwargs: dict[str, Any], is_generator: bool) -> list[Any]:
@@ -185,11 +240,28 @@ def _invoke(fn: Callable[..., Any], kwargs: dict[str, Any], is_generator: bool) 
     return [result]
 
 
+def _invoke_keeping_yields(
+    fn: Callable[..., Any], kwargs: dict[str, Any], is_generator: bool
+) -> tuple[list[Any], Exception | None]:
+    """What `fn` returned or yielded, and the exception a generator raised after its
+    yields: what it yielded before failing still happened (dbt built some models)."""
+    result = fn(**kwargs)
+    if not (is_generator or isinstance(result, Iterator)):
+        return [result], None
+    items: list[Any] = []
+    try:
+        for item in result:
+            items.append(item)
+    except Exception as error:
+        return items, error
+    return items, None
+
+
 def _run_asset_step(step: ExecutionStep, run: RunScope) -> tuple[AssetKey, ...]:
     ad = step.definition
     assert isinstance(ad, AssetsDefinition) and ad.fn is not None
     kwargs, context = _call_kwargs(ad, step, run, step.asset_keys)
-    returned = _invoke(ad.fn, kwargs, ad.params.is_generator)
+    returned, error = _invoke_keeping_yields(ad.fn, kwargs, ad.params.is_generator)
     outputs, check_results = _sort_outputs(ad, step, returned)
     produced: list[AssetKey] = []
     extra = context.output_metadata if context is not None else {}
@@ -213,10 +285,15 @@ def _run_asset_step(step: ExecutionStep, run: RunScope) -> tuple[AssetKey, ...]:
                 run.run_id,
                 step.key,
                 f"Materialized {key.to_user_string()}",
-                AssetMaterialization(key, run.partition_key, materialize_metadata),
+                AssetMaterialization(
+                    key, partition=run.partition_key, metadata=materialize_metadata
+                ),
             )
         )
         produced.append(key)
+    if error is not None:
+        _report_own_checks(ad, step, run, check_results)
+        raise error
     missing = [k for k in step.asset_keys if k in ad.required_outputs and k not in outputs]
     if missing:
         names = ", ".join(k.to_user_string() for k in missing)
@@ -278,7 +355,24 @@ def _sort_outputs(
                 f"asset or yield Output(value, output_name=...), got {type(item).__name__}",
                 step.key,
             )
+    _refuse_unselected(ad, step, outputs)
     return outputs, checks
+
+
+def _refuse_unselected(
+    ad: AssetsDefinition, step: ExecutionStep, outputs: Mapping[AssetKey, Any]
+) -> None:
+    """A subset run of a multi-asset stores only what it selected: an output outside the
+    selection fails the step before anything is stored, as the function misread it."""
+    unselected = [k for k in outputs if k not in step.asset_keys]
+    if unselected:
+        selected = sorted(ad.output_names[k] for k in step.asset_keys)
+        raise UnselectedOutputError(
+            f"'{step.key}' returned an output '{ad.output_names[unselected[0]]}' that is not "
+            f"selected in this run; the selected outputs are {selected}: yield only "
+            "context.selected_output_names",
+            step.key,
+        )
 
 
 def _store(
@@ -287,6 +381,7 @@ def _store(
     io_manager = run.resources[ad.io_manager_key_for(key)]
     ctx = OutputContext(
         asset_key=key,
+        step_key=ad.node_name,
         name=ad.output_names[key],
         partition_key=run.partition_key,
         run_id=run.run_id,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from weir._errors import PartitionKeyError
+from weir._partitions.loading_context import effective_time
 
 if TYPE_CHECKING:
     from weir_partitions import KeySpace
@@ -172,6 +173,7 @@ class PartitionsDefinition(ABC):
 def engine_time(current_time: datetime | None, *spaces: KeySpace | None) -> float:
     """`current_time` as the engine's POSIX seconds (default: now). A naive time is read in
     the time zone of the first time window among `spaces`, as that definition reads it."""
+    current_time = effective_time(current_time)
     if current_time is None:
         return time.time()
     if current_time.tzinfo is not None:

@@ -13,6 +13,7 @@ from weir._automation.run_request import (
 )
 from weir._errors import DefinitionError, DynamicPartitionsStoreError
 from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition
+from weir._partitions.loading_context import effective_store
 
 if TYPE_CHECKING:
     from weir_partitions import DynamicKeySpace
@@ -65,6 +66,7 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> list[str]:
+        dynamic_partitions_store = effective_store(dynamic_partitions_store)
         if self.partition_fn is not None:
             return list(self.partition_fn(current_time))
         if dynamic_partitions_store is None:
@@ -77,6 +79,7 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None = None,
         dynamic_partitions_store: DynamicPartitionsStore | None = None,
     ) -> bool:
+        dynamic_partitions_store = effective_store(dynamic_partitions_store)
         if not isinstance(key, str) or not key:
             return False
         if self.partition_fn is not None:
@@ -120,6 +123,7 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
     ) -> DynamicKeySpace:
         from weir_partitions import DynamicKeySpace
 
+        dynamic_partitions_store = effective_store(dynamic_partitions_store)
         if self.partition_fn is not None:
             return DynamicKeySpace("", self.partition_fn(current_time), label="the partition_fn")
         assert self.name is not None
@@ -135,6 +139,7 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         current_time: datetime | None,
         dynamic_partitions_store: DynamicPartitionsStore | None,
     ) -> list[str]:
+        dynamic_partitions_store = effective_store(dynamic_partitions_store)
         if self.partition_fn is None and dynamic_partitions_store is None:
             return sorted(set(keys))  # no store to give the order: a stable one
         return super()._sort_keys(keys, current_time, dynamic_partitions_store)

@@ -17,6 +17,7 @@ from weir._partitions.base import (
     PartitionsDefinition,
     range_ends,
 )
+from weir._partitions.loading_context import effective_time
 
 if TYPE_CHECKING:
     from weir_partitions import CronClock, KeyFormat, TimeWindowKeySpace
@@ -295,6 +296,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     # -- internals shared with the partition mappings ---------------------------------------
 
     def _now(self, current_time: datetime | None) -> float:
+        current_time = effective_time(current_time)
         if current_time is None:
             return time.time()
         if current_time.tzinfo is None:

@@ -5,7 +5,7 @@ import weir as dg
 regions = dg.DynamicPartitionsDefinition(name="regions")
 
 
-@dg.asset
+@dg.asset(tags={"tier": "gold"})
 def orders() -> int:
     return 1
 
@@ -55,9 +55,42 @@ def retry_failures(context):
     return dg.RunRequest(run_key=f"retry-{context.dagster_run.run_id}")
 
 
+@dg.sensor(target="*")
+def gold_tier(context):
+    """Requests the assets tagged tier=gold, whichever they are."""
+    return dg.RunRequest(run_key="gold", asset_selection=context.assets_with_tag("tier", "gold"))
+
+
+@dg.sensor(job=refresh)
+def reports_elsewhere(context):
+    """Reports materializations made outside Weir, for the control plane to record."""
+    return dg.SensorResult(
+        asset_events=[
+            dg.AssetMaterialization("orders", metadata={"rows": 3}, description="loaded by hand"),
+            dg.AssetMaterialization("regional", partition="region-1"),
+        ]
+    )
+
+
+@dg.sensor(job=refresh)
+def reports_a_check(context):
+    """Reports a check result, which a served sensor cannot yet."""
+    return dg.SensorResult(
+        asset_events=[dg.AssetCheckEvaluation(dg.AssetKey("orders"), "fresh", passed=True)]
+    )
+
+
 defs = dg.Definitions(
     assets=[orders, regional],
     jobs=[refresh, by_region],
     schedules=[mornings, broken_schedule],
-    sensors=[new_regions, broken_sensor, orders_changed, retry_failures],
+    sensors=[
+        new_regions,
+        broken_sensor,
+        orders_changed,
+        retry_failures,
+        gold_tier,
+        reports_elsewhere,
+        reports_a_check,
+    ],
 )

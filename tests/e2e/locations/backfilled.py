@@ -1,7 +1,8 @@
 """A code location for backfill end-to-end tests: three daily assets over 30 days, the
 second reading the day before too; a partition fails where $E2E_CONTROL/<asset>-<key>.fail
-exists, and every materialization is logged in $E2E_CONTROL/made.log. Plus a
-multi-partitioned asset and a dynamically partitioned one."""
+exists, and every materialization is logged in $E2E_CONTROL/made.log. Plus a daily asset
+backfilled in one run per range, a multi-partitioned asset and a dynamically partitioned
+one."""
 
 import os
 import time
@@ -42,6 +43,11 @@ def summary(context: dg.AssetExecutionContext, clean: int) -> int:
     return _made(context, "summary")
 
 
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def rollup(context: dg.AssetExecutionContext) -> int:
+    return _made(context, "rollup")
+
+
 @dg.asset(
     partitions_def=dg.MultiPartitionsDefinition(
         {
@@ -59,4 +65,4 @@ def file_rows(context: dg.AssetExecutionContext) -> int:
     return _made(context, "file_rows")
 
 
-defs = dg.Definitions(assets=[raw, clean, summary, grid, file_rows])
+defs = dg.Definitions(assets=[raw, clean, summary, rollup, grid, file_rows])

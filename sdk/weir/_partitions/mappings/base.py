@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from weir._errors import DefinitionError, PartitionKeyError
 from weir._partitions.base import DynamicPartitionsStore, PartitionsDefinition, engine_time
+from weir._partitions.loading_context import effective_time
 
 if TYPE_CHECKING:
     from weir_partitions import KeySpace
@@ -107,6 +108,7 @@ class PartitionMapping(ABC):
 
 def _pin(current_time: datetime | None) -> datetime:
     # One moment for the whole call, so both sides see the same set of time windows.
+    current_time = effective_time(current_time)
     return current_time if current_time is not None else datetime.now(UTC)
 
 

@@ -1,0 +1,1 @@
+select order_id, customer, status from {{ ref('raw_orders') }}
