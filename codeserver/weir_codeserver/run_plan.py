@@ -22,7 +22,7 @@ from weir._execution.step import RunScope, graph_lookups
 from weir._partitions.base import PartitionsDefinition
 from weir._partitions.dynamic import DynamicPartitionsDefinition
 from weir._partitions.multi import MultiPartitionsDefinition
-from weir._resources import launch_configured
+from weir._resources import fs_io_manager, launch_configured
 from weir._retries import RetryPolicy
 from weir._run_config import configured_resources
 from weir_protos.v1 import code_location_pb2
@@ -51,12 +51,12 @@ class PreparedRun:
 def bound_resources(defs: Definitions) -> dict[str, Any]:
     """The resources runs of a served code location get: the user's, plus a filesystem I/O
     manager under $WEIR_HOME/storage unless they bind "io_manager" themselves (values must
-    outlive the worker process that produced them)."""
+    outlive the worker process that produced them). It is bound as `fs_io_manager`, which
+    builds the FilesystemIOManager in each run: that class is a pydantic model, and
+    importing pydantic would add a fifth to a large location's start-up."""
     resources = dict(defs.resources)
     if DEFAULT_IO_MANAGER_KEY not in resources:
-        from weir._fs_io import FilesystemIOManager
-
-        resources[DEFAULT_IO_MANAGER_KEY] = FilesystemIOManager()
+        resources[DEFAULT_IO_MANAGER_KEY] = fs_io_manager
     return resources
 
 

@@ -39,6 +39,7 @@ from functools import partial
 from typing import Any
 
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
+from weir._resources import fs_io_manager
 
 from weir_codeserver import ipc
 from weir_codeserver.step_forker import StepForker, uses_multiprocess
@@ -123,7 +124,7 @@ class _ZygoteLoop:
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via the wakeup fd
-        _warm_up(self.defs)
+        _warm_up(self.defs, self.resources)
         # Objects that exist now are shared with every worker; keep the garbage collector
         # from touching them, so forked workers do not copy their pages.
         gc.collect()
@@ -331,14 +332,19 @@ def _os_thread_count() -> int:
         return threading.active_count()
 
 
-def _warm_up(defs: Definitions) -> None:
+def _warm_up(defs: Definitions, resources: Mapping[str, Any]) -> None:
     """Do once what every worker would otherwise do first: import grpc (making no gRPC
-    object) and the worker, and build the type checkers of the assets' type hints (a
-    pydantic TypeAdapter costs milliseconds to build and is cached per process)."""
+    object) and the worker, import the FilesystemIOManager the default I/O manager builds
+    in each run (the server binds it unbuilt, sparing its own start-up pydantic), and
+    build the type checkers of the assets' type hints (a pydantic TypeAdapter costs
+    milliseconds to build and is cached per process)."""
     import grpc  # noqa: F401
     from weir._execution.typecheck import check_value, unwrap_output_hint
 
     import weir_codeserver.worker  # noqa: F401
+
+    if any(binding is fs_io_manager for binding in resources.values()):
+        import weir._fs_io  # noqa: F401
 
     hints: dict[str, Any] = {}
     owners: list[AssetsDefinition | AssetChecksDefinition] = [*defs.assets, *defs.asset_checks]

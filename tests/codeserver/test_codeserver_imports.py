@@ -30,3 +30,17 @@ def test_loading_and_converting_definitions_imports_no_grpc_and_no_control_plane
     modules = json.loads(out.stdout.splitlines()[-1])
     assert not [m for m in modules if m == "grpc" or m.startswith("grpc.")]
     assert not [m for m in modules if m.startswith("weir_controlplane")]
+
+
+def test_a_location_without_config_or_resource_classes_loads_without_pydantic():
+    # Its runs still store values with the FilesystemIOManager (a pydantic model), built
+    # in each run: importing pydantic would add a fifth to a large location's start-up.
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(CODE / "pipeline.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = json.loads(out.stdout.splitlines()[-1])
+    assert not [m for m in modules if m == "pydantic" or m.startswith("pydantic.")]
+    assert "weir._fs_io" not in modules

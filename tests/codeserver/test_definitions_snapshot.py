@@ -128,7 +128,7 @@ def test_snapshot_lists_jobs_schedules_sensors_and_resources(shared_codeserver):
 
     resources = {r.key: r for r in snapshot.resources}
     # Runs of a served location store values on disk unless the user binds an io_manager.
-    assert resources["io_manager"].type_name == "weir.FilesystemIOManager"
+    assert resources["io_manager"].type_name == "weir.IOManagerDefinition"  # fs_io_manager
     assert resources["io_manager"].is_io_manager
     assert resources["warehouse"].type_name == "everything.Warehouse"
     assert not resources["warehouse"].is_io_manager
