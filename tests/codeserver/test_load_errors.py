@@ -74,3 +74,27 @@ def test_load_error_points_at_the_users_line(start_codeserver, tmp_path):
     assert "division by zero" in info.load_error.message
     assert f'"{path}", line 5' in info.load_error.stack
     assert "importlib" not in info.load_error.stack
+
+
+@pytest.mark.parametrize("case", ["loads", "raises_at_import", "definitions_function_raises"])
+def test_loading_turns_the_garbage_collector_back_on(tmp_path, case):
+    # The loader pauses cyclic collection while the user's code builds its definitions;
+    # left off, every cycle made later by the server and its runs would stay in memory.
+    import gc
+
+    from weir_codeserver.loader import CodeTarget, LoadError, load_definitions
+
+    source = (
+        "import weir as dg\n\n@dg.asset\ndef orders():\n    return 1\n\n"
+        "defs = dg.Definitions(assets=[orders])\n"
+        if case == "loads"
+        else BROKEN[case][0]
+    )
+    path = tmp_path / f"{case}.py"
+    path.write_text(source)
+    assert gc.isenabled()
+    try:
+        load_definitions(CodeTarget(python_file=str(path)))
+    except LoadError:
+        assert case != "loads"
+    assert gc.isenabled()
