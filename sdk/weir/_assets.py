@@ -156,7 +156,7 @@ def _asset_key(
         if name is not None or key_prefix is not None:
             raise DefinitionError(f"@asset {fn_name}: pass key, or name/key_prefix, not both")
         return AssetKey.from_coercible(key)
-    base = AssetKey([validate_name(name or fn_name, "Asset name")])
+    base = AssetKey(validate_name(name or fn_name, "Asset name"))  # no '/': one part
     return base.with_prefix(key_prefix) if key_prefix else base
 
 
@@ -169,12 +169,15 @@ def _input_deps(
     deps: list[AssetDep] = []
     for param in params.input_params:
         asset_in = ins.get(param)
-        key = asset_in.resolve_key(param) if asset_in else AssetKey((param,))
+        if asset_in is None:
+            key = AssetKey(param)  # a parameter name holds no '/': one part, cached
+            deps.append(AssetDep(key))
+        else:
+            key = asset_in.key if asset_in.key is not None else asset_in.resolve_key(param)
+            if asset_in.metadata:
+                metadata[param] = dict(asset_in.metadata)
+            deps.append(AssetDep(key, partition_mapping=asset_in.partition_mapping))
         keys[param] = key
-        mapping = asset_in.partition_mapping if asset_in else None
-        if asset_in and asset_in.metadata:
-            metadata[param] = dict(asset_in.metadata)
-        deps.append(AssetDep(key, partition_mapping=mapping))
     return keys, metadata, deps
 
 
@@ -272,7 +275,7 @@ def asset(
             kinds=kinds,
             partitions_def=partitions_def,
         )
-        if asset_key in spec.dep_keys:
+        if any(dep.asset_key == asset_key for dep in spec.deps):
             raise DefinitionError(f"{where} depends on itself")
         checks = _own_checks(check_specs, [asset_key], where)
         return AssetsDefinition(

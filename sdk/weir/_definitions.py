@@ -183,6 +183,9 @@ class Definitions:
     def _check_resources(self) -> None:
         owners: list[AssetsDefinition | AssetChecksDefinition] = [*self.assets, *self.asset_checks]
         for owner in owners:
+            named_io = isinstance(owner, AssetsDefinition) and bool(owner.io_manager_keys)
+            if not owner.params.resource_params and not named_io:
+                continue  # needs the default I/O manager at most, which is always there
             for key in sorted(owner.required_resource_keys):
                 if key not in self.resources and key != DEFAULT_IO_MANAGER_KEY:
                     bound = ", ".join(sorted(self.resources)) or "none"

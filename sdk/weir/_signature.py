@@ -72,7 +72,7 @@ def _parameter_names(fn: Callable[..., Any]) -> list[str]:
 
 def _unannotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
     """``Annotated[T, x, ...]`` as ``(T, (x, ...))``; any other hint as ``(hint, ())``."""
-    if typing.get_origin(hint) is typing.Annotated:
+    if hint is not None and typing.get_origin(hint) is typing.Annotated:
         return typing.get_args(hint)[0], hint.__metadata__
     return hint, ()
 
@@ -84,6 +84,11 @@ def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
         is_generator=_is_generator_function(fn),
     )
     for i, name in enumerate(_parameter_names(fn)):
+        if name not in hints and (i != 0 or name != "context"):
+            # Unannotated and not the context: an upstream asset. Most parameters of
+            # generated graphs are, and the checks below cost microseconds each.
+            out.input_params[name] = None
+            continue
         hint, extras = _unannotated(hints.get(name))
         if RESOURCE_PARAM_MARKER in extras:
             out.resource_params[name] = name
@@ -103,7 +108,10 @@ def read_params(fn: Callable[..., Any], where: str) -> FunctionParams:
 
 
 def check_ins_match(ins: Mapping[str, Any], params: FunctionParams, where: str) -> None:
-    unknown = sorted(set(ins) - set(params.input_params))
+    inputs = params.input_params
+    if all(name in inputs for name in ins):
+        return
+    unknown = sorted(set(ins) - set(inputs))
     if unknown:
         raise DefinitionError(
             f"{where} has ins={unknown} but no parameters with those names; "

@@ -45,7 +45,19 @@ def validate_name(name: str, what: str) -> str:
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
-def _validate_tags(tags: Mapping[str, str] | None, where: str) -> Mapping[str, str]:
+class _Where:
+    """"asset '<key>'" for an error message, written only when one is raised."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: AssetKey) -> None:
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"asset '{self.key.to_user_string()}'"
+
+
+def _validate_tags(tags: Mapping[str, str] | None, where: object) -> Mapping[str, str]:
     if not tags:
         return _NO_TAGS
     out: dict[str, str] = {}
@@ -56,7 +68,7 @@ def _validate_tags(tags: Mapping[str, str] | None, where: str) -> Mapping[str, s
     return out
 
 
-def _validate_owners(owners: Sequence[str] | None, where: str) -> tuple[str, ...]:
+def _validate_owners(owners: Sequence[str] | None, where: object) -> tuple[str, ...]:
     for owner in owners or ():
         if not isinstance(owner, str) or not ("@" in owner or owner.startswith("team:")):
             raise DefinitionError(
@@ -147,21 +159,33 @@ class AssetSpec:
         partitions_def: PartitionsDefinition | None = None,
     ):
         key = AssetKey.from_coercible(key)
-        where = f"asset '{key.to_user_string()}'"
-        set_ = object.__setattr__
-        set_(self, "key", key)
-        set_(self, "deps", tuple(AssetDep.coerce(d) for d in deps or ()))
-        set_(self, "description", description)
-        set_(self, "metadata", checked_metadata(metadata))
-        set_(self, "skippable", skippable)
-        set_(self, "group_name", validate_group_name(group_name) if group_name else None)
-        set_(self, "code_version", code_version)
-        set_(self, "automation_condition", check_automation_condition(automation_condition, where))
-        set_(self, "freshness_policy", check_freshness_policy(freshness_policy, where))
-        set_(self, "owners", _validate_owners(owners, where))
-        set_(self, "tags", _validate_tags(tags, where))
-        set_(self, "kinds", frozenset(kinds) if kinds else _NO_KINDS)
-        set_(self, "partitions_def", partitions_def)
+        where = _Where(key)
+        # One __dict__ update instead of thirteen frozen-dataclass setattr calls, and each
+        # check only for a value given: most specs set a key and deps alone, and a large
+        # location builds tens of thousands of them.
+        self.__dict__.update(
+            key=key,
+            deps=tuple(AssetDep.coerce(d) for d in deps) if deps else (),
+            description=description,
+            metadata=checked_metadata(metadata),
+            skippable=skippable,
+            group_name=validate_group_name(group_name) if group_name else None,
+            code_version=code_version,
+            automation_condition=(
+                check_automation_condition(automation_condition, str(where))
+                if automation_condition is not None
+                else None
+            ),
+            freshness_policy=(
+                check_freshness_policy(freshness_policy, str(where))
+                if freshness_policy is not None
+                else None
+            ),
+            owners=_validate_owners(owners, where) if owners else (),
+            tags=_validate_tags(tags, where),
+            kinds=frozenset(kinds) if kinds else _NO_KINDS,
+            partitions_def=partitions_def,
+        )
 
     def replace(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced."""
