@@ -4,19 +4,17 @@ the control plane shows instead of a crash loop."""
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import importlib
 import importlib.util
 import os
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from weir import Definitions
+from weir._definitions import no_cyclic_gc
 from weir._definitions_building import LazyDefinitions
 
 USER_MODULE_PREFIX = "weir_user_code_"
@@ -66,7 +64,10 @@ class LoadError(Exception):
 
 
 def load_definitions(target: CodeTarget) -> Definitions:
-    with _no_cyclic_gc():
+    # Importing the user's code builds its definitions: many long-lived objects and little
+    # garbage, so collection passes would only walk what stays (a fifth of importing 10,000
+    # @assets). The server freezes what it keeps once loaded.
+    with no_cyclic_gc():
         defs = _find_definitions(_imported(target), target)
     _refuse_op_jobs(defs, target)
     return defs
@@ -83,21 +84,6 @@ def _imported(target: CodeTarget) -> object:
             _user_stack(exc),
             type(exc).__name__,
         ) from exc
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Importing the user's code builds its definitions, many long-lived objects and little
-    garbage: collection passes then only walk what stays (a fifth of importing 10,000
-    @assets). The server freezes what it keeps once loaded; what was garbage is collected
-    by the first pass after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _refuse_op_jobs(defs: Definitions, target: CodeTarget) -> None:

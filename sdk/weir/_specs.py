@@ -46,7 +46,7 @@ _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
 class _Where:
-    """"asset '<key>'" for an error message, written only when one is raised."""
+    """The "asset '<key>'" of an error message, written only when one is raised."""
 
     __slots__ = ("key",)
 

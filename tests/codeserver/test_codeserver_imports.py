@@ -20,14 +20,18 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_loading_and_converting_definitions_imports_no_grpc_and_no_control_plane():
+def _modules_after_loading(location: str) -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(CODE / "everything.py")],
+        [sys.executable, "-c", _PROBE, str(CODE / location)],
         capture_output=True,
         text=True,
         check=True,
     )
-    modules = json.loads(out.stdout.splitlines()[-1])
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_loading_and_converting_definitions_imports_no_grpc_and_no_control_plane():
+    modules = _modules_after_loading("everything.py")
     assert not [m for m in modules if m == "grpc" or m.startswith("grpc.")]
     assert not [m for m in modules if m.startswith("weir_controlplane")]
 
@@ -35,12 +39,6 @@ def test_loading_and_converting_definitions_imports_no_grpc_and_no_control_plane
 def test_a_location_without_config_or_resource_classes_loads_without_pydantic():
     # Its runs still store values with the FilesystemIOManager (a pydantic model), built
     # in each run: importing pydantic would add a fifth to a large location's start-up.
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(CODE / "pipeline.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = json.loads(out.stdout.splitlines()[-1])
+    modules = _modules_after_loading("pipeline.py")
     assert not [m for m in modules if m == "pydantic" or m.startswith("pydantic.")]
     assert "weir._fs_io" not in modules

@@ -106,8 +106,10 @@ def _one_encoder() -> Callable[[Any], str]:
     """`_encoder.encode`, with its C encoder made once rather than per call (a third of
     encoding a small object). Without the circular-reference check: these objects come
     from messages, which hold no cycles."""
-    make = json_encoder.c_make_encoder
-    if make is None:  # no C accelerator in this Python: the encoder as it is
+    # The C accelerator's constructor (None in a Python built without it; not in the
+    # stubs, so looked up by name).
+    make: Callable[..., Any] | None = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the encoder as it is
         return _encoder.encode
     c_encode = make(
         None,  # no markers: no circular-reference check
