@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import socket
 
 FIRST, LAST = 20000, 32000  # below Linux's default ephemeral range, 32768-60999
@@ -22,7 +23,15 @@ def _block() -> range:
     return range(FIRST + index * size, FIRST + (index + 1) * size)
 
 
-_candidates = itertools.cycle(_block())
+def _cycle() -> itertools.cycle[int]:
+    """The block's ports from a random start: several suites on one machine (two
+    checkouts, say) then rarely try the same port at the same moment."""
+    block = _block()
+    start = random.randrange(len(block))
+    return itertools.cycle([*block[start:], *block[:start]])
+
+
+_candidates = _cycle()
 
 
 def free_port() -> int:

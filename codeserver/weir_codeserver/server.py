@@ -113,6 +113,9 @@ def create_server(config: ServerConfig) -> tuple[CodeServer, int]:
         options=[
             ("grpc.max_send_message_length", -1),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            # Not SO_REUSEPORT (gRPC's default): a taken port fails the start instead of
+            # sharing its connections with whichever server holds it.
+            ("grpc.so_reuseport", 0),
         ],
     )
     add_to_server(CodeLocationServicer(location, supervisor), grpc_server)
@@ -124,9 +127,12 @@ def create_server(config: ServerConfig) -> tuple[CodeServer, int]:
     reflection.enable_server_reflection(
         (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), grpc_server
     )
-    port = grpc_server.add_insecure_port(f"{config.host}:{config.port}")
+    try:
+        port = grpc_server.add_insecure_port(f"{config.host}:{config.port}")
+    except RuntimeError:  # grpc's word for a failed bind
+        port = 0
     if port == 0:
-        raise OSError(f"Cannot listen on {config.host}:{config.port}")
+        raise OSError(f"Cannot listen on {config.host}:{config.port} (in use?)")
     server = CodeServer(
         grpc_server, health_servicer, location, supervisor, config.shutdown_grace_seconds
     )

@@ -175,3 +175,32 @@ def test_weir_dev_stops_its_early_started_code_server_when_the_database_fails(e2
     assert "Cannot reach the database at postgresql" in result.stderr
     assert "Traceback" not in result.stderr
     assert _processes_naming(defs) == [], "the code server outlived `weir dev`"
+
+
+def test_a_taken_grpc_port_is_refused_not_shared(e2e_env):
+    """gRPC would bind a port another server holds (SO_REUSEPORT) and split its clients
+    between the two; both the code server and `weir dev` refuse it instead."""
+    server = Process(
+        [str(BIN / "weir-codeserver"), "-f", str(QUICKSTART), "--port", "0"],
+        e2e_env,
+        r"WEIR_CODESERVER_READY\s+port=(\d+)",
+    )
+    try:
+        assert server.match is not None
+        taken = server.match.group(1)
+        second = subprocess.run(
+            [str(BIN / "weir-codeserver"), "-f", str(QUICKSTART), "--port", taken],
+            env=e2e_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 1
+        assert f"Cannot listen on 127.0.0.1:{taken}" in second.stderr
+        dev = subprocess.run(
+            [str(BIN / "weir"), "dev", "-f", str(QUICKSTART), "--grpc-port", taken,
+             "--http-port", str(free_port())],
+            env=e2e_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert dev.returncode == 1
+        assert f"Cannot listen: cannot listen for gRPC on 127.0.0.1:{taken}" in dev.stderr
+        assert "Traceback" not in dev.stderr + second.stderr
+    finally:
+        server.kill()

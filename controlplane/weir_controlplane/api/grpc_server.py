@@ -218,6 +218,9 @@ class GrpcApiServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # gRPC binds with SO_REUSEPORT by default: a second server on a taken port
+                # would share its connections silently instead of failing to start.
+                ("grpc.so_reuseport", 0),
             ],
         )
         health = health_aio.HealthServicer()
@@ -230,9 +233,12 @@ class GrpcApiServer:
             ),
             server,
         )
-        port = server.add_insecure_port(f"{config.host}:{config.port}")
+        try:
+            port = server.add_insecure_port(f"{config.host}:{config.port}")
+        except RuntimeError:  # grpc's word for a failed bind
+            port = 0
         if port == 0:
-            raise OSError(f"cannot listen for gRPC on {config.host}:{config.port}")
+            raise OSError(f"cannot listen for gRPC on {config.host}:{config.port} (in use?)")
         await _set_statuses(health, serving=config.api.serving)
         return server, health, port
 
