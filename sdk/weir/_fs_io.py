@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from weir._config import ConfigurableIOManager
+from weir._file_swap import replace_file
 from weir._io import InputContext, MissingValueError, OutputContext, storage_id
 from weir._key import AssetKey
 from weir._metadata import MetadataValue
@@ -45,17 +46,20 @@ class FilesystemIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         path = self._path(context.asset_key, context.partition_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if _is_json_value(obj):
             target, data = path.with_suffix(".json"), json.dumps(obj).encode()
             stale = path.with_suffix(".pkl")
         else:
             target, data = path.with_suffix(".pkl"), _cloudpickle().dumps(obj)
             stale = path.with_suffix(".json")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        except FileNotFoundError:  # the first value of this asset: make its directory
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, target)
+        replace_file(tmp, str(target))
         stale.unlink(missing_ok=True)
         context.add_output_metadata({"path": MetadataValue.path(str(target))})
 
