@@ -110,7 +110,7 @@ def _write_new_file(directory: str, name: str, data: bytes) -> str:
 
 def _open_if_present(path: Path) -> IO[bytes] | None:
     try:
-        return open(path, "rb")  # noqa: SIM115  (the caller closes it)
+        return open(path, "rb")  # the caller closes it
     except FileNotFoundError:
         return None
 
