@@ -16,6 +16,7 @@ names, this is `os.replace`.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -30,10 +31,15 @@ def replace_file(new: str, target: str) -> None:
     afterwards. Both must be on one file system."""
     renameat2 = _renameat2()
     if renameat2 is not None:
-        code = renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(target),
-                         _RENAME_EXCHANGE)  # fmt: skip
-        if code == 0:
-            os.unlink(new)  # the old content, under the temporary name now
+        new_name, target_name = os.fsencode(new), os.fsencode(target)
+        if renameat2(_AT_FDCWD, new_name, _AT_FDCWD, target_name, _RENAME_EXCHANGE) == 0:
+            try:
+                os.unlink(new)  # the old content, under the temporary name now
+            except IsADirectoryError:
+                # `target` was a directory, which exchanging moved: put it back and
+                # fail as os.replace would.
+                renameat2(_AT_FDCWD, new_name, _AT_FDCWD, target_name, _RENAME_EXCHANGE)
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), target) from None
             return
     # No `target` yet (a rename onto a free name costs nothing extra), or no exchange
     # here: os.replace does it, or raises the error a person should see.

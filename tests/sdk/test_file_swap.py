@@ -104,3 +104,14 @@ def test_a_deleted_asset_directory_is_made_again(tmp_path):
     (tmp_path / "store" / "nested" / "deeper").rmdir()
     dg.materialize([leaf], resources={"io_manager": io})
     assert (tmp_path / "store" / "nested" / "deeper" / "leaf.json").read_text() == "7"
+
+
+def test_a_directory_in_the_targets_place_is_an_error_and_stays_where_it_is(tmp_path, swap_way):
+    target, new = tmp_path / "value.json", tmp_path / ".value.json.tmp"
+    target.mkdir()
+    (target / "inside").write_text("kept")
+    new.write_text("new")
+    with pytest.raises(IsADirectoryError):
+        replace_file(str(new), str(target))
+    assert (target / "inside").read_text() == "kept"
+    assert new.read_text() == "new"
