@@ -27,7 +27,7 @@ from weir_codeserver.wire_values import (
     duration_message,
     error_info_message,
     metadata_entries,
-    timestamp_message,
+    set_timestamp,
 )
 
 E = events_pb2.RunEventType
@@ -66,13 +66,12 @@ def run_event(
     step_key: str | None = None,
     when: float | None = None,
 ) -> events_pb2.RunEvent:
-    return events_pb2.RunEvent(
-        run_id=run_id,
-        timestamp=timestamp_message(time.time() if when is None else when),
-        event_type=event_type,
-        step_key=step_key or "",
+    event = events_pb2.RunEvent(
+        run_id=run_id, event_type=event_type, step_key=step_key or "",
         message=message[:_MESSAGE_LIMIT],
-    )
+    )  # fmt: skip
+    set_timestamp(event.timestamp, time.time() if when is None else when)
+    return event
 
 
 def materialization_planned(run_id: str, key: AssetKey, partition: str | None) -> Any:

@@ -82,10 +82,11 @@ def prepare_run(
             run_config = dict(job.config)
         configs = validate_run_config(plan, run_config)
         resources = configured_resources(resources, run_config)
-        resources = launch_configured(resources, required_resource_keys(plan))
+        needed = required_resource_keys(plan)  # once: it visits every step's inputs
+        resources = launch_configured(resources, needed)
     except WeirError as exc:
         raise RunRequestError(str(exc)) from None
-    missing = sorted(required_resource_keys(plan) - set(resources))
+    missing = sorted(needed - set(resources))
     if missing:
         raise RunRequestError(f"The run needs resources {missing}, which are not bound")
     tags = {**(job.run_tags if job is not None else {}), **dict(request.tags)}

@@ -759,3 +759,19 @@ def test_every_sdk_event_type_and_severity_has_a_wire_value():
     }
     assert names == {f"RUN_EVENT_TYPE_{t.name}" for t in EventType if t.name != "RUN_START"}
     assert EVENT_TYPES[EventType.RUN_START] == events_pb2.RUN_EVENT_TYPE_RUN_STARTED
+
+
+def test_a_run_events_time_is_carried_to_the_nanosecond_the_float_holds():
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from weir_codeserver.run_events import run_event
+    from weir_codeserver.wire_values import timestamp_message
+    from weir_protos.v1 import events_pb2
+
+    start = events_pb2.RUN_EVENT_TYPE_STEP_START
+    event = run_event("run-1", start, "Started a", "a", 1_700_000_000.25)
+    assert event.timestamp == Timestamp(seconds=1_700_000_000, nanos=250_000_000)
+    # Before 1970 the whole seconds round down and the nanos stay positive.
+    assert run_event("run-1", start, "x", "a", -1.5).timestamp == Timestamp(
+        seconds=-2, nanos=500_000_000
+    )
+    assert timestamp_message(1_700_000_000.25) == event.timestamp
