@@ -72,10 +72,10 @@ def fork_zygote(
     Any gRPC channel or server starts threads, so a single-threaded process holds no gRPC
     state a child could inherit half-made (importing grpc alone starts none).
     """
-    threads = _os_thread_count()
+    hints = _share_with_zygote(defs)
+    threads = _os_thread_count()  # counted after the imports, which must start none
     if threads > 1:
         raise ZygoteUnsafeError(f"{threads} threads are running in the code server process")
-    hints = _share_with_zygote(defs)
     server_end, zygote_end = ipc.control_pair()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -342,10 +342,10 @@ def _share_with_zygote(defs: Definitions) -> list[Any]:
     pages: import grpc (making no gRPC object) and the worker, which the zygote then
     shares instead of importing into memory of its own; read every asset's type hints
     (reading an object writes its reference count, and a page written in either process
-    stops being shared); and move everything that exists out of the cyclic collector's
-    sight, whose collections write to every object they walk; and give the C heap's free
-    pages back, which the zygote would otherwise hold too. The distinct hints are
-    returned: the zygote builds their type checkers, which only workers use."""
+    stops being shared); move everything that exists out of the cyclic collector's sight
+    (its collections write to every object they walk); give the C heap's free pages back,
+    which the zygote would otherwise hold too. Returns the distinct hints, whose type
+    checkers the zygote builds: only workers use them."""
     import grpc  # noqa: F401
 
     import weir_codeserver.worker  # noqa: F401
