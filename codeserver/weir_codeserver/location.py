@@ -1,7 +1,8 @@
 """The code location this server holds: the user's Definitions loaded once, or why not.
 
-Everything the definitions RPCs send is built here at load and kept as bytes, so
-GetDefinitions and StreamDefinitions of tens of thousands of assets cost a copy.
+The snapshot the definitions RPCs send is built here at load and kept as one copy of
+bytes; GetDefinitions and StreamDefinitions of tens of thousands of assets frame a reply
+from it, which costs a copy for the time of the call.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import platform
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +39,6 @@ class LoadedLocation:
     resources: dict[str, Any] = field(default_factory=dict)
     snapshot: BuiltSnapshot | None = None
     load_error: LoadError | None = None
-    definitions_response: bytes = b""  # a serialized GetDefinitionsResponse
-    stream_responses: tuple[bytes, ...] = ()  # serialized StreamDefinitionsResponses
 
     @staticmethod
     def load(target: CodeTarget) -> LoadedLocation:
@@ -62,13 +62,19 @@ class LoadedLocation:
         location.definitions = defs
         location.resources = resources
         location.snapshot = snapshot
-        location.definitions_response = length_delimited(
-            _RESPONSE_SNAPSHOT_FIELD, snapshot.snapshot_bytes
-        )
-        location.stream_responses = tuple(
-            length_delimited(_RESPONSE_SNAPSHOT_FIELD, part) for part in snapshot.part_bytes
-        )
         return location
+
+    def definitions_response(self) -> bytes:
+        """A serialized GetDefinitionsResponse of the snapshot (there must be one)."""
+        assert self.snapshot is not None
+        return length_delimited(_RESPONSE_SNAPSHOT_FIELD, self.snapshot.snapshot_bytes)
+
+    def stream_responses(self) -> Iterator[bytes]:
+        """Serialized StreamDefinitionsResponses of the snapshot, made one at a time."""
+        assert self.snapshot is not None
+        return self.snapshot.framed_parts(
+            lambda part: length_delimited(_RESPONSE_SNAPSHOT_FIELD, part)
+        )
 
     def error(self) -> Any:
         """The load error as a wire Error (None when loaded)."""

@@ -46,13 +46,13 @@ class CodeLocationServicer:
     def GetDefinitions(self, request: Any, context: grpc.ServicerContext) -> Any:
         if self.location.load_error is not None:  # the contract's answer, not a status error
             return code_location_pb2.GetDefinitionsResponse(load_error=self.location.error())
-        return self.location.definitions_response
+        return self.location.definitions_response()
 
     def StreamDefinitions(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         if self.location.load_error is not None:
             yield code_location_pb2.StreamDefinitionsResponse(load_error=self.location.error())
             return
-        yield from self.location.stream_responses
+        yield from self.location.stream_responses()
 
     def EvaluateSensor(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._require_loaded(context)

@@ -3,8 +3,8 @@
 Each asset, job, schedule, sensor and resource is serialized on its own (deterministically)
 and the snapshot is their concatenation in field order, which is byte for byte what
 protobuf's deterministic serialization of the whole message gives. Working from those
-pieces makes the content hash, the whole-message reply and the streamed parts cheap
-slices of one build, done once at load.
+pieces makes the content hash cheap, and each streamed part a slice of the one copy of the
+whole that the server keeps (replies are framed from it as they are sent).
 
 >>> from weir import Definitions, asset
 >>> @asset
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -72,12 +72,27 @@ PART_MAX_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class BuiltSnapshot:
-    """One snapshot in the forms the server sends: whole, and in parts."""
+    """One snapshot, kept once: the whole message, and where it splits into the parts of
+    StreamDefinitions (each part is a run of whole fields, so a slice of the whole)."""
 
     content_hash: str
     snapshot_bytes: bytes  # a serialized DefinitionsSnapshot, content_hash set
-    part_bytes: tuple[bytes, ...]  # serialized DefinitionsSnapshot parts; merge = whole
+    part_ends: tuple[int, ...]  # where each part ends in snapshot_bytes; the last at its end
     asset_count: int
+
+    @property
+    def part_bytes(self) -> tuple[bytes, ...]:
+        """The serialized DefinitionsSnapshot parts, in order; merged they are the whole."""
+        return tuple(self.framed_parts(lambda part: bytes(part)))
+
+    def framed_parts(self, frame: Callable[[memoryview], bytes]) -> Iterator[bytes]:
+        """Each part as `frame` wraps it, made as it is asked for: a reply of a large
+        snapshot holds one part's copy at a time, not a second copy of the whole."""
+        whole = memoryview(self.snapshot_bytes)
+        start = 0
+        for end in self.part_ends:
+            yield frame(whole[start:end])
+            start = end
 
     def message(self) -> definitions_pb2.DefinitionsSnapshot:
         return definitions_pb2.DefinitionsSnapshot.FromString(self.snapshot_bytes)
@@ -92,30 +107,31 @@ def build_snapshot(defs: Definitions, resources: Mapping[str, Any]) -> BuiltSnap
     return BuiltSnapshot(
         content_hash=content_hash,
         snapshot_bytes=head + body,
-        part_bytes=tuple(_split(head, entries)),
+        part_ends=tuple(_part_ends(len(head), entries)),
         asset_count=sum(1 for number, _ in entries if number == _ASSETS),
     )
 
 
-def _split(head: bytes, entries: list[tuple[int, bytes]]) -> Iterable[bytes]:
-    part: list[bytes] = [head]
-    size, assets = len(head), 0
+def _part_ends(head_size: int, entries: list[tuple[int, bytes]]) -> Iterable[int]:
+    """Where each part ends: at most PART_MAX_ASSETS assets and, unless one entry is
+    larger, PART_MAX_BYTES bytes each; the first part starts with the content hash."""
+    offset = size = head_size
+    assets = 0
     for number, data in entries:
         full = (number == _ASSETS and assets >= PART_MAX_ASSETS) or size + len(
             data
         ) > PART_MAX_BYTES
         if full and size:
-            yield b"".join(part)
-            part, size, assets = [], 0, 0
-        part.append(data)
+            yield offset
+            size, assets = 0, 0
+        offset += len(data)
         size += len(data)
         assets += number == _ASSETS
-    if part:
-        yield b"".join(part)
+    yield offset
 
 
-def length_delimited(number: int, payload: bytes) -> bytes:
-    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+def length_delimited(number: int, payload: bytes | memoryview) -> bytes:
+    return b"".join((_varint((number << 3) | 2), _varint(len(payload)), payload))
 
 
 def _varint(value: int) -> bytes:

@@ -1,10 +1,12 @@
 """The zygote: a process with the user's code loaded that forks one run worker per run.
 
 Forked from the code server after the definitions are loaded and before the server has
-imported grpc (grpcio's threads and polling state do not survive fork; a process that
-never created a gRPC object forks safely). The zygote then imports grpc itself, without
-creating any gRPC object, so each worker it forks has user code, the SDK and grpc
-already loaded and starts executing within milliseconds.
+made any gRPC object (grpcio's threads and polling state do not survive fork; a process
+that never created a gRPC object forks safely, and importing grpc creates none). So each
+worker it forks has user code, the SDK and grpc already loaded and starts executing within
+milliseconds. What the zygote holds is, but for a few MB, the server's pages, shared until
+one of the two writes to them: the server imports grpc and reads the definitions before
+the fork, and both keep the cyclic garbage collector off what existed then (gc.freeze).
 
 Once it has started a run, it keeps `spare_workers` children forked ahead of need, each
 with gRPC already initialized (the first gRPC channel of a process costs tens of
@@ -40,8 +42,10 @@ from typing import Any
 
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
 from weir._resources import fs_io_manager
+from weir._execution.typecheck import check_value, unwrap_output_hint
 
 from weir_codeserver import ipc
+from weir_codeserver.heap import release_free_heap
 from weir_codeserver.step_forker import StepForker, uses_multiprocess
 
 
@@ -69,7 +73,8 @@ def fork_zygote(
     Any gRPC channel or server starts threads, so a single-threaded process holds no gRPC
     state a child could inherit half-made (importing grpc alone starts none).
     """
-    threads = _os_thread_count()
+    hints = _share_with_zygote(defs)
+    threads = _os_thread_count()  # counted after the imports, which must start none
     if threads > 1:
         raise ZygoteUnsafeError(f"{threads} threads are running in the code server process")
     server_end, zygote_end = ipc.control_pair()
@@ -82,7 +87,8 @@ def fork_zygote(
             server_end.close()
             for sock in close_in_child:
                 sock.close()
-            code = _ZygoteLoop(zygote_end, status_sending, defs, resources, spare_workers).serve()
+            loop = _ZygoteLoop(zygote_end, status_sending, defs, resources, spare_workers)
+            code = loop.serve(hints)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -114,7 +120,7 @@ class _ZygoteLoop:
         self.children: dict[int, str | None] = {}  # pid -> run id (None: an idle spare)
         self.spares: deque[_Spare] = deque()
 
-    def serve(self) -> int:
+    def serve(self, hints: list[Any]) -> int:
         # The server decides about shutdown (Ctrl-C reaches the whole process group);
         # SIGTERM (e.g. the group being stopped) ends the zygote at once.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -124,9 +130,13 @@ class _ZygoteLoop:
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via the wakeup fd
-        _warm_up(self.defs, self.resources)
-        # Objects that exist now are shared with every worker; keep the garbage collector
-        # from touching them, so forked workers do not copy their pages.
+        _build_type_checkers(hints)
+        if any(binding is fs_io_manager for binding in self.resources.values()):
+            # The default I/O manager builds a FilesystemIOManager in each run; the server
+            # binds it unbuilt (sparing its own start-up pydantic), so import it here once.
+            import weir._fs_io  # noqa: F401
+        # What the zygote made itself is shared with every worker too; keep it from the
+        # garbage collector as well, so forked workers do not copy its pages.
         gc.collect()
         gc.freeze()
         while True:
@@ -332,20 +342,29 @@ def _os_thread_count() -> int:
         return threading.active_count()
 
 
-def _warm_up(defs: Definitions, resources: Mapping[str, Any]) -> None:
-    """Do once what every worker would otherwise do first: import grpc (making no gRPC
-    object) and the worker, import the FilesystemIOManager the default I/O manager builds
-    in each run (the server binds it unbuilt, sparing its own start-up pydantic), and
-    build the type checkers of the assets' type hints (a pydantic TypeAdapter costs
-    milliseconds to build and is cached per process)."""
+def _share_with_zygote(defs: Definitions) -> list[Any]:
+    """Do in the server, before the fork, what would make the zygote copy the server's
+    pages: import grpc (making no gRPC object) and the worker, which the zygote then
+    shares instead of importing into memory of its own; read every asset's type hints
+    (reading an object writes its reference count, and a page written in either process
+    stops being shared); move everything that exists out of the cyclic collector's sight
+    (its collections write to every object they walk); give the C heap's free pages back,
+    which the zygote would otherwise hold too. Returns the distinct hints, whose type
+    checkers the zygote builds: only workers use them."""
     import grpc  # noqa: F401
-    from weir._execution.typecheck import check_value, unwrap_output_hint
 
     import weir_codeserver.worker  # noqa: F401
 
-    if any(binding is fs_io_manager for binding in resources.values()):
-        import weir._fs_io  # noqa: F401
+    hints = _distinct_hints(defs)
+    # The young generations only: a full collection finds next to nothing after a load
+    # and walks every object (0.1 s of the server's start-up at 10,000 assets).
+    gc.collect(1)
+    gc.freeze()
+    release_free_heap()
+    return hints
 
+
+def _distinct_hints(defs: Definitions) -> list[Any]:
     hints: dict[str, Any] = {}
     owners: list[AssetsDefinition | AssetChecksDefinition] = [*defs.assets, *defs.asset_checks]
     for owner in owners:
@@ -355,7 +374,13 @@ def _warm_up(defs: Definitions, resources: Mapping[str, Any]) -> None:
         for hint in (unwrap_output_hint(params.return_hint), *params.input_params.values()):
             if hint is not None and len(hints) < _MAX_WARM_HINTS:
                 hints.setdefault(repr(hint), hint)
-    for hint in hints.values():
+    return list(hints.values())
+
+
+def _build_type_checkers(hints: Iterable[Any]) -> None:
+    """Build, once for every worker, the type checkers of the assets' type hints (a
+    pydantic TypeAdapter costs milliseconds to build and is cached per process)."""
+    for hint in hints:
         with contextlib.suppress(Exception):  # a mismatch is expected; the adapter is built
             check_value(hint, _NO_VALUE, what="warm-up")
 

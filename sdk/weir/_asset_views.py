@@ -46,7 +46,7 @@ class AssetsDefinitionViews:
     params: FunctionParams
     output_names: Mapping[AssetKey, str]
     io_manager_keys: Mapping[AssetKey, str]
-    required_outputs: frozenset[AssetKey]
+    required_outputs: AbstractSet[AssetKey]
     check_specs: tuple[AssetCheckSpec, ...]
     op_tags: Mapping[str, str]
 

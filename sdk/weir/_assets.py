@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -12,6 +13,7 @@ from weir._automation.validation import check_backfill_policy
 from weir._checks import AssetCheckSpec
 from weir._errors import DefinitionError, InvocationError
 from weir._key import AssetKey, CoercibleToAssetKey
+from weir._one_key import compact_mapping, compact_set
 from weir._retries import RetryPolicy
 from weir._signature import FunctionParams, check_ins_match, read_params
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec, validate_name
@@ -55,20 +57,21 @@ class AssetsDefinition(AssetsDefinitionViews):
         self.params = params or FunctionParams()
         self.input_keys = dict(input_keys or {})
         self.input_metadata = dict(input_metadata) if input_metadata else _EMPTY
-        self.output_names = dict(output_names or {s.key: "result" for s in self.specs})
+        # The per-key mappings of a single-asset definition hold their one entry compactly.
+        self.output_names = compact_mapping(output_names or {s.key: "result" for s in self.specs})
         self.io_manager_keys = dict(io_manager_keys) if io_manager_keys else _EMPTY
         self.check_specs = tuple(check_specs)
-        self.required_outputs = (
+        self.required_outputs: AbstractSet[AssetKey] = compact_set(
             required_outputs
             if required_outputs is not None
-            else frozenset(s.key for s in self.specs if not s.skippable)
+            else (s.key for s in self.specs if not s.skippable)
         )
         self.can_subset = can_subset
         self.retry_policy = retry_policy
         self.op_tags = dict(op_tags) if op_tags else _EMPTY
         self.backfill_policy = check_backfill_policy(backfill_policy, f"'{node_name}'")
         self.pool = pool
-        self.specs_by_key = {s.key: s for s in self.specs}
+        self.specs_by_key = compact_mapping({s.key: s for s in self.specs})
         # Resources bound to these assets by `with_resources`, joining those of Definitions.
         self.resource_defs: Mapping[str, Any] = _EMPTY
         partitions = {id(s.partitions_def): s.partitions_def for s in self.specs}

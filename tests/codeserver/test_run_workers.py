@@ -132,6 +132,26 @@ def test_an_idle_code_server_holds_no_spare_worker(start_codeserver):
     assert _children(zygote) == []
 
 
+def test_an_idle_zygote_shares_most_of_its_memory_with_the_server(start_codeserver):
+    """The zygote is forked with the user's code, the SDK and grpc loaded, and neither
+    process writes to those pages afterwards, so an idle zygote costs the machine little
+    beyond the server: most of its anonymous memory is still the server's pages."""
+    server = start_codeserver(CODE / "many_assets.py")
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _waiting_in_select(zygote), "the zygote to wait for runs")
+    memory = _smaps_rollup_kb(zygote)
+    assert memory["Private_Dirty"] < memory["Anonymous"] / 2, memory
+
+
+def _waiting_in_select(pid: int) -> bool:
+    return "poll" in Path(f"/proc/{pid}/wchan").read_text()  # select() sleeps in poll code
+
+
+def _smaps_rollup_kb(pid: int) -> dict[str, int]:
+    lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+    return {line.split(":")[0]: int(line.split()[1]) for line in lines}
+
+
 def test_concurrent_runs_each_get_their_own_worker(start_codeserver, collector, gate):
     events, reporting = collector
     server = start_codeserver(PIPELINE)
