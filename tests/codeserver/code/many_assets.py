@@ -1,5 +1,7 @@
 """2,000 executable assets, each reading the one before it: enough Python objects that a
-zygote copying the server's pages would show in its memory."""
+zygote copying the server's pages would show in its memory. Values stay in memory: the
+default filesystem I/O manager would have the zygote import pydantic for its workers,
+memory of the zygote's own by design (the server starts without it)."""
 
 import weir as dg
 
@@ -22,4 +24,6 @@ def _asset(index: int) -> dg.AssetsDefinition:
     return step
 
 
-defs = dg.Definitions(assets=[_asset(i) for i in range(ASSETS)])
+defs = dg.Definitions(
+    assets=[_asset(i) for i in range(ASSETS)], resources={"io_manager": dg.mem_io_manager}
+)
