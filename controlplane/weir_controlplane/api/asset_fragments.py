@@ -42,17 +42,14 @@ class KeptAsset:
     memory of the message, and a reply parses a page of entries faster than it copies
     messages), with its JSON text made when first asked."""
 
-    __slots__ = ("_start", "_text", "entry")
+    __slots__ = ("_start", "_text", "entry", "size")
 
     def __init__(self, asset: cp.Asset) -> None:
         wire = asset.SerializeToString()
         self.entry = field_entry(ASSETS_FIELD, wire)
-        self._start = len(self.entry) - len(wire)
+        self.size = len(self.entry)
+        self._start = self.size - len(wire)
         self._text: str | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.entry)
 
     def message(self) -> cp.Asset:
         return cp.Asset.FromString(self.entry[self._start :])
