@@ -124,9 +124,7 @@ def test_a_change_stamped_before_a_read_but_committed_after_it_is_not_missed(
         assert bumped.wait(10)
         try:
             _materialize(storage, scope, "orders")  # stamped after, committed first
-            assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {
-                "orders": 1
-            }
+            assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"orders": 1}
         finally:
             release.set()
         holder.result(timeout=10)
