@@ -89,13 +89,15 @@ def main() -> int:
             "## Asset reads at 10,000 assets (`bench/asset_reads.py`)",
             "",
             "Written by `bench/asset_reads.py --write` (see its docstring): a 10,000-asset "
-            "layered location, every asset materialized and checked, the API on real ports "
-            "in one process with its client. Cold: the first read after a recorded state "
+            "layered location, every asset materialized and checked, the API on real ports, "
+            "its client in the same process and then in one of its own. Cold: the first read "
+            "after a recorded state "
             "change (nothing built can be reused); warm: the same read again. Built replies "
             "are kept per (deployment, definitions hash, locations the caller may read, "
             "request, asset state revision) in `api/reply_cache.py`, their JSON beside them. "
-            "Each figure is the median of the runs, wall clock with the process's CPU time "
-            "(server and client threads; the machine is shared: see the load average). "
+            "Each figure is the median of the runs, wall clock with CPU time (on this shared "
+            "2-core machine the steadier figure: see the load average; at a load of 13-16, "
+            "wall clock is mostly waiting for a core). "
             "HTTP listings are timed to the last reply body read; decoding 13 MB of JSON "
             "into Python objects is the client's cost (about 250 ms here) and not counted.",
             "",
