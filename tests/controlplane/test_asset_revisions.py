@@ -132,3 +132,20 @@ def test_a_change_stamped_before_a_read_but_committed_after_it_is_not_missed(
         "orders": 1,
         "revenue": 1,
     }
+
+
+def test_a_forgotten_deployment_is_read_afresh(storage: Storage, scope: DeploymentScope) -> None:
+    # What a deleted deployment's id may get next on SQLite: revisions from 0 again, and
+    # stamps that have caught up with the old horizon.
+    _materialize(storage, scope, "orders")
+    assert storage.asset_revisions.of_assets(scope, ["orders"]) == {"orders": 1}
+    with storage.database.write() as conn:
+        conn.execute(
+            asset_revisions.asset_state_versions.delete().where(
+                asset_revisions.asset_state_versions.c.deployment_id == scope.deployment_id
+            )
+        )
+    for _ in range(3):
+        _materialize(storage, scope, "revenue")
+    storage.asset_revisions.forget(scope)
+    assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"revenue": 3}

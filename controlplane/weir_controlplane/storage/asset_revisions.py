@@ -169,7 +169,7 @@ class AssetRevisions:
         with followed.lock:  # one reader catches up at a time; the others use its read
             with self._db.read() as conn:
                 horizon = int(conn.execute(self._horizon, params).scalar_one())
-                if horizon < followed.horizon:  # SQLite: the deployment was made anew
+                if horizon < followed.horizon:  # behind ours (SQLite: a deployment anew)
                     followed.horizon, followed.revisions = 0, {}
                 since = {**params, "b_since": followed.horizon}
                 changed = conn.execute(_CHANGED_SINCE, since)
@@ -177,6 +177,12 @@ class AssetRevisions:
             followed.horizon = horizon
             known = followed.revisions
             return {key: known[key] for key in asset_keys if key in known}
+
+    def forget(self, scope: DeploymentScope) -> None:
+        """Drop what this process knows of a deleted deployment: SQLite may give its id to
+        the next one, whose revisions start again from 0."""
+        with self._followed_lock:
+            self._followed.pop(scope.deployment_id, None)
 
     def _follow(self, deployment_id: int) -> _Followed:
         with self._followed_lock:
