@@ -87,6 +87,50 @@ def test_a_repeated_listing_is_the_same_json_the_api_gives_without_keeping(
     assert first == again == expected
 
 
+def test_kept_lineage_pages_go_out_over_grpc_and_binary_connect_as_first_built(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    # Kept replies are sent as the bytes they were joined from, their cursor appended.
+    first_run = _materialize(server, etl, "orders")
+    stub = server.control_plane()
+
+    def over_grpc(request: cp.GetAssetLineageRequest) -> cp.GetAssetLineageResponse:
+        return stub.GetAssetLineage(request, metadata=md(etl))  # type: ignore[no-any-return]
+
+    def over_connect(request: cp.GetAssetLineageRequest) -> cp.GetAssetLineageResponse:
+        with server.http(etl.name) as http:
+            reply = http.post(
+                "/weir.v1.ControlPlaneService/GetAssetLineage",
+                content=request.SerializeToString(),
+                headers={"content-type": "application/proto"},
+            )
+        assert reply.status_code == 200, reply.text
+        return cp.GetAssetLineageResponse.FromString(reply.content)
+
+    def pages(call: Any) -> list[cp.GetAssetLineageResponse]:
+        found, cursor = [], ""
+        while True:
+            found.append(call(cp.GetAssetLineageRequest(selection="*", limit=2, cursor=cursor)))
+            cursor = found[-1].next_cursor
+            if not cursor:
+                return found
+
+    first = pages(over_grpc)
+    assert pages(over_grpc) == first == pages(over_connect)
+    assert [["/".join(a.key.path) for a in page.assets] for page in first] == [
+        ["daily", "orders"],  # "*" picks the assets the locations materialize, not raw
+        ["revenue", "report"],
+    ]
+    edges = [
+        ("/".join(e.upstream.path), "/".join(e.downstream.path)) for p in first for e in p.edges
+    ]
+    assert edges == [("orders", "revenue"), ("revenue", "report")]
+    assert first[0].assets[1].latest_materialization.run_id == first_run
+    second_run = _materialize(server, etl, "orders")
+    for call in (over_grpc, over_connect):
+        assert pages(call)[0].assets[1].latest_materialization.run_id == second_run
+
+
 def test_a_new_materialization_is_listed_at_once(server: ApiServer, etl: DeploymentScope) -> None:
     first_run = _materialize(server, etl, "orders")
     with server.http(etl.name) as http:

@@ -79,3 +79,73 @@ def test_concurrent_ingest_of_one_deployment_does_not_wait_for_the_others_commit
             release.set()
         holder.result(timeout=10)
     assert storage.asset_revisions.current(scope) == before + 2
+
+
+def test_another_replica_sees_each_change_after_it_has_read_the_revisions_once(
+    storage: Storage, scope: DeploymentScope, database_url: str
+) -> None:
+    # A second control plane on the same database follows the changes on its own.
+    replica = Storage.open(database_url)
+    try:
+        _materialize(storage, scope, "orders")
+        assert replica.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"orders": 1}
+        _materialize(storage, scope, "revenue")
+        _materialize(storage, scope, "revenue")
+        assert replica.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {
+            "orders": 1,
+            "revenue": 2,
+        }
+        _materialize(replica, scope, "orders")
+        assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {
+            "orders": 2,
+            "revenue": 2,
+        }
+    finally:
+        replica.close()
+
+
+@pytest.mark.postgres
+def test_a_change_stamped_before_a_read_but_committed_after_it_is_not_missed(
+    postgres_storage: Storage,
+) -> None:
+    # Stamps are not in commit order: this transaction stamps first and commits last.
+    storage = postgres_storage
+    scope = storage.deployments.ensure_deployment("late-commit")
+    bumped, release = threading.Event(), threading.Event()
+
+    def late_change() -> None:
+        with storage.database.write() as conn:
+            asset_revisions.bump(conn, "postgresql", scope.deployment_id, ["revenue"])
+            bumped.set()
+            release.wait(30)
+
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(late_change)
+        assert bumped.wait(10)
+        try:
+            _materialize(storage, scope, "orders")  # stamped after, committed first
+            assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"orders": 1}
+        finally:
+            release.set()
+        holder.result(timeout=10)
+    assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {
+        "orders": 1,
+        "revenue": 1,
+    }
+
+
+def test_a_forgotten_deployment_is_read_afresh(storage: Storage, scope: DeploymentScope) -> None:
+    # What a deleted deployment's id may get next on SQLite: revisions from 0 again, and
+    # stamps that have caught up with the old horizon.
+    _materialize(storage, scope, "orders")
+    assert storage.asset_revisions.of_assets(scope, ["orders"]) == {"orders": 1}
+    with storage.database.write() as conn:
+        conn.execute(
+            asset_revisions.asset_state_versions.delete().where(
+                asset_revisions.asset_state_versions.c.deployment_id == scope.deployment_id
+            )
+        )
+    for _ in range(3):
+        _materialize(storage, scope, "revenue")
+    storage.asset_revisions.forget(scope)
+    assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"revenue": 3}

@@ -12,7 +12,9 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import TypeVar
 
 from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
@@ -25,6 +27,9 @@ from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import SnapshotGraph
 
 _CACHE_SIZE = 8
+# Lineage plans and the like per graph: a whole-graph lineage of 10,000 assets is ~1 MB.
+_DERIVED_PER_GRAPH = 8
+_T = TypeVar("_T")
 
 
 _EDGES_FIELD = cp.GetAssetLineageResponse.EDGES_FIELD_NUMBER
@@ -70,7 +75,10 @@ class DeploymentGraph:
         self._index: GraphIndex | None = None
         self._index_lock = threading.Lock()
         # Lineage replies' edges into each asset, made once per graph: (parent, entry).
-        self._edges_into: dict[str, list[tuple[str, bytes]]] = {}
+        self._edges_into: dict[str, EdgesInto] = {}
+        # What requests work out from the definitions alone (`derived`), most recent last.
+        self._derived: OrderedDict[Hashable, object] = OrderedDict()
+        self._derived_lock = threading.Lock()
 
     @classmethod
     def of(cls, graphs: Mapping[str, SnapshotGraph]) -> DeploymentGraph:
@@ -124,18 +132,33 @@ class DeploymentGraph:
     def parents(self, key: str) -> list[str]:
         return self.union.parents.get(key, [])
 
-    def edges_into(self, key: str) -> list[tuple[str, bytes]]:
-        """An `AssetEdge` from each parent of `key`, encoded as an entry of a lineage
-        reply's `edges` field, with the parent; made on first use and kept with the graph."""
+    def edges_into(self, key: str) -> EdgesInto:
+        """The `AssetEdge`s from each parent of `key`, encoded as entries of a lineage
+        reply's `edges` field; made on first use and kept with the graph."""
         edges = self._edges_into.get(key)
-        if edges is None:  # two threads may both make it: the same list
+        if edges is None:  # two threads may both make it: the same edges
             downstream = convert.key_proto(key)
-            edges = []
+            entries = []
             for parent in self.parents(key):
                 edge = cp.AssetEdge(upstream=convert.key_proto(parent), downstream=downstream)
-                edges.append((parent, field_entry(_EDGES_FIELD, edge.SerializeToString())))
-            self._edges_into[key] = edges
+                entries.append((parent, field_entry(_EDGES_FIELD, edge.SerializeToString())))
+            edges = self._edges_into[key] = EdgesInto(entries)
         return edges
+
+    def derived(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """`make()`, kept with the graph under `key` (a few, most recently used): for what
+        depends on the definitions only, such as a lineage's order and edges. Two callers
+        missing at once both make it: the same value."""
+        with self._derived_lock:
+            if key in self._derived:
+                self._derived.move_to_end(key)
+                return self._derived[key]  # type: ignore[return-value]
+        value = make()
+        with self._derived_lock:
+            self._derived[key] = value
+            while len(self._derived) > _DERIVED_PER_GRAPH:
+                self._derived.popitem(last=False)
+        return value
 
     def children(self, key: str) -> list[str]:
         return self.union.children.get(key, [])
@@ -166,11 +189,30 @@ class DeploymentGraph:
         index = self.index
         position = index.position
         wanted = set(keys)
-        found = sorted(position[key] for key in wanted if key in position)
+        defined = position.keys()
+        found = sorted(map(position.__getitem__, wanted & defined))
         # Keys outside the union (deps on assets no location defines) go first: they are
         # only ever upstream.
-        missing = sorted(key for key in wanted if key not in position)
-        return missing + [index.keys[at] for at in found]
+        missing = sorted(wanted - defined)
+        return missing + list(map(index.keys.__getitem__, found))
+
+
+class EdgesInto:
+    """The encoded edges into one asset: all of them joined, for a lineage that holds
+    every parent (any lineage closed upstream, such as "*"), or those from some parents."""
+
+    __slots__ = ("entries", "joined", "parents")
+
+    def __init__(self, entries: list[tuple[str, bytes]]) -> None:
+        self.entries = entries  # (parent, encoded edge)
+        self.parents = frozenset(parent for parent, _ in entries)
+        self.joined = b"".join(entry for _, entry in entries)
+
+    def within(self, keys: AbstractSet[str]) -> bytes:
+        """The edges from the parents among `keys`, encoded and joined."""
+        if self.parents <= keys:
+            return self.joined
+        return b"".join(entry for parent, entry in self.entries if parent in keys)
 
 
 def _walk(start: str, neighbours: Callable[[str], Iterable[str]], depth: int | None) -> set[str]:

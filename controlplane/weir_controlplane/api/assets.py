@@ -21,11 +21,17 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
-from weir_controlplane.api.asset_fragments import ASSETS_FIELD, AssetFragments, KeptAsset
+from weir_controlplane.api.asset_fragments import (
+    ASSETS_FIELD,
+    AssetFragments,
+    KeptAsset,
+    field_entry,
+)
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.health import HealthApi, health_status
 from weir_controlplane.api.json_mapping import to_json_text
+from weir_controlplane.api.lineage_plan import LineagePlan, LineageSelector
 from weir_controlplane.api.reply_cache import Built, ReplyCache, ReplyKey
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
@@ -46,6 +52,9 @@ from weir_controlplane.storage import (
 MAX_METADATA_KEY = 255
 _Request = TypeVar("_Request", bound=Message)
 _Reply = TypeVar("_Reply", bound=Message)
+# Replies are joined from encoded parts; the cursor, when there is one, is appended so.
+_LIST_CURSOR_FIELD = cp.ListAssetsResponse.NEXT_CURSOR_FIELD_NUMBER
+_LINEAGE_CURSOR_FIELD = cp.GetAssetLineageResponse.NEXT_CURSOR_FIELD_NUMBER
 
 
 class AssetsApi:
@@ -150,12 +159,16 @@ class AssetsApi:
         fitting = paging.fitting_sizes([asset.size for asset in kept])
         if fitting < len(kept):  # too big for one reply: the page ends early
             kept, page, more = kept[:fitting], page[:fitting], True
-        reply = cp.ListAssetsResponse.FromString(b"".join(asset.entry for asset in kept))
-        reply.next_cursor = paging.encode_after(page[-1]) if more else ""
+        wire = b"".join([asset.entry for asset in kept])
+        reply = cp.ListAssetsResponse.FromString(wire)
+        if more:
+            reply.next_cursor = paging.encode_after(page[-1])
+            wire += field_entry(_LIST_CURSOR_FIELD, reply.next_cursor.encode())
         return Built(
             reply,
             sum(asset.size for asset in kept),
             lambda: to_json_text(reply, {ASSETS_FIELD: [asset.text() for asset in kept]}).encode(),
+            wire,
         )
 
     def _health_filter(
@@ -236,54 +249,48 @@ class AssetsApi:
             raise InvalidArgumentError(
                 "set either key (the asset at the centre) or selection, and not both"
             )
-        if has_key:
-            key = convert.key_text(request.key)
-            if graph.node(key) is None:
-                raise NotFoundError(
-                    f"asset {key!r} is not defined by any code location of deployment "
-                    f"{scope.name!r}"
-                )
-            keys = graph.walk(
-                key,
-                upstream=request.upstream_depth if request.HasField("upstream_depth") else None,
-                downstream=(
-                    request.downstream_depth if request.HasField("downstream_depth") else None
-                ),
-            )
-        else:
-            keys = graph.resolve(request.selection)
-        ordered = graph.toposorted(keys)
-        limit = paging.page_size(request.limit) if request.limit else len(ordered)
-        start = _lineage_start(ordered, request.cursor)
-        describe = self._health_only if _view(request) == cp.ASSET_VIEW_HEALTH else self._describe
-        shown: list[KeptAsset] = []
-        edge_entries: list[bytes] = []
-        size = 0
-        # Described a chunk at a time, so a huge lineage costs one page of storage reads.
-        position = start
-        full = False
-        while position < len(ordered) and position - start < limit and not full:
-            chunk = ordered[position : min(position + _LINEAGE_CHUNK, start + limit)]
-            for key, kept in zip(chunk, describe(scope, graph, chunk), strict=True):
-                edges = [entry for parent, entry in graph.edges_into(key) if parent in keys]
-                # An asset with its edges into it, as encoded in the reply.
-                size += kept.size + sum(len(entry) for entry in edges)
-                if size > limits.MAX_REPLY_BYTES and position > start:
-                    full = True
-                    break
-                shown.append(kept)
-                edge_entries += edges
-                position += 1
-        reply = cp.GetAssetLineageResponse.FromString(
-            b"".join(kept.entry for kept in shown) + b"".join(edge_entries)
+        # What the lineage shows of the definitions is kept with them (api/lineage_plan.py).
+        selector = LineageSelector(
+            convert.key_text(request.key) if has_key else None,
+            request.selection,
+            request.upstream_depth if request.HasField("upstream_depth") else None,
+            request.downstream_depth if request.HasField("downstream_depth") else None,
         )
-        if position < len(ordered):
-            reply.next_cursor = paging.encode_after(ordered[position - 1])
+        plan = graph.derived(
+            selector, lambda: LineagePlan.of(graph, self._lineage_keys(scope, graph, selector))
+        )
+        start = plan.start_after(request.cursor)
+        end = len(plan.keys)
+        if request.limit:
+            end = min(end, start + paging.page_size(request.limit))
+        view = _view(request)
+        describe = self._health_only if view == cp.ASSET_VIEW_HEALTH else self._describe
+        shown, stop, size = plan.fill(
+            start, end, lambda keys: describe(scope, graph, keys), limits.MAX_REPLY_BYTES
+        )
+        wire = b"".join([kept.entry for kept in shown] + list(plan.edges[start:stop]))
+        reply = cp.GetAssetLineageResponse.FromString(wire)
+        if stop < len(plan.keys):
+            reply.next_cursor = paging.encode_after(plan.keys[stop - 1])
+            wire += field_entry(_LINEAGE_CURSOR_FIELD, reply.next_cursor.encode())
         return Built(
             reply,
             size,
             lambda: to_json_text(reply, {ASSETS_FIELD: [kept.text() for kept in shown]}).encode(),
+            wire,
         )
+
+    def _lineage_keys(
+        self, scope: DeploymentScope, graph: DeploymentGraph, selector: LineageSelector
+    ) -> set[str]:
+        if selector.key is None:
+            return graph.resolve(selector.selection)
+        if graph.node(selector.key) is None:
+            raise NotFoundError(
+                f"asset {selector.key!r} is not defined by any code location of deployment "
+                f"{scope.name!r}"
+            )
+        return graph.walk(selector.key, upstream=selector.upstream, downstream=selector.downstream)
 
     def list_materializations(
         self, request: cp.ListMaterializationsRequest
@@ -422,24 +429,6 @@ def _view(request: cp.ListAssetsRequest | cp.GetAssetLineageRequest) -> int:
             "ASSET_VIEW_HEALTH)"
         )
     return request.view
-
-
-# Assets described per storage round trip while a lineage page fills.
-_LINEAGE_CHUNK = 2000
-
-
-def _lineage_start(ordered: Sequence[str], cursor: str) -> int:
-    """Where in the lineage's topological order the page after `cursor` begins."""
-    after = paging.decode_after(cursor)
-    if after is None:
-        return 0
-    try:
-        return ordered.index(after) + 1
-    except ValueError:
-        raise InvalidArgumentError(
-            f"cursor {cursor!r} names an asset no longer in this lineage (its definitions "
-            "changed); start again without a cursor"
-        ) from None
 
 
 def _check_metadata_key(metadata_key: str) -> None:

@@ -341,6 +341,10 @@ def _serialize(message: Message, binary: bool) -> bytes:
     return _json(message)
 
 
+def _wire(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
 def _json(message: Message) -> bytes:
     return to_json_text(message).encode()
 
@@ -356,7 +360,7 @@ def _call_and_encode(
     # to stall every other request if done on the event loop.
     reply = handler.unary_unary(message, context)
     if binary:
-        return reply.SerializeToString()
+        return api.replies.wire(reply, _wire)  # a kept reply is serialized once
     return api.replies.encoded(reply, _json)  # a kept reply is converted once
 
 

@@ -108,10 +108,12 @@ class _ApiHandlers(grpc.GenericRpcHandler):
         if handler is None:
             return None
         if handler.unary_unary is not None:
+            serialize, replies = handler.response_serializer, self._api.replies
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
                 request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                # A kept reply is serialized once, or sent as joined (api/reply_cache.py).
+                response_serializer=lambda reply: replies.wire(reply, serialize),
             )
         return grpc.unary_stream_rpc_method_handler(
             _stream(handler.unary_stream),

@@ -137,6 +137,7 @@ class ControlPlaneApi:
 
         def forget_deployment(deployment: Deployment) -> None:
             resolver.forget(deployment.organization_id, deployment.name)
+            storage.asset_revisions.forget(deployment.scope)
             if authenticator is not None:
                 authenticator.forget_all()  # its role bindings are gone
 

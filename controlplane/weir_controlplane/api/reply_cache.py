@@ -10,7 +10,9 @@ grant gives a new key, so a kept reply is never served after a change it does no
 
 The HTTP side keeps each kept reply's JSON beside it (`encoded`), so a repeated page is
 sent without converting it again; a builder that holds its parts' JSON already (kept
-assets) says how to join it.
+assets) says how to join it. Likewise the wire bytes (`wire`, for gRPC and binary
+Connect): a reply joined from its parts' encoded entries is sent as joined, and a kept
+reply is never serialized twice (4.7 MB of lineage took 10-15 ms each time).
 
 Example::
 
@@ -69,22 +71,26 @@ class ReplyKey:
 
 @dataclass(frozen=True)
 class Built(Generic[_Reply]):
-    """A built reply with what its builder knows of it: its wire size and, when it holds
-    its parts' JSON already, how to join its JSON from them."""
+    """A built reply with what its builder knows of it: its wire size, when it holds its
+    parts' JSON already, how to join its JSON from them, and when it was parsed from its
+    parts' wire bytes joined, that encoding (sent as is, not serialized again)."""
 
     reply: _Reply
     size: int
     json: Callable[[], bytes] | None = None
+    wire: bytes | None = None
 
 
 class _Entry:
-    __slots__ = ("json", "json_of", "reply", "size")
+    __slots__ = ("json", "json_of", "reply", "size", "wire")
 
     def __init__(self, built: Built[Message]) -> None:
         self.reply = built.reply
-        self.size = built.size * (1 + _JSON_FACTOR)
+        # The reply, its wire bytes (kept, or made on the first binary send) and its JSON.
+        self.size = built.size * (2 + _JSON_FACTOR)
         self.json: bytes | None = None
         self.json_of = built.json
+        self.wire = built.wire
 
 
 class ReplyCache:
@@ -138,6 +144,18 @@ class ReplyCache:
         if entry is not None:
             entry.json = encoded
         return encoded
+
+    def wire(self, reply: Message, serialize: Callable[[Message], bytes]) -> bytes:
+        """`serialize(reply)`, done once per kept reply (any other reply every time), or
+        the bytes it was parsed from."""
+        with self._lock:
+            entry = self._by_reply.get(id(reply))
+            if entry is None or entry.reply is not reply:
+                return serialize(reply)
+            if entry.wire is not None:
+                return entry.wire
+        entry.wire = wire = serialize(reply)  # two threads may both: the same bytes
+        return wire
 
     def clear(self) -> None:
         with self._lock:

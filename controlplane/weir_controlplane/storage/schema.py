@@ -796,14 +796,19 @@ asset_state_revisions = sa.Table(
 )
 
 # Per asset: how many times its recorded state changed, so a reader rebuilds only the
-# assets whose revision moved (api/asset_fragments.py).
+# assets whose revision moved (api/asset_fragments.py). `changed` stamps the transaction
+# of the last change (PostgreSQL: its transaction id; SQLite: one more than the
+# deployment's highest), so a reader reads only the rows changed since its last read
+# (storage/asset_revisions.py).
 asset_state_versions = sa.Table(
     "asset_state_versions",
     metadata,
     _deployment_fk(),
     sa.Column("asset_key", sa.Text, nullable=False),
     sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("changed", sa.BigInteger, nullable=False, server_default="0"),
     sa.PrimaryKeyConstraint("deployment_id", "asset_key"),
+    sa.Index("ix_asset_state_versions_deployment_id_changed", "deployment_id", "changed"),
 )
 
 # Every change of an asset's health or freshness state, in the order detected: the feed
