@@ -39,7 +39,7 @@ from weir_controlplane.locations.graph import key_string
 from weir_controlplane.partitions import DependencyMapping, dependency_mapping
 from weir_controlplane.partitions.wire import DynamicSpaces
 from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
-from weir_controlplane.storage.automation import AutomationStorage, LatestCheck
+from weir_controlplane.storage.automation import AutomationStorage, LatestCheck, LatestOutcome
 
 _ONE: Partitions = frozenset({UNPARTITIONED})
 _NONE: Partitions = frozenset()
@@ -92,11 +92,19 @@ class StoredFacts:
         self.changed, self.event_cursor = storage.changed_assets(scope, after=event_cursor)
         self._cursor = event_cursor
         self._loaded: set[str] = set()
-        self._materialized: dict[str, set[str]] = defaultdict(set)
-        self._failed: dict[str, set[str]] = defaultdict(set)
-        self._newly: dict[str, set[str]] = defaultdict(set)
-        self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
-        self._latest_event: dict[str, dict[str, int]] = defaultdict(dict)
+        # Per asset read, its partitions by outcome, frozen as they are read (most assets'
+        # are the unpartitioned partition alone: the one shared set `_ONE`).
+        self._materialized: dict[str, Partitions] = {}
+        self._failed: dict[str, Partitions] = {}
+        self._newly: dict[str, Partitions] = {}
+        # Partition -> the run of its latest materialization; an unpartitioned asset's is
+        # one dict shared by every asset whose latest run is the same (never changed).
+        self._latest_run: dict[str, Mapping[str, str]] = {}
+        self._runs_alone: dict[str, Mapping[str, str]] = {}
+        # The event id of each latest materialization: of an asset's unpartitioned
+        # partition, and of its other partitions.
+        self._latest_alone: dict[str, int] = {}
+        self._latest_event: dict[str, dict[str, int]] = {}
         # Per asset, the partitions in queued or running runs, and in those of backfills.
         self.in_progress, self.backfilling = storage.unended_run_partitions(
             scope, tagged=BACKFILL_TAG
@@ -126,33 +134,75 @@ class StoredFacts:
         new_runs = set()
         cursor = self._cursor
         # Unpacked, not read by attribute, and the tables bound once: a graph's first tick
-        # reads a row per asset.
+        # reads a row per asset. An unpartitioned row's sets are the shared `_ONE`; the rows
+        # of partitions are gathered and frozen once per asset below.
         materialized, latest_event, latest_run = (
             self._materialized,
-            self._latest_event,
+            self._latest_alone,
             self._latest_run,
         )
-        newly, failed = self._newly, self._failed
-        for key, partition, success, run_id, failure in rows:
+        newly, failed, runs_alone = self._newly, self._failed, self._runs_alone
+        partitioned = []
+        for row in rows:
+            key, partition, success, run_id, failure = row
             if key in earlier:
                 continue
+            if partition:
+                partitioned.append(row)
+                continue
             if success is not None:
-                materialized[key].add(partition)
-                latest_event[key][partition] = success
+                materialized[key] = _ONE
+                latest_event[key] = success
                 if run_id is not None:
-                    latest_run[key][partition] = run_id
+                    alone = runs_alone.get(run_id)
+                    if alone is None:
+                        alone = runs_alone[run_id] = {UNPARTITIONED: run_id}
+                    latest_run[key] = alone
                 if success > cursor:
-                    newly[key].add(partition)
+                    newly[key] = _ONE
                     if run_id is not None:
                         new_runs.add(run_id)
             if failure is not None and (success is None or failure > success):
-                failed[key].add(partition)
+                failed[key] = _ONE
+        if partitioned:
+            new_runs |= self._read_partitions(partitioned)
         if every:
             self._loaded.update(nodes)
         self._define_unpartitioned(wanted)
         new_runs -= self._targets.keys()
         if new_runs:
             self._targets.update(self._storage.run_targets(self._scope, new_runs))
+
+    def _read_partitions(self, rows: Iterable[LatestOutcome]) -> set[str]:
+        """`prefetch`'s rows of partitions, set by set (an asset read with the unpartitioned
+        partition too keeps it); the runs that newly updated them."""
+        materialized: dict[str, set[str]] = defaultdict(set)
+        failed: dict[str, set[str]] = defaultdict(set)
+        newly: dict[str, set[str]] = defaultdict(set)
+        latest_run: dict[str, dict[str, str]] = defaultdict(dict)
+        new_runs = set()
+        for key, partition, success, run_id, failure in rows:
+            if success is not None:
+                materialized[key].add(partition)
+                self._latest_event.setdefault(key, {})[partition] = success
+                if run_id is not None:
+                    latest_run[key][partition] = run_id
+                if success > self._cursor:
+                    newly[key].add(partition)
+                    if run_id is not None:
+                        new_runs.add(run_id)
+            if failure is not None and (success is None or failure > success):
+                failed[key].add(partition)
+        for read, found in (
+            (materialized, self._materialized),
+            (failed, self._failed),
+            (newly, self._newly),
+        ):
+            for key, partitions in read.items():
+                found[key] = found.get(key, _NONE) | partitions
+        for key, runs in latest_run.items():
+            self._latest_run[key] = {**self._latest_run.get(key, _NO_RUNS), **runs}
+        return new_runs
 
     # --- conditions.Facts ---------------------------------------------------------------
 
@@ -175,6 +225,8 @@ class StoredFacts:
 
     def data_versions(self, key: str, partitions: Partitions) -> Mapping[str, str]:
         events = self._latest_event.get(key, {})
+        if key in self._latest_alone:
+            events = {**events, UNPARTITIONED: self._latest_alone[key]}
         ids = {p: events[p] for p in partitions if p in events}
         versions = self._storage.materialization_data_versions(self._scope, ids.values())
         return {p: versions.get(event_id, "") for p, event_id in ids.items()}
@@ -210,11 +262,11 @@ class StoredFacts:
         universe, window, code_version, deps, executable = definition
         signature = (
             universe,
-            _frozen(self._materialized.get(key)),
-            _frozen(self._failed.get(key)),
+            self._materialized.get(key, _NONE),
+            self._failed.get(key, _NONE),
             _frozen(self.in_progress.get(key)),
             _frozen(self.backfilling.get(key)),
-            _frozen(self._newly.get(key)),
+            self._newly.get(key, _NONE),
             code_version,
             executable,
         )
