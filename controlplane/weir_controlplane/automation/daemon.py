@@ -243,7 +243,7 @@ class AutomationDaemon:
         evaluated: dict[Hashable, Shared] = {}
         copies: dict[str, tuple[Shared, OwnKeys]] = {}
         signatures = Signatures()
-        digests, nodes = self._due.all_digests(graph), graph.nodes
+        digests, conditions = self._due.all_digests(graph), self._due.all_conditions(graph)
         for key in targets:
             if key not in candidates:
                 continue
@@ -253,7 +253,7 @@ class AutomationDaemon:
             if settled and not self._due.due(graph, key, previous, changed):
                 continue
             condition_hash, definition = digests[key]
-            condition = nodes[key].automation_condition
+            condition = conditions[key]
             alike = situation(
                 key, condition, condition_hash, definition, previous, facts, signatures
             )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.automation.conditions import AssetMemory, Evaluation, walk
+from weir_controlplane.automation.conditions import AssetMemory, Evaluation, Node, walk
 from weir_controlplane.automation.facts import StoredFacts
 from weir_controlplane.storage import DeploymentScope
 from weir_controlplane.storage.automation import TickClaim
@@ -68,6 +68,7 @@ class DueAssets:
         self._timely_sets: dict[str, set[str]] = {}
         # Per deployment graph: every location's digests, by asset key.
         self._digests: dict[str, dict[str, tuple[str, str]]] = {}
+        self._conditions: dict[str, dict[str, Node]] = {}
         self._kept: dict[int, _Kept] = {}
         self._definitions: dict[str, dict[str, Any]] = {}
         self._targets: dict[str, list[str]] = {}
@@ -150,6 +151,18 @@ class DueAssets:
             for location in reversed(graph.graphs.values()):  # the first location's wins
                 found.update(location.automation_digests)
             self._digests[graph.union.content_hash] = found
+        return found
+
+    def all_conditions(self, graph: DeploymentGraph) -> Mapping[str, Node]:
+        """The condition tree of every asset with one, by key (read at the snapshot's load)."""
+        found = self._conditions.get(graph.union.content_hash)
+        if found is None:
+            if len(self._conditions) > 8:
+                self._conditions.clear()
+            found = {}
+            for location in reversed(graph.graphs.values()):  # the first location's wins
+                found.update(location.automation_conditions)
+            self._conditions[graph.union.content_hash] = found
         return found
 
     def definitions(self, graph: DeploymentGraph) -> dict[str, Any]:

@@ -376,25 +376,26 @@ class StoredFacts:
         """The definitions of the unpartitioned assets among `keys` not yet defined, in one
         pass (a graph's first tick defines every asset). Each edge's mapping is its
         upstream's alone: one Dep per upstream, shared; nothing in them moves with time."""
-        nodes, parents, definitions = (
-            self._graph.nodes,
+        plain, parents, definitions = (
+            self._graph.union.definition_facts,
             self._graph.union.parents,
             self._definitions,
         )
         deps_of, dep = self._unpartitioned_deps, self._unpartitioned_dep
         for key in keys:
-            node = nodes.get(key)
-            if key in definitions or node is None or node.HasField("partitions_def"):
+            found = plain.get(key)
+            if found is None or found.partitioned or key in definitions:
                 continue
-            deps = tuple(deps_of.get(up) or dep(up) for up in parents.get(key, ()))
-            definitions[key] = (_ONE, None, node.code_version, deps, node.is_executable)
+            ups = parents.get(key)
+            deps = tuple([deps_of.get(up) or dep(up) for up in ups]) if ups else ()
+            definitions[key] = (_ONE, None, found.code_version, deps, found.executable)
 
     def _unpartitioned_dep(self, upstream_key: str) -> Dep:
         """The edge from `upstream_key` to an unpartitioned asset."""
         found = self._unpartitioned_deps.get(upstream_key)
         if found is None:
-            upstream = self._graph.node(upstream_key)
-            partitioned = upstream is not None and upstream.HasField("partitions_def")
+            upstream = self._graph.union.definition_facts.get(upstream_key)
+            partitioned = upstream is not None and upstream.partitioned
             found = Dep(upstream_key, "all" if partitioned else "unpartitioned")
             self._unpartitioned_deps[upstream_key] = found
         return found
