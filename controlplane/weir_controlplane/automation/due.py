@@ -171,7 +171,10 @@ class DueAssets:
         if found is None:
             if len(self._definitions) > 8:
                 self._definitions.clear()
-            found = self._definitions[graph.union.content_hash] = {}
+            # An unpartitioned asset's, made as the snapshot loaded; the others' on first use.
+            found = self._definitions[graph.union.content_hash] = dict(
+                graph.union.unpartitioned_definitions
+            )
         return found
 
     def keep(

@@ -12,12 +12,19 @@ from functools import cached_property
 from typing import NamedTuple
 
 import weir_selection
+from weir_partitions.conditions import UNPARTITIONED, Dep
 from weir_protos.v1 import automation_pb2, definitions_pb2
 
 from weir_controlplane.errors import InvalidArgumentError
 
 # A malformed selection longer than this is not echoed back with a caret under it.
 _ECHOED_SELECTION_CHARS = 200
+
+
+_ONE: frozenset[str] = frozenset({UNPARTITIONED})
+# An unpartitioned asset's universe, latest window (none), code version, dependencies and
+# whether it is executable (automation/facts.py's `_Definition`).
+UnpartitionedDefinition = tuple[frozenset[str], None, str, tuple[Dep, ...], bool]
 
 
 class DefinitionFacts(NamedTuple):
@@ -105,6 +112,12 @@ class SnapshotGraph:
         """Per asset, what automation reads of its definition on every tick."""
         return self._automation[2]
 
+    @property
+    def unpartitioned_definitions(self) -> dict[str, UnpartitionedDefinition]:
+        """Per unpartitioned asset, what automation's facts of it take from its definition
+        alone (automation/facts.py's definitions): made at load, not on the first tick."""
+        return self._automation[3]
+
     @cached_property
     def _automation(
         self,
@@ -112,6 +125,7 @@ class SnapshotGraph:
         dict[str, tuple[str, str]],
         dict[str, automation_pb2.AutomationConditionNode],
         dict[str, DefinitionFacts],
+        dict[str, UnpartitionedDefinition],
     ]:
         by_bytes: dict[bytes, str] = {}  # most assets share a few conditions
         digests = {}
@@ -132,7 +146,21 @@ class SnapshotGraph:
                 deps=node.deps, partitions_def=node.partitions_def, is_executable=node.is_executable
             ).SerializeToString(deterministic=True)
             digests[key] = (condition_hash, hashlib.sha256(definition).hexdigest()[:16])
-        return digests, conditions, facts
+        # One edge per upstream, shared by its downstreams: an unpartitioned asset depends
+        # on all of a partitioned upstream; an upstream this graph lacks has no partitions.
+        edges = {
+            key: Dep(key, "all" if found.partitioned else "unpartitioned")
+            for key, found in facts.items()
+        }
+        unpartitioned = {}
+        for key, found in facts.items():
+            if found.partitioned:
+                continue
+            deps = tuple(
+                [edges.get(up) or Dep(up, "unpartitioned") for up in self.parents.get(key, ())]
+            )
+            unpartitioned[key] = (_ONE, None, found.code_version, deps, found.executable)
+        return digests, conditions, facts, unpartitioned
 
     def resolve(self, selection_text: str) -> set[str]:
         """The keys a selection string picks (``"*revenue and not group:raw"``), read by the
