@@ -60,7 +60,8 @@ def situation(
     """What `key`'s evaluation reads, or None when it cannot be shared. `signatures` is the
     tick's cache of each asset's facts as they enter a situation (an asset is read as
     itself and by each of its downstreams)."""
-    if not _shareable(condition, condition_hash):
+    shareable = _shareable_trees.get(condition_hash)  # (the call only on a tree's first)
+    if not (_shareable(condition, condition_hash) if shareable is None else shareable):
         return None
     try:
         own = signatures.outline(key, facts)
@@ -81,13 +82,11 @@ def situation(
         return None  # evaluated on its own, to fail with its own message
     # The definition digest names the dependencies; whether it changed is what counts.
     redefined = previous is None or previous.definition != definition
-    return (
-        condition_hash,
-        redefined,
-        _memory(previous, own.deps),
-        _facts(key, key, facts, signatures),
-        tuple(deps),
-    )
+    found = signatures.facts.get(key) or signatures.own(key, facts)
+    # What it reads of its own facts: their signature alone unless its latest runs
+    # targeted it (executed_with_root_target), as they most often do not.
+    itself = found[0] if key not in found[1] else _facts(key, key, facts, signatures)
+    return (condition_hash, redefined, _memory(previous, own.deps), itself, tuple(deps))
 
 
 def quiet(

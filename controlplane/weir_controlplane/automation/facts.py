@@ -44,6 +44,7 @@ from weir_controlplane.storage.automation import AutomationStorage, LatestCheck,
 _ONE: Partitions = frozenset({UNPARTITIONED})
 _NONE: Partitions = frozenset()
 _NO_RUNS: Mapping[str, str] = {}  # shared, never changed
+_new_outline = tuple.__new__
 # An asset's universe, latest window, code version, dependencies, whether executable.
 _Definition = tuple[
     Partitions, Callable[[float | None], Partitions] | None, str, tuple[Dep, ...], bool
@@ -109,6 +110,9 @@ class StoredFacts:
         self.in_progress, self.backfilling = storage.unended_run_partitions(
             scope, tagged=BACKFILL_TAG
         )
+        # The same, frozen once for outlines (few assets are in progress).
+        self._in_progress = {key: _frozen(parts) for key, parts in self.in_progress.items()}
+        self._backfilling = {key: _frozen(parts) for key, parts in self.backfilling.items()}
         self._unpartitioned_deps: dict[str, Dep] = {}
         self._targets: dict[str, frozenset[str]] = {}
         self._checks: dict[str, tuple[CheckFacts, ...]] = {}
@@ -264,13 +268,16 @@ class StoredFacts:
             universe,
             self._materialized.get(key, _NONE),
             self._failed.get(key, _NONE),
-            _frozen(self.in_progress.get(key)),
-            _frozen(self.backfilling.get(key)),
+            self._in_progress.get(key, _NONE),
+            self._backfilling.get(key, _NONE),
             self._newly.get(key, _NONE),
             code_version,
             executable,
         )
-        return Outline(signature, self._latest_run.get(key, _NO_RUNS), deps, window)
+        # (tuple.__new__: a NamedTuple's own __new__ costs more, and a tick makes one an asset)
+        return _new_outline(
+            Outline, (signature, self._latest_run.get(key, _NO_RUNS), deps, window)
+        )
 
     def _build(self, key: str) -> AssetFacts:
         signature, latest_run, deps, window = self.outline(key)
