@@ -209,25 +209,29 @@ class DueAssets:
         if found is None:
             if len(self._timely_sets) > 64:
                 self._timely_sets.clear()
-            nodes, digests = graph.nodes, self.all_digests(graph)
-            partitioned = {key for key, node in nodes.items() if node.HasField("partitions_def")}
+            digests, definitions = self.all_digests(graph), graph.union.definition_facts
+            partitioned = {key for key, facts in definitions.items() if facts.partitioned}
+            conditions = self.all_conditions(graph)
+            cron: dict[str, bool] = {}  # once per condition, not per asset
+            for key, (condition_hash, _) in digests.items():
+                if condition_hash not in cron:
+                    cron[condition_hash] = self._has_cron(condition_hash, conditions[key])
             found = {
                 key
                 for key, (condition_hash, _) in digests.items()
                 if key in partitioned
                 or (partitioned and not partitioned.isdisjoint(graph.parents(key)))
-                or self._has_cron(graph, key, condition_hash)
+                or cron[condition_hash]
             }
             self._timely_sets[graph.union.content_hash] = found
         return found
 
-    def _has_cron(self, graph: DeploymentGraph, key: str, condition_hash: str) -> bool:
-        """Whether the asset's condition has a cron_tick_passed node (once per condition)."""
+    def _has_cron(self, condition_hash: str, condition: Node) -> bool:
+        """Whether the condition has a cron_tick_passed node (once per condition)."""
         found = self._cron_conditions.get(condition_hash)
         if found is None:
             if len(self._cron_conditions) > _MAX_CACHED:
                 self._cron_conditions.clear()
-            condition = graph.nodes[key].automation_condition
             found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
             self._cron_conditions[condition_hash] = found
         return found
