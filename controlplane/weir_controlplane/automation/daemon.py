@@ -217,9 +217,11 @@ class AutomationDaemon:
             key, memory = evaluation.key, evaluation.memory
             previous = memories.get(key)
             copy_of = copies.get(key)
-            if previous != memory:
+            # (An outcome that changed says the memory did without comparing it whole.)
+            new_outcome = previous is None or previous.outcome != memory.outcome
+            if new_outcome or previous != memory:
                 states[key] = memory.to_text() if copy_of is None else copy_of[0].state(memory)
-            if previous is None or previous.outcome != memory.outcome or evaluation.requested:
+            if new_outcome or evaluation.requested:
                 records.append(_record(evaluation, run_of, copy_of))
         return states, records
 
