@@ -275,9 +275,7 @@ class StoredFacts:
             executable,
         )
         # (tuple.__new__: a NamedTuple's own __new__ costs more, and a tick makes one an asset)
-        return _new_outline(
-            Outline, (signature, self._latest_run.get(key, _NO_RUNS), deps, window)
-        )
+        return _new_outline(Outline, (signature, self._latest_run.get(key, _NO_RUNS), deps, window))
 
     def _build(self, key: str) -> AssetFacts:
         signature, latest_run, deps, window = self.outline(key)
