@@ -239,6 +239,7 @@ class AutomationDaemon:
         changed = changed_assets(facts, claim.carry)
         candidates = self._due.candidates(scope, claim, graph, targets, memories, changed)
         facts.prefetch(candidates)
+        unread: set[str] = set()  # candidates added since, whose outcomes are not read yet
         evaluations: list[Evaluation] = []
         requested: list[str] = []
         # Situation -> the evaluation of the first asset in it (automation/alike.py).
@@ -254,6 +255,11 @@ class AutomationDaemon:
             settled = previous is not None and previous.settled
             if settled and not self._due.due(graph, key, previous, changed):
                 continue
+            if unread and key in unread:
+                # Candidates a request upstream added: read them all at once, not one by one
+                # as each is reached (a request cascading down a graph adds every layer).
+                facts.prefetch(facts.unread(unread))
+                unread.clear()
             condition_hash, definition = digests[key]
             condition = conditions[key]
             alike = situation(
@@ -274,7 +280,9 @@ class AutomationDaemon:
                 facts.record_request(key, evaluation.requested)
                 requested.append(key)
                 changed.add(key)  # downstreams see it will be requested
-                candidates.update(graph.children(key))
+                children = graph.children(key)
+                candidates.update(children)
+                unread.update(children)
             evaluations.append(evaluation)
         return evaluations, requested, copies
 

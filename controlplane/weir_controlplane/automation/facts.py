@@ -118,6 +118,10 @@ class StoredFacts:
         self._checks: dict[str, tuple[CheckFacts, ...]] = {}
         self._check_rows: dict[tuple[str, str], list[LatestCheck]] | None = None
 
+    def unread(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose outcomes this tick has not read yet."""
+        return set(keys).difference(self._loaded)
+
     def prefetch(self, keys: Collection[str]) -> None:
         """Read the outcomes of `keys` (and their upstreams) in one batch, ahead of their
         evaluation; the runs that newly updated them at once too."""
