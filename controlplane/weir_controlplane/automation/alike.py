@@ -201,10 +201,11 @@ class Shared:
             _find_dependencies(evaluation.result, (), self.paths)
         # Every node on the way to a dependency node: what a copy rebuilds.
         self.prefixes = {at[:i] for at, _ in self.paths for i in range(len(at) + 1)}
-        # Where each dependency path's key is among the dependencies (None when it is not
-        # one of them: then looked up by key).
+        # Where each dependency path's key is among the dependencies (None when one is not
+        # among them: then looked up by key, to fail naming it).
         at = {dep: i for i, dep in enumerate(dep_keys)}
-        self._positions = tuple(at.get(dep) for _, dep in self.paths)
+        found = [at.get(dep) for _, dep in self.paths]
+        self._positions = None if None in found else tuple(i for i in found if i is not None)
         # Whether a node path names a dependency: a copy's memory renames it. Otherwise
         # every copy's memory shares the first's nodes (a memory's are never changed).
         self.renames_nodes = any(dep is not None for _, dep, _, _ in self.nodes)
@@ -237,10 +238,10 @@ class Shared:
 
     def dependencies(self, ours: OwnKeys) -> tuple[str, ...]:
         """A copy's own dependencies (`ours`) at the tree's dependency paths."""
-        if None in self._positions:
+        if self._positions is None:
             keys = self.keys(ours)
             return tuple(keys[dep] for _, dep in self.paths)
-        return tuple(map(ours.__getitem__, self._positions))  # type: ignore[arg-type]
+        return tuple(map(ours.__getitem__, self._positions))
 
     def keys(self, ours: OwnKeys) -> Keys:
         """Each of the shared evaluation's dependency keys -> the copy's own."""
@@ -256,7 +257,7 @@ def rekeyed(
     source = shared.evaluation
     ours = tuple([dep.key for dep in signatures.outline(key, facts).deps])
     if len(ours) != len(shared.dep_keys):  # a situation names every dependency
-        raise ValueError(f"{key!r} has not the dependencies of its situation")
+        raise ValueError(f"{key!r} does not have its situation's dependencies")
     nodes = shared.memory_nodes
     if shared.renames_nodes:  # (most remember no true partitions under a dependency)
         keys = shared.keys(ours)
