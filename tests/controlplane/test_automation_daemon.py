@@ -700,3 +700,46 @@ def test_a_tick_evaluates_with_the_collector_held_off(
     assert gc.isenabled()
     assert daemon(server, Clock()).tick(eager_pair) is not None
     assert seen == [False] and gc.isenabled()
+
+
+def test_a_cascading_request_reads_each_layers_outcomes_in_one_query(
+    server: ApiServer, scope: DeploymentScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update of the sources requests their downstreams, which requests theirs on the
+    same tick: the whole graph below is requested in one run, and its outcomes are read a
+    layer at a time as requests add candidates, not with a query per asset."""
+    layers, width = 4, 5
+    nodes = []
+    for layer in range(layers):
+        for position in range(width):
+            deps = [f"a{layer - 1}_{position}"] if layer else []
+            nodes.append(with_condition(asset(f"a{layer}_{position}", deps=deps), AC.eager()))
+    add_location(server.storage, scope, "etl", snapshot(*nodes))
+    everything = [f"a{layer}_{p}" for layer in range(layers) for p in range(width)]
+    first = launch(server, scope, *everything)
+    materialize(server, scope, first.run_id, *everything)
+    clock = Clock()
+    automation = daemon(server, clock)
+    for _ in range(3):  # takes stock, then settles
+        clock.advance()
+        automation.tick(scope)
+
+    sources = everything[:width]
+    again = launch(server, scope, *sources)
+    materialize(server, scope, again.run_id, *sources)
+    reads: list[int] = []
+    real = server.storage.automation.latest_outcomes
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(server.storage.automation, "latest_outcomes", counted)
+    clock.advance()
+    report = automation.tick(scope)
+    assert report is not None and len(report.run_ids) == 1
+    (run,) = [r for r in automation_runs(server, scope) if r.run_id in report.run_ids]
+    assert sorted(run.asset_keys) == sorted(everything[width:])  # every layer below
+    # The sources and their downstreams first, then each further layer once.
+    assert len(reads) <= layers - 1, reads

@@ -14,7 +14,7 @@ partitions (their keys depend on the asset's definition beyond its universe).
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from json.encoder import encode_basestring_ascii  # json.dumps of a string, less its overhead
 from typing import Protocol
 
@@ -32,6 +32,8 @@ from weir_controlplane.automation.history import MAX_REQUESTED_KEYS, evaluation_
 from weir_controlplane.storage.automation import SharedTree
 
 Keys = dict[str, str]  # a dependency key of the shared evaluation -> the asset's own
+# An asset's own dependency keys, in the order of its definition's (and of `Shared.dep_keys`).
+OwnKeys = tuple[str, ...]
 _DEPS_NODES = frozenset({"any_deps_match", "all_deps_match"})
 # Facts these nodes read are not in a situation.
 _UNSHAREABLE = frozenset(
@@ -58,7 +60,8 @@ def situation(
     """What `key`'s evaluation reads, or None when it cannot be shared. `signatures` is the
     tick's cache of each asset's facts as they enter a situation (an asset is read as
     itself and by each of its downstreams)."""
-    if not _shareable(condition, condition_hash):
+    shareable = _shareable_trees.get(condition_hash)  # (the call only on a tree's first)
+    if not (_shareable(condition, condition_hash) if shareable is None else shareable):
         return None
     try:
         own = signatures.outline(key, facts)
@@ -79,13 +82,11 @@ def situation(
         return None  # evaluated on its own, to fail with its own message
     # The definition digest names the dependencies; whether it changed is what counts.
     redefined = previous is None or previous.definition != definition
-    return (
-        condition_hash,
-        redefined,
-        _memory(previous, own.deps),
-        _facts(key, key, facts, signatures),
-        tuple(deps),
-    )
+    found = signatures.facts.get(key) or signatures.own(key, facts)
+    # What it reads of its own facts: their signature alone unless its latest runs
+    # targeted it (executed_with_root_target), as they most often do not.
+    itself = found[0] if key not in found[1] else _facts(key, key, facts, signatures)
+    return (condition_hash, redefined, _memory(previous, own.deps), itself, tuple(deps))
 
 
 def quiet(
@@ -131,11 +132,33 @@ class Signatures:
         # these, so looking it up hashes a few numbers rather than every asset's sets.
         self._ids: dict[Hashable, int] = {}
         self._outlines: dict[str, Outline] = {}
+        # id() of a latest-run mapping -> the assets its runs targeted (see `own`).
+        self._targeted: dict[int, frozenset[str]] = {}
+        self._kept: list[Mapping[str, str]] = []
 
     def outline(self, key: str, facts: OutlinedFacts) -> Outline:
         found = self._outlines.get(key)
         if found is None:
             found = self._outlines[key] = facts.outline(key)
+        return found
+
+    def own(self, key: str, facts: OutlinedFacts) -> tuple[int, frozenset[str]]:
+        """`facts[key]`, made: the id of the asset's facts' signature, and every asset the
+        runs of its latest materializations targeted."""
+        outline = self.outline(key, facts)
+        # Most assets' latest materializations are of one run, or of none; an unpartitioned
+        # asset's mapping is shared by the assets whose latest run is the same (facts.py).
+        latest_run = outline.latest_run
+        targeted = self._targeted.get(id(latest_run))
+        if targeted is None:
+            runs = set(latest_run.values())
+            if len(runs) == 1:
+                targeted = facts.run_targets(runs.pop())
+            else:
+                targeted = frozenset().union(*map(facts.run_targets, runs))
+            self._targeted[id(latest_run)] = targeted
+            self._kept.append(latest_run)  # its id names it while the tick lasts
+        found = self.facts[key] = (self.interned(outline.signature), targeted)
         return found
 
     def interned(self, value: Hashable) -> int:
@@ -178,7 +201,15 @@ class Shared:
             _find_dependencies(evaluation.result, (), self.paths)
         # Every node on the way to a dependency node: what a copy rebuilds.
         self.prefixes = {at[:i] for at, _ in self.paths for i in range(len(at) + 1)}
-        self._path_dependencies = [dep for _, dep in self.paths]
+        # Where each dependency path's key is among the dependencies (None when one is not
+        # among them: then looked up by key, to fail naming it).
+        at = {dep: i for i, dep in enumerate(dep_keys)}
+        found = [at.get(dep) for _, dep in self.paths]
+        self._positions = None if None in found else tuple(i for i in found if i is not None)
+        # Whether a node path names a dependency: a copy's memory renames it. Otherwise
+        # every copy's memory shares the first's nodes (a memory's are never changed).
+        self.renames_nodes = any(dep is not None for _, dep, _, _ in self.nodes)
+        self.memory_nodes = evaluation.memory.nodes
         # What every copy's stored row lists of its requests (the same partitions).
         self.requested_listed = listed(evaluation.requested, MAX_REQUESTED_KEYS)
         self._tree: SharedTree | None = None
@@ -205,27 +236,35 @@ class Shared:
             return memory.to_text()
         return f"{self._state_head}{encode_basestring_ascii(memory.definition)}}}"
 
-    def dependencies(self, keys: Keys) -> tuple[str, ...]:
-        """A copy's own dependencies at the tree's dependency paths."""
-        return tuple(map(keys.__getitem__, self._path_dependencies))
+    def dependencies(self, ours: OwnKeys) -> tuple[str, ...]:
+        """A copy's own dependencies (`ours`) at the tree's dependency paths."""
+        if self._positions is None:
+            keys = self.keys(ours)
+            return tuple(keys[dep] for _, dep in self.paths)
+        return tuple(map(ours.__getitem__, self._positions))
+
+    def keys(self, ours: OwnKeys) -> Keys:
+        """Each of the shared evaluation's dependency keys -> the copy's own."""
+        return dict(zip(self.dep_keys, ours, strict=True))
 
 
 def rekeyed(
     shared: Shared, key: str, definition: str, facts: OutlinedFacts, signatures: Signatures
-) -> tuple[Evaluation, Keys]:
+) -> tuple[Evaluation, OwnKeys]:
     """The shared evaluation as `key`'s (another asset in the same situation, whose
-    definition digest is `definition`), and the dependency keys it replaced by `key`'s."""
+    definition digest is `definition`), and `key`'s own dependency keys, which replace
+    the shared evaluation's (`Shared.keys`)."""
     source = shared.evaluation
-    ours = [dep.key for dep in signatures.outline(key, facts).deps]
-    keys = dict(zip(shared.dep_keys, ours, strict=True))
-    nodes = (  # most remember no true partitions
-        {
+    ours = tuple([dep.key for dep in signatures.outline(key, facts).deps])
+    if len(ours) != len(shared.dep_keys):  # a situation names every dependency
+        raise ValueError(f"{key!r} does not have its situation's dependencies")
+    nodes = shared.memory_nodes
+    if shared.renames_nodes:  # (most remember no true partitions under a dependency)
+        keys = shared.keys(ours)
+        nodes = {
             head if dep is None else f"{head}@{keys[dep]}{tail}": partitions
             for head, dep, tail, partitions in shared.nodes
         }
-        if shared.nodes
-        else {}
-    )
     result = source.result
     rebuild = None
     if result is not None and shared.paths:
@@ -233,7 +272,7 @@ def rekeyed(
         result = None
 
         def rebuild() -> NodeResult:
-            return _replaced(tree, (), shared.prefixes, keys)
+            return _replaced(tree, (), shared.prefixes, shared.keys(ours))
 
     was = source.memory  # (built field by field: dataclasses.replace costs more, per copy)
     memory = AssetMemory(
@@ -241,7 +280,7 @@ def rekeyed(
         definition,
     )  # fmt: skip
     evaluation = Evaluation(key, source.requested, result, source.error, memory, rebuild=rebuild)
-    return evaluation, keys
+    return evaluation, ours
 
 
 def _shareable(condition: Node, condition_hash: str) -> bool:
@@ -270,15 +309,7 @@ def _facts(key: str, root: str, facts: OutlinedFacts, signatures: Signatures) ->
     """What a situation whose asset is `root` reads of `key`'s facts."""
     found = signatures.facts.get(key)
     if found is None:
-        outline = signatures.outline(key, facts)
-        # Every asset the runs of its latest materializations targeted (most assets' latest
-        # materializations are of one run, or of none).
-        runs = set(outline.latest_run.values())
-        if len(runs) == 1:
-            targeted = facts.run_targets(runs.pop())
-        else:
-            targeted = frozenset().union(*map(facts.run_targets, runs))
-        found = signatures.facts[key] = (signatures.interned(outline.signature), targeted)
+        found = signatures.own(key, facts)
     if root not in found[1]:
         return found[0]
     # executed_with_root_target: the partitions whose latest run targeted the root.

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.automation.alike import (
-    Keys,
+    OwnKeys,
     Shared,
     Signatures,
     quiet,
@@ -172,22 +172,7 @@ class AutomationDaemon:
         report = TickReport(claim.tick_number, evaluated=len(evaluations))
         run_of = self._submit(scope, claim, graph, evaluations)
         report.run_ids = sorted(set(run_of.values()))
-        states = {}
-        records = []
-        for evaluation in evaluations:
-            previous = memories.get(evaluation.key)
-            if previous != evaluation.memory:
-                copy_of = copies.get(evaluation.key)
-                memory = evaluation.memory
-                states[evaluation.key] = (
-                    memory.to_text() if copy_of is None else copy_of[0].state(memory)
-                )
-            if (
-                previous is None
-                or previous.outcome != evaluation.memory.outcome
-                or (evaluation.requested)
-            ):
-                records.append(_record(evaluation, run_of, copies.get(evaluation.key)))
+        states, records = self._changes(evaluations, memories, run_of, copies)
         report.stored_evaluations = len(records)
         finished = self._automation.finish_tick(
             scope,
@@ -217,6 +202,29 @@ class AutomationDaemon:
             )
         return report
 
+    def _changes(
+        self,
+        evaluations: list[Evaluation],
+        memories: dict[str, AssetMemory],
+        run_of: dict[tuple[str, str], str],
+        copies: dict[str, tuple[Shared, OwnKeys]],
+    ) -> tuple[dict[str, str], list[NewEvaluation]]:
+        """The states (JSON text) of the assets whose memory changed, and the evaluations
+        to store: an asset's first, one whose outcome changed, or one that requests."""
+        states = {}
+        records = []
+        for evaluation in evaluations:
+            key, memory = evaluation.key, evaluation.memory
+            previous = memories.get(key)
+            copy_of = copies.get(key)
+            # (An outcome that changed says the memory did without comparing it whole.)
+            new_outcome = previous is None or previous.outcome != memory.outcome
+            if new_outcome or previous != memory:
+                states[key] = memory.to_text() if copy_of is None else copy_of[0].state(memory)
+            if new_outcome or evaluation.requested:
+                records.append(_record(evaluation, run_of, copy_of))
+        return states, records
+
     def _evaluate(
         self,
         scope: DeploymentScope,
@@ -225,19 +233,20 @@ class AutomationDaemon:
         targets: list[str],
         memories: dict[str, AssetMemory],
         facts: StoredFacts,
-    ) -> tuple[list[Evaluation], list[str], dict[str, tuple[Shared, Keys]]]:
+    ) -> tuple[list[Evaluation], list[str], dict[str, tuple[Shared, OwnKeys]]]:
         """The due assets' evaluations in topological order, the assets requested, and the
         evaluations that are copies of another asset's (automation/alike.py)."""
         changed = changed_assets(facts, claim.carry)
         candidates = self._due.candidates(scope, claim, graph, targets, memories, changed)
         facts.prefetch(candidates)
+        unread: set[str] = set()  # candidates added since, whose outcomes are not read yet
         evaluations: list[Evaluation] = []
         requested: list[str] = []
         # Situation -> the evaluation of the first asset in it (automation/alike.py).
         evaluated: dict[Hashable, Shared] = {}
-        copies: dict[str, tuple[Shared, Keys]] = {}
+        copies: dict[str, tuple[Shared, OwnKeys]] = {}
         signatures = Signatures()
-        digests, nodes = self._due.all_digests(graph), graph.nodes
+        digests, conditions = self._due.all_digests(graph), self._due.all_conditions(graph)
         for key in targets:
             if key not in candidates:
                 continue
@@ -246,8 +255,13 @@ class AutomationDaemon:
             settled = previous is not None and previous.settled
             if settled and not self._due.due(graph, key, previous, changed):
                 continue
+            if unread and key in unread:
+                # Candidates a request upstream added: read them all at once, not one by one
+                # as each is reached (a request cascading down a graph adds every layer).
+                facts.prefetch(facts.unread(unread))
+                unread.clear()
             condition_hash, definition = digests[key]
-            condition = nodes[key].automation_condition
+            condition = conditions[key]
             alike = situation(
                 key, condition, condition_hash, definition, previous, facts, signatures
             )
@@ -266,7 +280,9 @@ class AutomationDaemon:
                 facts.record_request(key, evaluation.requested)
                 requested.append(key)
                 changed.add(key)  # downstreams see it will be requested
-                candidates.update(graph.children(key))
+                children = graph.children(key)
+                candidates.update(children)
+                unread.update(children)
             evaluations.append(evaluation)
         return evaluations, requested, copies
 
@@ -312,15 +328,15 @@ class AutomationDaemon:
 def _record(
     evaluation: Evaluation,
     run_of: dict[tuple[str, str], str],
-    copy_of: tuple[Shared, Keys] | None,
+    copy_of: tuple[Shared, OwnKeys] | None,
 ) -> NewEvaluation:
     key, requested = evaluation.key, evaluation.requested
     run_ids = sorted({run_of[(key, p)] for p in requested}) if requested else []
     if copy_of is not None:  # the shared tree, stored once, with its own dependencies
-        shared, keys = copy_of
+        shared, ours = copy_of
         return NewEvaluation(
             key, len(requested), shared.requested_listed, run_ids, evaluation.error, b"",
-            shared.tree(), shared.dependencies(keys),
+            shared.tree(), shared.dependencies(ours),
         )  # fmt: skip
     body = b""
     if evaluation.result is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
-from weir_controlplane.automation.conditions import AssetMemory, Evaluation, walk
+from weir_controlplane.automation.conditions import AssetMemory, Evaluation, Node, walk
 from weir_controlplane.automation.facts import StoredFacts
 from weir_controlplane.storage import DeploymentScope
 from weir_controlplane.storage.automation import TickClaim
@@ -68,6 +68,7 @@ class DueAssets:
         self._timely_sets: dict[str, set[str]] = {}
         # Per deployment graph: every location's digests, by asset key.
         self._digests: dict[str, dict[str, tuple[str, str]]] = {}
+        self._conditions: dict[str, dict[str, Node]] = {}
         self._kept: dict[int, _Kept] = {}
         self._definitions: dict[str, dict[str, Any]] = {}
         self._targets: dict[str, list[str]] = {}
@@ -152,13 +153,28 @@ class DueAssets:
             self._digests[graph.union.content_hash] = found
         return found
 
+    def all_conditions(self, graph: DeploymentGraph) -> Mapping[str, Node]:
+        """The condition tree of every asset with one, by key (read at the snapshot's load)."""
+        found = self._conditions.get(graph.union.content_hash)
+        if found is None:
+            if len(self._conditions) > 8:
+                self._conditions.clear()
+            found = {}
+            for location in reversed(graph.graphs.values()):  # the first location's wins
+                found.update(location.automation_conditions)
+            self._conditions[graph.union.content_hash] = found
+        return found
+
     def definitions(self, graph: DeploymentGraph) -> dict[str, Any]:
         """The snapshot's cache for `StoredFacts` (what assets take from their definitions)."""
         found = self._definitions.get(graph.union.content_hash)
         if found is None:
             if len(self._definitions) > 8:
                 self._definitions.clear()
-            found = self._definitions[graph.union.content_hash] = {}
+            # An unpartitioned asset's, made as the snapshot loaded; the others' on first use.
+            found = self._definitions[graph.union.content_hash] = dict(
+                graph.union.unpartitioned_definitions
+            )
         return found
 
     def keep(
@@ -193,25 +209,29 @@ class DueAssets:
         if found is None:
             if len(self._timely_sets) > 64:
                 self._timely_sets.clear()
-            nodes, digests = graph.nodes, self.all_digests(graph)
-            partitioned = {key for key, node in nodes.items() if node.HasField("partitions_def")}
+            digests, definitions = self.all_digests(graph), graph.union.definition_facts
+            partitioned = {key for key, facts in definitions.items() if facts.partitioned}
+            conditions = self.all_conditions(graph)
+            cron: dict[str, bool] = {}  # once per condition, not per asset
+            for key, (condition_hash, _) in digests.items():
+                if condition_hash not in cron:
+                    cron[condition_hash] = self._has_cron(condition_hash, conditions[key])
             found = {
                 key
                 for key, (condition_hash, _) in digests.items()
                 if key in partitioned
                 or (partitioned and not partitioned.isdisjoint(graph.parents(key)))
-                or self._has_cron(graph, key, condition_hash)
+                or cron[condition_hash]
             }
             self._timely_sets[graph.union.content_hash] = found
         return found
 
-    def _has_cron(self, graph: DeploymentGraph, key: str, condition_hash: str) -> bool:
-        """Whether the asset's condition has a cron_tick_passed node (once per condition)."""
+    def _has_cron(self, condition_hash: str, condition: Node) -> bool:
+        """Whether the condition has a cron_tick_passed node (once per condition)."""
         found = self._cron_conditions.get(condition_hash)
         if found is None:
             if len(self._cron_conditions) > _MAX_CACHED:
                 self._cron_conditions.clear()
-            condition = graph.nodes[key].automation_condition
             found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
             self._cron_conditions[condition_hash] = found
         return found

@@ -39,11 +39,12 @@ from weir_controlplane.locations.graph import key_string
 from weir_controlplane.partitions import DependencyMapping, dependency_mapping
 from weir_controlplane.partitions.wire import DynamicSpaces
 from weir_controlplane.storage import DeploymentScope, DynamicPartitionStorage
-from weir_controlplane.storage.automation import AutomationStorage, LatestCheck
+from weir_controlplane.storage.automation import AutomationStorage, LatestCheck, LatestOutcome
 
 _ONE: Partitions = frozenset({UNPARTITIONED})
 _NONE: Partitions = frozenset()
 _NO_RUNS: Mapping[str, str] = {}  # shared, never changed
+_new_outline = tuple.__new__
 # An asset's universe, latest window, code version, dependencies, whether executable.
 _Definition = tuple[
     Partitions, Callable[[float | None], Partitions] | None, str, tuple[Dep, ...], bool
@@ -92,19 +93,34 @@ class StoredFacts:
         self.changed, self.event_cursor = storage.changed_assets(scope, after=event_cursor)
         self._cursor = event_cursor
         self._loaded: set[str] = set()
-        self._materialized: dict[str, set[str]] = defaultdict(set)
-        self._failed: dict[str, set[str]] = defaultdict(set)
-        self._newly: dict[str, set[str]] = defaultdict(set)
-        self._latest_run: dict[str, dict[str, str]] = defaultdict(dict)
-        self._latest_event: dict[str, dict[str, int]] = defaultdict(dict)
+        # Per asset read, its partitions by outcome, frozen as they are read (most assets'
+        # are the unpartitioned partition alone: the one shared set `_ONE`).
+        self._materialized: dict[str, Partitions] = {}
+        self._failed: dict[str, Partitions] = {}
+        self._newly: dict[str, Partitions] = {}
+        # Partition -> the run of its latest materialization; an unpartitioned asset's is
+        # one dict shared by every asset whose latest run is the same (never changed).
+        self._latest_run: dict[str, Mapping[str, str]] = {}
+        self._runs_alone: dict[str, Mapping[str, str]] = {}
+        # The event id of each latest materialization: of an asset's unpartitioned
+        # partition, and of its other partitions.
+        self._latest_alone: dict[str, int] = {}
+        self._latest_event: dict[str, dict[str, int]] = {}
         # Per asset, the partitions in queued or running runs, and in those of backfills.
         self.in_progress, self.backfilling = storage.unended_run_partitions(
             scope, tagged=BACKFILL_TAG
         )
+        # The same, frozen once for outlines (few assets are in progress).
+        self._in_progress = {key: _frozen(parts) for key, parts in self.in_progress.items()}
+        self._backfilling = {key: _frozen(parts) for key, parts in self.backfilling.items()}
         self._unpartitioned_deps: dict[str, Dep] = {}
         self._targets: dict[str, frozenset[str]] = {}
         self._checks: dict[str, tuple[CheckFacts, ...]] = {}
         self._check_rows: dict[tuple[str, str], list[LatestCheck]] | None = None
+
+    def unread(self, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` whose outcomes this tick has not read yet."""
+        return set(keys).difference(self._loaded)
 
     def prefetch(self, keys: Collection[str]) -> None:
         """Read the outcomes of `keys` (and their upstreams) in one batch, ahead of their
@@ -126,33 +142,75 @@ class StoredFacts:
         new_runs = set()
         cursor = self._cursor
         # Unpacked, not read by attribute, and the tables bound once: a graph's first tick
-        # reads a row per asset.
+        # reads a row per asset. An unpartitioned row's sets are the shared `_ONE`; the rows
+        # of partitions are gathered and frozen once per asset below.
         materialized, latest_event, latest_run = (
             self._materialized,
-            self._latest_event,
+            self._latest_alone,
             self._latest_run,
         )
-        newly, failed = self._newly, self._failed
-        for key, partition, success, run_id, failure in rows:
+        newly, failed, runs_alone = self._newly, self._failed, self._runs_alone
+        partitioned = []
+        for row in rows:
+            key, partition, success, run_id, failure = row
             if key in earlier:
                 continue
+            if partition:
+                partitioned.append(row)
+                continue
             if success is not None:
-                materialized[key].add(partition)
-                latest_event[key][partition] = success
+                materialized[key] = _ONE
+                latest_event[key] = success
                 if run_id is not None:
-                    latest_run[key][partition] = run_id
+                    alone = runs_alone.get(run_id)
+                    if alone is None:
+                        alone = runs_alone[run_id] = {UNPARTITIONED: run_id}
+                    latest_run[key] = alone
                 if success > cursor:
-                    newly[key].add(partition)
+                    newly[key] = _ONE
                     if run_id is not None:
                         new_runs.add(run_id)
             if failure is not None and (success is None or failure > success):
-                failed[key].add(partition)
+                failed[key] = _ONE
+        if partitioned:
+            new_runs |= self._read_partitions(partitioned)
         if every:
             self._loaded.update(nodes)
         self._define_unpartitioned(wanted)
         new_runs -= self._targets.keys()
         if new_runs:
             self._targets.update(self._storage.run_targets(self._scope, new_runs))
+
+    def _read_partitions(self, rows: Iterable[LatestOutcome]) -> set[str]:
+        """`prefetch`'s rows of partitions, set by set (an asset read with the unpartitioned
+        partition too keeps it); the runs that newly updated them."""
+        materialized: dict[str, set[str]] = defaultdict(set)
+        failed: dict[str, set[str]] = defaultdict(set)
+        newly: dict[str, set[str]] = defaultdict(set)
+        latest_run: dict[str, dict[str, str]] = defaultdict(dict)
+        new_runs = set()
+        for key, partition, success, run_id, failure in rows:
+            if success is not None:
+                materialized[key].add(partition)
+                self._latest_event.setdefault(key, {})[partition] = success
+                if run_id is not None:
+                    latest_run[key][partition] = run_id
+                if success > self._cursor:
+                    newly[key].add(partition)
+                    if run_id is not None:
+                        new_runs.add(run_id)
+            if failure is not None and (success is None or failure > success):
+                failed[key].add(partition)
+        for read, found in (
+            (materialized, self._materialized),
+            (failed, self._failed),
+            (newly, self._newly),
+        ):
+            for key, partitions in read.items():
+                found[key] = found.get(key, _NONE) | partitions
+        for key, runs in latest_run.items():
+            self._latest_run[key] = {**self._latest_run.get(key, _NO_RUNS), **runs}
+        return new_runs
 
     # --- conditions.Facts ---------------------------------------------------------------
 
@@ -175,6 +233,8 @@ class StoredFacts:
 
     def data_versions(self, key: str, partitions: Partitions) -> Mapping[str, str]:
         events = self._latest_event.get(key, {})
+        if key in self._latest_alone:
+            events = {**events, UNPARTITIONED: self._latest_alone[key]}
         ids = {p: events[p] for p in partitions if p in events}
         versions = self._storage.materialization_data_versions(self._scope, ids.values())
         return {p: versions.get(event_id, "") for p, event_id in ids.items()}
@@ -210,15 +270,16 @@ class StoredFacts:
         universe, window, code_version, deps, executable = definition
         signature = (
             universe,
-            _frozen(self._materialized.get(key)),
-            _frozen(self._failed.get(key)),
-            _frozen(self.in_progress.get(key)),
-            _frozen(self.backfilling.get(key)),
-            _frozen(self._newly.get(key)),
+            self._materialized.get(key, _NONE),
+            self._failed.get(key, _NONE),
+            self._in_progress.get(key, _NONE),
+            self._backfilling.get(key, _NONE),
+            self._newly.get(key, _NONE),
             code_version,
             executable,
         )
-        return Outline(signature, self._latest_run.get(key, _NO_RUNS), deps, window)
+        # (tuple.__new__: a NamedTuple's own __new__ costs more, and a tick makes one an asset)
+        return _new_outline(Outline, (signature, self._latest_run.get(key, _NO_RUNS), deps, window))
 
     def _build(self, key: str) -> AssetFacts:
         signature, latest_run, deps, window = self.outline(key)
@@ -324,25 +385,26 @@ class StoredFacts:
         """The definitions of the unpartitioned assets among `keys` not yet defined, in one
         pass (a graph's first tick defines every asset). Each edge's mapping is its
         upstream's alone: one Dep per upstream, shared; nothing in them moves with time."""
-        nodes, parents, definitions = (
-            self._graph.nodes,
+        plain, parents, definitions = (
+            self._graph.union.definition_facts,
             self._graph.union.parents,
             self._definitions,
         )
         deps_of, dep = self._unpartitioned_deps, self._unpartitioned_dep
         for key in keys:
-            node = nodes.get(key)
-            if key in definitions or node is None or node.HasField("partitions_def"):
+            found = plain.get(key)
+            if found is None or found.partitioned or key in definitions:
                 continue
-            deps = tuple(deps_of.get(up) or dep(up) for up in parents.get(key, ()))
-            definitions[key] = (_ONE, None, node.code_version, deps, node.is_executable)
+            ups = parents.get(key)
+            deps = tuple([deps_of.get(up) or dep(up) for up in ups]) if ups else ()
+            definitions[key] = (_ONE, None, found.code_version, deps, found.executable)
 
     def _unpartitioned_dep(self, upstream_key: str) -> Dep:
         """The edge from `upstream_key` to an unpartitioned asset."""
         found = self._unpartitioned_deps.get(upstream_key)
         if found is None:
-            upstream = self._graph.node(upstream_key)
-            partitioned = upstream is not None and upstream.HasField("partitions_def")
+            upstream = self._graph.union.definition_facts.get(upstream_key)
+            partitioned = upstream is not None and upstream.partitioned
             found = Dep(upstream_key, "all" if partitioned else "unpartitioned")
             self._unpartitioned_deps[upstream_key] = found
         return found

@@ -9,14 +9,30 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from functools import cached_property
+from typing import NamedTuple
 
 import weir_selection
-from weir_protos.v1 import definitions_pb2
+from weir_partitions.conditions import UNPARTITIONED, Dep
+from weir_protos.v1 import automation_pb2, definitions_pb2
 
 from weir_controlplane.errors import InvalidArgumentError
 
 # A malformed selection longer than this is not echoed back with a caret under it.
 _ECHOED_SELECTION_CHARS = 200
+
+
+_ONE: frozenset[str] = frozenset({UNPARTITIONED})
+# An unpartitioned asset's universe, latest window (none), code version, dependencies and
+# whether it is executable (automation/facts.py's `_Definition`).
+UnpartitionedDefinition = tuple[frozenset[str], None, str, tuple[Dep, ...], bool]
+
+
+class DefinitionFacts(NamedTuple):
+    """What an asset's automation facts take from its node on every tick, read once."""
+
+    partitioned: bool
+    code_version: str
+    executable: bool
 
 
 def key_string(key: object) -> str:
@@ -77,26 +93,74 @@ class SnapshotGraph:
                 found.setdefault(node.node_name, []).append(key)
         return found
 
-    @cached_property
+    @property
     def automation_digests(self) -> dict[str, tuple[str, str]]:
         """Per asset with an automation condition: (its condition's hash, a digest of its
         definition: dependencies, partitions, whether executable). The registry computes
         them as it loads a snapshot, so the automation evaluator's ticks find them made
-        (some 10 us an asset: serializing and hashing its tree and its edges)."""
+        (some 10 us an asset: serializing and hashing its tree and its edges), with
+        `automation_conditions` and `definition_facts`."""
+        return self._automation[0]
+
+    @property
+    def automation_conditions(self) -> dict[str, automation_pb2.AutomationConditionNode]:
+        """Per asset with an automation condition, its tree (a message field read once)."""
+        return self._automation[1]
+
+    @property
+    def definition_facts(self) -> dict[str, DefinitionFacts]:
+        """Per asset, what automation reads of its definition on every tick."""
+        return self._automation[2]
+
+    @property
+    def unpartitioned_definitions(self) -> dict[str, UnpartitionedDefinition]:
+        """Per unpartitioned asset, what automation's facts of it take from its definition
+        alone (automation/facts.py's definitions): made at load, not on the first tick."""
+        return self._automation[3]
+
+    @cached_property
+    def _automation(
+        self,
+    ) -> tuple[
+        dict[str, tuple[str, str]],
+        dict[str, automation_pb2.AutomationConditionNode],
+        dict[str, DefinitionFacts],
+        dict[str, UnpartitionedDefinition],
+    ]:
         by_bytes: dict[bytes, str] = {}  # most assets share a few conditions
-        found = {}
+        digests = {}
+        conditions = {}
+        facts = {}
         for key, node in self.nodes.items():
+            facts[key] = DefinitionFacts(
+                node.HasField("partitions_def"), node.code_version, node.is_executable
+            )
             if not node.HasField("automation_condition"):
                 continue
-            condition = node.automation_condition.SerializeToString(deterministic=True)
+            conditions[key] = message = node.automation_condition
+            condition = message.SerializeToString(deterministic=True)
             condition_hash = by_bytes.get(condition)
             if condition_hash is None:
                 condition_hash = by_bytes[condition] = hashlib.sha256(condition).hexdigest()[:32]
             definition = definitions_pb2.AssetNode(
                 deps=node.deps, partitions_def=node.partitions_def, is_executable=node.is_executable
             ).SerializeToString(deterministic=True)
-            found[key] = (condition_hash, hashlib.sha256(definition).hexdigest()[:16])
-        return found
+            digests[key] = (condition_hash, hashlib.sha256(definition).hexdigest()[:16])
+        # One edge per upstream, shared by its downstreams: an unpartitioned asset depends
+        # on all of a partitioned upstream; an upstream this graph lacks has no partitions.
+        edges = {
+            key: Dep(key, "all" if found.partitioned else "unpartitioned")
+            for key, found in facts.items()
+        }
+        unpartitioned = {}
+        for key, found in facts.items():
+            if found.partitioned:
+                continue
+            deps = tuple(
+                [edges.get(up) or Dep(up, "unpartitioned") for up in self.parents.get(key, ())]
+            )
+            unpartitioned[key] = (_ONE, None, found.code_version, deps, found.executable)
+        return digests, conditions, facts, unpartitioned
 
     def resolve(self, selection_text: str) -> set[str]:
         """The keys a selection string picks (``"*revenue and not group:raw"``), read by the

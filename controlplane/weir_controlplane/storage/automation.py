@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from weir_protos.v1 import automation_pb2, events_pb2
 
 from weir_controlplane.storage import cursors, retention
-from weir_controlplane.storage.bulk import insert_many
+from weir_controlplane.storage.bulk import encoder, insert_many
 from weir_controlplane.storage.dialects import insert
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, Page, RunStatus
@@ -247,8 +247,13 @@ class AutomationStorage:
                 encoded=["state"],  # many copies' states are one text (automation/alike.py)
             )
             tree_ids = self._insert_shared_trees(conn, scope, now, evaluations)
+            # The lists as JSON text, each distinct one encoded once; most rows' are empty.
+            listed = encoder(conn, automation_evaluations, "requested_partitions")
+            empty = listed(())
             rows = [
-                (e.asset_key, e.requested_count, tuple(e.requested_partitions), tuple(e.run_ids),
+                (e.asset_key, e.requested_count,
+                 listed(tuple(e.requested_partitions)) if e.requested_partitions else empty,
+                 listed(tuple(e.run_ids)) if e.run_ids else empty,
                  e.error, e.body,
                  None if e.shared is None else tree_ids[id(e.shared)],
                  None if e.shared is None else "\n".join(e.dependencies))
@@ -266,6 +271,7 @@ class AutomationStorage:
                 shared,
                 [*columns, "body", "shared_id", "dependencies"],
                 rows,
+                encoded=["requested_partitions", "run_ids"],
             )
         return True
 

@@ -70,6 +70,12 @@ def insert_many(
     conn.exec_driver_sql(sql, params)
 
 
+def encoder(conn: Connection, table: sa.Table, name: str) -> Callable[[Any], Any]:
+    """The column's bind processing, to give `insert_many` its values `encoded`: run once
+    per distinct tuple, text or bytes."""
+    return _repeating(_processor(table, name, conn.dialect))
+
+
 def _processor(table: sa.Table, name: str, dialect: Dialect) -> Callable[[Any], Any]:
     """The column's bind processing for `dialect` (a TypeDecorator's included), or the
     identity when it has none."""
