@@ -26,12 +26,13 @@ SQLite has one writer at a time and one slot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import in_list, insert
+from weir_controlplane.storage.dialects import in_list, insert, insert_rows, row_parameters
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope
 from weir_controlplane.storage.schema import asset_state_revisions, asset_state_versions
@@ -60,23 +61,31 @@ _BUMP_FREE_SLOT = (
 def bump(conn: Connection, dialect: str, deployment_id: int, asset_keys: Collection[str]) -> None:
     """The recorded state of `asset_keys` in the deployment changes in this transaction."""
     if asset_keys:
-        stamp = insert(dialect, asset_state_versions)
-        conn.execute(
-            stamp.on_conflict_do_update(
-                index_elements=["deployment_id", "asset_key"],
-                set_={"revision": asset_state_versions.c.revision + 1},
-            ),
-            [
-                {"deployment_id": deployment_id, "asset_key": key, "revision": 1}
-                for key in sorted(asset_keys)  # one lock order for every writer
-            ],
-        )
+        rows = [
+            {"deployment_id": deployment_id, "asset_key": key, "revision": 1}
+            for key in sorted(asset_keys)  # one lock order for every writer
+        ]
+        conn.execute(_stamp(dialect), row_parameters(dialect, _STAMPED, rows))
     params = {"b_deployment_id": deployment_id}
     if dialect == "postgresql" and conn.execute(_BUMP_FREE_SLOT, params).first() is not None:
         return
     conn.execute(_new_slot(dialect), params)
 
 
+_STAMPED = ("deployment_id", "asset_key", "revision")
+
+
+@functools.cache
+def _stamp(dialect: str) -> sa.Executable:
+    """Each asset's revision up by one (from 1 for a new one)."""
+    statement = insert_rows(dialect, asset_state_versions, _STAMPED)
+    return statement.on_conflict_do_update(
+        index_elements=["deployment_id", "asset_key"],
+        set_={"revision": asset_state_versions.c.revision + 1},
+    )
+
+
+@functools.cache
 def _new_slot(dialect: str) -> sa.Executable:
     """A slot of this session's own (slot 0 on SQLite), or a bump of it if it exists.
 

@@ -1,8 +1,9 @@
 """Keeping derived state current from newly stored events, inside the ingest transaction.
 
 Each function takes only events that were new in this transaction (a re-delivered
-event changes nothing) and issues one upsert per table, one row per key: many events
-for the same asset partition collapse to the latest before touching the database.
+event changes nothing) and issues one upsert per table, one row per key (on PostgreSQL
+one statement for all of them): many events for the same asset partition collapse to
+the latest before touching the database.
 "Latest" means highest event id, i.e. the order the control plane stored them in.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import insert
+from weir_controlplane.storage.dialects import insert_rows, row_parameters
 from weir_controlplane.storage.records import DeploymentScope, EventType, NewEvent, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
@@ -218,7 +219,8 @@ def _upsert_asset_summaries(
         }
         for asset_key, item in _latest_per_key(stored, lambda event: event.asset_key)
     ]
-    conn.execute(_summary_upsert(dialect), rows)
+    names = tuple(rows[0])
+    conn.execute(_summary_upsert(dialect, names), row_parameters(dialect, names, rows))
 
 
 def _upsert_if_newer(
@@ -233,7 +235,11 @@ def _upsert_if_newer(
 
     The id comparison keeps concurrent ingest of two runs from regressing a row.
     """
-    conn.execute(_newer_upsert(dialect, table.name, id_column, other_columns), rows)
+    names = tuple(rows[0])
+    conn.execute(
+        _newer_upsert(dialect, table.name, id_column, other_columns, names),
+        row_parameters(dialect, names, rows),
+    )
 
 
 # Upsert statements are built once per database: constructing ON CONFLICT clauses
@@ -242,10 +248,14 @@ def _upsert_if_newer(
 
 @functools.cache
 def _newer_upsert(
-    dialect: str, table_name: str, id_column: str, other_columns: tuple[str, ...]
+    dialect: str,
+    table_name: str,
+    id_column: str,
+    other_columns: tuple[str, ...],
+    names: tuple[str, ...],
 ) -> sa.Executable:
     table = metadata.tables[table_name]
-    statement = insert(dialect, table)
+    statement = insert_rows(dialect, table, names)
     current = table.c[id_column]
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key],
@@ -255,8 +265,8 @@ def _newer_upsert(
 
 
 @functools.cache
-def _summary_upsert(dialect: str) -> sa.Executable:
-    statement = insert(dialect, asset_summary)
+def _summary_upsert(dialect: str, names: tuple[str, ...]) -> sa.Executable:
+    statement = insert_rows(dialect, asset_summary, names)
     excluded = statement.excluded
     newer = excluded.materialization_event_id > asset_summary.c.materialization_event_id
     return statement.on_conflict_do_update(

@@ -1,5 +1,5 @@
 """The SQL constructs that differ by database: INSERT ... ON CONFLICT, a list bound as one
-parameter, and appending many new rows."""
+parameter, writing many rows in one statement, and appending many new rows."""
 
 from __future__ import annotations
 
@@ -23,6 +23,37 @@ def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_
     if dialect == "sqlite":
         return sqlite_dialect.insert(table)
     raise ValueError(f"unsupported database dialect {dialect!r}")
+
+
+def insert_rows(
+    dialect: str, table: sa.Table, names: Sequence[str]
+) -> postgresql_dialect.Insert | sqlite_dialect.Insert:
+    """`insert(dialect, table)` of many rows with the columns `names`, executed with
+    `row_parameters(dialect, names, rows)`.
+
+    On PostgreSQL one statement for the whole list: `INSERT ... SELECT FROM unnest(:a,
+    :b, ...)`, one array per column, so the server parses, plans and checks one statement
+    where an executemany runs one per row (its foreign-key and conflict checks included).
+    On SQLite an executemany of the plain INSERT, which costs it no round trips. Rows go in
+    in list order, so sorted keys still lock in one order; ON CONFLICT DO UPDATE may touch
+    a key only once per statement, so the rows' conflict keys must be distinct.
+    """
+    statement = insert(dialect, table)
+    if dialect != "postgresql":
+        return statement
+    arrays = [
+        sa.bindparam(name, type_=postgresql_dialect.ARRAY(table.c[name].type)) for name in names
+    ]
+    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="new_rows")
+    return statement.from_select(list(names), sa.select(rows))
+
+
+def row_parameters(dialect: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Any:
+    """The parameters of an `insert_rows` statement: the rows themselves (an executemany)
+    on SQLite, one list per column on PostgreSQL."""
+    if dialect != "postgresql":
+        return rows
+    return {name: [row[name] for row in rows] for name in names}
 
 
 class _TextList(sa.types.TypeDecorator[Sequence[str]]):
