@@ -3,8 +3,9 @@ parameter, writing many rows in one statement, and appending many new rows."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,11 +42,43 @@ def insert_rows(
     statement = insert(dialect, table)
     if dialect != "postgresql":
         return statement
-    arrays = [
-        sa.bindparam(name, type_=postgresql_dialect.ARRAY(table.c[name].type)) for name in names
-    ]
+    arrays = [sa.bindparam(name, type_=_BinaryArray(table.c[name].type)) for name in names]
     rows = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="new_rows")
     return statement.from_select(list(names), sa.select(rows))
+
+
+class _BinaryList(list[Any]):
+    """A list psycopg sends in binary: its text form quotes each element in Python, about
+    20 times slower for timestamps (1.4 ms for 125 of them) and 3 times for strings."""
+
+
+@functools.cache
+def register_postgresql_adapters() -> None:
+    """Have psycopg send `_BinaryList`s in binary; call before the first connection (a
+    connection copies psycopg's adapters when it opens). Without it they go as text,
+    slower but the same. Not at import: SQLite deployments never load psycopg."""
+    import psycopg
+    from psycopg.types.array import ListBinaryDumper
+
+    psycopg.adapters.register_dumper(_BinaryList, ListBinaryDumper)
+
+
+class _BinaryArray(sa.types.TypeDecorator[Sequence[Any]]):
+    """An array of `item_type` bound as a `_BinaryList`, each item processed as the
+    column would process it (UTCDateTime's checks)."""
+
+    impl = postgresql_dialect.ARRAY
+    cache_ok = True
+
+    def __init__(self, item_type: sa.types.TypeEngine[Any]) -> None:
+        super().__init__(item_type)
+        self.item_type = item_type
+
+    def bind_processor(self, dialect: sa.Dialect) -> Callable[[Any], Any]:
+        item = self.item_type.dialect_impl(dialect).bind_processor(dialect)
+        if item is None:
+            return _BinaryList
+        return lambda values: _BinaryList(map(item, values))
 
 
 def row_parameters(dialect: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Any:
