@@ -65,7 +65,7 @@ def bump(conn: Connection, dialect: str, deployment_id: int, asset_keys: Collect
             {"deployment_id": deployment_id, "asset_key": key, "revision": 1}
             for key in sorted(asset_keys)  # one lock order for every writer
         ]
-        conn.execute(_stamp(dialect), row_parameters(dialect, _STAMPED, rows))
+        conn.execute(_stamp(dialect), row_parameters(dialect, _STAMPED, rows, _STAMP_SHARED))
     params = {"b_deployment_id": deployment_id}
     if dialect == "postgresql" and conn.execute(_BUMP_FREE_SLOT, params).first() is not None:
         return
@@ -73,12 +73,13 @@ def bump(conn: Connection, dialect: str, deployment_id: int, asset_keys: Collect
 
 
 _STAMPED = ("deployment_id", "asset_key", "revision")
+_STAMP_SHARED = ("deployment_id", "revision")
 
 
 @functools.cache
 def _stamp(dialect: str) -> sa.Executable:
     """Each asset's revision up by one (from 1 for a new one)."""
-    statement = insert_rows(dialect, asset_state_versions, _STAMPED)
+    statement = insert_rows(dialect, asset_state_versions, _STAMPED, _STAMP_SHARED)
     return statement.on_conflict_do_update(
         index_elements=["deployment_id", "asset_key"],
         set_={"revision": asset_state_versions.c.revision + 1},

@@ -220,7 +220,9 @@ def _upsert_asset_summaries(
         for asset_key, item in _latest_per_key(stored, lambda event: event.asset_key)
     ]
     names = tuple(rows[0])
-    conn.execute(_summary_upsert(dialect, names), row_parameters(dialect, names, rows))
+    conn.execute(
+        _summary_upsert(dialect, names), row_parameters(dialect, names, rows, _SUMMARY_SHARED)
+    )
 
 
 def _upsert_if_newer(
@@ -236,14 +238,24 @@ def _upsert_if_newer(
     The id comparison keeps concurrent ingest of two runs from regressing a row.
     """
     names = tuple(rows[0])
+    shared = _shared(names)
     conn.execute(
         _newer_upsert(dialect, table.name, id_column, other_columns, names),
-        row_parameters(dialect, names, rows),
+        row_parameters(dialect, names, rows, shared),
     )
 
 
 # Upsert statements are built once per database: constructing ON CONFLICT clauses
 # costs more Python time than executing them.
+
+# The columns every row of one batch's upsert has the same value in: the deployment and
+# the run whose events they are.
+_RUN_COLUMNS = frozenset({"deployment_id", "run_id", "materialization_run_id", "failure_run_id"})
+_SUMMARY_SHARED = ("deployment_id", "materialization_run_id")
+
+
+def _shared(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(name for name in names if name in _RUN_COLUMNS)
 
 
 @functools.cache
@@ -255,7 +267,7 @@ def _newer_upsert(
     names: tuple[str, ...],
 ) -> sa.Executable:
     table = metadata.tables[table_name]
-    statement = insert_rows(dialect, table, names)
+    statement = insert_rows(dialect, table, names, _shared(names))
     current = table.c[id_column]
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key],
@@ -266,7 +278,7 @@ def _newer_upsert(
 
 @functools.cache
 def _summary_upsert(dialect: str, names: tuple[str, ...]) -> sa.Executable:
-    statement = insert_rows(dialect, asset_summary, names)
+    statement = insert_rows(dialect, asset_summary, names, _SUMMARY_SHARED)
     excluded = statement.excluded
     newer = excluded.materialization_event_id > asset_summary.c.materialization_event_id
     return statement.on_conflict_do_update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,24 +27,46 @@ def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_
 
 
 def insert_rows(
-    dialect: str, table: sa.Table, names: Sequence[str]
+    dialect: str, table: sa.Table, names: Sequence[str], shared: Collection[str] = ()
 ) -> postgresql_dialect.Insert | sqlite_dialect.Insert:
     """`insert(dialect, table)` of many rows with the columns `names`, executed with
-    `row_parameters(dialect, names, rows)`.
+    `row_parameters(dialect, names, rows, shared)`; the `shared` columns have one value
+    in every row.
 
     On PostgreSQL one statement for the whole list: `INSERT ... SELECT FROM unnest(:a,
-    :b, ...)`, one array per column, so the server parses, plans and checks one statement
-    where an executemany runs one per row (its foreign-key and conflict checks included).
-    On SQLite an executemany of the plain INSERT, which costs it no round trips. Rows go in
-    in list order, so sorted keys still lock in one order; ON CONFLICT DO UPDATE may touch
-    a key only once per statement, so the rows' conflict keys must be distinct.
+    :b, ...)`, one array per column (a shared column bound once), so the server parses,
+    plans and checks one statement where an executemany runs one per row (its foreign-key
+    and conflict checks included). On SQLite an executemany of the plain INSERT, which
+    costs it no round trips. Rows go in in list order, so sorted keys still lock in one
+    order; ON CONFLICT DO UPDATE may touch a key only once per statement, so the rows'
+    conflict keys must be distinct.
     """
     statement = insert(dialect, table)
     if dialect != "postgresql":
         return statement
-    arrays = [sa.bindparam(name, type_=_BinaryArray(table.c[name].type)) for name in names]
-    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="new_rows")
-    return statement.from_select(list(names), sa.select(rows))
+    varying = [name for name in names if name not in shared]
+    arrays = [sa.bindparam(name, type_=_BinaryArray(table.c[name].type)) for name in varying]
+    rows = sa.func.unnest(*arrays).table_valued(*varying).render_derived(name="new_rows")
+    values = [
+        sa.bindparam(name, type_=table.c[name].type) if name in shared else rows.c[name]
+        for name in names
+    ]
+    return statement.from_select(list(names), sa.select(*values).select_from(rows))
+
+
+def row_parameters(
+    dialect: str,
+    names: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    shared: Collection[str] = (),
+) -> Any:
+    """The parameters of an `insert_rows` statement: the rows themselves (an executemany)
+    on SQLite; on PostgreSQL one list per column, and the first row's value of each
+    `shared` one."""
+    if dialect != "postgresql":
+        return rows
+    first = rows[0]
+    return {name: first[name] if name in shared else [row[name] for row in rows] for name in names}
 
 
 class _BinaryList(list[Any]):
@@ -81,14 +103,6 @@ class _BinaryArray(sa.types.TypeDecorator[Sequence[Any]]):
         return lambda values: _BinaryList(map(item, values))
 
 
-def row_parameters(dialect: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> Any:
-    """The parameters of an `insert_rows` statement: the rows themselves (an executemany)
-    on SQLite, one list per column on PostgreSQL."""
-    if dialect != "postgresql":
-        return rows
-    return {name: [row[name] for row in rows] for name in names}
-
-
 class _TextList(sa.types.TypeDecorator[Sequence[str]]):
     """A list of strings as one bound value: a text[] on PostgreSQL, a JSON array on SQLite."""
 
@@ -101,8 +115,10 @@ class _TextList(sa.types.TypeDecorator[Sequence[str]]):
         return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value: Sequence[str] | None, dialect: sa.Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
+        if value is None:
             return value
+        if dialect.name == "postgresql":
+            return _BinaryList(value)
         return json.dumps(list(value))
 
 

@@ -350,7 +350,8 @@ def _insert_new(
         {"deployment_id": deployment_id, "asset_key": health.asset_key, **_row_values(health, now)}
         for health in healths
     ]
-    result = conn.execute(_insert_health(dialect), row_parameters(dialect, _HEALTH_COLUMNS, rows))
+    parameters = row_parameters(dialect, _HEALTH_COLUMNS, rows, _NEW_HEALTH_SHARED)
+    result = conn.execute(_insert_health(dialect), parameters)
     return set(result.scalars())
 
 
@@ -395,11 +396,14 @@ _HEALTH_COLUMNS = (
     "updated_at",
 )
 
+# A new row's status changed now, or it is UNKNOWN since now.
+_NEW_HEALTH_SHARED = ("deployment_id", "changed_at", "updated_at")
+
 
 @functools.cache
 def _insert_health(dialect: str) -> sa.Executable:
     return (
-        insert_rows(dialect, asset_health, _HEALTH_COLUMNS)
+        insert_rows(dialect, asset_health, _HEALTH_COLUMNS, _NEW_HEALTH_SHARED)
         .on_conflict_do_nothing()
         .returning(asset_health.c.asset_key)
     )
