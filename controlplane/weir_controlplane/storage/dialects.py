@@ -103,23 +103,14 @@ class _BinaryArray(sa.types.TypeDecorator[Sequence[Any]]):
         return lambda values: _BinaryList(map(item, values))
 
 
-class _TextList(sa.types.TypeDecorator[Sequence[str]]):
-    """A list of strings as one bound value: a text[] on PostgreSQL, a JSON array on SQLite."""
+class _JsonList(sa.types.TypeDecorator[Sequence[str]]):
+    """A list of strings as one bound value on SQLite: a JSON array."""
 
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql_dialect.ARRAY(sa.Text))
-        return dialect.type_descriptor(sa.Text())
-
     def process_bind_param(self, value: Sequence[str] | None, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return value
-        if dialect.name == "postgresql":
-            return _BinaryList(value)
-        return json.dumps(list(value))
+        return None if value is None else json.dumps(list(value))
 
 
 def in_list(
@@ -132,10 +123,12 @@ def in_list(
     PostgreSQL: `column = ANY(:values)`; SQLite: `column IN (SELECT value FROM
     json_each(:values))`.
     """
-    bound = sa.bindparam(None, list(values), type_=_TextList(), unique=True)
     if dialect == "postgresql":
-        return column == sa.any_(bound)
+        return column == sa.any_(
+            sa.bindparam(None, list(values), type_=_BinaryArray(sa.Text()), unique=True)
+        )
     if dialect == "sqlite":
+        bound = sa.bindparam(None, list(values), type_=_JsonList(), unique=True)
         return column.in_(
             sa.select(sa.column("value", sa.Text)).select_from(sa.func.json_each(bound))
         )

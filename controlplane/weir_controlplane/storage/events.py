@@ -299,10 +299,11 @@ class EventIngest:
             conn.execute(_insert_events(self._db.dialect), rows)
         else:
             append_rows(conn, event_log, rows)  # under the run's lock: no row is there yet
+        found = conn.execute(_IDS_IN_RANGE, {"run_id": run_id, "first": first, "last": last})
         ids = {
-            row.sequence: row.id
-            for row in conn.execute(_IDS_IN_RANGE, {"run_id": run_id, "first": first, "last": last})
-            if row.sequence not in earlier
+            sequence: event_id
+            for event_id, sequence in found.all()  # one fetch, not one per row
+            if sequence not in earlier
         }
         return [
             StoredEvent(ids[event.sequence], event) for event in events if event.sequence in ids
