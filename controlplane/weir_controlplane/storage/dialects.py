@@ -123,12 +123,27 @@ def in_list(
     PostgreSQL: `column = ANY(:values)`; SQLite: `column IN (SELECT value FROM
     json_each(:values))`.
     """
+    return _in_bound(
+        dialect, column, sa.bindparam(None, list(values), type_=_list_type(dialect), unique=True)
+    )
+
+
+def in_named_list(dialect: str, column: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
+    """`in_list` with the list given at execution as the parameter `name`: for a statement
+    built once (building one costs more Python time than running it)."""
+    return _in_bound(dialect, column, sa.bindparam(name, type_=_list_type(dialect)))
+
+
+def _list_type(dialect: str) -> sa.types.TypeEngine[Sequence[str]]:
+    return _BinaryArray(sa.Text()) if dialect == "postgresql" else _JsonList()
+
+
+def _in_bound(
+    dialect: str, column: sa.ColumnElement[str], bound: sa.BindParameter[Sequence[str]]
+) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
-        return column == sa.any_(
-            sa.bindparam(None, list(values), type_=_BinaryArray(sa.Text()), unique=True)
-        )
+        return column == sa.any_(bound)
     if dialect == "sqlite":
-        bound = sa.bindparam(None, list(values), type_=_JsonList(), unique=True)
         return column.in_(
             sa.select(sa.column("value", sa.Text)).select_from(sa.func.json_each(bound))
         )

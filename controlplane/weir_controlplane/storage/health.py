@@ -31,7 +31,12 @@ from sqlalchemy.engine import Connection
 
 from weir_controlplane.storage import asset_revisions
 from weir_controlplane.storage.alerts import AlertEvent, AlertKind, publish
-from weir_controlplane.storage.dialects import append_rows, in_list, insert_rows, row_parameters
+from weir_controlplane.storage.dialects import (
+    append_rows,
+    in_named_list,
+    insert_rows,
+    row_parameters,
+)
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope
 from weir_controlplane.storage.schema import (
@@ -322,19 +327,25 @@ def _select_locked(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, AssetHealth]:
     found: dict[str, AssetHealth] = {}
+    query = _locked_rows(conn.dialect.name)
     for start in range(0, len(keys), _CHUNK):
-        query = (
-            sa.select(asset_health)
-            .where(
-                asset_health.c.deployment_id == deployment_id,
-                in_list(conn.dialect.name, asset_health.c.asset_key, keys[start : start + _CHUNK]),
-            )
-            .order_by(asset_health.c.asset_key)
-            .with_for_update()
-        )
-        for row in conn.execute(query):
+        chunk = keys[start : start + _CHUNK]
+        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
             found[row.asset_key] = health_from_row(row)
     return found
+
+
+@functools.cache
+def _locked_rows(dialect: str) -> sa.Select[Any]:
+    return (
+        sa.select(asset_health)
+        .where(
+            asset_health.c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, asset_health.c.asset_key, "b_keys"),
+        )
+        .order_by(asset_health.c.asset_key)
+        .with_for_update()
+    )
 
 
 def _insert_new(
@@ -466,6 +477,17 @@ def _outcomes(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, tuple[HealthComponent, HealthComponent]]:
     """Per asset, from asset_latest: its materialization and partitions components."""
+    query = _outcomes_query(conn.dialect.name)
+    found = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
+            found[row.asset_key] = _outcome_components(row)
+    return found
+
+
+@functools.cache
+def _outcomes_query(dialect: str) -> sa.Select[Any]:
     materialization = asset_latest.c.materialization_event_id
     failure = asset_latest.c.failure_event_id
     failed = sa.and_(
@@ -473,7 +495,7 @@ def _outcomes(
     )
     whole = asset_latest.c.partition == NO_PARTITION
     ones = sa.literal(1)
-    query = (
+    return (
         sa.select(
             asset_latest.c.asset_key,
             sa.func.sum(sa.case((sa.and_(~whole, failed), ones), else_=0)).label("failed"),
@@ -484,17 +506,12 @@ def _outcomes(
                 "failure_run"
             ),
         )
-        .where(asset_latest.c.deployment_id == deployment_id)
+        .where(
+            asset_latest.c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, asset_latest.c.asset_key, "b_keys"),
+        )
         .group_by(asset_latest.c.asset_key)
     )
-    found = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(
-            query.where(in_list(conn.dialect.name, asset_latest.c.asset_key, chunk))
-        ):
-            found[row.asset_key] = _outcome_components(row)
-    return found
 
 
 def _outcome_components(row: Any) -> tuple[HealthComponent, HealthComponent]:
@@ -529,8 +546,19 @@ def _failing_checks(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, HealthComponent]:
     """Per asset with evaluated checks, from asset_check_latest: its checks component."""
+    query = _checks_query(conn.dialect.name)
+    by_asset: dict[str, list[Any]] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
+            by_asset.setdefault(row.asset_key, []).append(row)
+    return {key: _checks_component(rows) for key, rows in by_asset.items()}
+
+
+@functools.cache
+def _checks_query(dialect: str) -> sa.Select[Any]:
     c = asset_check_latest.c
-    query = (
+    return (
         sa.select(
             c.asset_key,
             c.check_name,
@@ -539,16 +567,13 @@ def _failing_checks(
                 "worst"  # 1: an ERROR failure or a pass (told apart by failing)
             ),
         )
-        .where(c.deployment_id == deployment_id)
+        .where(
+            c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, c.asset_key, "b_keys"),
+        )
         .group_by(c.asset_key, c.check_name)
         .order_by(c.asset_key, c.check_name)
     )
-    by_asset: dict[str, list[Any]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query.where(in_list(conn.dialect.name, c.asset_key, chunk))):
-            by_asset.setdefault(row.asset_key, []).append(row)
-    return {key: _checks_component(rows) for key, rows in by_asset.items()}
 
 
 def _checks_component(rows: Iterable[Any]) -> HealthComponent:
