@@ -1,27 +1,33 @@
-"""Measure `store_batch` on PostgreSQL in this process: wall, client CPU and server CPU.
+"""Measure event ingest on PostgreSQL: wall, this process's CPU and the server's CPU.
 
-    .venv/bin/python bench/ingest_postgres.py                 # 20,000 events, batches of 500
+    .venv/bin/python bench/ingest_postgres.py                 # store_batch, 20,000 events
+    .venv/bin/python bench/ingest_postgres.py --grpc          # through ReportEvents
     .venv/bin/python bench/ingest_postgres.py --events 4000 --repeat 5
-    PYTHONPATH=/tmp/main-tree .venv/bin/python bench/ingest_postgres.py   # another tree's code
+    PYTHONPATH=/tmp/main-tree/controlplane .venv/bin/python bench/ingest_postgres.py  # other code
 
 The events are `api_ingest`'s (a step start, a log, a materialization and a success per
-asset, so a quarter are materializations of distinct assets), in a fresh schema of the
-database at WEIR_BENCH_POSTGRES_URL / WEIR_TEST_POSTGRES_URL, dropped afterwards. The gRPC
-workload (`api_ingest_postgres`) times the same ingest through the API; this one leaves
-the API out and says where the time goes: the CPU of this process beside that of the
-PostgreSQL backends serving it (read from /proc, so the server must be on this machine),
-and how many statements and rows a batch sends.
+asset, so a quarter are materializations of distinct assets), in batches of 500, in a
+fresh schema of the database at WEIR_BENCH_POSTGRES_URL / WEIR_TEST_POSTGRES_URL, dropped
+afterwards. By default `store_batch` is called in this process; `--grpc` runs the
+`api_ingest` workload itself (the API in this process, its client too). Beside the wall
+time: the CPU time of this process and of the PostgreSQL backends serving it (found by
+their application_name, read from /proc: the server must be on this machine), which a
+loaded machine moves far less than the wall time; in-process, the statements and rows a
+batch sends through SQLAlchemy (COPY aside).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +51,77 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--grpc", action="store_true", help="through ReportEvents")
     args = parser.parse_args()
     url = api_ingest_postgres.postgres_url()
     admin = psycopg.connect(
         url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True
     )
-    print(f"load average {os.getloadavg()[0]:.1f}; {args.events} events, batches of {args.batch}")
+    how = "over gRPC" if args.grpc else "store_batch"
+    print(
+        f"load average {os.getloadavg()[0]:.1f}; {how}, {args.events} events,"
+        f" batches of {args.batch}"
+    )
     results = []
     for _ in range(args.repeat):
-        schema = f"weir_bench_{uuid.uuid4().hex[:12]}"
-        admin.execute(f'CREATE SCHEMA "{schema}"')
+        name = f"weir_bench_{uuid.uuid4().hex[:12]}"
+        admin.execute(f'CREATE SCHEMA "{name}"')
         try:
-            options = urllib.parse.quote(f"-csearch_path={schema}")
+            options = urllib.parse.quote(f"-csearch_path={name}")
             separator = "&" if "?" in url else "?"
-            results.append(_measure(f"{url}{separator}options={options}", args.events, args.batch))
+            schema_url = f"{url}{separator}options={options}&application_name={name}"
+            meter = _Meter(admin, name)
+            if args.grpc:
+                api_ingest.run(_Bench(meter, schema_url, args.events, args.batch))
+            else:
+                _store_batches(meter, schema_url, args.events, args.batch)
+            results.append(meter.result)
         finally:
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         print(_line(results[-1], args.events))
     admin.close()
     median = {key: statistics.median(r[key] for r in results) for key in results[0]}
     print("median", _line(median, args.events), f"(load now {os.getloadavg()[0]:.1f})")
 
 
-def _measure(url: str, count: int, batch_size: int) -> dict[str, float]:
-    storage = Storage.open(url)
-    backends: set[int] = set()
-    calls = rows = 0
+class _Meter:
+    """Times a block: wall, this process's CPU, and that of the backends named `name`."""
 
-    @sa.event.listens_for(storage.database.engine, "connect")
-    def _remember_backend(dbapi_connection: Any, _record: Any) -> None:
-        backends.add(dbapi_connection.info.backend_pid)
+    def __init__(self, admin: psycopg.Connection[Any], name: str) -> None:
+        self._admin, self._name = admin, name
+        self.result: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        before = {pid: _server_cpu({pid}) for pid in self._backends()}
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        # A backend opened meanwhile counts from zero (its start-up is not ingest, but small).
+        server = sum(_server_cpu({pid}) - before.get(pid, 0.0) for pid in self._backends())
+        self.result |= {"wall": wall, "python_cpu": cpu, "server_cpu": server}
+
+    def _backends(self) -> set[int]:
+        query = "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+        return {pid for (pid,) in self._admin.execute(query, [self._name])}
+
+
+class _Bench:
+    """What `api_ingest.run` asks of the harness's bench object."""
+
+    def __init__(self, meter: _Meter, url: str, events: int, batch: int) -> None:
+        self.params = {"events": events, "batch": batch, "database_url": url}
+        self.timed = meter.timed
+
+    @contextlib.contextmanager
+    def temp_dir(self) -> Iterator[str]:
+        with tempfile.TemporaryDirectory() as path:
+            yield path
+
+
+def _store_batches(meter: _Meter, url: str, count: int, batch_size: int) -> None:
+    storage = Storage.open(url)
+    calls = rows = 0
 
     @sa.event.listens_for(storage.database.engine, "before_cursor_execute")
     def _count(
@@ -85,7 +132,6 @@ def _measure(url: str, count: int, batch_size: int) -> dict[str, float]:
         rows += len(params) if many else 1
 
     try:
-        storage.database.engine.dispose()  # new connections, so their backends are known
         scope = storage.deployments.get_scope("prod")
         protos = [api_ingest._event(events_pb2, common_pb2, i) for i in range(1, count + 1)]
         events = [to_new_event(proto) for proto in protos]
@@ -95,21 +141,12 @@ def _measure(url: str, count: int, batch_size: int) -> dict[str, float]:
         ).run_id
         batches = [events[start : start + batch_size] for start in range(0, count, batch_size)]
         calls = rows = 0
-        server_before = _server_cpu(backends)
-        wall, cpu = time.perf_counter(), time.process_time()
-        for batch in batches:
-            storage.events.store_batch(scope, run_id, batch)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        server = _server_cpu(backends) - server_before
+        with meter.timed():
+            for batch in batches:
+                storage.events.store_batch(scope, run_id, batch)
     finally:
         storage.close()
-    return {
-        "wall": wall,
-        "python_cpu": cpu,
-        "server_cpu": server,
-        "calls": calls / len(batches),
-        "rows": rows / len(batches),
-    }
+    meter.result |= {"calls": calls / len(batches), "rows": rows / len(batches)}
 
 
 def _server_cpu(pids: set[int]) -> float:
@@ -128,8 +165,11 @@ def _line(result: dict[str, float], count: int) -> str:
     per = 1000 / count
     return (
         f"wall {result['wall'] * per:.3f} ms/event, CPU {result['python_cpu'] * per:.3f} Python"
-        f" + {result['server_cpu'] * per:.3f} PostgreSQL ms/event;"
-        f" {result['calls']:.0f} statements, {result['rows']:.0f} rows a batch"
+        f" + {result['server_cpu'] * per:.3f} PostgreSQL ms/event"
+    ) + (
+        f"; {result['calls']:.0f} statements, {result['rows']:.0f} rows a batch"
+        if "calls" in result
+        else ""
     )
 
 
