@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -326,13 +326,17 @@ def _next_health(
 def _select_locked(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, AssetHealth]:
-    found: dict[str, AssetHealth] = {}
     query = _locked_rows(conn.dialect.name)
+    return {row.asset_key: health_from_row(row) for row in _keyed(conn, query, deployment_id, keys)}
+
+
+def _keyed(
+    conn: Connection, query: sa.Select[Any], deployment_id: int, keys: Sequence[str]
+) -> Iterator[Any]:
+    """The rows of `query` (built with `b_deployment_id` and a `b_keys` list) for `keys`."""
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
-            found[row.asset_key] = health_from_row(row)
-    return found
+        yield from conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk})
 
 
 @functools.cache
@@ -478,12 +482,9 @@ def _outcomes(
 ) -> dict[str, tuple[HealthComponent, HealthComponent]]:
     """Per asset, from asset_latest: its materialization and partitions components."""
     query = _outcomes_query(conn.dialect.name)
-    found = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
-            found[row.asset_key] = _outcome_components(row)
-    return found
+    return {
+        row.asset_key: _outcome_components(row) for row in _keyed(conn, query, deployment_id, keys)
+    }
 
 
 @functools.cache
@@ -548,10 +549,8 @@ def _failing_checks(
     """Per asset with evaluated checks, from asset_check_latest: its checks component."""
     query = _checks_query(conn.dialect.name)
     by_asset: dict[str, list[Any]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk}):
-            by_asset.setdefault(row.asset_key, []).append(row)
+    for row in _keyed(conn, query, deployment_id, keys):
+        by_asset.setdefault(row.asset_key, []).append(row)
     return {key: _checks_component(rows) for key, rows in by_asset.items()}
 
 
