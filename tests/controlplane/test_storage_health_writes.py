@@ -3,13 +3,14 @@ and two transactions creating the same asset's row at once both take effect."""
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from held_writes import held_write
+from sqlalchemy.engine import Connection
 from weir_controlplane.storage import (
     ChangeKind,
     DeploymentScope,
@@ -81,33 +82,22 @@ def test_a_batch_of_new_and_known_assets_stores_each_health_once_with_its_change
 def test_an_asset_whose_row_another_transaction_creates_meanwhile_is_still_updated(
     postgres_storage: Storage,
 ) -> None:
-    # PostgreSQL only: SQLite takes one writer at a time.
-    storage = postgres_storage
-    scope = storage.deployments.ensure_deployment("first-writers")
+    # Two writers' transactions are never open at once on SQLite.
+    storage, scope = postgres_storage, postgres_storage.deployments.ensure_deployment("first")
     run_id = _run(storage, scope, "orders")
-    created, release = threading.Event(), threading.Event()
 
-    def create_row_first() -> None:
+    def create_row_first(conn: Connection) -> None:
         # Another transaction writes the asset's first health row (UNKNOWN: it has no
         # outcome yet) and holds it uncommitted while the run's ingest looks for the row.
-        with storage.database.write() as conn:
-            health.apply_asset_state(
-                conn, "postgresql", scope.deployment_id, ["orders"], datetime.now(UTC)
-            )
-            created.set()
-            release.wait(30)
+        health.apply_asset_state(
+            conn, "postgresql", scope.deployment_id, ["orders"], datetime.now(UTC)
+        )
 
-    with ThreadPoolExecutor(2) as pool:
-        holder = pool.submit(create_row_first)
-        assert created.wait(10)
-        try:
-            ingest = pool.submit(
-                storage.events.store_batch, scope, run_id, _materializations("orders")
-            )
+    with ThreadPoolExecutor(1) as pool:
+        with held_write(storage, create_row_first):
+            batch = _materializations("orders")
+            ingest = pool.submit(storage.events.store_batch, scope, run_id, batch)
             _wait_for_a_lock_wait(storage, ingest)
-        finally:
-            release.set()
-        holder.result(timeout=10)
         assert ingest.result(timeout=10).inserted == 1
 
     stored = storage.health.get(scope, ["orders"])["orders"]
