@@ -3,11 +3,12 @@ deployment on PostgreSQL does not queue behind it."""
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from held_writes import held_write
+from sqlalchemy.engine import Connection
 from weir_controlplane.storage import (
     DeploymentScope,
     EventType,
@@ -59,25 +60,15 @@ def test_concurrent_ingest_of_one_deployment_does_not_wait_for_the_others_commit
     storage = postgres_storage
     scope = storage.deployments.ensure_deployment("concurrent")
     before = storage.asset_revisions.current(scope)
-    bumped, release = threading.Event(), threading.Event()
 
-    def open_change() -> None:
+    def bump_another_asset(conn: Connection) -> None:
         # Another run's ingest transaction: it changed another asset, not committed yet.
-        with storage.database.write() as conn:
-            asset_revisions.bump(conn, "postgresql", scope.deployment_id, ["revenue"])
-            bumped.set()
-            release.wait(30)
+        asset_revisions.bump(conn, "postgresql", scope.deployment_id, ["revenue"])
 
-    with ThreadPoolExecutor(2) as pool:
-        holder = pool.submit(open_change)
-        assert bumped.wait(10)
-        try:
-            ingest = pool.submit(_materialize, storage, scope, "orders")
-            ingest.result(timeout=10)  # one slot bumping behind the other would hang here
-            assert storage.asset_revisions.current(scope) == before + 1
-        finally:
-            release.set()
-        holder.result(timeout=10)
+    with ThreadPoolExecutor(1) as pool, held_write(storage, bump_another_asset):
+        ingest = pool.submit(_materialize, storage, scope, "orders")
+        ingest.result(timeout=10)  # one slot bumping behind the other would hang here
+        assert storage.asset_revisions.current(scope) == before + 1
     assert storage.asset_revisions.current(scope) == before + 2
 
 

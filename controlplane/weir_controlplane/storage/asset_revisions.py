@@ -38,6 +38,7 @@ database, each following on its own.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
@@ -45,7 +46,7 @@ from collections.abc import Collection, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import insert
+from weir_controlplane.storage.dialects import insert, insert_rows, row_parameters
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope
 from weir_controlplane.storage.schema import asset_state_revisions, asset_state_versions
@@ -90,33 +91,42 @@ _BUMP_FREE_SLOT = (
 def bump(conn: Connection, dialect: str, deployment_id: int, asset_keys: Collection[str]) -> None:
     """The recorded state of `asset_keys` in the deployment changes in this transaction."""
     if asset_keys:
-        changed = _stamp(conn, dialect, deployment_id)
-        stamp = insert(dialect, asset_state_versions).values(changed=changed)
-        conn.execute(
-            stamp.on_conflict_do_update(
-                index_elements=["deployment_id", "asset_key"],
-                set_={"revision": _versions.revision + 1, "changed": stamp.excluded.changed},
-            ),
-            [
-                {"deployment_id": deployment_id, "asset_key": key, "revision": 1}
-                for key in sorted(asset_keys)  # one lock order for every writer
-            ],
-        )
+        changed = _changed_stamp(conn, dialect, deployment_id)
+        rows = [
+            {"deployment_id": deployment_id, "asset_key": key, "revision": 1, "changed": changed}
+            for key in sorted(asset_keys)  # one lock order for every writer
+        ]
+        conn.execute(_stamp(dialect), row_parameters(dialect, _STAMPED, rows, _STAMP_SHARED))
     params = {"b_deployment_id": deployment_id}
     if dialect == "postgresql" and conn.execute(_BUMP_FREE_SLOT, params).first() is not None:
         return
     conn.execute(_new_slot(dialect), params)
 
 
-def _stamp(conn: Connection, dialect: str, deployment_id: int) -> sa.ColumnElement[int]:
+def _changed_stamp(conn: Connection, dialect: str, deployment_id: int) -> int:
     """What marks this transaction's changes: see the module's docstring."""
     if dialect == "postgresql":
-        return _TRANSACTION_ID
+        return int(conn.execute(sa.select(_TRANSACTION_ID)).scalar_one())
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so no other writer
     # can take the same number or commit a lower one after it.
-    return sa.literal(conn.execute(_NEXT_STAMP, {"b_deployment_id": deployment_id}).scalar_one())
+    return int(conn.execute(_NEXT_STAMP, {"b_deployment_id": deployment_id}).scalar_one())
 
 
+_STAMPED = ("deployment_id", "asset_key", "revision", "changed")
+_STAMP_SHARED = ("deployment_id", "revision", "changed")
+
+
+@functools.cache
+def _stamp(dialect: str) -> sa.Executable:
+    """Each asset's revision up by one (from 1 for a new one), marked as changed now."""
+    statement = insert_rows(dialect, asset_state_versions, _STAMPED, _STAMP_SHARED)
+    return statement.on_conflict_do_update(
+        index_elements=["deployment_id", "asset_key"],
+        set_={"revision": _versions.revision + 1, "changed": statement.excluded.changed},
+    )
+
+
+@functools.cache
 def _new_slot(dialect: str) -> sa.Executable:
     """A slot of this session's own (slot 0 on SQLite), or a bump of it if it exists.
 

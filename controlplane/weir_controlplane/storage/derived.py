@@ -1,8 +1,9 @@
 """Keeping derived state current from newly stored events, inside the ingest transaction.
 
 Each function takes only events that were new in this transaction (a re-delivered
-event changes nothing) and issues one upsert per table, one row per key: many events
-for the same asset partition collapse to the latest before touching the database.
+event changes nothing) and issues one upsert per table, one row per key (on PostgreSQL
+one statement for all of them): many events for the same asset partition collapse to
+the latest before touching the database.
 "Latest" means highest event id, i.e. the order the control plane stored them in.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import insert
+from weir_controlplane.storage.dialects import insert_rows, row_parameters
 from weir_controlplane.storage.records import DeploymentScope, EventType, NewEvent, RunStatus
 from weir_controlplane.storage.schema import (
     NO_PARTITION,
@@ -218,7 +219,10 @@ def _upsert_asset_summaries(
         }
         for asset_key, item in _latest_per_key(stored, lambda event: event.asset_key)
     ]
-    conn.execute(_summary_upsert(dialect), rows)
+    names = tuple(rows[0])
+    conn.execute(
+        _summary_upsert(dialect, names), row_parameters(dialect, names, rows, _SUMMARY_SHARED)
+    )
 
 
 def _upsert_if_newer(
@@ -233,19 +237,37 @@ def _upsert_if_newer(
 
     The id comparison keeps concurrent ingest of two runs from regressing a row.
     """
-    conn.execute(_newer_upsert(dialect, table.name, id_column, other_columns), rows)
+    names = tuple(rows[0])
+    shared = _shared(names)
+    conn.execute(
+        _newer_upsert(dialect, table.name, id_column, other_columns, names),
+        row_parameters(dialect, names, rows, shared),
+    )
 
 
 # Upsert statements are built once per database: constructing ON CONFLICT clauses
 # costs more Python time than executing them.
 
+# The columns every row of one batch's upsert has the same value in: the deployment and
+# the run whose events they are.
+_RUN_COLUMNS = frozenset({"deployment_id", "run_id", "materialization_run_id", "failure_run_id"})
+_SUMMARY_SHARED = ("deployment_id", "materialization_run_id")
+
+
+def _shared(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(name for name in names if name in _RUN_COLUMNS)
+
 
 @functools.cache
 def _newer_upsert(
-    dialect: str, table_name: str, id_column: str, other_columns: tuple[str, ...]
+    dialect: str,
+    table_name: str,
+    id_column: str,
+    other_columns: tuple[str, ...],
+    names: tuple[str, ...],
 ) -> sa.Executable:
     table = metadata.tables[table_name]
-    statement = insert(dialect, table)
+    statement = insert_rows(dialect, table, names, _shared(names))
     current = table.c[id_column]
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key],
@@ -255,8 +277,8 @@ def _newer_upsert(
 
 
 @functools.cache
-def _summary_upsert(dialect: str) -> sa.Executable:
-    statement = insert(dialect, asset_summary)
+def _summary_upsert(dialect: str, names: tuple[str, ...]) -> sa.Executable:
+    statement = insert_rows(dialect, asset_summary, names, _SUMMARY_SHARED)
     excluded = statement.excluded
     newer = excluded.materialization_event_id > asset_summary.c.materialization_event_id
     return statement.on_conflict_do_update(

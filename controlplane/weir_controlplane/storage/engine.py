@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from weir_controlplane.storage import sqlite_connection
+from weir_controlplane.storage.dialects import register_postgresql_adapters
 from weir_controlplane.storage.errors import (
     DatabaseUnavailableError,
     InvalidDatabaseUrlError,
@@ -74,6 +75,7 @@ def create_engine(url: str | None = None, **engine_options: Any) -> Engine:
             pass
         return engine
     if parsed.get_backend_name() == "postgresql":
+        register_postgresql_adapters()
         return sa.create_engine(parsed, **{**POSTGRES_POOL, **engine_options})
     raise InvalidDatabaseUrlError(
         f"unsupported database {parsed.get_backend_name()!r}: use a sqlite:/// or postgresql:// URL"

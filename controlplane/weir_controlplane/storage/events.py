@@ -36,7 +36,7 @@ from weir_controlplane.storage import (
     partition_status,
 )
 from weir_controlplane.storage.derived import StoredEvent
-from weir_controlplane.storage.dialects import append_rows, in_list, insert
+from weir_controlplane.storage.dialects import append_rows, in_named_list, insert
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.errors import (
     InvalidEventError,
@@ -299,10 +299,11 @@ class EventIngest:
             conn.execute(_insert_events(self._db.dialect), rows)
         else:
             append_rows(conn, event_log, rows)  # under the run's lock: no row is there yet
+        found = conn.execute(_IDS_IN_RANGE, {"run_id": run_id, "first": first, "last": last})
         ids = {
-            row.sequence: row.id
-            for row in conn.execute(_IDS_IN_RANGE, {"run_id": run_id, "first": first, "last": last})
-            if row.sequence not in earlier
+            sequence: event_id
+            for event_id, sequence in found.all()  # one fetch, not one per row
+            if sequence not in earlier
         }
         return [
             StoredEvent(ids[event.sequence], event) for event in events if event.sequence in ids
@@ -516,18 +517,21 @@ def _check_planned(conn: Connection, run_id: str, batch: Sequence[NewEvent]) -> 
     named = sorted({event.asset_key for event in batch if event.asset_key is not None})
     if not named:
         return
-    planned = set(
-        conn.execute(
-            sa.select(run_assets.c.asset_key).where(
-                run_assets.c.run_id == run_id,
-                in_list(conn.dialect.name, run_assets.c.asset_key, named),
-            )
-        ).scalars()
-    )
+    query = _planned_of(conn.dialect.name)
+    planned = set(conn.execute(query, {"b_run_id": run_id, "b_keys": named}).scalars())
     unplanned = [key for key in named if key not in planned]
     if unplanned:
         first = next(event for event in batch if event.asset_key == unplanned[0])
         raise UnplannedAssetError(run_id, unplanned, first.event_type, first.sequence)
+
+
+@functools.cache
+def _planned_of(dialect: str) -> sa.Select[tuple[str]]:
+    """Which of the keys `b_keys` the run `b_run_id` plans."""
+    return sa.select(run_assets.c.asset_key).where(
+        run_assets.c.run_id == sa.bindparam("b_run_id"),
+        in_named_list(dialect, run_assets.c.asset_key, "b_keys"),
+    )
 
 
 def _advance_ack(

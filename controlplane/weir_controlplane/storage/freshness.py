@@ -10,6 +10,7 @@ one index probe per pass.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import in_list
+from weir_controlplane.storage.dialects import in_named_list
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.health import (
     NO_POLICY,
@@ -70,20 +71,25 @@ def mark_due(
 ) -> None:
     """Materializations of `asset_keys` were stored: their freshness is due at `at`."""
     keys = sorted(set(asset_keys))
-    c = asset_freshness.c
+    lock, update = _due_statements(conn.dialect.name)
     for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        mine = sa.and_(
-            c.deployment_id == deployment_id, in_list(conn.dialect.name, c.asset_key, chunk)
-        )
+        params = {"b_deployment_id": deployment_id, "b_keys": keys[start : start + _CHUNK]}
         # Locked in key order first, as the daemon locks them: no deadlock between the two.
-        with_policy = list(
-            conn.execute(
-                sa.select(c.asset_key).where(mine).order_by(c.asset_key).with_for_update()
-            ).scalars()
-        )
-        if with_policy:
-            conn.execute(asset_freshness.update().where(mine).values(due_at=at))
+        if conn.execute(lock, params).all():
+            conn.execute(update, {**params, "b_due_at": at})
+
+
+@functools.cache
+def _due_statements(dialect: str) -> tuple[sa.Executable, sa.Executable]:
+    """(lock the assets' freshness rows, set their due time), built once."""
+    c = asset_freshness.c
+    mine = sa.and_(
+        c.deployment_id == sa.bindparam("b_deployment_id"),
+        in_named_list(dialect, c.asset_key, "b_keys"),
+    )
+    lock = sa.select(c.asset_key).where(mine).order_by(c.asset_key).with_for_update()
+    update = asset_freshness.update().where(mine).values(due_at=sa.bindparam("b_due_at"))
+    return lock, update
 
 
 class FreshnessStorage:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,12 @@ from sqlalchemy.engine import Connection
 
 from weir_controlplane.storage import asset_revisions
 from weir_controlplane.storage.alerts import AlertEvent, AlertKind, publish
-from weir_controlplane.storage.dialects import in_list, insert
+from weir_controlplane.storage.dialects import (
+    append_rows,
+    in_named_list,
+    insert_rows,
+    row_parameters,
+)
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope
 from weir_controlplane.storage.schema import (
@@ -160,16 +165,14 @@ def apply_asset_state(
     keys = sorted(set(asset_keys))
     if not keys:
         return []
-    current = _lock_rows(conn, dialect, deployment_id, keys, now)
-    derived = _derive(conn, deployment_id, keys)
-    updated = {
-        key: (
-            *derived.get(key, (NEVER_MATERIALIZED, NOT_PARTITIONED, NO_CHECKS)),
-            current[key].freshness,
-        )
-        for key in keys
-    }
-    changes = _store(conn, deployment_id, current, updated, now)
+
+    def recomputed(current: Mapping[str, AssetHealth]) -> dict[str, _Components]:
+        # Read once the assets' rows are locked (or new): what an earlier writer of the
+        # same asset committed is in the derived tables by then.
+        derived = _derive(conn, deployment_id, list(current))
+        return {key: (*derived[key], row.freshness) for key, row in current.items()}
+
+    changes = _lock_and_store(conn, dialect, deployment_id, keys, recomputed, now)
     # The derived tables changed even where health did not (a newer materialization).
     asset_revisions.bump(conn, dialect, deployment_id, keys)
     return changes
@@ -191,12 +194,14 @@ def apply_freshness(
     keys = sorted(freshness)
     changes: list[StatusChange] = []
     if keys:
-        current = _lock_rows(conn, dialect, deployment_id, keys, now)
-        updated = {
-            key: (row.materialization, row.partitions, row.checks, freshness[key])
-            for key, row in current.items()
-        }
-        changes = _store(conn, deployment_id, current, updated, now)
+
+        def refreshed(current: Mapping[str, AssetHealth]) -> dict[str, _Components]:
+            return {
+                key: (row.materialization, row.partitions, row.checks, freshness[key])
+                for key, row in current.items()
+            }
+
+        changes = _lock_and_store(conn, dialect, deployment_id, keys, refreshed, now)
     if keys or also_changed:
         asset_revisions.bump(conn, dialect, deployment_id, {*keys, *also_changed})
     return changes
@@ -212,8 +217,9 @@ def record_changes(conn: Connection, deployment_id: int, changes: Sequence[Statu
     if not changes:
         return
     publish(conn, deployment_id, [alert for change in changes if (alert := _alert(change))])
-    conn.execute(
-        asset_status_changes.insert(),
+    append_rows(
+        conn,
+        asset_status_changes,
         [
             {
                 "deployment_id": deployment_id,
@@ -250,81 +256,135 @@ def _alert(change: StatusChange) -> AlertEvent | None:
     )
 
 
-def _lock_rows(
-    conn: Connection, dialect: str, deployment_id: int, keys: Sequence[str], now: datetime
-) -> dict[str, AssetHealth]:
-    """The assets' rows, created UNKNOWN where missing and locked (in key order, so two
-    writers never deadlock) until the transaction ends."""
-    found = _select_locked(conn, deployment_id, keys)
-    missing = [key for key in keys if key not in found]
+_Components = tuple[HealthComponent, HealthComponent, HealthComponent, HealthComponent]
+# The components of each asset given its stored health (UNKNOWN for an asset without a row).
+_Recompute = Callable[[Mapping[str, AssetHealth]], Mapping[str, _Components]]
+
+
+@dataclass(frozen=True)
+class _Next:
+    """An asset's health as stored, and as it is to be stored."""
+
+    before: AssetHealth
+    after: AssetHealth
+    change: StatusChange | None
+
+
+def _lock_and_store(
+    conn: Connection,
+    dialect: str,
+    deployment_id: int,
+    keys: Sequence[str],
+    recompute: _Recompute,
+    now: datetime,
+) -> list[StatusChange]:
+    """Lock the assets' rows (in key order, so two writers never deadlock), store the
+    health `recompute` gives them and record each change of status.
+
+    An asset without a row gets one inserted once, with its final values, locked by the
+    insert itself. Where another transaction inserted it first (the insert waits for that
+    one to commit, then leaves the row alone), the row is locked and recomputed like any
+    other.
+    """
+    current = _select_locked(conn, deployment_id, keys)
+    updates = _next_health(current, recompute(current), now) if current else {}
+    inserted: dict[str, _Next] = {}
+    missing = {key: unknown_health(key) for key in keys if key not in current}
     if missing:
-        defaults = _row_values(unknown_health(""), now)
-        for start in range(0, len(missing), _CHUNK):
-            conn.execute(
-                insert(dialect, asset_health).on_conflict_do_nothing(),
-                [
-                    {"deployment_id": deployment_id, "asset_key": key, **defaults}
-                    for key in missing[start : start + _CHUNK]
-                ],
-            )
-        found.update(_select_locked(conn, deployment_id, missing))
+        new = _next_health(missing, recompute(missing), now)
+        created = _insert_new(conn, dialect, deployment_id, [n.after for n in new.values()], now)
+        inserted = {key: n for key, n in new.items() if key in created}
+        taken = [key for key in missing if key not in created]
+        if taken:
+            theirs = _select_locked(conn, deployment_id, taken)
+            updates |= _next_health(theirs, recompute(theirs), now)
+    _update(conn, deployment_id, updates.values(), now)
+    changes = [n.change for n in (*updates.values(), *inserted.values()) if n.change]
+    changes.sort(key=lambda change: change.asset_key)
+    record_changes(conn, deployment_id, changes)
+    return changes
+
+
+def _next_health(
+    current: Mapping[str, AssetHealth], components: Mapping[str, _Components], now: datetime
+) -> dict[str, _Next]:
+    found = {}
+    for key, before in current.items():
+        status = overall_status(*components[key])
+        if status is before.status:
+            after = AssetHealth(key, status, *components[key], changed_at=before.changed_at)
+            found[key] = _Next(before, after, None)
+            continue
+        after = AssetHealth(key, status, *components[key], changed_at=now)
+        change = StatusChange(
+            key, ChangeKind.HEALTH, before.status.value, status.value, _why(after), now
+        )
+        found[key] = _Next(before, after, change)
     return found
 
 
 def _select_locked(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, AssetHealth]:
-    found: dict[str, AssetHealth] = {}
+    query = _locked_rows(conn.dialect.name)
+    return {row.asset_key: health_from_row(row) for row in _keyed(conn, query, deployment_id, keys)}
+
+
+def _keyed(
+    conn: Connection, query: sa.Select[Any], deployment_id: int, keys: Sequence[str]
+) -> Iterator[Any]:
+    """The rows of `query` (built with `b_deployment_id` and a `b_keys` list) for `keys`."""
     for start in range(0, len(keys), _CHUNK):
-        query = (
-            sa.select(asset_health)
-            .where(
-                asset_health.c.deployment_id == deployment_id,
-                in_list(conn.dialect.name, asset_health.c.asset_key, keys[start : start + _CHUNK]),
-            )
-            .order_by(asset_health.c.asset_key)
-            .with_for_update()
+        chunk = keys[start : start + _CHUNK]
+        yield from conn.execute(query, {"b_deployment_id": deployment_id, "b_keys": chunk})
+
+
+@functools.cache
+def _locked_rows(dialect: str) -> sa.Select[Any]:
+    return (
+        sa.select(asset_health)
+        .where(
+            asset_health.c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, asset_health.c.asset_key, "b_keys"),
         )
-        for row in conn.execute(query):
-            found[row.asset_key] = health_from_row(row)
-    return found
+        .order_by(asset_health.c.asset_key)
+        .with_for_update()
+    )
 
 
-def _store(
+def _insert_new(
     conn: Connection,
+    dialect: str,
     deployment_id: int,
-    current: Mapping[str, AssetHealth],
-    updated: Mapping[
-        str, tuple[HealthComponent, HealthComponent, HealthComponent, HealthComponent]
-    ],
+    healths: Sequence[AssetHealth],
     now: datetime,
-) -> list[StatusChange]:
+) -> set[str]:
+    """Insert the rows of assets that had none; the keys inserted (those another
+    transaction did not insert first)."""
+    rows = [
+        {"deployment_id": deployment_id, "asset_key": health.asset_key, **_row_values(health, now)}
+        for health in healths
+    ]
+    parameters = row_parameters(dialect, _HEALTH_COLUMNS, rows, _NEW_HEALTH_SHARED)
+    result = conn.execute(_insert_health(dialect), parameters)
+    return set(result.scalars())
+
+
+def _update(conn: Connection, deployment_id: int, updates: Iterable[_Next], now: datetime) -> None:
     # Rows by the columns they change: a freshness pass rewrites two or three columns of
     # 10,000 rows, not all thirteen.
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    changes: list[StatusChange] = []
-    for key, components in updated.items():
-        before = current[key]
-        status = overall_status(*components)
-        after = AssetHealth(key, status, *components, changed_at=before.changed_at)
-        if status is not before.status:
-            after = AssetHealth(key, status, *components, changed_at=now)
-            changes.append(
-                StatusChange(
-                    key, ChangeKind.HEALTH, before.status.value, status.value, _why(after), now
-                )
-            )
-        if after != before:
-            old, new = _row_values(before, now), _row_values(after, now)
-            columns = tuple(c for c, v in new.items() if c == "updated_at" or old[c] != v)
-            by_columns.setdefault(columns, []).append(
-                {"b_key": key, **{c: new[c] for c in columns}}
-            )
+    for n in updates:
+        if n.after == n.before:
+            continue
+        old, new = _row_values(n.before, now), _row_values(n.after, now)
+        columns = tuple(c for c, v in new.items() if c == "updated_at" or old[c] != v)
+        by_columns.setdefault(columns, []).append(
+            {"b_key": n.after.asset_key, **{c: new[c] for c in columns}}
+        )
     update = _UPDATE_HEALTH.where(asset_health.c.deployment_id == deployment_id)
     for rows in by_columns.values():
         conn.execute(update, rows)
-    record_changes(conn, deployment_id, changes)
-    return changes
 
 
 def _why(health: AssetHealth) -> str:
@@ -335,6 +395,33 @@ def _why(health: AssetHealth) -> str:
 
 
 _UPDATE_HEALTH = asset_health.update().where(asset_health.c.asset_key == sa.bindparam("b_key"))
+_HEALTH_COLUMNS = (
+    "deployment_id",
+    "asset_key",
+    "status",
+    "materialization",
+    "materialization_reason",
+    "partitions",
+    "partitions_reason",
+    "checks",
+    "checks_reason",
+    "freshness",
+    "freshness_reason",
+    "changed_at",
+    "updated_at",
+)
+
+# A new row's status changed now, or it is UNKNOWN since now.
+_NEW_HEALTH_SHARED = ("deployment_id", "changed_at", "updated_at")
+
+
+@functools.cache
+def _insert_health(dialect: str) -> sa.Executable:
+    return (
+        insert_rows(dialect, asset_health, _HEALTH_COLUMNS, _NEW_HEALTH_SHARED)
+        .on_conflict_do_nothing()
+        .returning(asset_health.c.asset_key)
+    )
 
 
 def _row_values(health: AssetHealth, now: datetime) -> dict[str, Any]:
@@ -394,6 +481,14 @@ def _outcomes(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, tuple[HealthComponent, HealthComponent]]:
     """Per asset, from asset_latest: its materialization and partitions components."""
+    query = _outcomes_query(conn.dialect.name)
+    return {
+        row.asset_key: _outcome_components(row) for row in _keyed(conn, query, deployment_id, keys)
+    }
+
+
+@functools.cache
+def _outcomes_query(dialect: str) -> sa.Select[Any]:
     materialization = asset_latest.c.materialization_event_id
     failure = asset_latest.c.failure_event_id
     failed = sa.and_(
@@ -401,7 +496,7 @@ def _outcomes(
     )
     whole = asset_latest.c.partition == NO_PARTITION
     ones = sa.literal(1)
-    query = (
+    return (
         sa.select(
             asset_latest.c.asset_key,
             sa.func.sum(sa.case((sa.and_(~whole, failed), ones), else_=0)).label("failed"),
@@ -412,17 +507,12 @@ def _outcomes(
                 "failure_run"
             ),
         )
-        .where(asset_latest.c.deployment_id == deployment_id)
+        .where(
+            asset_latest.c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, asset_latest.c.asset_key, "b_keys"),
+        )
         .group_by(asset_latest.c.asset_key)
     )
-    found = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(
-            query.where(in_list(conn.dialect.name, asset_latest.c.asset_key, chunk))
-        ):
-            found[row.asset_key] = _outcome_components(row)
-    return found
 
 
 def _outcome_components(row: Any) -> tuple[HealthComponent, HealthComponent]:
@@ -457,8 +547,17 @@ def _failing_checks(
     conn: Connection, deployment_id: int, keys: Sequence[str]
 ) -> dict[str, HealthComponent]:
     """Per asset with evaluated checks, from asset_check_latest: its checks component."""
+    query = _checks_query(conn.dialect.name)
+    by_asset: dict[str, list[Any]] = {}
+    for row in _keyed(conn, query, deployment_id, keys):
+        by_asset.setdefault(row.asset_key, []).append(row)
+    return {key: _checks_component(rows) for key, rows in by_asset.items()}
+
+
+@functools.cache
+def _checks_query(dialect: str) -> sa.Select[Any]:
     c = asset_check_latest.c
-    query = (
+    return (
         sa.select(
             c.asset_key,
             c.check_name,
@@ -467,16 +566,13 @@ def _failing_checks(
                 "worst"  # 1: an ERROR failure or a pass (told apart by failing)
             ),
         )
-        .where(c.deployment_id == deployment_id)
+        .where(
+            c.deployment_id == sa.bindparam("b_deployment_id"),
+            in_named_list(dialect, c.asset_key, "b_keys"),
+        )
         .group_by(c.asset_key, c.check_name)
         .order_by(c.asset_key, c.check_name)
     )
-    by_asset: dict[str, list[Any]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query.where(in_list(conn.dialect.name, c.asset_key, chunk))):
-            by_asset.setdefault(row.asset_key, []).append(row)
-    return {key: _checks_component(rows) for key, rows in by_asset.items()}
 
 
 def _checks_component(rows: Iterable[Any]) -> HealthComponent:

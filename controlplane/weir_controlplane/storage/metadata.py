@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from weir_controlplane.storage.derived import StoredEvent
+from weir_controlplane.storage.dialects import append_rows
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.records import DeploymentScope, EventType
 from weir_controlplane.storage.schema import materialization_metadata
@@ -43,8 +44,7 @@ def insert_metadata(conn: Connection, deployment_id: int, stored: Sequence[Store
                     "number_value": entry.number,
                 }
             )
-    if rows:
-        conn.execute(materialization_metadata.insert(), rows)
+    append_rows(conn, materialization_metadata, rows)
 
 
 class MetadataStorage:
