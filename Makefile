@@ -46,7 +46,7 @@ TEST_WORKERS ?= 2
 test: install
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
-# The load suite (tests/e2e/test_load.py), left out of `make test`, at WEIR_LOAD_SCALE
+# The load suite (marker `load`: tests/e2e/test_load.py, the 500-watcher test), left out of `make test`, at WEIR_LOAD_SCALE
 # (default 0.03, about two minutes; 1 is the full size: bench/load_suite.py).
 test-load: install
 	$(VENV)/bin/pytest -m load

@@ -167,6 +167,10 @@ def report_rounds(server: ApiServer, scope: DeploymentScope, runs: list[str]) ->
     return failures
 
 
+# In the load suite (`make test-load`, one test at a time): its latencies are compared
+# with a baseline taken minutes apart, which another test worker starting a browser
+# or a dbt build in between would skew.
+@pytest.mark.load
 def test_500_watchers_leave_heartbeats_and_reads_fast_and_see_every_event_once(
     sqlite_server: ApiServer,
 ) -> None:

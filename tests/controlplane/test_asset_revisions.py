@@ -3,6 +3,7 @@ deployment on PostgreSQL does not queue behind it."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
