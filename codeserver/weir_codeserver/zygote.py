@@ -41,8 +41,8 @@ from functools import partial
 from typing import Any
 
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
-from weir._resources import fs_io_manager
 from weir._execution.typecheck import check_value, unwrap_output_hint
+from weir._resources import fs_io_manager
 
 from weir_codeserver import ipc
 from weir_codeserver.heap import release_free_heap
