@@ -3,7 +3,6 @@ deployment on PostgreSQL does not queue behind it."""
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -103,23 +102,13 @@ def test_a_change_stamped_before_a_read_but_committed_after_it_is_not_missed(
     # Stamps are not in commit order: this transaction stamps first and commits last.
     storage = postgres_storage
     scope = storage.deployments.ensure_deployment("late-commit")
-    bumped, release = threading.Event(), threading.Event()
 
-    def late_change() -> None:
-        with storage.database.write() as conn:
-            asset_revisions.bump(conn, "postgresql", scope.deployment_id, ["revenue"])
-            bumped.set()
-            release.wait(30)
+    def late_change(conn: Connection) -> None:
+        asset_revisions.bump(conn, "postgresql", scope.deployment_id, ["revenue"])
 
-    with ThreadPoolExecutor(1) as pool:
-        holder = pool.submit(late_change)
-        assert bumped.wait(10)
-        try:
-            _materialize(storage, scope, "orders")  # stamped after, committed first
-            assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"orders": 1}
-        finally:
-            release.set()
-        holder.result(timeout=10)
+    with held_write(storage, late_change):
+        _materialize(storage, scope, "orders")  # stamped after, committed first
+        assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {"orders": 1}
     assert storage.asset_revisions.of_assets(scope, ["orders", "revenue"]) == {
         "orders": 1,
         "revenue": 1,

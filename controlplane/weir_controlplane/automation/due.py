@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.automation.conditions import AssetMemory, Evaluation, Node, walk
 from weir_controlplane.automation.facts import StoredFacts
+from weir_controlplane.locations.graph import SnapshotGraph
 from weir_controlplane.storage import DeploymentScope
 from weir_controlplane.storage.automation import TickClaim
+
+T = TypeVar("T")
 
 # Per-snapshot caches are dropped past this many entries (snapshots changed many times).
 _MAX_CACHED = 200_000
@@ -143,27 +146,11 @@ class DueAssets:
 
     def all_digests(self, graph: DeploymentGraph) -> Mapping[str, tuple[str, str]]:
         """`digests` of every asset with a condition, by key."""
-        found = self._digests.get(graph.union.content_hash)
-        if found is None:
-            if len(self._digests) > 8:
-                self._digests.clear()
-            found = {}
-            for location in reversed(graph.graphs.values()):  # the first location's wins
-                found.update(location.automation_digests)
-            self._digests[graph.union.content_hash] = found
-        return found
+        return _merged(self._digests, graph, lambda location: location.automation_digests)
 
     def all_conditions(self, graph: DeploymentGraph) -> Mapping[str, Node]:
         """The condition tree of every asset with one, by key (read at the snapshot's load)."""
-        found = self._conditions.get(graph.union.content_hash)
-        if found is None:
-            if len(self._conditions) > 8:
-                self._conditions.clear()
-            found = {}
-            for location in reversed(graph.graphs.values()):  # the first location's wins
-                found.update(location.automation_conditions)
-            self._conditions[graph.union.content_hash] = found
-        return found
+        return _merged(self._conditions, graph, lambda location: location.automation_conditions)
 
     def definitions(self, graph: DeploymentGraph) -> dict[str, Any]:
         """The snapshot's cache for `StoredFacts` (what assets take from their definitions)."""
@@ -235,3 +222,21 @@ class DueAssets:
             found = any(n.node_type == "cron_tick_passed" for n in walk(condition))
             self._cron_conditions[condition_hash] = found
         return found
+
+
+def _merged(
+    cache: dict[str, dict[str, T]],
+    graph: DeploymentGraph,
+    of_location: Callable[[SnapshotGraph], Mapping[str, T]],
+) -> Mapping[str, T]:
+    """`of_location` of every location of the deployment merged by key, the first
+    location's winning, kept per deployment graph (at most 9)."""
+    found = cache.get(graph.union.content_hash)
+    if found is None:
+        if len(cache) > 8:
+            cache.clear()
+        found = {}
+        for location in reversed(graph.graphs.values()):
+            found.update(of_location(location))
+        cache[graph.union.content_hash] = found
+    return found
