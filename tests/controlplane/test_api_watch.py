@@ -37,7 +37,10 @@ WATCHERS_PER_TRANSPORT = 250
 BATCHES = 25
 EVENTS_PER_BATCH = 5
 ROUND_PAUSE_S = 0.3
-LATENCY_BUDGET_MS = 100.0
+# p99 measured 55-110 ms here in clean-clone runs on 2 cores (the probe shares its process
+# with the server and the reporting threads); what this guards against, a blocked event
+# loop or a thread per stream, costs seconds. The figures themselves: bench watch_streams.
+LATENCY_BUDGET_MS = 250.0
 PROBE_TIMEOUT_S = 3.0
 
 
@@ -224,9 +227,9 @@ def test_500_watchers_leave_heartbeats_and_reads_fast_and_see_every_event_once(
     assert not report_failures, f"{len(report_failures)} ReportEvents failed: {report_failures[0]}"
     assert not watched.failures, watched.failures[:5]
     for name, figure in figures.items():
-        # 100 ms, or twice what the same load gets without watchers when the machine is
-        # too busy for that (a starved server answers after its deadline: 3,000 ms).
-        budget = max(LATENCY_BUDGET_MS, 2 * baseline[name]["p99"])
+        # The budget, or three times what the same load gets without watchers when the
+        # machine is too busy for that (a starved server answers after its deadline: 3 s).
+        budget = max(LATENCY_BUDGET_MS, 3 * baseline[name]["p99"])
         assert figure["p99"] < budget, f"{name} p99 {figure['p99']:.1f} ms: {figures}"
     expected = list(range(1, BATCHES * EVENTS_PER_BATCH + 1))
     wrong = [w for w in watchers if w["sequences"] != expected or w["error"]]
