@@ -241,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="timed runs (default: the workload's)")
     parser.add_argument("--profile", metavar="PATH", help="one cProfile'd run, stats to PATH")
     args = parser.parse_args(argv)
+    # As bench/run.py does: the processes a workload starts read (and write) cached
+    # bytecode, as a user's install does, also when the harness is run by hand.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     workload = load(args.workload)
     try:
         line = measure(
