@@ -24,11 +24,9 @@ from api_harness import (
 from google.protobuf.timestamp_pb2 import Timestamp
 from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
-from weir_controlplane.api.health import _fill, _fill_fields
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.daemons import FreshnessDaemon
 from weir_controlplane.storage import ChangeKind, DeploymentScope, RunFilter
-from weir_controlplane.storage.health import unknown_health
 from weir_protos.v1 import automation_pb2, common_pb2, definitions_pb2, events_pb2, health_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
@@ -647,13 +645,3 @@ def test_list_assets_health_view_returns_key_and_health_only(
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "view holds 7" in (bad.details() or "")
 
-
-def test_healths_shared_by_many_assets_are_each_assets_own_message():
-    first, second = health_pb2.AssetHealth(), health_pb2.AssetHealth()
-    _fill(first, unknown_health("raw/orders"), None, None)
-    first.materialization.reason = "changed by the caller"  # must not reach other assets
-    _fill(second, unknown_health("users"), None, None)
-    expected = health_pb2.AssetHealth()
-    _fill_fields(expected, unknown_health("users"), None, None, has_policy=False)
-    assert second == expected
-    assert list(first.key.path) == ["raw", "orders"] and list(second.key.path) == ["users"]

@@ -21,12 +21,8 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
-from weir_controlplane.api.asset_fragments import (
-    ASSETS_FIELD,
-    AssetFragments,
-    KeptAsset,
-    field_entry,
-)
+from weir_controlplane.api.asset_encoding import EncodedAsset, encode_asset, encode_key, field_entry
+from weir_controlplane.api.asset_fragments import ASSETS_FIELD, AssetFragments, KeptAsset
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.health import HealthApi, health_status
@@ -389,7 +385,7 @@ class AssetsApi:
         graph: DeploymentGraph,
         view: int,
         keys: Sequence[str],
-        build: Callable[[Sequence[str]], list[cp.Asset]],
+        build: Callable[[Sequence[str]], list[EncodedAsset]],
     ) -> list[KeptAsset]:
         if self._fragments is None:
             return [KeptAsset(asset) for asset in build(keys)]
@@ -397,28 +393,34 @@ class AssetsApi:
 
     def _build_described(
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
-    ) -> list[cp.Asset]:
-        """Assets with definition and recorded state, in two storage queries for all keys."""
+    ) -> list[EncodedAsset]:
+        """Assets with definition and recorded state, in a few storage queries for all
+        keys, encoded from their parts (api/asset_encoding.py)."""
         summaries = self._assets.summaries(scope, keys)
         checks = self._assets.latest_check_results(scope, keys)
-        health = self.health.describe(scope, graph, keys) if self.health is not None else {}
+        health = self.health.encoded(scope, graph, keys) if self.health is not None else {}
+        location_of = graph.location_of
+        node_of = graph.union.nodes.get
         assets = []
         for key in keys:
-            asset = cp.Asset(
-                key=convert.key_proto(key), code_location=graph.location_of.get(key, "")
-            )
-            node = graph.node(key)
-            if node is not None:
-                asset.definition.CopyFrom(node)
+            node = node_of(key)
             summary = summaries.get(key)
+            latest = None
             if summary is not None and summary.latest_materialization is not None:
-                asset.latest_materialization.CopyFrom(
-                    convert.materialization_record(summary.latest_materialization)
+                latest = convert.materialization_record(summary.latest_materialization)
+            recorded = checks.get(key, [])
+            assets.append(
+                encode_asset(
+                    encode_key(key),
+                    location_of.get(key, ""),
+                    node,
+                    latest,
+                    _checks(key, node, recorded)
+                    if recorded or (node is not None and node.check_specs)
+                    else (),
+                    health.get(key),
                 )
-            asset.checks.extend(_checks(key, node, checks.get(key, [])))
-            if key in health:
-                asset.health.CopyFrom(health[key])
-            assets.append(asset)
+            )
         return assets
 
 
