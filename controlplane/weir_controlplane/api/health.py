@@ -80,8 +80,7 @@ class HealthApi:
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
     ) -> dict[str, health_pb2.AssetHealth]:
         """The health messages of `keys`, in two queries."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        stored, freshness = self._freshness.with_health(scope, keys)
         return {
             key: _message(
                 stored.get(key) or unknown_health(key), freshness.get(key), graph.node(key)
@@ -94,8 +93,7 @@ class HealthApi:
     ) -> list[cp.Asset]:
         """`keys` as ListAssets' HEALTH view returns them: key, code location and health,
         built in place from two queries (no definition, materialization or check rows)."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        stored, freshness = self._freshness.with_health(scope, keys)
         location_of = graph.location_of
         found = []
         for key in keys:
@@ -145,9 +143,8 @@ class HealthApi:
             for key in graph.sorted_keys
             if not request.code_location or graph.location_of.get(key) == request.code_location
         ]
-        stored = self._health.statuses(scope)
+        stored, states = self._freshness.counted_with_health(scope)
         health = Counter(stored.get(key, HealthStatus.UNKNOWN) for key in keys)
-        states = self._freshness.state_names(scope)
         freshness = Counter(_freshness_of(key, graph, states) for key in keys)
         reply = cp.GetDeploymentHealthResponse(asset_count=len(keys))
         for status in HealthStatus:
