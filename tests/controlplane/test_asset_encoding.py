@@ -19,9 +19,7 @@ from weir_protos.v1 import control_plane_pb2 as cp
 
 
 def _json_format_text(message: Message) -> str:
-    return json.dumps(
-        json_format.MessageToDict(message), separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(json_format.MessageToDict(message), separators=(",", ":"), ensure_ascii=False)
 
 
 def _without_key(health: health_pb2.AssetHealth) -> Encoded:
@@ -102,7 +100,12 @@ def test_a_health_with_a_policy_and_freshness_record_is_its_own_message() -> Non
         )
         assert expected.health.freshness_state.HasField("policy")
         encoded = encode_asset(
-            encode_key("orders"), "", None, None, (), _encoded(unknown_health("orders"), freshness, node)
+            encode_key("orders"),
+            "",
+            None,
+            None,
+            (),
+            _encoded(unknown_health("orders"), freshness, node),
         )
         assert (encoded.wire, encoded.text()) == (
             expected.SerializeToString(),

@@ -6,14 +6,12 @@ import importlib
 import json
 import pkgutil
 import random
-from typing import Any
 
 import pytest
 import weir_protos.v1
 from filled_messages import fill
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from weir_controlplane.api.json_mapping import to_json_object, to_json_text
 

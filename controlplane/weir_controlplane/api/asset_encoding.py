@@ -25,9 +25,8 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from google.protobuf.message import Message
-from weir_protos.v1 import common_pb2
+from weir_protos.v1 import common_pb2, definitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
-from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api.json_mapping import to_json_text
 

@@ -82,8 +82,7 @@ class HealthApi:
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
     ) -> dict[str, health_pb2.AssetHealth]:
         """The health messages of `keys`, in two queries."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        stored, freshness = self._freshness.with_health(scope, keys)
         return {
             key: _message(
                 stored.get(key) or unknown_health(key), freshness.get(key), graph.node(key)
@@ -96,8 +95,7 @@ class HealthApi:
     ) -> dict[str, Encoded]:
         """The health of `keys` as `encode_asset` takes it (without the key), in two
         queries; assets of one shape share one encoding."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        stored, freshness = self._freshness.with_health(scope, keys)
         node = graph.union.nodes.get
         return {
             key: _encoded(stored.get(key) or unknown_health(key), freshness.get(key), node(key))
@@ -153,9 +151,8 @@ class HealthApi:
             for key in graph.sorted_keys
             if not request.code_location or graph.location_of.get(key) == request.code_location
         ]
-        stored = self._health.statuses(scope)
+        stored, states = self._freshness.counted_with_health(scope)
         health = Counter(stored.get(key, HealthStatus.UNKNOWN) for key in keys)
-        states = self._freshness.state_names(scope)
         freshness = Counter(_freshness_of(key, graph, states) for key in keys)
         reply = cp.GetDeploymentHealthResponse(asset_count=len(keys))
         for status in HealthStatus:
