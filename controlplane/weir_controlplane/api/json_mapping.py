@@ -71,10 +71,36 @@ def _message_converter(descriptor: Any) -> _Converter:
         return _to_json_string
     if descriptor.file.name.startswith("google/protobuf/"):
         return json_format.MessageToDict  # the other well-known types, as json_format maps them
+    only = _only_repeated_string(descriptor)
+    if only is not None:
+        return _strings_converter(only)
     regular = _regular_converter(descriptor)
     if full_name in _REMEMBERED_TYPES:
         return functools.partial(_remembered, regular=regular)
     return regular
+
+
+def _only_repeated_string(descriptor: Any) -> FieldDescriptor | None:
+    """The field of a type whose one field is a repeated string (AssetKey's `path`)."""
+    fields = descriptor.fields
+    if len(fields) != 1 or descriptor.extension_ranges:
+        return None
+    field = fields[0]
+    if not field.is_repeated or field.type != F.TYPE_STRING:
+        return None
+    return field
+
+
+def _strings_converter(field: FieldDescriptor) -> _Converter:
+    """Asset keys are in most messages, several times over: reading their one field
+    directly is a third of the cost of listing the fields."""
+    name, attribute = field.json_name, field.name
+
+    def convert(message: Message) -> Any:
+        values = getattr(message, attribute)
+        return {name: list(values)} if values else {}
+
+    return convert
 
 
 # Definitions stay the same across the replies of one snapshot while the recorded state
