@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import in_named_list
+from weir_controlplane.storage.dialects import in_list, in_named_list
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.health import (
     NO_POLICY,
@@ -342,7 +342,7 @@ def _records(
         chunks = [keys[start : start + _CHUNK] for start in range(0, len(keys), _CHUNK)]
     found: dict[str, FreshnessRecord] = {}
     for chunk in chunks:
-        q = query if chunk is None else query.where(c.asset_key.in_(chunk))
+        q = query if chunk is None else query.where(in_list(conn.dialect.name, c.asset_key, chunk))
         for row in conn.execute(q):
             found[row.asset_key] = FreshnessRecord(
                 row.asset_key, _STATES[row.state], row.reason, row.evaluated_at, row.due_at

@@ -33,6 +33,7 @@ from weir_controlplane.storage import asset_revisions
 from weir_controlplane.storage.alerts import AlertEvent, AlertKind, publish
 from weir_controlplane.storage.dialects import (
     append_rows,
+    in_list,
     in_named_list,
     insert_rows,
     row_parameters,
@@ -168,7 +169,8 @@ def stored_health(
     keys = sorted(set(asset_keys))
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        for row in conn.execute(query.where(asset_health.c.asset_key.in_(chunk))):
+        matching = in_list(conn.dialect.name, asset_health.c.asset_key, chunk)
+        for row in conn.execute(query.where(matching)):
             found[row.asset_key] = health_from_row(row)
     return found
 
