@@ -11,6 +11,7 @@ from filled_messages import fill
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from weir_controlplane.api.asset_encoding import Encoded, encode_asset, encode_key
+from weir_controlplane.api.definition_json import definition_text
 from weir_controlplane.api.health import _encoded, _message
 from weir_controlplane.storage import FreshnessRecord, FreshnessState
 from weir_controlplane.storage.health import unknown_health
@@ -111,3 +112,29 @@ def test_a_health_with_a_policy_and_freshness_record_is_its_own_message() -> Non
             expected.SerializeToString(),
             _json_format_text(expected),
         )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_definition_with_every_field_set_is_written_as_json_format_writes_it(seed: int) -> None:
+    node = definitions_pb2.AssetNode()
+    fill(node, random.Random(f"node/{seed}"), depth=4)
+    node.tags["ünïcode ✓"] = 'quote " and \\'
+    assert {field.name for field, _ in node.ListFields()} == {
+        field.name for field in node.DESCRIPTOR.fields
+    }
+    assert definition_text(node) == _json_format_text(node)
+    assert definition_text(definitions_pb2.AssetNode()) == "{}"
+
+
+def test_a_definition_of_a_large_location_is_written_as_json_format_writes_it() -> None:
+    # What most nodes of a large location hold: a key, two deps and a few strings.
+    node = definitions_pb2.AssetNode(
+        group_name="default", is_executable=True, node_name="a_2_54", io_manager_key="io"
+    )
+    node.key.path.append("a_2_54")
+    node.required_resource_keys.append("io")
+    for upstream in ("a_1_54", "a_1_55"):
+        node.deps.add().asset_key.path.append(upstream)
+    node.deps[1].partition_mapping.identity.SetInParent()
+    node.deps.add()  # a dep with nothing set
+    assert definition_text(node) == _json_format_text(node)

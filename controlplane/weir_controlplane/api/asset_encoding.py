@@ -7,7 +7,8 @@ in field-number order and its protobuf JSON their `"name":value` pairs in the sa
 so here an asset's are joined from parts: its key, the snapshot's node as it is, and the
 recorded state, where most assets of a large location share one of a few healths
 (api/health.py encodes each such shape once). The JSON text is made only when a JSON
-caller asks, from the parts' texts (api/json_mapping.py for the messages among them).
+caller asks, from the parts' texts (api/definition_json.py for the definition,
+api/json_mapping.py for the other messages).
 Both are byte for byte those of the message built and encoded whole
 (tests/controlplane/test_asset_encoding.py).
 
@@ -28,6 +29,7 @@ from google.protobuf.message import Message
 from weir_protos.v1 import common_pb2, definitions_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
+from weir_controlplane.api.definition_json import definition_text
 from weir_controlplane.api.json_mapping import to_json_text
 
 # What json.dumps(..., ensure_ascii=False) writes for a string (the C function).
@@ -164,7 +166,7 @@ def encode_asset(
         if code_location:
             parts += [",", _LOCATION_NAME, _quoted(code_location)]
         if definition is not None:
-            parts += [",", _DEFINITION_NAME, to_json_text(definition)]
+            parts += [",", _DEFINITION_NAME, definition_text(definition)]
         if latest_materialization is not None:
             parts += [",", _MATERIALIZATION_NAME, to_json_text(latest_materialization)]
         if checks:
