@@ -96,11 +96,20 @@ class HealthApi:
         """The health of `keys` as `encode_asset` takes it (without the key), in two
         queries; assets of one shape share one encoding."""
         stored, freshness = self._freshness.with_health(scope, keys)
-        node = graph.union.nodes.get
-        return {
-            key: _encoded(stored.get(key) or unknown_health(key), freshness.get(key), node(key))
-            for key in keys
-        }
+        node_of = graph.union.nodes.get
+        # An asset with no recorded state (all of a new location's) and no freshness
+        # policy: one encoding, taken without making its health or hashing its shape.
+        unknown: Encoded | None = None
+        found = {}
+        for key in keys:
+            health, fresh, node = stored.get(key), freshness.get(key), node_of(key)
+            if health is None and fresh is None and not _has_policy(node):
+                if unknown is None:
+                    unknown = _encoded(unknown_health(key), None, None)
+                found[key] = unknown
+            else:
+                found[key] = _encoded(health or unknown_health(key), fresh, node)
+        return found
 
     def assets(
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
@@ -228,9 +237,12 @@ def _message(
 ) -> health_pb2.AssetHealth:
     message = health_pb2.AssetHealth()
     message.key.path.extend(health.asset_key.split("/"))
-    has_policy = node is not None and node.HasField("freshness_policy")
-    _fill_fields(message, health, freshness, node, has_policy=has_policy)
+    _fill_fields(message, health, freshness, node, has_policy=_has_policy(node))
     return message
+
+
+def _has_policy(node: definitions_pb2.AssetNode | None) -> bool:
+    return node is not None and node.HasField("freshness_policy")
 
 
 def _encoded(
@@ -239,7 +251,7 @@ def _encoded(
     node: definitions_pb2.AssetNode | None,
 ) -> Encoded:
     """The asset's health message without its key, encoded."""
-    has_policy = node is not None and node.HasField("freshness_policy")
+    has_policy = _has_policy(node)
     if freshness is None and not has_policy and health.changed_at is None:
         # Most assets of a large location share one of a few such healths (never
         # materialized, say): one encoding of each serves them all.
