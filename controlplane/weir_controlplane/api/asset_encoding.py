@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from google.protobuf.message import Message
-from weir_protos.v1 import common_pb2, definitions_pb2
+from weir_protos.v1 import common_pb2, definitions_pb2, events_pb2, health_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
 from weir_controlplane.api.definition_json import definition_text
@@ -104,7 +104,7 @@ class EncodedAsset(NamedTuple):
 
 _ASSET = cp.Asset.DESCRIPTOR.fields_by_name
 # AssetHealth.key: the health parts come without it.
-_HEALTH_KEY = _ASSET["health"].message_type.fields_by_name["key"].number
+_HEALTH_KEY = health_pb2.AssetHealth.KEY_FIELD_NUMBER
 
 
 def _tag(name: str) -> bytes:
@@ -136,7 +136,7 @@ def encode_asset(
     key: Encoded,
     code_location: str,
     definition: definitions_pb2.AssetNode | None,
-    latest_materialization: cp.MaterializationRecord | None,
+    latest_materialization: events_pb2.MaterializationRecord | None,
     checks: Sequence[cp.AssetCheck],
     health: Encoded | None,
 ) -> EncodedAsset:
