@@ -75,10 +75,14 @@ class Encoded:
         return cls(message.SerializeToString(), message=message)
 
     def text(self) -> str:
-        if self._text is None:  # two threads may both make it: the same text
-            self._text = to_json_text(self._message)  # type: ignore[arg-type]
+        text = self._text
+        if text is None:
+            message = self._message
+            if message is None:  # another thread made it meanwhile (text first)
+                return self._text  # type: ignore[return-value]
+            text = self._text = to_json_text(message)  # two threads may both: the same
             self._message = None
-        return self._text
+        return text
 
 
 def encode_key(key: str) -> Encoded:
