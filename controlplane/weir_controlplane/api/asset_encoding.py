@@ -164,22 +164,54 @@ def encode_asset(
         with_key = field_entry(_HEALTH_KEY, key_wire) + health.wire
         wire += [_HEALTH, _varint(len(with_key)), with_key]
 
-    def text() -> str:
-        key_text = key.text()
+    text = _AssetText(
+        key.text(),
+        code_location,
+        definition,
+        latest_materialization,
+        tuple(checks) if checks else (),
+        health,
+    )
+    return EncodedAsset(b"".join(wire), text)
+
+
+class _AssetText:
+    """What an asset's JSON text is made of, kept until a JSON caller asks for it: small
+    (the node and the shared healths are the graph's and the health encoder's), as a kept
+    asset that only gRPC callers read holds it for as long as it is kept."""
+
+    __slots__ = ("checks", "code_location", "definition", "health", "key", "materialization")
+
+    def __init__(
+        self,
+        key: str,
+        code_location: str,
+        definition: definitions_pb2.AssetNode | None,
+        materialization: events_pb2.MaterializationRecord | None,
+        checks: tuple[cp.AssetCheck, ...],
+        health: Encoded | None,
+    ) -> None:
+        self.key = key
+        self.code_location = code_location
+        self.definition = definition
+        self.materialization = materialization
+        self.checks = checks
+        self.health = health
+
+    def __call__(self) -> str:
+        key_text = self.key
         parts = ["{", _KEY_NAME, key_text]
-        if code_location:
-            parts += [",", _LOCATION_NAME, _quoted(code_location)]
-        if definition is not None:
-            parts += [",", _DEFINITION_NAME, definition_text(definition)]
-        if latest_materialization is not None:
-            parts += [",", _MATERIALIZATION_NAME, to_json_text(latest_materialization)]
-        if checks:
-            parts += [",", _CHECKS_NAME, "[", ",".join(map(to_json_text, checks)), "]"]
-        if health is not None:
-            rest = health.text()  # "{...}" without the key, or "{}"
+        if self.code_location:
+            parts += [",", _LOCATION_NAME, _quoted(self.code_location)]
+        if self.definition is not None:
+            parts += [",", _DEFINITION_NAME, definition_text(self.definition)]
+        if self.materialization is not None:
+            parts += [",", _MATERIALIZATION_NAME, to_json_text(self.materialization)]
+        if self.checks:
+            parts += [",", _CHECKS_NAME, "[", ",".join(map(to_json_text, self.checks)), "]"]
+        if self.health is not None:
+            rest = self.health.text()  # "{...}" without the key, or "{}"
             parts += [",", _HEALTH_NAME, '{"key":', key_text]
             parts.append("}" if rest == "{}" else "," + rest[1:])
         parts.append("}")
         return "".join(parts)
-
-    return EncodedAsset(b"".join(wire), text)
