@@ -6,6 +6,11 @@ than the database's own work. Here a value every row shares (the deployment, the
 processed once, the per-row values once each, and the statement is plain SQL that SQLite
 and PostgreSQL both read (`INSERT ... ON CONFLICT (...) DO UPDATE SET c = excluded.c`).
 
+On SQLite the rows go in a few hundred at a time as one `INSERT ... SELECT ?, ?, column1,
+... FROM (VALUES (...), (...))`: the shared values are bound once per statement, not once
+per row, and one statement steps through its rows without executemany's reset and rebind
+of each (for a tick's 10,000 evaluation rows, about half of the driver's time).
+
 Example::
 
     insert_many(conn, automation_asset_state, {"deployment_id": 1, "updated_at": now},
@@ -23,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 _Processor = Callable[[Any], Any] | None
+# Bound values per SQLite statement: within the 999 that older SQLite builds allow.
+_VALUES_PER_STATEMENT = 990
 
 
 def insert_many(
@@ -46,18 +53,15 @@ def insert_many(
         _same if name in encoded else _repeating(_processor(table, name, dialect))
         for name in columns
     ]
-    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
     quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
+    into = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+    upsert = ""
     if conflict:
         updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in names if c not in conflict)
-        sql += f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO UPDATE SET {updates}"
+        upsert = f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO UPDATE SET {updates}"
     # Column by column: a column without processing is taken as it is, the others through
-    # one `map` each, and the rows zipped back with the shared values (no call per value
-    # in Python but the processors' own); `strict` refuses a row of another length.
+    # one `map` each, and the rows zipped back (no call per value in Python but the
+    # processors' own); `strict` refuses a row of another length.
     given = list(rows)
     if not given:
         return
@@ -65,9 +69,40 @@ def insert_many(
         column if process is _same else map(process, column)
         for process, column in zip(processors, zip(*given, strict=True), strict=True)
     ]
+    if dialect.name == "sqlite":
+        _insert_values(conn, into, upsert, shared_values, len(columns), processed)
+        return
+    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    sql = f"{into}VALUES ({', '.join([mark] * len(names))}){upsert}"
     # The shared values repeat without end: the processed columns set the length.
     params = list(zip(*map(itertools.repeat, shared_values), *processed, strict=False))
     conn.exec_driver_sql(sql, params)
+
+
+def _insert_values(
+    conn: Connection,
+    into: str,
+    upsert: str,
+    shared_values: tuple[Any, ...],
+    width: int,
+    processed: Sequence[Iterable[Any]],
+) -> None:
+    """`insert_many`'s rows on SQLite, `_VALUES_PER_STATEMENT` values at a time, each
+    statement selecting the shared values (bound once) and the rows' from a VALUES list."""
+    flat = list(itertools.chain.from_iterable(zip(*processed, strict=True)))
+    per = max(1, _VALUES_PER_STATEMENT // width) * width  # whole rows per statement
+    row = f"({', '.join(['?'] * width)})"
+    selected = ", ".join([*(["?"] * len(shared_values)), *(f"column{i + 1}" for i in range(width))])
+    texts: dict[int, str] = {}  # by rows: every statement but the last has the same text
+    for start in range(0, len(flat), per):
+        chunk = flat[start : start + per]
+        rows = len(chunk) // width
+        sql = texts.get(rows)
+        if sql is None:
+            # `WHERE true`: without it SQLite would read ON CONFLICT as the join's.
+            values = ", ".join([row] * rows)
+            sql = texts[rows] = f"{into}SELECT {selected} FROM (VALUES {values}) WHERE true{upsert}"
+        conn.exec_driver_sql(sql, (*shared_values, *chunk))
 
 
 def encoder(conn: Connection, table: sa.Table, name: str) -> Callable[[Any], Any]:
