@@ -271,7 +271,8 @@ class AutomationStorage:
                 shared,
                 [*columns, "body", "shared_id", "dependencies"],
                 rows,
-                encoded=["requested_partitions", "run_ids"],
+                # (The bodies as bytes: what both drivers take for a binary column.)
+                encoded=["requested_partitions", "run_ids", "body"],
             )
         return True
 

@@ -59,18 +59,22 @@ def insert_many(
     if conflict:
         updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in names if c not in conflict)
         upsert = f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO UPDATE SET {updates}"
-    # Column by column: a column without processing is taken as it is, the others through
-    # one `map` each, and the rows zipped back (no call per value in Python but the
-    # processors' own); `strict` refuses a row of another length.
     given = list(rows)
     if not given:
         return
+    if dialect.name == "sqlite" and all(process is _same for process in processors):
+        _insert_values(conn, into, upsert, shared_values, len(columns), given)
+        return
+    # Column by column: a column without processing is taken as it is, the others through
+    # one `map` each, and the rows zipped back (no call per value in Python but the
+    # processors' own); `strict` refuses a row of another length.
     processed = [
         column if process is _same else map(process, column)
         for process, column in zip(processors, zip(*given, strict=True), strict=True)
     ]
     if dialect.name == "sqlite":
-        _insert_values(conn, into, upsert, shared_values, len(columns), processed)
+        by_row = list(zip(*processed, strict=True))
+        _insert_values(conn, into, upsert, shared_values, len(columns), by_row)
         return
     mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
     sql = f"{into}VALUES ({', '.join([mark] * len(names))}){upsert}"
@@ -85,23 +89,26 @@ def _insert_values(
     upsert: str,
     shared_values: tuple[Any, ...],
     width: int,
-    processed: Sequence[Iterable[Any]],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
-    """`insert_many`'s rows on SQLite, `_VALUES_PER_STATEMENT` values at a time, each
-    statement selecting the shared values (bound once) and the rows' from a VALUES list."""
-    flat = list(itertools.chain.from_iterable(zip(*processed, strict=True)))
+    """`insert_many`'s rows (processed, each of `width` values) on SQLite,
+    `_VALUES_PER_STATEMENT` values at a time, each statement selecting the shared values
+    (bound once) and the rows' from a VALUES list."""
+    if set(map(len, rows)) != {width}:
+        raise ValueError(f"every row must have {width} values")
+    flat = list(itertools.chain.from_iterable(rows))
     per = max(1, _VALUES_PER_STATEMENT // width) * width  # whole rows per statement
     row = f"({', '.join(['?'] * width)})"
     selected = ", ".join([*(["?"] * len(shared_values)), *(f"column{i + 1}" for i in range(width))])
     texts: dict[int, str] = {}  # by rows: every statement but the last has the same text
     for start in range(0, len(flat), per):
         chunk = flat[start : start + per]
-        rows = len(chunk) // width
-        sql = texts.get(rows)
+        count = len(chunk) // width
+        sql = texts.get(count)
         if sql is None:
             # `WHERE true`: without it SQLite would read ON CONFLICT as the join's.
-            values = ", ".join([row] * rows)
-            sql = texts[rows] = f"{into}SELECT {selected} FROM (VALUES {values}) WHERE true{upsert}"
+            values = f"(VALUES {', '.join([row] * count)})"
+            sql = texts[count] = f"{into}SELECT {selected} FROM {values} WHERE true{upsert}"
         conn.exec_driver_sql(sql, (*shared_values, *chunk))
 
 
