@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 _Processor = Callable[[Any], Any] | None
 # Bound values per SQLite statement: within the 999 that older SQLite builds allow.
-_VALUES_PER_STATEMENT = 990
+_VALUES_PER_STATEMENT = 999
 
 
 def insert_many(
@@ -62,19 +62,15 @@ def insert_many(
     given = list(rows)
     if not given:
         return
-    if dialect.name == "sqlite" and all(process is _same for process in processors):
-        _insert_values(conn, into, upsert, shared_values, len(columns), given)
-        return
     # Column by column: a column without processing is taken as it is, the others through
-    # one `map` each, and the rows zipped back (no call per value in Python but the
-    # processors' own); `strict` refuses a row of another length.
+    # one `map` each (no call per value in Python but the processors' own); `strict`
+    # refuses a row of another length.
     processed = [
-        column if process is _same else map(process, column)
+        column if process is _same else tuple(map(process, column))
         for process, column in zip(processors, zip(*given, strict=True), strict=True)
     ]
     if dialect.name == "sqlite":
-        by_row = list(zip(*processed, strict=True))
-        _insert_values(conn, into, upsert, shared_values, len(columns), by_row)
+        _insert_values(conn, into, upsert, shared_values, processed)
         return
     mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
     sql = f"{into}VALUES ({', '.join([mark] * len(names))}){upsert}"
@@ -88,18 +84,29 @@ def _insert_values(
     into: str,
     upsert: str,
     shared_values: tuple[Any, ...],
-    width: int,
-    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Sequence[Any]],
 ) -> None:
-    """`insert_many`'s rows (processed, each of `width` values) on SQLite,
-    `_VALUES_PER_STATEMENT` values at a time, each statement selecting the shared values
-    (bound once) and the rows' from a VALUES list."""
-    if set(map(len, rows)) != {width}:
-        raise ValueError(f"every row must have {width} values")
-    flat = list(itertools.chain.from_iterable(rows))
-    per = max(1, _VALUES_PER_STATEMENT // width) * width  # whole rows per statement
+    """`insert_many`'s rows on SQLite (their values processed, column by column), a few
+    hundred at a time: each statement selects from a VALUES list the columns that vary,
+    and binds once the shared values and those of any column with one value in every
+    row (most of a tick's evaluation rows request nothing and name no error)."""
+    selected = ["?"] * len(shared_values)
+    bound = list(shared_values)
+    varying: list[Sequence[Any]] = []
+    for i, column in enumerate(columns):
+        first = column[0]
+        # (One value by equality and by type: 1, 1.0 and True are equal, not the same.)
+        alike = column.count(first) == len(column) and set(map(type, column)) == {type(first)}
+        if alike and (varying or i < len(columns) - 1):  # (a VALUES list needs a column)
+            selected.append("?")
+            bound.append(first)
+        else:
+            varying.append(column)
+            selected.append(f"column{len(varying)}")
+    width = len(varying)
+    flat = list(itertools.chain.from_iterable(zip(*varying, strict=True)))
+    per = max(1, (_VALUES_PER_STATEMENT - len(bound)) // width) * width  # whole rows
     row = f"({', '.join(['?'] * width)})"
-    selected = ", ".join([*(["?"] * len(shared_values)), *(f"column{i + 1}" for i in range(width))])
     texts: dict[int, str] = {}  # by rows: every statement but the last has the same text
     for start in range(0, len(flat), per):
         chunk = flat[start : start + per]
@@ -108,8 +115,9 @@ def _insert_values(
         if sql is None:
             # `WHERE true`: without it SQLite would read ON CONFLICT as the join's.
             values = f"(VALUES {', '.join([row] * count)})"
-            sql = texts[count] = f"{into}SELECT {selected} FROM {values} WHERE true{upsert}"
-        conn.exec_driver_sql(sql, (*shared_values, *chunk))
+            sql = f"{into}SELECT {', '.join(selected)} FROM {values} WHERE true{upsert}"
+            texts[count] = sql
+        conn.exec_driver_sql(sql, (*bound, *chunk))
 
 
 def encoder(conn: Connection, table: sa.Table, name: str) -> Callable[[Any], Any]:
