@@ -174,7 +174,7 @@ class DueAssets:
         evaluations: list[Evaluation],
     ) -> None:
         """Remember a finished tick's memories for the next one."""
-        memories.update((e.key, e.memory) for e in evaluations)
+        memories.update({e.key: e.memory for e in evaluations})
         kept = self._kept.get(scope.deployment_id)
         if kept is not None and kept.tick_number == claim.tick_number - 1:
             unsettled = kept.unsettled
