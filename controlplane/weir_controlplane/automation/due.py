@@ -58,7 +58,7 @@ def changed_assets(facts: StoredFacts, carry: Mapping[str, Any]) -> set[str]:
 def next_carry(facts: StoredFacts, requested: Iterable[str]) -> dict[str, Any]:
     """What the next tick compares with (see `changed_assets`)."""
     return {
-        "changed": sorted(facts.changed),
+        "changed": list(facts.changed),  # read as a set (a graph's first tick: every asset)
         "requested": sorted(requested),
         "in_progress": {key: sorted(parts) for key, parts in facts.in_progress.items()},
         "backfilling": {key: sorted(parts) for key, parts in facts.backfilling.items()},
