@@ -95,13 +95,14 @@ class RunStorage:
         return self.get_run(scope, run_id)
 
     def get_run(self, scope: DeploymentScope, run_id: str) -> Run:
+        keys = {"b_deployment_id": scope.deployment_id, "b_run_id": run_id}
         with self._db.read() as conn:
-            found = _load_runs(
-                conn, conn.execute(_select_runs(scope).where(runs.c.run_id == run_id))
-            )
-        if not found:
-            raise RunNotFoundError(run_id)
-        return found[0]
+            row = conn.execute(_RUN_BY_ID, keys).first()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            tags = dict(conn.execute(_TAGS_OF_RUN, keys).all())
+            asset_keys = conn.execute(_ASSETS_OF_RUN, keys).scalars().all()
+        return _run_from_row(row, tags, asset_keys)
 
     def get_runs(self, scope: DeploymentScope, run_ids: Collection[str]) -> dict[str, Run]:
         """The runs of `run_ids` that exist in the deployment, by id, in one read."""
@@ -342,6 +343,22 @@ class RunStorage:
             query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
             return conn.execute(query).first() is not None
 
+
+# What a client polls to see a run end (GetRun): built once, since building these
+# cost more than running them.
+_RUN_BY_ID = sa.select(runs).where(
+    runs.c.deployment_id == sa.bindparam("b_deployment_id"),
+    runs.c.run_id == sa.bindparam("b_run_id"),
+)
+# By run id alone, as in _load_runs: the run was found in the deployment.
+_TAGS_OF_RUN = sa.select(run_tags.c.key, run_tags.c.value).where(
+    run_tags.c.run_id == sa.bindparam("b_run_id")
+)
+_ASSETS_OF_RUN = (
+    sa.select(run_assets.c.asset_key)
+    .where(run_assets.c.run_id == sa.bindparam("b_run_id"))
+    .order_by(run_assets.c.asset_key)
+)
 
 # Run once per launch: built once (building it costs more than running it).
 _RESTART_STARTING_CLOCK = (
