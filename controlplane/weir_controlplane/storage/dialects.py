@@ -120,8 +120,8 @@ def in_list(
     text is the same for every length: the database parses and plans it once (psycopg
     prepares it), where an expanded IN (...) is new text for each list length.
 
-    PostgreSQL: `column = ANY(:values)`; SQLite: `column IN (SELECT value FROM
-    json_each(:values))`.
+    PostgreSQL: `column IN (SELECT unnest(:values))`; SQLite: `column IN (SELECT value
+    FROM json_each(:values))`.
     """
     return _in_bound(
         dialect, column, sa.bindparam(None, list(values), type_=_list_type(dialect), unique=True)
@@ -142,7 +142,11 @@ def _in_bound(
     dialect: str, column: sa.ColumnElement[str], bound: sa.BindParameter[Sequence[str]]
 ) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
-        return column == sa.any_(bound)
+        # Not `column = ANY(:values)`: once psycopg prepares the statement, its generic
+        # plan compares each candidate row with the whole array (a batch's 125 keys
+        # against a run's 5,000 assets: 6 ms), where the semi-join hashes the list or
+        # probes the index with it (0.6 ms).
+        return column.in_(sa.select(sa.func.unnest(bound)))
     if dialect == "sqlite":
         return column.in_(
             sa.select(sa.column("value", sa.Text)).select_from(sa.func.json_each(bound))
