@@ -27,11 +27,16 @@ def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_
 
 
 def insert_rows(
-    dialect: str, table: sa.Table, names: Sequence[str], shared: Collection[str] = ()
+    dialect: str,
+    table: sa.Table,
+    names: Sequence[str],
+    shared: Collection[str] = (),
+    computed: Mapping[str, sa.ColumnElement[Any]] | None = None,
 ) -> postgresql_dialect.Insert | sqlite_dialect.Insert:
     """`insert(dialect, table)` of many rows with the columns `names`, executed with
     `row_parameters(dialect, names, rows, shared)`; the `shared` columns have one value
-    in every row.
+    in every row. On PostgreSQL, a column of `computed` takes its SQL expression in
+    every row and has no parameter (name it in neither `names` nor the rows).
 
     On PostgreSQL one statement for the whole list: `INSERT ... SELECT FROM unnest(:a,
     :b, ...)`, one array per column (a shared column bound once), so the server parses,
@@ -51,7 +56,10 @@ def insert_rows(
         sa.bindparam(name, type_=table.c[name].type) if name in shared else rows.c[name]
         for name in names
     ]
-    return statement.from_select(list(names), sa.select(*values).select_from(rows))
+    computed = computed or {}
+    return statement.from_select(
+        [*names, *computed], sa.select(*values, *computed.values()).select_from(rows)
+    )
 
 
 def row_parameters(
