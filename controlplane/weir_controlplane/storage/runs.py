@@ -166,6 +166,13 @@ class RunStorage:
         together and every run is claimed once. `launched_by` names the claiming replica,
         so that a live one can adopt the claim should it die (`adopt_runs`).
         """
+        with self._db.read() as conn:
+            params = {"b_deployment_id": scope.deployment_id}
+            if conn.execute(_ANY_QUEUED, params).first() is None:
+                # Every run's end wakes a pass; with nothing queued it takes no write lock
+                # (SQLite's one writer, the queue lock) from the ingest around it. A run
+                # queued after this read wakes a pass of its own.
+                return []
         now = now or datetime.now(UTC)
         in_progress = sa.select(sa.func.count()).where(
             runs.c.deployment_id == scope.deployment_id,
@@ -358,6 +365,16 @@ _ASSETS_OF_RUN = (
     sa.select(run_assets.c.asset_key)
     .where(run_assets.c.run_id == sa.bindparam("b_run_id"))
     .order_by(run_assets.c.asset_key)
+)
+
+# Read by the queue pass that every run's end wakes; on (deployment_id, status, id).
+_ANY_QUEUED = (
+    sa.select(runs.c.id)
+    .where(
+        runs.c.deployment_id == sa.bindparam("b_deployment_id"),
+        runs.c.status == RunStatus.QUEUED.value,
+    )
+    .limit(1)
 )
 
 # Run once per launch: built once (building it costs more than running it).
