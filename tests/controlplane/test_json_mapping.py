@@ -80,6 +80,11 @@ def test_json_text_joined_from_the_assets_texts_is_the_same_bytes(name: str) -> 
         texts = [to_json_text(asset) for asset in message.assets]  # type: ignore[attr-defined]
         assert to_json_text(message) == expected
         assert to_json_text(message, {message.ASSETS_FIELD_NUMBER: texts}) == expected  # type: ignore[attr-defined]
+        # A reply whose assets were never parsed: its other fields, and the assets' texts.
+        rest = message_class()
+        rest.CopyFrom(message)
+        rest.ClearField("assets")
+        assert to_json_text(rest, {message.ASSETS_FIELD_NUMBER: texts}) == expected  # type: ignore[attr-defined]
         if texts:
             with pytest.raises(ValueError, match="texts for"):
                 to_json_text(message, {message.ASSETS_FIELD_NUMBER: texts[1:]})  # type: ignore[attr-defined]

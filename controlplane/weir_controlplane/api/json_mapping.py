@@ -157,24 +157,31 @@ _dumps = _one_encoder()
 def to_json_text(message: Message, joined: Mapping[int, Sequence[str]] | None = None) -> str:
     """`to_json_object(message)` as compact JSON text, byte for byte. `joined` gives, for
     repeated message fields by number, their elements' texts already made (each its own
-    `to_json_text`), which are joined rather than converted again."""
+    `to_json_text`), which are joined rather than converted again. The message holds
+    those elements, or leaves the field empty (a reply never parsed from its parts needs
+    only its other fields parsed)."""
     if not joined:
         return _dumps(to_json_object(message))
     descriptor = message.DESCRIPTOR
     fields = _fields_by_type.get(descriptor.full_name) or _compile(descriptor)
+    listed = {field.number: value for field, value in message.ListFields()}
     parts = []
-    for field, value in message.ListFields():
-        known = fields.get(field.number) if fields is not None else None
+    # In field number order, as ListFields() gives them and MessageToDict writes them.
+    for number in sorted(listed.keys() | {number for number, texts in joined.items() if texts}):
+        known = fields.get(number) if fields is not None else None
         if known is None:  # left to json_format: nothing to join
+            if any(texts and number not in listed for number, texts in joined.items()):
+                raise ValueError(f"{descriptor.full_name} cannot join texts it does not hold")
             return _dumps(to_json_object(message))
         name, convert = known
-        texts = joined.get(field.number)
+        texts = joined.get(number)
         if texts is not None:
-            if len(texts) != len(value):
-                raise ValueError(f"{len(texts)} texts for {len(value)} {field.name}")
+            value = listed.get(number)
+            if value is not None and len(texts) != len(value):
+                raise ValueError(f"{len(texts)} texts for {len(value)} elements of {name}")
             text = "[" + ",".join(texts) + "]"
         else:
-            text = _dumps(convert(value))
+            text = _dumps(convert(listed[number]))
         parts.append(f"{_dumps(name)}:{text}")
     return "{" + ",".join(parts) + "}"
 
