@@ -263,6 +263,9 @@ def _first(*values: int | None) -> int:
 
 
 def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
+    from weir_controlplane import heap
+
+    heap.pause_collection()  # until the server's modules are in: see heap.py
     from weir_controlplane.locations.process import LocationProcess
 
     # The code servers first: they load the user's code while this process imports the
