@@ -73,6 +73,14 @@ def _unknown_backoff() -> definitions_pb2.AssetNode:
     return node
 
 
+def _unknown_null_in_metadata() -> definitions_pb2.AssetNode:
+    """Among assets with no enum-bearing field set, the one whose metadata holds one."""
+    node = asset("described")
+    node.metadata.add(label="owner").value.text = "data"
+    node.metadata.add(label="nothing").value.null = 7  # type: ignore[assignment]
+    return node
+
+
 def _a_million_assets() -> Iterator[definitions_pb2.DefinitionsSnapshot]:
     for start in range(0, 1_000_000, 1000):
         yield definitions_pb2.DefinitionsSnapshot(
@@ -89,9 +97,13 @@ def _a_million_assets() -> Iterator[definitions_pb2.DefinitionsSnapshot]:
         ),
         (_one(asset("twice"), asset("twice")), "defines asset(s) 'twice' more than once"),
         (_one(_unknown_backoff()), "sent 99 for assets.retry_policy.backoff"),
+        (
+            _one(asset("plain"), _unknown_null_in_metadata()),
+            "sent 7 for assets.metadata.value.null",
+        ),
         (_a_million_assets, "defines more than 100,000 assets"),
     ],
-    ids=["cycle", "duplicate", "unknown-enum", "a-million-assets"],
+    ids=["cycle", "duplicate", "unknown-enum", "unknown-enum-in-metadata", "a-million-assets"],
 )
 def test_a_hostile_location_is_refused_and_harms_no_other(
     storage: Storage, scope: DeploymentScope, serve: Any, parts: Parts, complaint: str
