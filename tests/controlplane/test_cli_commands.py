@@ -7,7 +7,6 @@ import argparse
 import importlib
 
 import pytest
-
 from weir_controlplane.cli import COMMANDS, build_parser, main
 
 
