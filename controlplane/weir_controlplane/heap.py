@@ -12,8 +12,8 @@ out first, before start-up builds its state, so the one full collection at the e
 start-up walks only what start-up made: it took 55 ms longer with them, with a
 10,000-asset location waiting to be served. The serving commands pause the collector
 while they import: with the default thresholds the imports ran some 140 collections, one
-of them full, for that garbage (60-130 ms of a start-up competing for the cores with the
-code servers' own).
+of them full, for that garbage (60-130 ms, measured on a loaded machine, of a start-up
+competing for the cores with the code servers' own).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 # Each command and the module that defines it: a module's `register(subparsers)` adds all
 # of its own. A command line naming one builds only that module's parsers (argparse costs
-# some 0.5 ms a parser, and `weir dev` spawns its code servers after this: 20 ms sooner);
-# `weir --help` and an unknown command build them all.
+# some 0.3 ms a parser, and `weir dev` spawns its code servers after this: 6-10 ms
+# sooner); `weir --help` and an unknown command build them all.
 COMMANDS = {
     "dev": "weir_controlplane.cli.dev",
     "controlplane": "weir_controlplane.cli.dev",
