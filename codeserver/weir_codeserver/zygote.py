@@ -42,7 +42,6 @@ from typing import Any
 
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
 from weir._execution.typecheck import check_value, unwrap_output_hint
-from weir._resources import fs_io_manager
 
 from weir_codeserver import ipc
 from weir_codeserver.heap import release_free_heap
@@ -131,10 +130,6 @@ class _ZygoteLoop:
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via the wakeup fd
         _build_type_checkers(hints)
-        if any(binding is fs_io_manager for binding in self.resources.values()):
-            # The default I/O manager builds a FilesystemIOManager in each run; the server
-            # binds it unbuilt (sparing its own start-up pydantic), so import it here once.
-            import weir._fs_io  # noqa: F401
         # What the zygote made itself is shared with every worker too; keep it from the
         # garbage collector as well, so forked workers do not copy its pages.
         gc.collect()
@@ -344,14 +339,15 @@ def _os_thread_count() -> int:
 
 def _share_with_zygote(defs: Definitions) -> list[Any]:
     """Do in the server, before the fork, what would make the zygote copy the server's
-    pages: import grpc (making no gRPC object) and the worker, which the zygote then
-    shares instead of importing into memory of its own; read every asset's type hints
-    (reading an object writes its reference count, and a page written in either process
-    stops being shared); move everything that exists out of the cyclic collector's sight
-    (its collections write to every object they walk); give the C heap's free pages back,
-    which the zygote would otherwise hold too. Returns the distinct hints, whose type
-    checkers the zygote builds: only workers use them."""
+    pages: import grpc (making no gRPC object), the worker and the default I/O manager's
+    storage, which the zygote then shares instead of importing into memory of its own;
+    read every asset's type hints (reading an object writes its reference count, and a
+    page written in either process stops being shared); move everything that exists out
+    of the cyclic collector's sight (its collections write to every object they walk);
+    give the C heap's free pages back, which the zygote would otherwise hold too. Returns
+    the distinct hints, whose type checkers the zygote builds: only workers use them."""
     import grpc  # noqa: F401
+    import weir._fs_values  # noqa: F401  (the default I/O manager's storage; no pydantic)
 
     import weir_codeserver.worker  # noqa: F401
 

@@ -143,6 +143,26 @@ def test_an_idle_zygote_shares_most_of_its_memory_with_the_server(start_codeserv
     assert memory["Private_Dirty"] < memory["Anonymous"] / 2, memory
 
 
+def test_runs_through_the_default_io_manager_load_no_pydantic(
+    start_codeserver, collector, weir_home
+):
+    """The default I/O manager stores values without a pydantic model: a location whose
+    own code needs no pydantic has none in its idle zygote (10 MB) nor in its runs."""
+    events, reporting = collector
+    server = start_codeserver(CODE / "modules_seen.py")
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _waiting_in_select(zygote), "the zygote to wait for runs")
+    assert "pydantic" not in Path(f"/proc/{zygote}/maps").read_text()
+
+    request = execute_request(reporting.address, "pydantic_modules")
+    server.stub.ExecuteRun(request)
+    run = events.wait_for_end(request.run_id)
+
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    stored = weir_home / "storage" / "pydantic_modules.json"
+    assert json.loads(stored.read_text()) == []
+
+
 def _waiting_in_select(pid: int) -> bool:
     return "poll" in Path(f"/proc/{pid}/wchan").read_text()  # select() sleeps in poll code
 
