@@ -1,5 +1,8 @@
 """@asset / @multi_asset / AssetSpec: what a definition declares."""
 
+import dataclasses
+import tracemalloc
+
 import pytest
 import weir as dg
 
@@ -44,6 +47,27 @@ def test_attributes_are_recorded_on_the_spec():
     assert spec.kinds == {"python"}
     assert spec.code_version == "2"
     assert spec.group_name == "sales"
+
+
+def test_an_asset_spec_is_small_and_frozen():
+    # A code server keeps a spec per asset, and its zygote maps the same pages: with a
+    # __dict__ each was 520 bytes, 5 MB of a 10,000-asset location.
+    keys = [dg.AssetKey(f"a_{i}") for i in range(1000)]
+    tracemalloc.start()
+    try:
+        specs = [dg.AssetSpec(key) for key in keys]
+        per_spec = tracemalloc.get_traced_memory()[0] / len(specs)
+    finally:
+        tracemalloc.stop()
+    assert per_spec < 200, per_spec
+
+    spec = dg.AssetSpec("orders", deps=["raw"], group_name="sales", tags={"tier": "gold"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.group_name = "other"  # type: ignore[misc]
+    moved = spec.replace_attributes(group_name="finance")
+    assert (moved.key, moved.dep_keys, moved.group_name) == (spec.key, spec.dep_keys, "finance")
+    assert moved.tags == {"tier": "gold"}
+    assert spec.merge_attributes(tags={"pii": "no"}).tags == {"tier": "gold", "pii": "no"}
 
 
 def test_key_parses_slash_strings_and_prefixes():
