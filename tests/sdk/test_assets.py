@@ -70,6 +70,25 @@ def test_an_asset_spec_is_small_and_frozen():
     assert spec.merge_attributes(tags={"pii": "no"}).tags == {"tier": "gold", "pii": "no"}
 
 
+def test_a_functions_parameters_are_read_into_little_memory():
+    # One FunctionParams per asset: slots, and no dict for the resource parameters most
+    # functions lack (395 bytes a one-input function before, 281 now).
+    from weir._signature import read_params
+
+    functions = [eval("lambda upstream: upstream") for _ in range(1000)]
+    for fn in functions:
+        assert not fn.__annotations__  # made now, not counted below
+    tracemalloc.start()
+    try:
+        params = [read_params(fn, "an asset") for fn in functions]
+        per_function = tracemalloc.get_traced_memory()[0] / len(params)
+    finally:
+        tracemalloc.stop()
+    assert per_function < 320, per_function
+    assert params[0].input_params == {"upstream": None}
+    assert params[0].resource_params == {}
+
+
 def test_key_parses_slash_strings_and_prefixes():
     key = dg.AssetKey("raw/orders")
     assert key.path == ("raw", "orders")
