@@ -278,6 +278,7 @@ class ControlPlane:
         )
         from weir_controlplane.api.web_ui import ui_routes
 
+        heap.freeze_imported()  # see heap.py: the collection at the end walks less
         config = self.config
         self.storage = storage = Storage.open(config.database_url)
         self.registry = CodeLocationRegistry(storage, host=config.host)

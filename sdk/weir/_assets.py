@@ -124,7 +124,11 @@ class AssetsDefinition(AssetsDefinitionViews):
     def required_resource_keys(self) -> set[str]:
         keys = set(self.params.resource_params.values())
         if self.is_executable:
-            keys.update(self.io_manager_keys.get(k, DEFAULT_IO_MANAGER_KEY) for k in self.keys)
+            io_manager_keys = self.io_manager_keys
+            if io_manager_keys:
+                keys.update(io_manager_keys.get(s.key, DEFAULT_IO_MANAGER_KEY) for s in self.specs)
+            elif self.specs:  # most assets: a snapshot of 10,000 asks 10,000 times
+                keys.add(DEFAULT_IO_MANAGER_KEY)
         return keys
 
     def io_manager_key_for(self, key: AssetKey) -> str:

@@ -24,7 +24,7 @@ from api_harness import (
     snapshot,
 )
 from google.protobuf import json_format
-from weir_controlplane.api.reply_cache import Built, ReplyCache, ReplyKey
+from weir_controlplane.api.reply_cache import Built, EncodedReply, ReplyCache, ReplyKey
 from weir_controlplane.auth.roles import Role
 from weir_controlplane.auth.secrets import hash_secret, new_secret
 from weir_controlplane.storage import DeploymentScope, NewToken, Storage
@@ -247,6 +247,39 @@ def test_a_grant_narrowed_to_one_location_never_gets_a_reply_built_for_all(
 
 def _built(reply: cp.ListAssetsResponse) -> Built[cp.ListAssetsResponse]:
     return Built(reply, reply.ByteSize())
+
+
+def test_lineage_pages_over_http_json_are_the_pages_grpc_sends_unparsed(
+    server: ApiServer, etl: DeploymentScope
+) -> None:
+    _materialize(server, etl, "orders")
+    server.api.replies.clear()  # the server is shared: only this test's replies kept
+    stub = server.control_plane()
+    grpc_pages, json_pages, cursor = [], [], ""
+    while True:
+        request = cp.GetAssetLineageRequest(selection="*", limit=3, cursor=cursor)
+        grpc_pages.append(stub.GetAssetLineage(request, metadata=md(etl)))
+        with server.http(etl.name) as http:
+            body = json_format.MessageToDict(request)
+            reply = http.post("/weir.v1.ControlPlaneService/GetAssetLineage", json=body)
+        assert reply.status_code == 200, reply.text
+        json_pages.append(reply.content)
+        cursor = grpc_pages[-1].next_cursor
+        if not cursor:
+            break
+    assert len(grpc_pages) == 2 and grpc_pages[0].edges and grpc_pages[1].edges
+    assert json_pages == [
+        json.dumps(
+            json_format.MessageToDict(page), separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        for page in grpc_pages
+    ]
+    # The server sent the pages as the bytes they were joined from: it never parsed them.
+    kept = [entry.reply for entry in server.api.replies._entries.values()]
+    encoded = [reply for reply in kept if isinstance(reply, EncodedReply)]
+    assert len(encoded) == len(kept) == 2
+    assert all(reply._message is None for reply in encoded)
+    assert [reply.message() for reply in encoded] == grpc_pages
 
 
 def test_the_cache_keeps_at_most_its_budget_and_encodes_only_kept_replies() -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from weir_controlplane.api.asset_encoding import EncodedAsset, encode_asset, encode_key
 from weir_controlplane.api.asset_fragments import AssetFragments
 from weir_controlplane.storage import DeploymentScope, Storage, asset_revisions
-from weir_protos.v1 import common_pb2
-from weir_protos.v1 import control_plane_pb2 as cp
 
 
 class Builder:
@@ -16,10 +15,10 @@ class Builder:
     def __init__(self) -> None:
         self.built: list[str] = []
 
-    def __call__(self, keys: Sequence[str]) -> list[cp.Asset]:
+    def __call__(self, keys: Sequence[str]) -> list[EncodedAsset]:
         self.built += keys
         return [
-            cp.Asset(key=common_pb2.AssetKey(path=[key]), code_location=str(self.built.count(key)))
+            encode_asset(encode_key(key), str(self.built.count(key)), None, None, (), None)
             for key in keys
         ]
 

@@ -100,6 +100,11 @@ def test_copies_are_stored_once_and_served_as_each_assets_own(
         deps_updated = newest.children[1].children[0].children[1]
         assert list(deps_updated.children[0].dependency.path) == [f"u{name[1]}"]
     assert _history(server, shared, "d3")[1][1] == 1  # d3 was requested on the second
+    # The copies' states, stored as text made from the shared evaluation's, are those of
+    # the assets evaluated alone.
+    states = server.storage.automation.asset_states
+    assert states(shared) == states(alone)
+    assert {"d1", "d2", "d3", "d4"} <= states(shared).keys()
 
 
 def _store(

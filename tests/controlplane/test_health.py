@@ -24,11 +24,10 @@ from api_harness import (
 from google.protobuf.timestamp_pb2 import Timestamp
 from weir import AutomationCondition as AC
 from weir_codeserver.wire_automation import automation_condition_message
-from weir_controlplane.api.health import _fill, _fill_fields
 from weir_controlplane.automation import AutomationDaemon, AutomationSettings
 from weir_controlplane.daemons import FreshnessDaemon
 from weir_controlplane.storage import ChangeKind, DeploymentScope, RunFilter
-from weir_controlplane.storage.health import unknown_health
+from weir_controlplane.storage import freshness as freshness_storage
 from weir_protos.v1 import automation_pb2, common_pb2, definitions_pb2, events_pb2, health_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
@@ -302,6 +301,37 @@ def test_freshness_passes_then_warns_then_fails_as_the_windows_close(
     assert moves == [("UNKNOWN", "FAIL"), ("FAIL", "PASS"), ("PASS", "WARN"), ("WARN", "FAIL")]
     # Failed for good: only a materialization can change it, so nothing is due.
     assert daemon.tick(shop, T0 + timedelta(days=3)).evaluated == 0
+
+
+def test_health_and_freshness_are_read_at_one_moment(
+    server: ApiServer, shop: DeploymentScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A freshness pass that commits while GetAssetHealth reads shows in neither part of
+    the answer or in both: never the new freshness beside the health from before it."""
+    daemon = freshness(server)
+    run = Run(server, shop, "orders")
+    run.materialize("orders", at=T0)
+    run.succeed()
+    daemon.tick(shop, T0 + timedelta(seconds=1))
+    read_health = freshness_storage.stored_health
+
+    def health_then_a_committed_pass(*args: object, **kwargs: object) -> object:
+        found = read_health(*args, **kwargs)  # type: ignore[arg-type]
+        # The pass that finds orders stale commits between the reader's two statements.
+        stale = threading.Thread(target=daemon.tick, args=(shop, T0 + timedelta(minutes=61)))
+        stale.start()
+        stale.join()
+        return found
+
+    monkeypatch.setattr(freshness_storage, "stored_health", health_then_a_committed_pass)
+    before = health(server, shop, "orders")
+    assert (before.status, before.freshness_state.state) == (
+        H.HEALTH_HEALTHY,
+        H.FRESHNESS_PASS,
+    )
+    monkeypatch.undo()
+    after = health(server, shop, "orders")
+    assert (after.status, after.freshness_state.state) == (H.HEALTH_DEGRADED, H.FRESHNESS_FAIL)
 
 
 def test_a_changed_policy_is_evaluated_again_and_a_removed_one_drops_out(
@@ -646,14 +676,3 @@ def test_list_assets_health_view_returns_key_and_health_only(
     )
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "view holds 7" in (bad.details() or "")
-
-
-def test_healths_shared_by_many_assets_are_each_assets_own_message():
-    first, second = health_pb2.AssetHealth(), health_pb2.AssetHealth()
-    _fill(first, unknown_health("raw/orders"), None, None)
-    first.materialization.reason = "changed by the caller"  # must not reach other assets
-    _fill(second, unknown_health("users"), None, None)
-    expected = health_pb2.AssetHealth()
-    _fill_fields(expected, unknown_health("users"), None, None, has_policy=False)
-    assert second == expected
-    assert list(first.key.path) == ["raw", "orders"] and list(second.key.path) == ["users"]

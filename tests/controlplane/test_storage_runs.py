@@ -22,6 +22,7 @@ from weir_controlplane.storage import (
     RunStatus,
     Storage,
     TagConcurrencyLimit,
+    locks,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -160,6 +161,33 @@ def test_replicas_racing_to_claim_never_exceed_the_limit(
             replica.close()
     # Four slots: the four oldest runs, each claimed by exactly one replica.
     assert sorted(claimed) == sorted(queued[:4])
+
+
+def test_a_queue_pass_with_nothing_queued_waits_for_no_writer(
+    database_url: str, storage: Storage, scope: DeploymentScope
+) -> None:
+    # Every run's end wakes a queue pass; with nothing queued it must not queue up behind
+    # the writers (ingest) holding SQLite's write lock or the deployment's queue lock.
+    storage.runs.claim_queued(scope, max_in_progress=1)  # nothing queued yet
+    _create(storage, scope, status=RunStatus.STARTED)
+    other = Storage.open(database_url, migrate=False)
+    passes: list[list[Run]] = []
+    try:
+        with other.database.write() as conn:
+            locks.lock_run_queue(conn, scope)
+            claim = threading.Thread(
+                target=lambda: passes.append(storage.runs.claim_queued(scope, max_in_progress=5))
+            )
+            claim.start()
+            claim.join(5)
+            assert passes == [[]], "the pass waited for the other transaction"
+    finally:
+        claim.join()
+        other.close()
+    queued = _create(storage, scope)
+    assert [run.run_id for run in storage.runs.claim_queued(scope, max_in_progress=5)] == [
+        queued.run_id
+    ]
 
 
 def _claimed_ids(storage: Storage, scope: DeploymentScope, **limits: Any) -> list[str]:

@@ -9,7 +9,7 @@ the asset key and the asset's own revision (storage/asset_revisions.py: a count 
 changes), read before any of the state it shows. A page takes its assets' revisions
 (storage reads only those changed since its last read) and builds only the assets whose
 revision moved; a reply is parsed from the kept entries (`field_entry`) and its JSON
-joined from their kept text.
+joined from their texts, each made once when first asked.
 
 Example::
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 from weir_protos.v1 import control_plane_pb2 as cp
 
-from weir_controlplane.api.json_mapping import to_json_text
+from weir_controlplane.api.asset_encoding import EncodedAsset, field_entry
 from weir_controlplane.storage import AssetRevisions, DeploymentScope
 
 # About two views of a 10,000-asset deployment, with room for a reload's new definitions.
@@ -45,39 +45,30 @@ class KeptAsset:
     messages), with its JSON text made when first asked, and the asset's revision it
     was built at."""
 
-    __slots__ = ("_start", "_text", "entry", "revision", "size")
+    __slots__ = ("_start", "_text", "_text_of", "entry", "revision", "size")
 
-    def __init__(self, asset: cp.Asset, revision: int = 0) -> None:
-        wire = asset.SerializeToString()
+    def __init__(self, asset: EncodedAsset, revision: int = 0) -> None:
+        wire = asset.wire
         self.entry = field_entry(ASSETS_FIELD, wire)
         self.size = len(self.entry)
         self.revision = revision
         self._start = self.size - len(wire)
         self._text: str | None = None
+        self._text_of: Callable[[], str] | None = asset.text
 
     def message(self) -> cp.Asset:
         return cp.Asset.FromString(self.entry[self._start :])
 
     def text(self) -> str:
         """The asset as compact JSON text (json_mapping.to_json_text)."""
-        if self._text is None:  # two threads may both make it: the same text
-            self._text = to_json_text(self.message())
-        return self._text
-
-
-def field_entry(number: int, wire: bytes) -> bytes:
-    """A message (by its wire bytes) encoded as one entry of repeated message field
-    `number`: a reply parsed from entries joined fills that field in one pass."""
-    return _varint(number << 3 | 2) + _varint(len(wire)) + wire  # wire type 2: delimited
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+        text = self._text
+        if text is None:
+            text_of = self._text_of
+            if text_of is None:  # another thread made it meanwhile
+                return self._text  # type: ignore[return-value]
+            text = self._text = text_of()  # two threads may both make it: the same text
+            self._text_of = None  # the parts it was made from are no longer needed
+        return text
 
 
 class AssetFragments:
@@ -100,7 +91,7 @@ class AssetFragments:
         graph_hash: str,
         view: int,
         keys: Sequence[str],
-        build: Callable[[Sequence[str]], list[cp.Asset]],
+        build: Callable[[Sequence[str]], list[EncodedAsset]],
     ) -> list[KeptAsset]:
         """The assets of `keys` in order: kept ones as kept, the others from `build`
         (called once, with the keys not kept, in order), kept from then on."""

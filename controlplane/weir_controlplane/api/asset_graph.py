@@ -20,7 +20,7 @@ from weir_protos.v1 import control_plane_pb2 as cp
 from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits
-from weir_controlplane.api.asset_fragments import field_entry
+from weir_controlplane.api.asset_encoding import field_entry
 from weir_controlplane.api.graph_index import GraphIndex
 from weir_controlplane.api.graph_layout import Layout, layered_layout
 from weir_controlplane.errors import InvalidArgumentError

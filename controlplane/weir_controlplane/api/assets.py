@@ -21,18 +21,14 @@ from weir_protos.v1 import definitions_pb2
 
 from weir_controlplane.api import convert, limits, paging
 from weir_controlplane.api.access_checks import visible_locations
-from weir_controlplane.api.asset_fragments import (
-    ASSETS_FIELD,
-    AssetFragments,
-    KeptAsset,
-    field_entry,
-)
+from weir_controlplane.api.asset_encoding import EncodedAsset, encode_asset, encode_key, field_entry
+from weir_controlplane.api.asset_fragments import ASSETS_FIELD, AssetFragments, KeptAsset
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
 from weir_controlplane.api.health import HealthApi, health_status
 from weir_controlplane.api.json_mapping import to_json_text
 from weir_controlplane.api.lineage_plan import LineagePlan, LineageSelector
-from weir_controlplane.api.reply_cache import Built, ReplyCache, ReplyKey
+from weir_controlplane.api.reply_cache import Built, EncodedReply, Reply, ReplyCache, ReplyKey
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.locations import CodeLocationRegistry
 from weir_controlplane.partitions import DynamicSpaces, space_of
@@ -98,7 +94,7 @@ class AssetsApi:
 
     # --- RPCs ---------------------------------------------------------------------------
 
-    def list_assets(self, request: cp.ListAssetsRequest) -> cp.ListAssetsResponse:
+    def list_assets(self, request: cp.ListAssetsRequest) -> Reply[cp.ListAssetsResponse]:
         scope = current_scope()
         graph = self.graph(scope)
         return self._kept("ListAssets", scope, graph, request, self._list_assets)
@@ -110,7 +106,7 @@ class AssetsApi:
         graph: DeploymentGraph,
         request: _Request,
         build: Callable[[DeploymentScope, DeploymentGraph, _Request], Built[_Reply]],
-    ) -> _Reply:
+    ) -> Reply[_Reply]:
         """`build`'s reply, reused while the definitions, the caller's locations and the
         recorded asset state stay the same (api/reply_cache.py)."""
         if self._revisions is None:
@@ -159,17 +155,8 @@ class AssetsApi:
         fitting = paging.fitting_sizes([asset.size for asset in kept])
         if fitting < len(kept):  # too big for one reply: the page ends early
             kept, page, more = kept[:fitting], page[:fitting], True
-        wire = b"".join([asset.entry for asset in kept])
-        reply = cp.ListAssetsResponse.FromString(wire)
-        if more:
-            reply.next_cursor = paging.encode_after(page[-1])
-            wire += field_entry(_LIST_CURSOR_FIELD, reply.next_cursor.encode())
-        return Built(
-            reply,
-            sum(asset.size for asset in kept),
-            lambda: to_json_text(reply, {ASSETS_FIELD: [asset.text() for asset in kept]}).encode(),
-            wire,
-        )
+        cursor = _cursor_entry(_LIST_CURSOR_FIELD, page[-1]) if more else b""
+        return _joined(cp.ListAssetsResponse, kept, sum(asset.size for asset in kept), cursor)
 
     def _health_filter(
         self, scope: DeploymentScope, request: cp.ListAssetsRequest
@@ -236,7 +223,9 @@ class AssetsApi:
             height=layout.height,
         )
 
-    def get_asset_lineage(self, request: cp.GetAssetLineageRequest) -> cp.GetAssetLineageResponse:
+    def get_asset_lineage(
+        self, request: cp.GetAssetLineageRequest
+    ) -> Reply[cp.GetAssetLineageResponse]:
         scope = current_scope()
         graph = self.graph(scope)
         return self._kept("GetAssetLineage", scope, graph, request, self._lineage)
@@ -268,17 +257,10 @@ class AssetsApi:
         shown, stop, size = plan.fill(
             start, end, lambda keys: describe(scope, graph, keys), limits.MAX_REPLY_BYTES
         )
-        wire = b"".join([kept.entry for kept in shown] + list(plan.edges[start:stop]))
-        reply = cp.GetAssetLineageResponse.FromString(wire)
+        rest = b"".join(plan.edges[start:stop])
         if stop < len(plan.keys):
-            reply.next_cursor = paging.encode_after(plan.keys[stop - 1])
-            wire += field_entry(_LINEAGE_CURSOR_FIELD, reply.next_cursor.encode())
-        return Built(
-            reply,
-            size,
-            lambda: to_json_text(reply, {ASSETS_FIELD: [kept.text() for kept in shown]}).encode(),
-            wire,
-        )
+            rest += _cursor_entry(_LINEAGE_CURSOR_FIELD, plan.keys[stop - 1])
+        return _joined(cp.GetAssetLineageResponse, shown, size, rest)
 
     def _lineage_keys(
         self, scope: DeploymentScope, graph: DeploymentGraph, selector: LineageSelector
@@ -389,7 +371,7 @@ class AssetsApi:
         graph: DeploymentGraph,
         view: int,
         keys: Sequence[str],
-        build: Callable[[Sequence[str]], list[cp.Asset]],
+        build: Callable[[Sequence[str]], list[EncodedAsset]],
     ) -> list[KeptAsset]:
         if self._fragments is None:
             return [KeptAsset(asset) for asset in build(keys)]
@@ -397,29 +379,55 @@ class AssetsApi:
 
     def _build_described(
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
-    ) -> list[cp.Asset]:
-        """Assets with definition and recorded state, in two storage queries for all keys."""
+    ) -> list[EncodedAsset]:
+        """Assets with definition and recorded state, in a few storage queries for all
+        keys, encoded from their parts (api/asset_encoding.py)."""
         summaries = self._assets.summaries(scope, keys)
         checks = self._assets.latest_check_results(scope, keys)
-        health = self.health.describe(scope, graph, keys) if self.health is not None else {}
+        health = self.health.encoded(scope, graph, keys) if self.health is not None else {}
+        location_of = graph.location_of
+        node_of = graph.union.nodes.get
         assets = []
         for key in keys:
-            asset = cp.Asset(
-                key=convert.key_proto(key), code_location=graph.location_of.get(key, "")
-            )
-            node = graph.node(key)
-            if node is not None:
-                asset.definition.CopyFrom(node)
+            node = node_of(key)
             summary = summaries.get(key)
+            latest = None
             if summary is not None and summary.latest_materialization is not None:
-                asset.latest_materialization.CopyFrom(
-                    convert.materialization_record(summary.latest_materialization)
+                latest = convert.materialization_record(summary.latest_materialization)
+            recorded = checks.get(key, [])
+            assets.append(
+                encode_asset(
+                    encode_key(key),
+                    location_of.get(key, ""),
+                    node,
+                    latest,
+                    _checks(key, node, recorded)
+                    if recorded or (node is not None and node.check_specs)
+                    else (),
+                    health.get(key),
                 )
-            asset.checks.extend(_checks(key, node, checks.get(key, [])))
-            if key in health:
-                asset.health.CopyFrom(health[key])
-            assets.append(asset)
+            )
         return assets
+
+
+def _joined(
+    message_type: type[_Reply], kept: Sequence[KeptAsset], size: int, rest: bytes
+) -> Built[_Reply]:
+    """A reply of the `kept` assets' entries and `rest` (its other fields, encoded): sent
+    as joined, and its JSON made of the assets' kept texts and the other fields, the only
+    part parsed."""
+    return Built(
+        EncodedReply(message_type, b"".join([asset.entry for asset in kept]) + rest),
+        size,
+        lambda: to_json_text(
+            message_type.FromString(rest), {ASSETS_FIELD: [asset.text() for asset in kept]}
+        ).encode(),
+    )
+
+
+def _cursor_entry(field: int, last_key: str) -> bytes:
+    """The encoded next_cursor (field number `field`) of a page ending at `last_key`."""
+    return field_entry(field, paging.encode_after(last_key).encode())
 
 
 def _view(request: cp.ListAssetsRequest | cp.GetAssetLineageRequest) -> int:

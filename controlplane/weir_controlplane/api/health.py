@@ -16,8 +16,10 @@ from weir_protos.v1 import definitions_pb2, health_pb2
 
 from weir_controlplane.api import convert, paging
 from weir_controlplane.api.access_checks import visible_locations
+from weir_controlplane.api.asset_encoding import Encoded, EncodedAsset, encode_asset, encode_key
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.api.context import current_scope
+from weir_controlplane.api.json_mapping import to_json_text
 from weir_controlplane.errors import InvalidArgumentError, NotFoundError
 from weir_controlplane.storage import (
     AssetHealth,
@@ -80,8 +82,7 @@ class HealthApi:
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
     ) -> dict[str, health_pb2.AssetHealth]:
         """The health messages of `keys`, in two queries."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        stored, freshness = self._freshness.with_health(scope, keys)
         return {
             key: _message(
                 stored.get(key) or unknown_health(key), freshness.get(key), graph.node(key)
@@ -89,24 +90,38 @@ class HealthApi:
             for key in keys
         }
 
+    def encoded(
+        self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
+    ) -> dict[str, Encoded]:
+        """The health of `keys` as `encode_asset` takes it (without the key), in two
+        queries; assets of one shape share one encoding."""
+        stored, freshness = self._freshness.with_health(scope, keys)
+        node_of = graph.union.nodes.get
+        # An asset with no recorded state (all of a new location's) and no freshness
+        # policy: one encoding, taken without making its health or hashing its shape.
+        unknown: Encoded | None = None
+        found = {}
+        for key in keys:
+            health, fresh, node = stored.get(key), freshness.get(key), node_of(key)
+            if health is None and fresh is None and not _has_policy(node):
+                if unknown is None:
+                    unknown = _encoded(unknown_health(key), None, None)
+                found[key] = unknown
+            else:
+                found[key] = _encoded(health or unknown_health(key), fresh, node)
+        return found
+
     def assets(
         self, scope: DeploymentScope, graph: DeploymentGraph, keys: Sequence[str]
-    ) -> list[cp.Asset]:
+    ) -> list[EncodedAsset]:
         """`keys` as ListAssets' HEALTH view returns them: key, code location and health,
-        built in place from two queries (no definition, materialization or check rows)."""
-        stored = self._health.get(scope, keys)
-        freshness = self._freshness.states(scope, keys)
+        from two queries (no definition, materialization or check rows)."""
+        health = self.encoded(scope, graph, keys)
         location_of = graph.location_of
-        found = []
-        for key in keys:
-            asset = cp.Asset(code_location=location_of.get(key, ""))
-            health = asset.health
-            _fill(
-                health, stored.get(key) or unknown_health(key), freshness.get(key), graph.node(key)
-            )
-            asset.key.CopyFrom(health.key)
-            found.append(asset)
-        return found
+        return [
+            encode_asset(encode_key(key), location_of.get(key, ""), None, None, (), health[key])
+            for key in keys
+        ]
 
     def statuses(self, scope: DeploymentScope) -> dict[str, HealthStatus]:
         """Every asset's status that has one stored (the others are UNKNOWN)."""
@@ -145,9 +160,8 @@ class HealthApi:
             for key in graph.sorted_keys
             if not request.code_location or graph.location_of.get(key) == request.code_location
         ]
-        stored = self._health.statuses(scope)
+        stored, states = self._freshness.counted_with_health(scope)
         health = Counter(stored.get(key, HealthStatus.UNKNOWN) for key in keys)
-        states = self._freshness.state_names(scope)
         freshness = Counter(_freshness_of(key, graph, states) for key in keys)
         reply = cp.GetDeploymentHealthResponse(asset_count=len(keys))
         for status in HealthStatus:
@@ -222,41 +236,44 @@ def _message(
     node: definitions_pb2.AssetNode | None,
 ) -> health_pb2.AssetHealth:
     message = health_pb2.AssetHealth()
-    _fill(message, health, freshness, node)
+    message.key.path.extend(health.asset_key.split("/"))
+    _fill_fields(message, health, freshness, node, has_policy=_has_policy(node))
     return message
 
 
-def _fill(
-    message: health_pb2.AssetHealth,
+def _has_policy(node: definitions_pb2.AssetNode | None) -> bool:
+    return node is not None and node.HasField("freshness_policy")
+
+
+def _encoded(
     health: AssetHealth,
     freshness: FreshnessRecord | None,
     node: definitions_pb2.AssetNode | None,
-) -> None:
-    """Write the asset's health into `message` in place (a list of 10,000 pays no copy)."""
-    has_policy = node is not None and node.HasField("freshness_policy")
+) -> Encoded:
+    """The asset's health message without its key, encoded."""
+    has_policy = _has_policy(node)
     if freshness is None and not has_policy and health.changed_at is None:
         # Most assets of a large location share one of a few such healths (never
-        # materialized, say): copying that message whole is several times cheaper than
-        # setting its ten fields again.
+        # materialized, say): one encoding of each serves them all.
         shape = (health.status, health.materialization, health.partitions, health.checks,
                  health.freshness)  # fmt: skip
         shared = _SHARED_HEALTHS.get(shape)
         if shared is None:
-            shared = health_pb2.AssetHealth()
-            _fill_fields(shared, health, None, None, has_policy=False)
-            shared.ClearField("key")
+            message = health_pb2.AssetHealth()
+            _fill_fields(message, health, None, None, has_policy=False)
+            shared = Encoded(message.SerializeToString(), to_json_text(message))
             if len(_SHARED_HEALTHS) >= _SHARED_HEALTHS_MAX:
                 _SHARED_HEALTHS.clear()
             _SHARED_HEALTHS[shape] = shared
-        message.CopyFrom(shared)
-        message.key.path.extend(health.asset_key.split("/"))
-        return
+        return shared
+    message = health_pb2.AssetHealth()
     _fill_fields(message, health, freshness, node, has_policy=has_policy)
+    return Encoded.of(message)
 
 
-# Health messages without a key, by the health they show (only those with no freshness
+# Encoded healths without a key, by the health they show (only those with no freshness
 # record, policy or change time: a few shapes, whatever the number of assets).
-_SHARED_HEALTHS: dict[tuple[object, ...], health_pb2.AssetHealth] = {}
+_SHARED_HEALTHS: dict[tuple[object, ...], Encoded] = {}
 _SHARED_HEALTHS_MAX = 256
 
 
@@ -268,7 +285,7 @@ def _fill_fields(
     *,
     has_policy: bool,
 ) -> None:
-    message.key.path.extend(health.asset_key.split("/"))
+    """Every field but the key."""
     message.status = health_value(health.status)
     for target, component in (
         (message.materialization, health.materialization),

@@ -71,10 +71,36 @@ def _message_converter(descriptor: Any) -> _Converter:
         return _to_json_string
     if descriptor.file.name.startswith("google/protobuf/"):
         return json_format.MessageToDict  # the other well-known types, as json_format maps them
+    only = _only_repeated_string(descriptor)
+    if only is not None:
+        return _strings_converter(only)
     regular = _regular_converter(descriptor)
     if full_name in _REMEMBERED_TYPES:
         return functools.partial(_remembered, regular=regular)
     return regular
+
+
+def _only_repeated_string(descriptor: Any) -> FieldDescriptor | None:
+    """The field of a type whose one field is a repeated string (AssetKey's `path`)."""
+    fields = descriptor.fields
+    if len(fields) != 1 or descriptor.extension_ranges:
+        return None
+    field = fields[0]
+    if not field.is_repeated or field.type != F.TYPE_STRING:
+        return None
+    return field
+
+
+def _strings_converter(field: FieldDescriptor) -> _Converter:
+    """Asset keys are in most messages, several times over: reading their one field
+    directly is a third of the cost of listing the fields."""
+    name, attribute = field.json_name, field.name
+
+    def convert(message: Message) -> Any:
+        values = getattr(message, attribute)
+        return {name: list(values)} if values else {}
+
+    return convert
 
 
 # Definitions stay the same across the replies of one snapshot while the recorded state
@@ -131,24 +157,31 @@ _dumps = _one_encoder()
 def to_json_text(message: Message, joined: Mapping[int, Sequence[str]] | None = None) -> str:
     """`to_json_object(message)` as compact JSON text, byte for byte. `joined` gives, for
     repeated message fields by number, their elements' texts already made (each its own
-    `to_json_text`), which are joined rather than converted again."""
+    `to_json_text`), which are joined rather than converted again. The message holds
+    those elements, or leaves the field empty (a reply never parsed from its parts needs
+    only its other fields parsed)."""
     if not joined:
         return _dumps(to_json_object(message))
     descriptor = message.DESCRIPTOR
     fields = _fields_by_type.get(descriptor.full_name) or _compile(descriptor)
+    listed = {field.number: value for field, value in message.ListFields()}
     parts = []
-    for field, value in message.ListFields():
-        known = fields.get(field.number) if fields is not None else None
+    # In field number order, as ListFields() gives them and MessageToDict writes them.
+    for number in sorted(listed.keys() | {number for number, texts in joined.items() if texts}):
+        known = fields.get(number) if fields is not None else None
         if known is None:  # left to json_format: nothing to join
+            if any(texts and number not in listed for number, texts in joined.items()):
+                raise ValueError(f"{descriptor.full_name} cannot join texts it does not hold")
             return _dumps(to_json_object(message))
         name, convert = known
-        texts = joined.get(field.number)
+        texts = joined.get(number)
         if texts is not None:
-            if len(texts) != len(value):
-                raise ValueError(f"{len(texts)} texts for {len(value)} {field.name}")
+            value = listed.get(number)
+            if value is not None and len(texts) != len(value):
+                raise ValueError(f"{len(texts)} texts for {len(value)} elements of {name}")
             text = "[" + ",".join(texts) + "]"
         else:
-            text = _dumps(convert(value))
+            text = _dumps(convert(listed[number]))
         parts.append(f"{_dumps(name)}:{text}")
     return "{" + ",".join(parts) + "}"
 

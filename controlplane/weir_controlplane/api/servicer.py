@@ -27,6 +27,7 @@ from weir_controlplane.api.health import HealthApi
 from weir_controlplane.api.instigators import InstigatorsApi
 from weir_controlplane.api.partitions import PartitionsApi
 from weir_controlplane.api.replicas import ReplicasApi
+from weir_controlplane.api.reply_cache import Reply
 from weir_controlplane.api.runs import RunsApi
 from weir_controlplane.api.tenancy import DeploymentsApi
 
@@ -84,7 +85,9 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
 
     # --- assets -------------------------------------------------------------------------
 
-    def ListAssets(self, request: cp.ListAssetsRequest, context: Any) -> cp.ListAssetsResponse:
+    def ListAssets(
+        self, request: cp.ListAssetsRequest, context: Any
+    ) -> Reply[cp.ListAssetsResponse]:
         return self._assets.list_assets(request)
 
     def GetAsset(self, request: cp.GetAssetRequest, context: Any) -> cp.GetAssetResponse:
@@ -92,7 +95,7 @@ class ControlPlaneServicer(cp_grpc.ControlPlaneServiceServicer):
 
     def GetAssetLineage(
         self, request: cp.GetAssetLineageRequest, context: Any
-    ) -> cp.GetAssetLineageResponse:
+    ) -> Reply[cp.GetAssetLineageResponse]:
         return self._assets.get_asset_lineage(request)
 
     def ListMaterializations(

@@ -40,6 +40,9 @@ _UNSHAREABLE = frozenset(
     {"data_version_changed", "any_checks_match", "all_checks_match", "check_passed", "check_failed"}
 )
 _shareable_trees: dict[str, bool] = {}
+# What a situation reads of an upstream (see `Signatures.upstreams`).
+Upstream = tuple[frozenset[str], int, tuple[Hashable, ...]]
+_UNREAD: Upstream = (frozenset(), -1, ())  # (by identity) an upstream not read yet
 
 
 class OutlinedFacts(Facts, Protocol):
@@ -68,10 +71,13 @@ def situation(
         if own.latest_window is not None:
             return None
         deps = []
+        upstreams = signatures.upstreams
         for dep in own.deps:
             if dep.relation is not None or dep.key == key:
                 return None
-            read = signatures.upstream(dep.key, facts)
+            read = upstreams.get(dep.key, _UNREAD)
+            if read is _UNREAD:
+                read = signatures.upstream(dep.key, facts)
             if read is None:
                 return None
             targeted, entry, rest = read
@@ -82,11 +88,12 @@ def situation(
         return None  # evaluated on its own, to fail with its own message
     # The definition digest names the dependencies; whether it changed is what counts.
     redefined = previous is None or previous.definition != definition
-    found = signatures.facts.get(key) or signatures.own(key, facts)
+    found = signatures.facts.get(key) or signatures.own(key, facts, own)
     # What it reads of its own facts: their signature alone unless its latest runs
     # targeted it (executed_with_root_target), as they most often do not.
     itself = found[0] if key not in found[1] else _facts(key, key, facts, signatures)
-    return (condition_hash, redefined, _memory(previous, own.deps), itself, tuple(deps))
+    remembered = None if previous is None else _memory(previous, own.deps)
+    return (condition_hash, redefined, remembered, itself, tuple(deps))
 
 
 def quiet(
@@ -127,7 +134,7 @@ class Signatures:
         # Upstream key -> (the assets its latest runs targeted, the id of what a downstream
         # not among them reads of it, what a downstream reads besides its facts), or None
         # when it cannot be shared.
-        self._upstreams: dict[str, tuple[frozenset[str], int, tuple[Hashable, ...]] | None] = {}
+        self.upstreams: dict[str, Upstream | None] = {}
         # Each distinct signature of the tick -> a number: a situation names its parts by
         # these, so looking it up hashes a few numbers rather than every asset's sets.
         self._ids: dict[Hashable, int] = {}
@@ -142,10 +149,13 @@ class Signatures:
             found = self._outlines[key] = facts.outline(key)
         return found
 
-    def own(self, key: str, facts: OutlinedFacts) -> tuple[int, frozenset[str]]:
+    def own(
+        self, key: str, facts: OutlinedFacts, outline: Outline | None = None
+    ) -> tuple[int, frozenset[str]]:
         """`facts[key]`, made: the id of the asset's facts' signature, and every asset the
-        runs of its latest materializations targeted."""
-        outline = self.outline(key, facts)
+        runs of its latest materializations targeted (`outline`: the asset's, if read)."""
+        if outline is None:
+            outline = self.outline(key, facts)
         # Most assets' latest materializations are of one run, or of none; an unpartitioned
         # asset's mapping is shared by the assets whose latest run is the same (facts.py).
         latest_run = outline.latest_run
@@ -158,7 +168,11 @@ class Signatures:
                 targeted = frozenset().union(*map(facts.run_targets, runs))
             self._targeted[id(latest_run)] = targeted
             self._kept.append(latest_run)  # its id names it while the tick lasts
-        found = self.facts[key] = (self.interned(outline.signature), targeted)
+        ids = self._ids  # (`interned`, inline: once an asset)
+        signature = ids.get(outline.signature)
+        if signature is None:
+            signature = ids[outline.signature] = len(ids)
+        found = self.facts[key] = (signature, targeted)
         return found
 
     def interned(self, value: Hashable) -> int:
@@ -167,21 +181,21 @@ class Signatures:
             found = self._ids[value] = len(self._ids)
         return found
 
-    def upstream(
-        self, key: str, facts: OutlinedFacts
-    ) -> tuple[frozenset[str], int, tuple[Hashable, ...]] | None:
-        if key in self._upstreams:
-            return self._upstreams[key]
+    def upstream(self, key: str, facts: OutlinedFacts) -> Upstream | None:
+        if key in self.upstreams:
+            return self.upstreams[key]
         found = None
         if _plain(key) and self.outline(key, facts).latest_window is None:
             remembered = facts.previous(key)
-            read = _facts(key, "", facts, self)
+            # What a downstream its latest runs did not target reads of its facts (`_facts`):
+            # their signature.
+            signature, targeted = self.facts.get(key) or self.own(key, facts)
             rest = (
                 None if remembered is None else (remembered.code_version, remembered.requested),
                 facts.requested_now(key),
             )
-            found = (self.facts[key][1], self.interned((read, *rest)), rest)
-        self._upstreams[key] = found
+            found = (targeted, self.interned((signature, *rest)), rest)
+        self.upstreams[key] = found
         return found
 
 
@@ -206,6 +220,9 @@ class Shared:
         at = {dep: i for i, dep in enumerate(dep_keys)}
         found = [at.get(dep) for _, dep in self.paths]
         self._positions = None if None in found else tuple(i for i in found if i is not None)
+        # Most trees name the dependencies once each, in the definition's order: a copy's
+        # own keys are then its dependencies as they are.
+        self._in_order = self._positions == tuple(range(len(dep_keys)))
         # Whether a node path names a dependency: a copy's memory renames it. Otherwise
         # every copy's memory shares the first's nodes (a memory's are never changed).
         self.renames_nodes = any(dep is not None for _, dep, _, _ in self.nodes)
@@ -238,6 +255,8 @@ class Shared:
 
     def dependencies(self, ours: OwnKeys) -> tuple[str, ...]:
         """A copy's own dependencies (`ours`) at the tree's dependency paths."""
+        if self._in_order:
+            return ours
         if self._positions is None:
             keys = self.keys(ours)
             return tuple(keys[dep] for _, dep in self.paths)
@@ -318,9 +337,7 @@ def _facts(key: str, root: str, facts: OutlinedFacts, signatures: Signatures) ->
     return (found[0], by_root) if by_root else found[0]
 
 
-def _memory(memory: AssetMemory | None, deps: tuple[Dep, ...]) -> Hashable:
-    if memory is None:
-        return None
+def _memory(memory: AssetMemory, deps: tuple[Dep, ...]) -> Hashable:
     nodes: tuple[tuple[str, frozenset[str]], ...] = ()
     if memory.nodes:  # most remember no true partitions: nothing to rename
         positions = {dep.key: f"#{i}" for i, dep in enumerate(deps)}

@@ -58,7 +58,7 @@ def changed_assets(facts: StoredFacts, carry: Mapping[str, Any]) -> set[str]:
 def next_carry(facts: StoredFacts, requested: Iterable[str]) -> dict[str, Any]:
     """What the next tick compares with (see `changed_assets`)."""
     return {
-        "changed": sorted(facts.changed),
+        "changed": list(facts.changed),  # read as a set (a graph's first tick: every asset)
         "requested": sorted(requested),
         "in_progress": {key: sorted(parts) for key, parts in facts.in_progress.items()},
         "backfilling": {key: sorted(parts) for key, parts in facts.backfilling.items()},
@@ -174,7 +174,7 @@ class DueAssets:
         evaluations: list[Evaluation],
     ) -> None:
         """Remember a finished tick's memories for the next one."""
-        memories.update((e.key, e.memory) for e in evaluations)
+        memories.update({e.key: e.memory for e in evaluations})
         kept = self._kept.get(scope.deployment_id)
         if kept is not None and kept.tick_number == claim.tick_number - 1:
             unsettled = kept.unsettled

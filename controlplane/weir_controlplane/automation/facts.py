@@ -391,9 +391,10 @@ class StoredFacts:
             self._definitions,
         )
         deps_of, dep = self._unpartitioned_deps, self._unpartitioned_dep
-        for key in keys:
+        # (Most are defined already: the caller keeps the definitions across ticks.)
+        for key in set(keys).difference(definitions):
             found = plain.get(key)
-            if found is None or found.partitioned or key in definitions:
+            if found is None or found.partitioned:
                 continue
             ups = parents.get(key)
             deps = tuple([deps_of.get(up) or dep(up) for up in ups]) if ups else ()

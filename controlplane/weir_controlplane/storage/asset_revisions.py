@@ -91,35 +91,46 @@ _BUMP_FREE_SLOT = (
 def bump(conn: Connection, dialect: str, deployment_id: int, asset_keys: Collection[str]) -> None:
     """The recorded state of `asset_keys` in the deployment changes in this transaction."""
     if asset_keys:
-        changed = _changed_stamp(conn, dialect, deployment_id)
         rows = [
-            {"deployment_id": deployment_id, "asset_key": key, "revision": 1, "changed": changed}
+            {"deployment_id": deployment_id, "asset_key": key, "revision": 1}
             for key in sorted(asset_keys)  # one lock order for every writer
         ]
-        conn.execute(_stamp(dialect), row_parameters(dialect, _STAMPED, rows, _STAMP_SHARED))
+        if dialect != "postgresql":  # PostgreSQL's statement stamps the rows itself
+            changed = _next_stamp(conn, deployment_id)
+            rows = [row | {"changed": changed} for row in rows]
+        names, shared = _stamp_columns(dialect)
+        conn.execute(_stamp(dialect), row_parameters(dialect, names, rows, shared))
     params = {"b_deployment_id": deployment_id}
     if dialect == "postgresql" and conn.execute(_BUMP_FREE_SLOT, params).first() is not None:
         return
     conn.execute(_new_slot(dialect), params)
 
 
-def _changed_stamp(conn: Connection, dialect: str, deployment_id: int) -> int:
-    """What marks this transaction's changes: see the module's docstring."""
-    if dialect == "postgresql":
-        return int(conn.execute(sa.select(_TRANSACTION_ID)).scalar_one())
-    # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so no other writer
-    # can take the same number or commit a lower one after it.
+def _next_stamp(conn: Connection, deployment_id: int) -> int:
+    """What marks this transaction's changes on SQLite (see the module's docstring):
+    this transaction holds the write lock (BEGIN IMMEDIATE), so no other writer can take
+    the same number or commit a lower one after it."""
     return int(conn.execute(_NEXT_STAMP, {"b_deployment_id": deployment_id}).scalar_one())
 
 
-_STAMPED = ("deployment_id", "asset_key", "revision", "changed")
-_STAMP_SHARED = ("deployment_id", "revision", "changed")
+_STAMPED = ("deployment_id", "asset_key", "revision")
+_STAMP_SHARED = ("deployment_id", "revision")
+
+
+def _stamp_columns(dialect: str) -> tuple[Sequence[str], Sequence[str]]:
+    """The columns `_stamp` takes from the rows, and those of them every row shares. On
+    PostgreSQL `changed` is the statement's own transaction id: one round trip less."""
+    if dialect == "postgresql":
+        return _STAMPED, _STAMP_SHARED
+    return (*_STAMPED, "changed"), (*_STAMP_SHARED, "changed")
 
 
 @functools.cache
 def _stamp(dialect: str) -> sa.Executable:
     """Each asset's revision up by one (from 1 for a new one), marked as changed now."""
-    statement = insert_rows(dialect, asset_state_versions, _STAMPED, _STAMP_SHARED)
+    names, shared = _stamp_columns(dialect)
+    computed = {"changed": _TRANSACTION_ID} if dialect == "postgresql" else None
+    statement = insert_rows(dialect, asset_state_versions, names, shared, computed)
     return statement.on_conflict_do_update(
         index_elements=["deployment_id", "asset_key"],
         set_={"revision": _versions.revision + 1, "changed": statement.excluded.changed},

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from weir_controlplane.storage import cursors
 from weir_controlplane.storage.derived import latest_partition_outcomes
+from weir_controlplane.storage.dialects import in_list
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.events import event_record
 from weir_controlplane.storage.metadata import events_with_key
@@ -264,4 +265,7 @@ class AssetStorage:
             ordered = sorted(set(keys))
             for start in range(0, len(ordered), KEYS_PER_QUERY):
                 chunk = ordered[start : start + KEYS_PER_QUERY]
-                yield conn.execute(query.where(key_column.in_(chunk))).all()
+                # One bound list: an expanded IN binds each of thousands of keys anew per
+                # call (a sixth of a cold 1,000-asset page's reads).
+                matching = in_list(self._db.dialect, key_column, chunk)
+                yield conn.execute(query.where(matching)).all()

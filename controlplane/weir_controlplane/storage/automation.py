@@ -271,7 +271,8 @@ class AutomationStorage:
                 shared,
                 [*columns, "body", "shared_id", "dependencies"],
                 rows,
-                encoded=["requested_partitions", "run_ids"],
+                # (The bodies as bytes: what both drivers take for a binary column.)
+                encoded=["requested_partitions", "run_ids", "body"],
             )
         return True
 
@@ -401,13 +402,17 @@ class AutomationStorage:
         # committed in between would be past the cursor without its asset counted changed.
         with self._db.read() as conn:
             rows = conn.execute(changed).all()
-        # Column by column: a graph's first tick finds every asset changed.
+        if not rows:
+            return set(), after
+        # Column by column, without a Python step per row: a graph's first tick finds
+        # every asset changed. (Event ids are positive: `filter` drops the Nones.)
+        keys, materialized, failed = zip(*rows, strict=True)
         highest = max(
             after,
-            max((row[1] for row in rows if row[1] is not None), default=after),
-            max((row[2] for row in rows if row[2] is not None), default=after),
+            max(filter(None, materialized), default=after),
+            max(filter(None, failed), default=after),
         )
-        return {row[0] for row in rows}, highest
+        return set(keys), highest
 
     def latest_outcomes(
         self, scope: DeploymentScope, asset_keys: Collection[str] | None = None

@@ -27,11 +27,16 @@ def insert(dialect: str, table: sa.Table) -> postgresql_dialect.Insert | sqlite_
 
 
 def insert_rows(
-    dialect: str, table: sa.Table, names: Sequence[str], shared: Collection[str] = ()
+    dialect: str,
+    table: sa.Table,
+    names: Sequence[str],
+    shared: Collection[str] = (),
+    computed: Mapping[str, sa.ColumnElement[Any]] | None = None,
 ) -> postgresql_dialect.Insert | sqlite_dialect.Insert:
     """`insert(dialect, table)` of many rows with the columns `names`, executed with
     `row_parameters(dialect, names, rows, shared)`; the `shared` columns have one value
-    in every row.
+    in every row. On PostgreSQL, a column of `computed` takes its SQL expression in
+    every row and has no parameter (name it in neither `names` nor the rows).
 
     On PostgreSQL one statement for the whole list: `INSERT ... SELECT FROM unnest(:a,
     :b, ...)`, one array per column (a shared column bound once), so the server parses,
@@ -51,7 +56,10 @@ def insert_rows(
         sa.bindparam(name, type_=table.c[name].type) if name in shared else rows.c[name]
         for name in names
     ]
-    return statement.from_select(list(names), sa.select(*values).select_from(rows))
+    computed = computed or {}
+    return statement.from_select(
+        [*names, *computed], sa.select(*values, *computed.values()).select_from(rows)
+    )
 
 
 def row_parameters(
@@ -120,8 +128,8 @@ def in_list(
     text is the same for every length: the database parses and plans it once (psycopg
     prepares it), where an expanded IN (...) is new text for each list length.
 
-    PostgreSQL: `column = ANY(:values)`; SQLite: `column IN (SELECT value FROM
-    json_each(:values))`.
+    PostgreSQL: `column IN (SELECT unnest(:values))`; SQLite: `column IN (SELECT value
+    FROM json_each(:values))`.
     """
     return _in_bound(
         dialect, column, sa.bindparam(None, list(values), type_=_list_type(dialect), unique=True)
@@ -142,7 +150,13 @@ def _in_bound(
     dialect: str, column: sa.ColumnElement[str], bound: sa.BindParameter[Sequence[str]]
 ) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
-        return column == sa.any_(bound)
+        # Not `column = ANY(:values)`: once psycopg prepares the statement, a generic plan
+        # made from statistics that predate the rows (a new deployment, a table grown
+        # since its last ANALYZE) compares each candidate row with the whole array (a
+        # batch's 125 keys against a run's 5,000 assets: 6 ms). The semi-join hashes the
+        # list then (0.6 ms), and probes the index with it once the statistics are
+        # current (0.3 ms, against 0.2 ms for ANY).
+        return column.in_(sa.select(sa.func.unnest(bound)))
     if dialect == "sqlite":
         return column.in_(
             sa.select(sa.column("value", sa.Text)).select_from(sa.func.json_each(bound))

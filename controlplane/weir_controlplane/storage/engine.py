@@ -32,6 +32,8 @@ HOME_ENV = "WEIR_HOME"
 POSTGRES_POOL = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, "pool_recycle": 1800}
 
 _WRITE = "weir_write"
+# One snapshot for every statement of a read (PostgreSQL; see `Database.snapshot`).
+_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 def weir_home() -> Path:
@@ -147,6 +149,28 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with _unwrapped_storage_errors(self.dialect), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read whose statements all see one moment of the database: for answers put
+        together from several tables, which a commit between two statements would
+        otherwise show half old and half new.
+
+        SQLite's read transaction already holds one snapshot from its first read (WAL). On
+        PostgreSQL, READ COMMITTED takes a snapshot per statement, so this one runs at
+        REPEATABLE READ, read only: such a transaction never fails to serialize, and
+        psycopg sends the level with its BEGIN (no round trip of its own).
+        """
+        if self.dialect != "postgresql":
+            with self.read() as conn:
+                yield conn
+            return
+        with (
+            _unwrapped_storage_errors(self.dialect),
+            self.engine.connect().execution_options(**_SNAPSHOT) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     def dispose(self) -> None:

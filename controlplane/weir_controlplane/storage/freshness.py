@@ -19,17 +19,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from weir_controlplane.storage.dialects import in_named_list
+from weir_controlplane.storage.dialects import in_list, in_named_list
 from weir_controlplane.storage.engine import Database
 from weir_controlplane.storage.health import (
     NO_POLICY,
+    AssetHealth,
     ChangeKind,
     FreshnessState,
     HealthComponent,
+    HealthStatus,
     StatusChange,
     apply_freshness,
     freshness_component,
     record_changes,
+    stored_health,
+    stored_statuses,
 )
 from weir_controlplane.storage.records import DeploymentScope
 from weir_controlplane.storage.schema import asset_freshness, asset_summary
@@ -287,34 +291,60 @@ class FreshnessStorage:
 
     def state_names(self, scope: DeploymentScope) -> dict[str, FreshnessState]:
         """Every policy's state alone (two narrow columns: what counting needs)."""
-        c = asset_freshness.c
-        query = sa.select(c.asset_key, c.state).where(c.deployment_id == scope.deployment_id)
         with self._db.read() as conn:
-            return {key: _STATES[state] for key, state in conn.execute(query)}
+            return _state_names(conn, scope.deployment_id)
 
     def states(
         self, scope: DeploymentScope, asset_keys: Collection[str] | None = None
     ) -> dict[str, FreshnessRecord]:
         """The stored freshness of assets with a policy (all of them when None)."""
-        c = asset_freshness.c
-        query = sa.select(c.asset_key, c.state, c.reason, c.evaluated_at, c.due_at).where(
-            c.deployment_id == scope.deployment_id
-        )
-        found: dict[str, FreshnessRecord] = {}
         with self._db.read() as conn:
-            if asset_keys is None:
-                chunks: list[list[str] | None] = [None]
-            else:
-                keys = sorted(set(asset_keys))
-                chunks = [keys[start : start + _CHUNK] for start in range(0, len(keys), _CHUNK)]
-            for chunk in chunks:
-                q = query if chunk is None else query.where(c.asset_key.in_(chunk))
-                for row in conn.execute(q):
-                    found[row.asset_key] = FreshnessRecord(
-                        row.asset_key,
-                        FreshnessState(row.state),
-                        row.reason,
-                        row.evaluated_at,
-                        row.due_at,
-                    )
-        return found
+            return _records(conn, scope.deployment_id, asset_keys)
+
+    def with_health(
+        self, scope: DeploymentScope, asset_keys: Collection[str]
+    ) -> tuple[dict[str, AssetHealth], dict[str, FreshnessRecord]]:
+        """`HealthStorage.get` and `states` of `asset_keys`, read at one moment.
+
+        The freshness daemon changes an asset's state and its health in one transaction;
+        read apart, an answer could show the new state beside the old health.
+        """
+        with self._db.snapshot() as conn:
+            health = stored_health(conn, scope.deployment_id, asset_keys)
+            return health, _records(conn, scope.deployment_id, asset_keys)
+
+    def counted_with_health(
+        self, scope: DeploymentScope
+    ) -> tuple[dict[str, HealthStatus], dict[str, FreshnessState]]:
+        """Every stored health status and freshness state, read at one moment."""
+        with self._db.snapshot() as conn:
+            statuses = stored_statuses(conn, scope.deployment_id)
+            return statuses, _state_names(conn, scope.deployment_id)
+
+
+def _state_names(conn: Connection, deployment_id: int) -> dict[str, FreshnessState]:
+    c = asset_freshness.c
+    query = sa.select(c.asset_key, c.state).where(c.deployment_id == deployment_id)
+    return {key: _STATES[state] for key, state in conn.execute(query)}
+
+
+def _records(
+    conn: Connection, deployment_id: int, asset_keys: Collection[str] | None
+) -> dict[str, FreshnessRecord]:
+    c = asset_freshness.c
+    query = sa.select(c.asset_key, c.state, c.reason, c.evaluated_at, c.due_at).where(
+        c.deployment_id == deployment_id
+    )
+    if asset_keys is None:
+        chunks: list[list[str] | None] = [None]
+    else:
+        keys = sorted(set(asset_keys))
+        chunks = [keys[start : start + _CHUNK] for start in range(0, len(keys), _CHUNK)]
+    found: dict[str, FreshnessRecord] = {}
+    for chunk in chunks:
+        q = query if chunk is None else query.where(in_list(conn.dialect.name, c.asset_key, chunk))
+        for row in conn.execute(q):
+            found[row.asset_key] = FreshnessRecord(
+                row.asset_key, _STATES[row.state], row.reason, row.evaluated_at, row.due_at
+            )
+    return found

@@ -33,6 +33,7 @@ from weir_controlplane.storage import asset_revisions
 from weir_controlplane.storage.alerts import AlertEvent, AlertKind, publish
 from weir_controlplane.storage.dialects import (
     append_rows,
+    in_list,
     in_named_list,
     insert_rows,
     row_parameters,
@@ -152,6 +153,34 @@ def overall_status(
     if HealthStatus.WARNING in statuses:
         return HealthStatus.WARNING
     return HealthStatus.UNKNOWN if never_built else HealthStatus.HEALTHY
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def stored_health(
+    conn: Connection, deployment_id: int, asset_keys: Collection[str] | None
+) -> dict[str, AssetHealth]:
+    """`HealthStorage.get` on `conn`, for a read that takes other tables in one snapshot."""
+    query = sa.select(asset_health).where(asset_health.c.deployment_id == deployment_id)
+    if asset_keys is None:
+        return {row.asset_key: health_from_row(row) for row in conn.execute(query)}
+    found: dict[str, AssetHealth] = {}
+    keys = sorted(set(asset_keys))
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        matching = in_list(conn.dialect.name, asset_health.c.asset_key, chunk)
+        for row in conn.execute(query.where(matching)):
+            found[row.asset_key] = health_from_row(row)
+    return found
+
+
+def stored_statuses(conn: Connection, deployment_id: int) -> dict[str, HealthStatus]:
+    """`HealthStorage.statuses` on `conn`."""
+    query = sa.select(asset_health.c.asset_key, asset_health.c.status).where(
+        asset_health.c.deployment_id == deployment_id
+    )
+    return {key: _STATUSES[status] for key, status in conn.execute(query)}
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -613,25 +642,13 @@ class HealthStorage:
     ) -> dict[str, AssetHealth]:
         """Stored health of `asset_keys` (every asset with a row when None); an asset
         missing from the answer has no recorded state (see `unknown_health`)."""
-        query = sa.select(asset_health).where(asset_health.c.deployment_id == scope.deployment_id)
-        found: dict[str, AssetHealth] = {}
         with self._db.read() as conn:
-            if asset_keys is None:
-                return {row.asset_key: health_from_row(row) for row in conn.execute(query)}
-            keys = sorted(set(asset_keys))
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                for row in conn.execute(query.where(asset_health.c.asset_key.in_(chunk))):
-                    found[row.asset_key] = health_from_row(row)
-        return found
+            return stored_health(conn, scope.deployment_id, asset_keys)
 
     def statuses(self, scope: DeploymentScope) -> dict[str, HealthStatus]:
         """Every stored asset's status, through the (deployment, status, key) index only."""
-        query = sa.select(asset_health.c.asset_key, asset_health.c.status).where(
-            asset_health.c.deployment_id == scope.deployment_id
-        )
         with self._db.read() as conn:
-            return {key: HealthStatus(status) for key, status in conn.execute(query)}
+            return stored_statuses(conn, scope.deployment_id)
 
     def changes(
         self,

@@ -95,13 +95,14 @@ class RunStorage:
         return self.get_run(scope, run_id)
 
     def get_run(self, scope: DeploymentScope, run_id: str) -> Run:
+        keys = {"b_deployment_id": scope.deployment_id, "b_run_id": run_id}
         with self._db.read() as conn:
-            found = _load_runs(
-                conn, conn.execute(_select_runs(scope).where(runs.c.run_id == run_id))
-            )
-        if not found:
-            raise RunNotFoundError(run_id)
-        return found[0]
+            row = conn.execute(_RUN_BY_ID, keys).first()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            tags = dict(conn.execute(_TAGS_OF_RUN, keys).all())
+            asset_keys = conn.execute(_ASSETS_OF_RUN, keys).scalars().all()
+        return _run_from_row(row, tags, asset_keys)
 
     def get_runs(self, scope: DeploymentScope, run_ids: Collection[str]) -> dict[str, Run]:
         """The runs of `run_ids` that exist in the deployment, by id, in one read."""
@@ -165,6 +166,13 @@ class RunStorage:
         together and every run is claimed once. `launched_by` names the claiming replica,
         so that a live one can adopt the claim should it die (`adopt_runs`).
         """
+        with self._db.read() as conn:
+            params = {"b_deployment_id": scope.deployment_id}
+            if conn.execute(_ANY_QUEUED, params).first() is None:
+                # Every run's end wakes a pass; with nothing queued it takes no write lock
+                # (SQLite's one writer, the queue lock) from the ingest around it. A run
+                # queued after this read wakes a pass of its own.
+                return []
         now = now or datetime.now(UTC)
         in_progress = sa.select(sa.func.count()).where(
             runs.c.deployment_id == scope.deployment_id,
@@ -342,6 +350,32 @@ class RunStorage:
             query = sa.select(runs.c.id).where(runs.c.run_id == run_id)
             return conn.execute(query).first() is not None
 
+
+# What a client polls to see a run end (GetRun): built once, since building these
+# cost more than running them.
+_RUN_BY_ID = sa.select(runs).where(
+    runs.c.deployment_id == sa.bindparam("b_deployment_id"),
+    runs.c.run_id == sa.bindparam("b_run_id"),
+)
+# By run id alone, as in _load_runs: the run was found in the deployment.
+_TAGS_OF_RUN = sa.select(run_tags.c.key, run_tags.c.value).where(
+    run_tags.c.run_id == sa.bindparam("b_run_id")
+)
+_ASSETS_OF_RUN = (
+    sa.select(run_assets.c.asset_key)
+    .where(run_assets.c.run_id == sa.bindparam("b_run_id"))
+    .order_by(run_assets.c.asset_key)
+)
+
+# Read by the queue pass that every run's end wakes; on (deployment_id, status, id).
+_ANY_QUEUED = (
+    sa.select(runs.c.id)
+    .where(
+        runs.c.deployment_id == sa.bindparam("b_deployment_id"),
+        runs.c.status == RunStatus.QUEUED.value,
+    )
+    .limit(1)
+)
 
 # Run once per launch: built once (building it costs more than running it).
 _RESTART_STARTING_CLOCK = (

@@ -167,15 +167,22 @@ class AssetMemory:
     definition: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "hash": self.condition_hash,
-            "nodes": {path: sorted(keys) for path, keys in self.nodes.items() if keys},
-            "requested": sorted(self.requested),
-            "code_version": self.code_version,
-            "outcome": self.outcome,
-            "settled": self.settled,
-            "definition": self.definition,
-        }
+        # Fields at their defaults are left out (`from_json` reads them back as such): a
+        # graph's first ticks store one state an asset, and a quarter of each is defaults.
+        # "definition" stays last, where automation/alike.py appends each copy's.
+        data: dict[str, Any] = {"hash": self.condition_hash}
+        nodes = {path: sorted(keys) for path, keys in self.nodes.items() if keys}
+        if nodes:
+            data["nodes"] = nodes
+        if self.requested:
+            data["requested"] = sorted(self.requested)
+        if self.code_version:
+            data["code_version"] = self.code_version
+        data["outcome"] = self.outcome
+        if self.settled:
+            data["settled"] = True
+        data["definition"] = self.definition
+        return data
 
     def to_text(self) -> str:
         """`to_json` as JSON text, as stored."""

@@ -47,9 +47,11 @@ def _adapter(hint: Any) -> Any:
 
 def unwrap_output_hint(hint: Any) -> Any:
     """`Output[T]` checks as T; `MaterializeResult`, generators and None check nothing."""
+    if hint is None:  # unannotated: before the import, which costs more than the rest
+        return None
     from weir._results import MaterializeResult, Output
 
-    if hint is None or hint is Any or hint is type(None) or hint is MaterializeResult:
+    if hint is Any or hint is type(None) or hint is MaterializeResult:
         return None
     origin = typing.get_origin(hint)
     if origin is Output:
