@@ -1,12 +1,16 @@
 """The zygote: a process with the user's code loaded that forks one run worker per run.
 
 Forked from the code server after the definitions are loaded and before the server has
-made any gRPC object (grpcio's threads and polling state do not survive fork; a process
-that never created a gRPC object forks safely, and importing grpc creates none). So each
-worker it forks has user code, the SDK and grpc already loaded and starts executing within
-milliseconds. What the zygote holds is, but for a few MB, the server's pages, shared until
-one of the two writes to them: the server imports grpc and reads the definitions before
-the fork, and both keep the cyclic garbage collector off what existed then (gc.freeze).
+imported grpc (grpcio's threads and polling state do not survive fork; a process that never
+created a gRPC object forks safely, and importing grpc creates none). What the zygote holds
+is, but for a few MB, the server's pages, shared until one of the two writes to them: the
+server reads the definitions before the fork, and both keep the cyclic garbage collector
+off what existed then (gc.freeze).
+
+The worker's modules, grpc among them, are imported by the zygote when its first run
+comes (some 30 ms, once): an idle zygote does without them (5 MB), and every worker it
+forks from then on has user code, the SDK and grpc already loaded and starts executing
+within milliseconds.
 
 Once it has started a run, it keeps `spare_workers` children forked ahead of need, each
 with gRPC already initialized (the first gRPC channel of a process costs tens of
@@ -42,7 +46,6 @@ from typing import Any
 
 from weir import AssetChecksDefinition, AssetsDefinition, Definitions
 from weir._execution.typecheck import check_value, unwrap_output_hint
-from weir._resources import fs_io_manager
 
 from weir_codeserver import ipc
 from weir_codeserver.heap import release_free_heap
@@ -74,7 +77,7 @@ def fork_zygote(
     state a child could inherit half-made (importing grpc alone starts none).
     """
     hints = _share_with_zygote(defs)
-    threads = _os_thread_count()  # counted after the imports, which must start none
+    threads = _os_thread_count()
     if threads > 1:
         raise ZygoteUnsafeError(f"{threads} threads are running in the code server process")
     server_end, zygote_end = ipc.control_pair()
@@ -131,10 +134,6 @@ class _ZygoteLoop:
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via the wakeup fd
         _build_type_checkers(hints)
-        if any(binding is fs_io_manager for binding in self.resources.values()):
-            # The default I/O manager builds a FilesystemIOManager in each run; the server
-            # binds it unbuilt (sparing its own start-up pydantic), so import it here once.
-            import weir._fs_io  # noqa: F401
         # What the zygote made itself is shared with every worker too; keep it from the
         # garbage collector as well, so forked workers do not copy its pages.
         gc.collect()
@@ -155,6 +154,7 @@ class _ZygoteLoop:
     # ---- starting runs -----------------------------------------------------------------
 
     def _start(self, header: dict[str, Any], payload: bytes) -> None:
+        _load_worker_modules()
         pid = self._hand_to_spare(header, payload)
         if pid is None:
             try:
@@ -344,17 +344,11 @@ def _os_thread_count() -> int:
 
 def _share_with_zygote(defs: Definitions) -> list[Any]:
     """Do in the server, before the fork, what would make the zygote copy the server's
-    pages: import grpc (making no gRPC object) and the worker, which the zygote then
-    shares instead of importing into memory of its own; read every asset's type hints
-    (reading an object writes its reference count, and a page written in either process
-    stops being shared); move everything that exists out of the cyclic collector's sight
-    (its collections write to every object they walk); give the C heap's free pages back,
-    which the zygote would otherwise hold too. Returns the distinct hints, whose type
-    checkers the zygote builds: only workers use them."""
-    import grpc  # noqa: F401
-
-    import weir_codeserver.worker  # noqa: F401
-
+    pages: read every asset's type hints (reading an object writes its reference count,
+    and a page written in either process stops being shared); move everything that exists
+    out of the cyclic collector's sight (its collections write to every object they walk);
+    give the C heap's free pages back, which the zygote would otherwise hold too. Returns
+    the distinct hints, whose type checkers the zygote builds: only workers use them."""
     hints = _distinct_hints(defs)
     # The young generations only: a full collection finds next to nothing after a load
     # and walks every object (0.1 s of the server's start-up at 10,000 assets).
@@ -362,6 +356,20 @@ def _share_with_zygote(defs: Definitions) -> list[Any]:
     gc.freeze()
     release_free_heap()
     return hints
+
+
+def _load_worker_modules() -> None:
+    """Import, in the zygote, what every worker runs with (grpc, the reporter, the default
+    I/O manager's storage), so the workers it forks share it; once, at the first run. What
+    the import made is kept from the garbage collector like the rest (see serve)."""
+    if "weir_codeserver.worker" in sys.modules:
+        return
+    import grpc  # noqa: F401  (no gRPC object is made here: the zygote must stay fork-safe)
+    import weir._fs_values  # noqa: F401
+
+    import weir_codeserver.worker  # noqa: F401
+
+    gc.freeze()
 
 
 def _distinct_hints(defs: Definitions) -> list[Any]:

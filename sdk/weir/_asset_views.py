@@ -40,6 +40,8 @@ class AssetKeys(tuple[AssetKey, ...]):
 class AssetsDefinitionViews:
     """Per-key views over `specs`, and the op an executable definition runs."""
 
+    __slots__ = ()  # AssetsDefinition's fields are slots (see there)
+
     node_name: str
     specs: tuple[AssetSpec, ...]
     fn: Callable[..., Any] | None

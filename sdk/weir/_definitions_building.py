@@ -216,9 +216,9 @@ class AssetValueLoader:
             resources = dict(self._defs.resources)
             if resource_key == DEFAULT_IO_MANAGER_KEY and resource_key not in resources:
                 # What served runs of these definitions store through (see bound_resources).
-                from weir._fs_io import FilesystemIOManager
+                from weir._fs_values import PlainFilesystemIOManager
 
-                resources[resource_key] = FilesystemIOManager()
+                resources[resource_key] = PlainFilesystemIOManager()
             if resource_key not in resources:
                 raise DefinitionError(f"I/O manager '{resource_key}' is not bound")
             ready = set_up_resources(resources, [resource_key], self._stack)

@@ -221,16 +221,17 @@ def mem_io_manager(_init_context: InitResourceContext) -> IOManager:
 
 
 def _filesystem_io_manager(init_context: InitResourceContext) -> IOManager:
-    from weir._fs_io import FilesystemIOManager
+    from weir._fs_values import PlainFilesystemIOManager
 
     config = init_context.resource_config
     unknown = sorted(set(config) - {"base_dir"})
     if unknown:
         raise ConfigError(f"fs_io_manager takes only 'base_dir' as config, got {unknown}")
-    return FilesystemIOManager(base_dir=str(config.get("base_dir", "")))
+    return PlainFilesystemIOManager(str(config.get("base_dir", "")))
 
 
-# Pickled or JSON files under `base_dir` (default $WEIR_HOME/storage), as FilesystemIOManager.
+# Pickled or JSON files under `base_dir` (default $WEIR_HOME/storage), as FilesystemIOManager
+# stores them, built without pydantic.
 fs_io_manager = IOManagerDefinition(_filesystem_io_manager)
 
 

@@ -37,8 +37,8 @@ def test_loading_and_converting_definitions_imports_no_grpc_and_no_control_plane
 
 
 def test_a_location_without_config_or_resource_classes_loads_without_pydantic():
-    # Its runs still store values with the FilesystemIOManager (a pydantic model), built
-    # in each run: importing pydantic would add a fifth to a large location's start-up.
+    # Its runs store values with FilesystemIOManager's storage, without the pydantic model:
+    # importing pydantic would add a fifth to a large location's start-up.
     modules = _modules_after_loading("pipeline.py")
     assert not [m for m in modules if m == "pydantic" or m.startswith("pydantic.")]
     assert "weir._fs_io" not in modules

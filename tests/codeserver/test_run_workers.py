@@ -133,7 +133,7 @@ def test_an_idle_code_server_holds_no_spare_worker(start_codeserver):
 
 
 def test_an_idle_zygote_shares_most_of_its_memory_with_the_server(start_codeserver):
-    """The zygote is forked with the user's code, the SDK and grpc loaded, and neither
+    """The zygote is forked with the user's code and the SDK loaded, and neither
     process writes to those pages afterwards, so an idle zygote costs the machine little
     beyond the server: most of its anonymous memory is still the server's pages."""
     server = start_codeserver(CODE / "many_assets.py")
@@ -141,6 +141,48 @@ def test_an_idle_zygote_shares_most_of_its_memory_with_the_server(start_codeserv
     _wait_until(lambda: _waiting_in_select(zygote), "the zygote to wait for runs")
     memory = _smaps_rollup_kb(zygote)
     assert memory["Private_Dirty"] < memory["Anonymous"] / 2, memory
+
+
+def test_runs_through_the_default_io_manager_load_no_pydantic(
+    start_codeserver, collector, weir_home
+):
+    """The default I/O manager stores values without a pydantic model: a location whose
+    own code needs no pydantic has none in its idle zygote (10 MB) nor in its runs."""
+    events, reporting = collector
+    server = start_codeserver(CODE / "modules_seen.py")
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _waiting_in_select(zygote), "the zygote to wait for runs")
+    assert _mapped_libraries(zygote, "_pydantic_core") == []
+
+    request = execute_request(reporting.address, "pydantic_modules")
+    server.stub.ExecuteRun(request)
+    run = events.wait_for_end(request.run_id)
+
+    assert run[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+    stored = weir_home / "storage" / "pydantic_modules.json"
+    assert json.loads(stored.read_text()) == []
+
+
+def test_an_idle_zygote_loads_grpc_at_its_first_run(start_codeserver, collector):
+    """grpc and the worker's modules (5 MB) wait in the zygote for its first run, which
+    loads them for every worker forked after it."""
+    events, reporting = collector
+    server = start_codeserver(PIPELINE)
+    (zygote,) = _children(server.process.pid)
+    _wait_until(lambda: _waiting_in_select(zygote), "the zygote to wait for runs")
+    assert _mapped_libraries(zygote, "cygrpc") == []
+
+    for _ in range(2):
+        request = execute_request(reporting.address, "numbers", "total")
+        server.stub.ExecuteRun(request)
+        assert events.wait_for_end(request.run_id)[-1].event_type == E.RUN_EVENT_TYPE_RUN_SUCCESS
+
+    assert _mapped_libraries(zygote, "cygrpc") != []
+
+
+def _mapped_libraries(pid: int, name: str) -> list[str]:
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return sorted({line.split()[-1] for line in lines if name in line.split()[-1]})
 
 
 def _waiting_in_select(pid: int) -> bool:

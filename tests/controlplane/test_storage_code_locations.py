@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
@@ -43,6 +46,21 @@ def test_a_reload_with_a_known_hash_needs_no_bytes(
     assert again.error_message is None
     with pytest.raises(ValueError, match="pass its bytes"):
         storage.code_locations.set_loaded(scope, "etl", "sha256:unknown")
+
+
+def test_a_stored_snapshot_is_not_kept_in_memory(storage: Storage, scope: DeploymentScope) -> None:
+    # SQLAlchemy caches a compiled statement with the values it was first built with: a
+    # snapshot given as one stayed in the control plane for as long as it ran.
+    storage.code_locations.upsert(scope, "etl", address="localhost:4266")
+    tracemalloc.start()
+    try:
+        storage.code_locations.set_loaded(scope, "etl", "sha256:aa", os.urandom(4_000_000))
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000, held
+    assert len(storage.code_locations.get_snapshot(scope, "sha256:aa") or b"") == 4_000_000
 
 
 def test_load_errors_keep_the_message_and_the_last_good_snapshot(

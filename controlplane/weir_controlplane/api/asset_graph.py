@@ -129,8 +129,8 @@ class DeploymentGraph:
                 self._layout = layered_layout(self.union.toposorted, self.union.parents, groups)
             return self._layout
 
-    def parents(self, key: str) -> list[str]:
-        return self.union.parents.get(key, [])
+    def parents(self, key: str) -> tuple[str, ...]:
+        return self.union.parents.get(key, ())
 
     def edges_into(self, key: str) -> EdgesInto:
         """The `AssetEdge`s from each parent of `key`, encoded as entries of a lineage
@@ -160,8 +160,8 @@ class DeploymentGraph:
                 self._derived.popitem(last=False)
         return value
 
-    def children(self, key: str) -> list[str]:
-        return self.union.children.get(key, [])
+    def children(self, key: str) -> tuple[str, ...]:
+        return self.union.children.get(key, ())
 
     @property
     def index(self) -> GraphIndex:

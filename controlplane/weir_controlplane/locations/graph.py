@@ -42,6 +42,10 @@ def key_string(key: object) -> str:
     return path[0] if len(path) == 1 else "/".join(path)
 
 
+def _own(own: dict[str, str], key: str) -> str:
+    return own.get(key, key)
+
+
 class SnapshotGraph:
     def __init__(self, snapshot: definitions_pb2.DefinitionsSnapshot):
         self.snapshot = snapshot
@@ -49,15 +53,22 @@ class SnapshotGraph:
         self.nodes: dict[str, definitions_pb2.AssetNode] = {
             key_string(node.key): node for node in snapshot.assets
         }
-        self.parents: dict[str, list[str]] = {
-            key: [key_string(dep.asset_key) for dep in node.deps]
+        # Each dependency as its asset's own key string: one string per asset, not one per
+        # edge (1 MB at 10,000 assets). Tuples, not lists: kept for as long as the graph,
+        # a list's spare room is 0.3 MB of a 10,000-asset one.
+        own = {key: key for key in self.nodes}
+        self.parents: dict[str, tuple[str, ...]] = {
+            key: tuple([_own(own, key_string(dep.asset_key)) for dep in node.deps])
             for key, node in self.nodes.items()
         }
-        self.children: dict[str, list[str]] = {key: [] for key in self.nodes}
+        children: dict[str, list[str]] = {key: [] for key in self.nodes}
         for key, parents in self.parents.items():
             for parent in parents:
-                if parent in self.children:
-                    self.children[parent].append(key)
+                if parent in children:
+                    children[parent].append(key)
+        self.children: dict[str, tuple[str, ...]] = {
+            key: tuple(found) for key, found in children.items()
+        }
         self.jobs = {job.name: job for job in snapshot.jobs}
         self.toposorted = self._toposort()
 
@@ -131,10 +142,13 @@ class SnapshotGraph:
         digests = {}
         conditions = {}
         facts = {}
+        # Most assets have the same facts: one tuple for them all (0.6 MB at 10,000 assets).
+        shared_facts: dict[DefinitionFacts, DefinitionFacts] = {}
         for key, node in self.nodes.items():
-            facts[key] = DefinitionFacts(
+            fact = DefinitionFacts(
                 node.HasField("partitions_def"), node.code_version, node.is_executable
             )
+            facts[key] = shared_facts.setdefault(fact, fact)
             if not node.HasField("automation_condition"):
                 continue
             conditions[key] = message = node.automation_condition

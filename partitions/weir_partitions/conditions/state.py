@@ -64,7 +64,8 @@ class KeyRelation(Protocol):
     def downstream_keys(self, upstream_keys: Collection[str]) -> Collection[str]: ...
 
 
-@dataclass(frozen=True)
+# Slots: the control plane keeps one per asset of every loaded graph.
+@dataclass(frozen=True, slots=True)
 class Dep:
     """An edge to an upstream asset and how this asset's partitions map onto its own.
 
