@@ -94,9 +94,11 @@ class RssSampler:
                 return
 
     def window(self, start: float, end: float) -> list[float]:
-        """The MB samples taken between fractions `start` and `end` of the sampling."""
-        count = len(self.samples)
-        return [mb for _, mb in self.samples[int(count * start) : max(int(count * end), 1)]]
+        """The MB samples taken between fractions `start` and `end` of the sampling: at
+        least one, however few were taken (a fast ingest at CI size takes a handful)."""
+        count = len(self.samples)  # at least one: the sampler takes one as it starts
+        first = min(int(count * start), count - 1)
+        return [mb for _, mb in self.samples[first : max(int(count * end), first + 1)]]
 
     def growth_after_warmup(self, warmup: float = 0.25) -> tuple[float, float, float]:
         """(median MB just after warm-up, peak MB after it, peak minus that median)."""

@@ -177,7 +177,7 @@ def test_a_million_events_are_ingested_with_steady_memory(start_control_plane, d
         )
         report_events = reporting_pb2_grpc.RunReportingServiceStub(channel).ReportEvents
         started = time.monotonic()
-        with RssSampler(plane.process.proc.pid, interval=0.2) as rss:
+        with RssSampler(plane.process.proc.pid, interval=0.05) as rss:
             for run_id in run_ids:
                 for first in range(1, per_run + 1, batch):
                     last = first + batch - 1
