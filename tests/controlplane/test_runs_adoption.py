@@ -136,6 +136,27 @@ def test_adopting_launches_again_only_the_runs_whose_worker_never_reported(
     ]
 
 
+def test_an_adopted_starting_run_is_not_failed_as_lost_while_it_waits_to_start_again(
+    storage: Storage, scope: DeploymentScope, location: tuple[str, RecordingLocation]
+) -> None:
+    address, recorded = location
+    settings = RunSettings(heartbeat_interval=0.1, heartbeat_timeout=0.5)
+    coordinator, registry = _coordinator(storage, scope, address, settings)
+    run = coordinator.submit(scope, location="busy", asset_keys=["work"])
+    # The dead replica claimed it and died before its ExecuteRun: silent past a timeout.
+    storage.runs.claim_queued(scope, max_in_progress=10, launched_by="dead")
+    time.sleep(0.6)
+    try:
+        coordinator.adopt(scope, "dead")
+        coordinator.fail_lost_runs(scope)  # the monitor's pass, during the adopted run's wait
+        assert storage.runs.get_run(scope, run.run_id).status is RunStatus.STARTING
+        _wait_for(lambda: any(r.run_id == run.run_id for r in recorded.requests))
+    finally:
+        coordinator.stop()
+        registry.stop()
+    assert storage.runs.get_run(scope, run.run_id).status is RunStatus.STARTING
+
+
 def test_a_replica_logs_every_run_it_fails_for_another_replica(
     storage: Storage,
     scope: DeploymentScope,

@@ -276,6 +276,10 @@ class RunCoordinator:
             self._record(scope, run.run_id, lifecycle_event(run.run_id, engine, note))
         starting = [run for run in adopted if run.status is RunStatus.STARTING]
         if starting:
+            # Being launched again, as far as the monitor goes: their silence since the
+            # dead replica claimed them is the wait below, not a lost worker.
+            with self._launching_lock:
+                self._launching.update(run.run_id for run in starting)
             thread = threading.Thread(
                 target=self._launch_adopted, args=(scope, starting), name="run-adopt",
                 daemon=True,
@@ -299,11 +303,13 @@ class RunCoordinator:
         current = self._storage.runs.get_runs(scope, [run.run_id for run in adopted])
         for run in current.values():
             heard = run.last_heartbeat_at is not None or run.last_event_sequence > 0
-            if run.status is not RunStatus.STARTING or heard:
-                log.info("adopted run %s has a worker (%s); not starting it again",
-                         run.run_id, run.status.value)  # fmt: skip
+            if run.status is RunStatus.STARTING and not heard:
+                self._hand_to_launch_pool(scope, run, adopted=True)
                 continue
-            self._hand_to_launch_pool(scope, run, adopted=True)
+            log.info("adopted run %s has a worker (%s); not starting it again",
+                     run.run_id, run.status.value)  # fmt: skip
+            with self._launching_lock:  # judged by its heartbeats from here
+                self._launching.discard(run.run_id)
 
     def reporting_addresses(self) -> list[str]:
         """Where a run's worker may report: the service address, or this replica's
