@@ -16,6 +16,7 @@ from weir._key import AssetKey, CoercibleToAssetKey
 from weir._one_key import compact_mapping, compact_set
 from weir._retries import RetryPolicy
 from weir._signature import FunctionParams, check_ins_match, read_params
+from weir._small_mapping import small_mapping
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec, validate_name
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class AssetsDefinition(AssetsDefinitionViews):
         self.specs = tuple(specs)
         self.fn = fn
         self.params = params or FunctionParams()
-        self.input_keys = dict(input_keys or {})
+        self.input_keys = small_mapping(input_keys or {})
         self.input_metadata = dict(input_metadata) if input_metadata else _EMPTY
         # The per-key mappings of a single-asset definition hold their one entry compactly.
         self.output_names = compact_mapping(output_names or {s.key: "result" for s in self.specs})
