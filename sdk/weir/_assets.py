@@ -13,9 +13,10 @@ from weir._automation.validation import check_backfill_policy
 from weir._checks import AssetCheckSpec
 from weir._errors import DefinitionError, InvocationError
 from weir._key import AssetKey, CoercibleToAssetKey
-from weir._one_key import compact_mapping, compact_set
+from weir._one_key import OneKeyMapping, OneKeySet, compact_mapping, compact_set
 from weir._retries import RetryPolicy
 from weir._signature import FunctionParams, check_ins_match, read_params
+from weir._small_mapping import small_mapping
 from weir._specs import AssetDep, AssetIn, AssetOut, AssetSpec, validate_name
 
 if TYPE_CHECKING:
@@ -35,9 +36,9 @@ class AssetsDefinition(AssetsDefinitionViews):
     # Slots, not a __dict__: a code server keeps one per asset, in the pages its zygote
     # maps too (0.6 MB of each at 10,000 assets).
     __slots__ = (
-        "backfill_policy", "can_subset", "check_specs", "fn", "input_keys", "input_metadata",
-        "io_manager_keys", "node_name", "op_tags", "output_names", "params", "pool",
-        "required_outputs", "resource_defs", "retry_policy", "specs", "specs_by_key",
+        "_required_outputs", "_specs_by_key", "backfill_policy", "can_subset", "check_specs",
+        "fn", "input_keys", "input_metadata", "io_manager_keys", "node_name", "op_tags",
+        "output_names", "params", "pool", "resource_defs", "retry_policy", "specs",
     )  # fmt: skip
 
     def __init__(
@@ -63,23 +64,29 @@ class AssetsDefinition(AssetsDefinitionViews):
         self.specs = tuple(specs)
         self.fn = fn
         self.params = params or FunctionParams()
-        self.input_keys = dict(input_keys or {})
+        self.input_keys = small_mapping(input_keys or {})
         self.input_metadata = dict(input_metadata) if input_metadata else _EMPTY
         # The per-key mappings of a single-asset definition hold their one entry compactly.
         self.output_names = compact_mapping(output_names or {s.key: "result" for s in self.specs})
         self.io_manager_keys = dict(io_manager_keys) if io_manager_keys else _EMPTY
         self.check_specs = tuple(check_specs)
-        self.required_outputs: AbstractSet[AssetKey] = compact_set(
-            required_outputs
-            if required_outputs is not None
-            else (s.key for s in self.specs if not s.skippable)
-        )
+        # A single asset's own key set and spec mapping are made when read, not kept: 90
+        # bytes an asset, in the code server and in the pages of its zygote.
+        self._required_outputs: AbstractSet[AssetKey] | None = None
+        if required_outputs is not None or len(self.specs) != 1 or self.specs[0].skippable:
+            self._required_outputs = compact_set(
+                required_outputs
+                if required_outputs is not None
+                else (s.key for s in self.specs if not s.skippable)
+            )
         self.can_subset = can_subset
         self.retry_policy = retry_policy
         self.op_tags = dict(op_tags) if op_tags else _EMPTY
         self.backfill_policy = check_backfill_policy(backfill_policy, f"'{node_name}'")
         self.pool = pool
-        self.specs_by_key = compact_mapping({s.key: s for s in self.specs})
+        self._specs_by_key: Mapping[AssetKey, AssetSpec] | None = None
+        if len(self.specs) != 1:
+            self._specs_by_key = {s.key: s for s in self.specs}
         # Resources bound to these assets by `with_resources`, joining those of Definitions.
         self.resource_defs: Mapping[str, Any] = _EMPTY
         partitions = {id(s.partitions_def): s.partitions_def for s in self.specs}
@@ -87,6 +94,28 @@ class AssetsDefinition(AssetsDefinitionViews):
             raise DefinitionError(
                 f"All assets of '{node_name}' must share one partitions definition"
             )
+
+    @property
+    def required_outputs(self) -> AbstractSet[AssetKey]:
+        """The keys a run of this definition must produce (not the skippable ones)."""
+        if self._required_outputs is None:
+            return OneKeySet(self.specs[0].key)
+        return self._required_outputs
+
+    @required_outputs.setter
+    def required_outputs(self, keys: AbstractSet[AssetKey]) -> None:
+        self._required_outputs = keys
+
+    @property
+    def specs_by_key(self) -> Mapping[AssetKey, AssetSpec]:
+        if self._specs_by_key is None:
+            spec = self.specs[0]
+            return OneKeyMapping(spec.key, spec)
+        return self._specs_by_key
+
+    @specs_by_key.setter
+    def specs_by_key(self, specs: Mapping[AssetKey, AssetSpec]) -> None:
+        self._specs_by_key = specs
 
     @property
     def is_executable(self) -> bool:

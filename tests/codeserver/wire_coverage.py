@@ -55,12 +55,18 @@ class Conversion:
 
 
 def sdk_fields(obj: Any) -> set[str]:
-    """The data an SDK object holds: dataclass fields, slots, or public attributes."""
+    """The data an SDK object holds: dataclass fields, slots, public attributes, or
+    properties that can be set (a slot kept private, whose value some objects derive)."""
     if dataclasses.is_dataclass(obj):
         return {f.name for f in dataclasses.fields(obj)}
     names: set[str] = set()
     for cls in type(obj).__mro__:
         names.update(getattr(cls, "__slots__", ()))
+        names.update(
+            name
+            for name, value in vars(cls).items()
+            if isinstance(value, property) and value.fset is not None
+        )
     names.update(getattr(obj, "__dict__", {}))
     return {n for n in names if not n.startswith("_")}
 
