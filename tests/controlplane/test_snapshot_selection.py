@@ -3,12 +3,13 @@ SDK's AssetSelection does, over a graph rebuilt from a definitions snapshot."""
 
 from __future__ import annotations
 
-import tracemalloc
+from pathlib import Path
 
 import pytest
 import weir as dg
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kept_memory import bytes_per_item
 from weir_controlplane.api.asset_graph import DeploymentGraph
 from weir_controlplane.errors import InvalidArgumentError
 from weir_controlplane.locations import SnapshotGraph
@@ -193,24 +194,35 @@ def test_a_graph_keeps_one_string_per_asset_key():
         assert all(child is keys[child] for child in children), key
 
 
-def test_a_large_graph_keeps_little_per_asset():
-    # The control plane keeps every loaded graph and its automation facts for good: this
-    # one took 850 bytes an asset before their parts were made compact, 570 since.
-    layered = [
+def _layered(count: int) -> list[tuple]:
+    return [
         (f"a_{i // 100}_{i % 100}", [] if i < 100 else [f"a_{i // 100 - 1}_{i % 100}",
                                                       f"a_{i // 100 - 1}_{(i + 1) % 100}"],
          None, [], [], {}, True)
-        for i in range(2000)
+        for i in range(count)
     ]  # fmt: skip
-    message = snapshot(layered)
-    tracemalloc.start()
-    try:
-        graph = SnapshotGraph(message)
-        graph.automation_digests  # noqa: B018 (made at load, as the registry does)
-        per_asset = tracemalloc.get_traced_memory()[0] / len(layered)
-    finally:
-        tracemalloc.stop()
-    assert per_asset < 650, per_asset
+
+
+def test_a_large_graph_keeps_little_per_asset():
+    # The control plane keeps every loaded graph and its automation facts for good: this
+    # one took 850 bytes an asset before their parts were made compact, 570 since.
+    kept = bytes_per_item(
+        """
+        from test_snapshot_selection import SnapshotGraph, _layered, snapshot
+
+        message = snapshot(_layered(2000))
+
+        def loaded(message):
+            graph = SnapshotGraph(message)
+            graph.automation_digests  # made at load, as the registry does
+            return graph
+        """,
+        "loaded(message)",
+        count=1,
+        paths=[str(Path(__file__).parent)],
+    )
+    assert kept / 2000 < 650, kept / 2000
+    graph = SnapshotGraph(snapshot(_layered(2000)))
     assert graph.parents["a_1_99"] == ("a_0_99", "a_0_0")
     assert set(graph.children["a_0_0"]) == {"a_1_0", "a_1_99"}
 

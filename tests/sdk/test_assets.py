@@ -1,10 +1,10 @@
 """@asset / @multi_asset / AssetSpec: what a definition declares."""
 
 import dataclasses
-import tracemalloc
 
 import pytest
 import weir as dg
+from kept_memory import bytes_per_item
 
 
 def test_dependencies_come_from_parameters_ins_and_deps():
@@ -52,13 +52,13 @@ def test_attributes_are_recorded_on_the_spec():
 def test_an_asset_spec_is_small_and_frozen():
     # A code server keeps a spec per asset, and its zygote maps the same pages: with a
     # __dict__ each was 520 bytes, 5 MB of a 10,000-asset location.
-    keys = [dg.AssetKey(f"a_{i}") for i in range(1000)]
-    tracemalloc.start()
-    try:
-        specs = [dg.AssetSpec(key) for key in keys]
-        per_spec = tracemalloc.get_traced_memory()[0] / len(specs)
-    finally:
-        tracemalloc.stop()
+    per_spec = bytes_per_item(
+        """
+        import weir as dg
+        keys = [dg.AssetKey(f"a_{i}") for i in range(1000)]
+        """,
+        "dg.AssetSpec(keys[i])",
+    )
     assert per_spec < 200, per_spec
 
     spec = dg.AssetSpec("orders", deps=["raw"], group_name="sales", tags={"tier": "gold"})
@@ -73,16 +73,17 @@ def test_an_asset_spec_is_small_and_frozen():
 def test_an_asset_definition_holds_its_fields_in_slots():
     # One per asset too: 629 bytes for one of a single spec with a __dict__, 572 in slots
     # (the definition, its per-key mappings and the parameters of its missing function).
-    specs = [dg.AssetSpec(f"a_{i}") for i in range(1000)]
-    tracemalloc.start()
-    try:
-        defs = [dg.AssetsDefinition(node_name=s.key.path[0], specs=[s]) for s in specs]
-        per_definition = tracemalloc.get_traced_memory()[0] / len(defs)
-    finally:
-        tracemalloc.stop()
+    per_definition = bytes_per_item(
+        """
+        import weir as dg
+        specs = [dg.AssetSpec(f"a_{i}") for i in range(1000)]
+        """,
+        "dg.AssetsDefinition(node_name=specs[i].key.path[0], specs=[specs[i]])",
+    )
     assert per_definition < 600, per_definition
-    moved = dg.with_resources([defs[0]], {"store": dg.mem_io_manager})[0]
-    assert moved.resource_defs.keys() == {"store"} and defs[0].resource_defs == {}
+    one = dg.AssetsDefinition(node_name="a_0", specs=[dg.AssetSpec("a_0")])
+    moved = dg.with_resources([one], {"store": dg.mem_io_manager})[0]
+    assert moved.resource_defs.keys() == {"store"} and one.resource_defs == {}
 
 
 def test_a_functions_parameters_are_read_into_little_memory():
@@ -91,17 +92,19 @@ def test_a_functions_parameters_are_read_into_little_memory():
     # __annotations__ dict that reading them gives the function is let go again.
     from weir._signature import read_params
 
-    functions = [eval("lambda upstream: upstream") for _ in range(1000)]
-    tracemalloc.start()
-    try:
-        params = [read_params(fn, "an asset") for fn in functions]
-        per_function = tracemalloc.get_traced_memory()[0] / len(params)
-    finally:
-        tracemalloc.stop()
+    per_function = bytes_per_item(
+        """
+        from weir._signature import read_params
+        functions = [eval("lambda upstream: upstream") for _ in range(1000)]
+        """,
+        'read_params(functions[i], "an asset")',
+    )
     assert per_function < 300, per_function
-    assert params[0].input_params == {"upstream": None}
-    assert params[0].resource_params == {}
-    assert functions[0].__annotations__ == {}  # still reads as it did
+    function = eval("lambda upstream: upstream")
+    params = read_params(function, "an asset")
+    assert params.input_params == {"upstream": None}
+    assert params.resource_params == {}
+    assert function.__annotations__ == {}  # still reads as it did
 
 
 def test_functions_with_the_same_parameters_share_what_was_read_of_them():
@@ -110,16 +113,17 @@ def test_functions_with_the_same_parameters_share_what_was_read_of_them():
     # server and as much again in the pages of its zygote.
     from weir._signature import read_params
 
-    functions = [eval("lambda left, right: left + right") for _ in range(1000)]
-    read_params(functions[0], "an asset")
-    tracemalloc.start()
-    try:
-        params = [read_params(fn, "an asset") for fn in functions]
-        per_function = tracemalloc.get_traced_memory()[0] / len(params)
-    finally:
-        tracemalloc.stop()
+    per_function = bytes_per_item(
+        """
+        from weir._signature import read_params
+        functions = [eval("lambda left, right: left + right") for _ in range(1000)]
+        read_params(functions[0], "an asset")
+        """,
+        'read_params(functions[i], "an asset")',
+    )
     assert per_function < 20, per_function
-    assert params[1].input_params == {"left": None, "right": None}
+    pair = [read_params(eval("lambda left, right: left + right"), "an asset") for _ in range(2)]
+    assert pair[0] is pair[1] and pair[1].input_params == {"left": None, "right": None}
 
     # Parameters that read differently are not mixed up, nor is a hint that cannot be hashed.
     class Unhashable:

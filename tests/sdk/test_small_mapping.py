@@ -3,13 +3,12 @@ read like the dict they replace (weir/_small_mapping.py)."""
 
 from __future__ import annotations
 
-import gc
 import pickle
-import tracemalloc
 
 import cloudpickle
 import pytest
 import weir as dg
+from kept_memory import bytes_per_item
 from weir._small_mapping import small_mapping
 
 
@@ -28,17 +27,28 @@ def test_generated_assets_keep_their_input_keys_small():
     # again: 1,700 bytes of a two-input asset (keys, spec, function, ...) with its own
     # parameters, 1,430 with them shared, 1,350 with the input keys in no dict (190 bytes),
     # 1,260 with its required outputs and spec by key made when read.
-    _derived(-1)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        definitions = [_derived(i) for i in range(1000)]
-        gc.collect()
-        per_definition = tracemalloc.get_traced_memory()[0] / len(definitions)
-    finally:
-        tracemalloc.stop()
+    per_definition = bytes_per_item(
+        """
+        import weir as dg
+
+        def _derived(index):
+            ins = {
+                "left": dg.AssetIn(key=f"left_{index}"),
+                "right": dg.AssetIn(key=f"right_{index}"),
+            }
+
+            @dg.asset(name=f"derived_{index}", ins=ins)
+            def derived(left, right):
+                return left + right
+
+            return derived
+
+        _derived(-1)
+        """,
+        "_derived(i)",
+    )
     assert per_definition < 1300, per_definition
-    assert definitions[7].input_keys == {
+    assert _derived(7).input_keys == {
         "left": dg.AssetKey("left_7"),
         "right": dg.AssetKey("right_7"),
     }
