@@ -30,6 +30,12 @@ def pause_collection() -> None:
     gc.disable()
 
 
+def resume_collection() -> None:
+    """Collect again, should start-up have ended before `freeze_imported` (a refused
+    setting): a caller running the command in its own process goes on with a collector."""
+    gc.enable()
+
+
 def freeze_imported() -> None:
     """Move what exists now (what the imports made) out of the collector's sight and
     collect again if paused, the young generation from now on less often: start-up goes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,7 @@ def test_invalid_settings_are_refused_in_one_line_before_starting(
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "WEIR_CONTROLPLANE_READY" not in out
     assert not (tmp_path / "home").exists(), "nothing may be created for a refused start"
+    assert gc.isenabled(), "the collector paused for the server's imports stayed off"
 
 
 def test_the_configuration_refuses_what_the_cli_would() -> None:

@@ -266,19 +266,22 @@ def _serve(args: argparse.Namespace, specs: list[LocationSpec]) -> int:
     from weir_controlplane import heap
 
     heap.pause_collection()  # until the server's modules are in: see heap.py
-    from weir_controlplane.locations.process import LocationProcess
-
-    # The code servers first: they load the user's code while this process imports the
-    # server and opens storage, instead of after. The registry adopts them; whatever it
-    # did not (a start that failed first) is stopped here.
-    spawned = {
-        spec.name: LocationProcess(spec, args.host).spawn() for spec in specs if spec.managed
-    }
     try:
-        return _serve_with(args, specs, spawned)
+        from weir_controlplane.locations.process import LocationProcess
+
+        # The code servers first: they load the user's code while this process imports
+        # the server and opens storage, instead of after. The registry adopts them;
+        # whatever it did not (a start that failed first) is stopped here.
+        spawned = {
+            spec.name: LocationProcess(spec, args.host).spawn() for spec in specs if spec.managed
+        }
+        try:
+            return _serve_with(args, specs, spawned)
+        finally:
+            for process in spawned.values():
+                process.stop()
     finally:
-        for process in spawned.values():
-            process.stop()
+        heap.resume_collection()
 
 
 def _serve_with(
