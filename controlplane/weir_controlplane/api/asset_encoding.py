@@ -29,7 +29,7 @@ from google.protobuf.message import Message
 from weir_protos.v1 import common_pb2, definitions_pb2, events_pb2, health_pb2
 from weir_protos.v1 import control_plane_pb2 as cp
 
-from weir_controlplane.api.definition_json import definition_text
+from weir_controlplane.api.definition_json import definition_text, path_text
 from weir_controlplane.api.json_mapping import to_json_text
 
 # What json.dumps(..., ensure_ascii=False) writes for a string (the C function).
@@ -92,7 +92,7 @@ def encode_key(key: str) -> Encoded:
     for part in parts:
         encoded = part.encode()
         wire += [_PATH, _varint(len(encoded)), encoded]
-    return Encoded(b"".join(wire), '{"path":[' + ",".join(map(_quoted, parts)) + "]}")
+    return Encoded(b"".join(wire), path_text(parts))
 
 
 _PATH = _varint(common_pb2.AssetKey.PATH_FIELD_NUMBER << 3 | 2)

@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 import json.encoder as json_encoder
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -30,13 +30,18 @@ F = FieldDescriptor
 # What json.dumps(..., ensure_ascii=False) writes for a string (the C function).
 _quoted: Callable[[str], str] = json_encoder.encode_basestring
 _ASSET_KEY = common_pb2.AssetKey.DESCRIPTOR
-assert [field.name for field in _ASSET_KEY.fields] == ["path"], "key_text writes path alone"
+assert [field.name for field in _ASSET_KEY.fields] == ["path"], "path_text writes path alone"
 
 
 def key_text(key: common_pb2.AssetKey) -> str:
     """An `AssetKey`'s JSON text."""
     path = key.path
-    return '{"path":[' + ",".join(map(_quoted, path)) + "]}" if path else "{}"
+    return path_text(path) if path else "{}"
+
+
+def path_text(path: Iterable[str]) -> str:
+    """The JSON text of an `AssetKey` with this (non-empty) path."""
+    return '{"path":[' + ",".join(map(_quoted, path)) + "]}"
 
 
 # Field kinds written here; anything else is left to json_mapping.
